@@ -1,0 +1,5 @@
+"""`python -m hub` runs the CLI."""
+
+from .cli import main
+
+main()

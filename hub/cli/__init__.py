@@ -1,0 +1,86 @@
+"""hub's command line. Commands are thin: parse, call into `hub`, render.
+
+Errors are turned into exit codes in exactly one place (`main`), per PRODUCT.md §5.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import click
+
+from ..errors import ExitCode, HubError, PartialFailure
+from ._output import say
+
+
+class HubGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # in the order added: the order of a first session
+
+
+@click.group(cls=HubGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hub")
+@click.option("--debug", is_flag=True, envvar="HUB_DEBUG", help="Show tracebacks for unexpected errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Campaigns and automations as code, for every client's email and SMS vendors.
+
+    \b
+    hub init agency && cd agency     scaffold a workspace with an example client
+    hub validate                     check every file (errors as file:line)
+    hub plan --sandbox               what would change, against vendor simulators
+    hub apply --sandbox --yes        make it so
+    hub status                       last apply, drift and pending work per client
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _register() -> None:
+    from . import providers_cmd, simulate_cmd, sync_cmd, workspace_cmd
+
+    cli.add_command(workspace_cmd.init)
+    cli.add_command(workspace_cmd.validate)
+    cli.add_command(sync_cmd.plan)
+    cli.add_command(sync_cmd.apply)
+    cli.add_command(sync_cmd.status)
+    cli.add_command(providers_cmd.providers)
+    cli.add_command(simulate_cmd.simulate)
+    cli.add_command(simulate_cmd.demo)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and translate every outcome into PRODUCT.md's exit codes."""
+    debug = "--debug" in (argv or sys.argv) or bool(os.environ.get("HUB_DEBUG"))
+    try:
+        rc = cli.main(args=argv, prog_name="hub", standalone_mode=False)
+    except click.exceptions.Abort:
+        say("Aborted.")
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except PartialFailure as exc:
+        say(str(exc), style="red")
+        sys.exit(exc.exit_code)
+    except HubError as exc:
+        say(f"Error: {exc}", style="red")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        say("Interrupted: state is consistent; run the command again to continue.")
+        sys.exit(ExitCode.INTERRUPTED)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        if debug:
+            from ..redact import redact
+
+            say(redact(traceback.format_exc()))
+        say(f"Unexpected error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", style="red")
+        sys.exit(ExitCode.UNEXPECTED)
+    sys.exit(rc if isinstance(rc, int) else 0)

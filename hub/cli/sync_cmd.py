@@ -1,0 +1,165 @@
+"""hub plan, hub apply, hub status."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ._common import clients_option, json_option, resolve_root, sandbox_option, workspace_option
+from ._output import emit_json, err, say
+
+
+def _session(workspace: Path | None, sandbox: bool, clients: tuple[str, ...], prune: bool = False):  # type: ignore[no-untyped-def]
+    from ..plugins import default_plugins
+    from ..sync.engine import Session, SessionOptions
+
+    return Session(resolve_root(workspace), default_plugins(), SessionOptions(sandbox=sandbox, clients=clients,
+                                                                               prune=prune))
+
+
+def _account_exit(plan) -> int:  # type: ignore[no-untyped-def]
+    codes = [a.exit_code for a in plan.accounts if a.error]
+    for acc in plan.accounts:
+        if acc.error:
+            say(f"{acc.client}/{acc.account}: {acc.error}", style="red")
+    return max(codes) if codes else 0
+
+
+@click.command()
+@workspace_option
+@clients_option
+@json_option
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for `apply --plan`.")
+@sandbox_option
+@click.option("--prune", is_flag=True, help="Plan deletions of items no longer in the workspace.")
+@click.option("--all", "show_all", is_flag=True, help="Also list items that need no change.")
+@click.pass_context
+def plan(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], as_json: bool, out: Path | None,
+         sandbox: bool, prune: bool, show_all: bool) -> None:
+    """Show what would change in every client's vendor accounts. Only reads.
+
+    \b
+    hub plan --sandbox                 against the simulators
+    hub plan -c bakery --json          one client, machine-readable
+    hub plan --out plan.json           save it; `hub apply --plan plan.json` runs exactly this
+    """
+    from ._render import render_plan
+
+    with _session(workspace, sandbox, clients, prune) as session:
+        the_plan = session.plan()
+    if out:
+        the_plan.save(out)
+        say(f"Plan saved to {out}.")
+    if as_json:
+        emit_json(the_plan.to_json())
+    else:
+        render_plan(the_plan, show_noop=show_all)
+    ctx.exit(_account_exit(the_plan))
+
+
+@click.command()
+@workspace_option
+@clients_option
+@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Apply exactly this saved plan (refused when stale).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--prune", is_flag=True, help="Delete vendor items that are no longer in the workspace.")
+@json_option
+@sandbox_option
+@click.pass_context
+def apply(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], plan_file: Path | None, yes: bool,
+          prune: bool, as_json: bool, sandbox: bool) -> None:
+    """Make the vendor accounts match the workspace (plan first, then apply it).
+
+    \b
+    hub apply --sandbox --yes
+    hub apply --plan plan.json --yes
+    """
+    from ..errors import ItemFailure, PartialFailure
+    from ..sync.plan import Plan
+    from ._render import render_plan
+
+    with _session(workspace, sandbox, clients, prune) as session:
+        applier = session.applier()
+        reconciled = applier.reconcile()
+        if reconciled:
+            say(f"Reconciled {reconciled} interrupted operation(s) with the vendors.")
+        if plan_file:
+            the_plan = Plan.load(plan_file)
+            the_plan.check_binding(session.workspace.digest, session.state.revision, sandbox)
+            applier.prune = prune or the_plan.prune
+        else:
+            the_plan = session.plan()
+        if not as_json:
+            render_plan(the_plan)
+        account_rc = _account_exit(the_plan)
+        work = the_plan.writes
+        if work and not yes:
+            if not sys.stdin.isatty():
+                raise click.UsageError("refusing to apply without confirmation; pass --yes")
+            if not click.confirm(f"Apply {len(work)} change(s)?", err=True):
+                raise click.exceptions.Abort()
+        applier.progress = _progress(len(work), quiet=as_json)
+        try:
+            report = applier.apply(the_plan)
+        finally:
+            applier.progress.close()  # type: ignore[attr-defined]
+    if as_json:
+        emit_json(the_plan.to_json(results=True))
+    else:
+        render_plan(the_plan, results=True)
+    if report.failed:
+        raise PartialFailure([ItemFailure(c.client, c.provider, c.kind, c.id, c.error) for c in report.failed])
+    ctx.exit(account_rc)
+
+
+class _progress:
+    """A rich progress bar on stderr (only on a terminal, never with --json)."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self._bar = None
+        if total and not quiet and err.is_terminal:
+            from rich.progress import Progress
+
+            self._bar = Progress(console=err, transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("applying", total=total)
+
+    def __call__(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task, n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+@click.command()
+@workspace_option
+@clients_option
+@json_option
+@sandbox_option
+def status(workspace: Path | None, clients: tuple[str, ...], as_json: bool, sandbox: bool) -> None:
+    """Per client and account: last apply, pending changes, drift, unsettled operations."""
+    from ._render import render_status
+
+    with _session(workspace, sandbox, clients) as session:
+        the_plan = session.plan()
+        unsettled = session.state.pending()
+        rows = []
+        for acc in the_plan.accounts:
+            mine = [c for c in the_plan.changes if (c.client, c.account) == (acc.client, acc.account)]
+            rows.append({
+                "client": acc.client, "account": acc.account, "provider": acc.provider,
+                "last_apply": session.state.last_apply(acc.client, acc.account),
+                "pending": sum(1 for c in mine if c.writes or c.action == "manual"),
+                "drift": sum(1 for c in mine if c.drift),
+                "unsettled": sum(1 for j in unsettled if (j.client, j.account) == (acc.client, acc.account)),
+                "error": acc.error,
+            })
+    if as_json:
+        emit_json({"clients": rows})
+    else:
+        render_status(rows)

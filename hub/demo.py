@@ -1,0 +1,53 @@
+"""`hub demo`: the bundled example agency, end to end, against the vendor simulators."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .plugins import default_plugins
+from .sync.engine import Session, SessionOptions
+
+
+def run_demo(directory: Path | None = None, echo: Callable[[str], None] = print) -> dict[str, Any]:
+    from .scaffold import init_workspace
+    from .workspace import load_workspace
+
+    root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="hub-demo-"))
+    plugins = default_plugins()
+    if not (root / "hub.yaml").exists():
+        init_workspace(root)
+        echo(f"1. hub init {root}: example agency scaffolded")
+    ws = load_workspace(root, plugins.registry)
+    echo(f"2. hub validate: {len(ws.clients)} client(s) valid: {', '.join(sorted(ws.clients))}")
+    steps: dict[str, Any] = {"workspace": str(root)}
+    with Session(root, plugins, SessionOptions(sandbox=True)) as session:
+        first = session.plan()
+        steps["plan"] = first.summary()
+        echo("3. hub plan --sandbox: " + _summary(first.summary()))
+        for c in first.changes:
+            if c.action == "manual":
+                echo(f"   manual: {c.client}/{c.provider} {c.kind} '{c.id}': {c.reason}")
+        applier = session.applier()
+        applier.reconcile()
+        report = applier.apply(first)
+        ok = sum(1 for c in report.changes if c.result == "ok" and c.writes)
+        steps["apply"] = {"written": ok, "failed": len(report.failed)}
+        echo(f"4. hub apply --sandbox --yes: {ok} vendor write(s), {len(report.failed)} failed")
+        for c in report.failed:
+            echo(f"   failed: {c.client}/{c.provider} {c.kind} {c.id}: {c.error}")
+        again = session.plan()
+        steps["plan_again"] = again.summary()
+        echo("5. hub plan --sandbox (again): " + _summary(again.summary()))
+    converged = all(again.summary()[a] == 0 for a in ("create", "update", "delete")) and not report.failed
+    steps["converged"] = converged
+    echo("Converged: a second apply would make no vendor writes." if converged
+         else "Not converged: see the plan above.")
+    echo(f"Explore it: hub plan -w {root} --sandbox --all; hub status -w {root} --sandbox")
+    return steps
+
+
+def _summary(s: dict[str, int]) -> str:
+    return ", ".join(f"{s[k]} {k}" for k in ("create", "update", "delete", "manual", "unsupported", "noop"))

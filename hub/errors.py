@@ -1,0 +1,132 @@
+"""hub's one family of errors.
+
+Library code raises these and nothing else; the CLI turns each into an exit code in one place
+(`hub.cli._exit`). Every message is meant for the user: it says what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    UNEXPECTED = 1
+    USAGE = 2
+    PARTIAL_FAILURE = 3
+    INVALID = 4
+    UNAVAILABLE = 5
+    INTERRUPTED = 130
+
+
+class HubError(Exception):
+    """Base of every error hub raises on purpose; shown to the user without a traceback."""
+
+    exit_code: ExitCode = ExitCode.UNEXPECTED
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation finding, located in a workspace file."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+
+class ConfigError(HubError):
+    """The workspace, a setting or a credential is wrong; carries every problem found, not only the first."""
+
+    exit_code = ExitCode.INVALID
+
+    def __init__(self, problems: list[Problem] | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem("", None, problems)]
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class StalePlanError(HubError):
+    """A saved plan no longer matches the workspace or state it was computed from."""
+
+    exit_code = ExitCode.INVALID
+
+
+class ProviderError(HubError):
+    """A vendor call failed; names the provider (and client, when known)."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+    def __init__(self, message: str, *, provider: str = "", client: str = "", status: int | None = None):
+        self.provider = provider
+        self.client = client
+        self.status = status
+        prefix = "/".join(p for p in (client, provider) if p)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class AuthError(ProviderError):
+    """The vendor refused the credentials (401/403)."""
+
+    exit_code = ExitCode.INVALID
+
+
+class NotFound(ProviderError):
+    """The vendor has no such object (404)."""
+
+
+class VendorValidationError(ProviderError):
+    """The vendor rejected the data (400/422); retrying the same request cannot help."""
+
+    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None, **kw: object) -> None:
+        self.errors = errors or {}
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class RateLimited(ProviderError):
+    """The vendor answered 429; `retry_after` is in vendor seconds when it said."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class Unavailable(ProviderError):
+    """5xx, timeout or a dropped connection: worth retrying."""
+
+
+class NotSupported(ProviderError):
+    """The provider does not declare the capability that was asked of it."""
+
+    exit_code = ExitCode.INVALID
+
+
+@dataclass
+class ItemFailure:
+    client: str
+    provider: str
+    kind: str
+    id: str
+    error: str
+
+
+@dataclass
+class PartialFailure(HubError):
+    """apply finished, but some items failed; each is named."""
+
+    failures: list[ItemFailure] = field(default_factory=list)
+    exit_code = ExitCode.PARTIAL_FAILURE
+
+    def __str__(self) -> str:
+        lines = [f"{len(self.failures)} item(s) failed:"]
+        lines += [f"  {f.client}/{f.provider} {f.kind} {f.id}: {f.error}" for f in self.failures]
+        return "\n".join(lines)
+
+
+class Interrupted(HubError):
+    exit_code = ExitCode.INTERRUPTED

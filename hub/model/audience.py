@@ -1,0 +1,148 @@
+"""Audience: lists, tags, custom fields, segments and contacts (PRODUCT §3)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .base import FieldKey, Model, Slug
+
+
+class ConsentStatus(StrEnum):
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+    PENDING = "pending"
+
+    @property
+    def sendable(self) -> bool:
+        return self is ConsentStatus.SUBSCRIBED
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+
+
+class ListDef(Model):
+    id: Slug
+    name: str = Field(min_length=1, max_length=255)
+    description: str = ""
+
+
+class TagDef(Model):
+    id: Slug
+    name: str = Field(min_length=1, max_length=255)
+
+
+class FieldDef(Model):
+    id: FieldKey
+    name: str = Field(min_length=1, max_length=255)
+    type: FieldType = FieldType.TEXT
+
+
+RuleOp = Literal["equals", "not_equals", "contains", "greater_than", "less_than", "is_set", "is_not_set",
+                 "before", "after"]
+
+
+class SegmentRule(Model):
+    """One condition; exactly one of list / not_list / tag / not_tag / field / engagement."""
+
+    list: Slug | None = None
+    not_list: Slug | None = None
+    tag: Slug | None = None
+    not_tag: Slug | None = None
+    field: FieldKey | None = None
+    op: RuleOp | None = None
+    value: str | float | date | None = None
+    engagement: Literal["opened", "clicked", "not_opened", "not_clicked"] | None = None
+    within_days: int | None = Field(default=None, ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> SegmentRule:
+        chosen = [k for k in ("list", "not_list", "tag", "not_tag", "field", "engagement") if getattr(self, k)]
+        if len(chosen) != 1:
+            raise ValueError("a rule needs exactly one of list, not_list, tag, not_tag, field, engagement"
+                             f" (got {', '.join(chosen) or 'none'})")
+        if self.field and not self.op:
+            raise ValueError("a field rule needs 'op' (equals, contains, greater_than, is_set, ...)")
+        if self.field and self.op not in ("is_set", "is_not_set") and self.value is None:
+            raise ValueError(f"op '{self.op}' needs a 'value'")
+        return self
+
+    def describe(self) -> str:
+        if self.list:
+            return f"is in list '{self.list}'"
+        if self.not_list:
+            return f"is not in list '{self.not_list}'"
+        if self.tag:
+            return f"has tag '{self.tag}'"
+        if self.not_tag:
+            return f"does not have tag '{self.not_tag}'"
+        if self.field:
+            tail = "" if self.value is None else f" {self.value!r}"
+            return f"field '{self.field}' {self.op.replace('_', ' ') if self.op else ''}{tail}"
+        days = f" in the last {self.within_days} days" if self.within_days else ""
+        return f"{(self.engagement or '').replace('_', ' ')} any campaign{days}"
+
+
+class SegmentDef(Model):
+    id: Slug
+    name: str = Field(min_length=1, max_length=255)
+    match: Literal["all", "any"] = "all"
+    rules: list[SegmentRule] = Field(min_length=1)
+
+
+class Consent(Model):
+    """Per-channel consent. Email defaults to subscribed; SMS needs an explicit opt-in."""
+
+    email: ConsentStatus = ConsentStatus.SUBSCRIBED
+    sms: ConsentStatus | None = None
+
+
+class Contact(Model):
+    email: str | None = None
+    phone: str | None = None
+    first_name: str = ""
+    last_name: str = ""
+    timezone: str | None = None
+    fields: dict[str, str | float | date] = Field(default_factory=dict)
+    lists: list[Slug] = Field(default_factory=list)
+    tags: list[Slug] = Field(default_factory=list)
+    consent: Consent = Field(default_factory=Consent)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Contact:
+        if not self.email and not self.phone:
+            raise ValueError("a contact needs an email or a phone")
+        return self
+
+    @property
+    def key(self) -> str:
+        """Natural key: the lowercased email, else the phone."""
+        return (self.email or "").lower() or (self.phone or "")
+
+
+class Audience(Model):
+    lists: list[ListDef] = Field(default_factory=list)
+    tags: list[TagDef] = Field(default_factory=list)
+    fields: list[FieldDef] = Field(default_factory=list)
+    segments: list[SegmentDef] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)
+
+    def list_ids(self) -> set[str]:
+        return {x.id for x in self.lists}
+
+    def tag_ids(self) -> set[str]:
+        return {x.id for x in self.tags}
+
+    def field_ids(self) -> set[str]:
+        return {x.id for x in self.fields}
+
+    def segment_ids(self) -> set[str]:
+        return {x.id for x in self.segments}

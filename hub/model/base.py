@@ -1,0 +1,35 @@
+"""Shared base for every neutral model: strict (unknown keys are errors) and source-aware."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr, StringConstraints
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+"""Neutral identifiers: lowercase letters, digits, '-' and '_' (they end up in vendor names and state keys)."""
+
+FieldKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+"""Custom field keys are usable as personalisation variables, so they are identifiers."""
+
+SLUG_HINT = "use lowercase letters, digits, '-' or '_' (e.g. 'spring-launch')"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
+
+    # Where the item was written ("clients/bakery/campaigns/launch.yaml:3"); set by the loader.
+    _source: str = PrivateAttr(default="")
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    def located(self, source: str) -> Model:
+        self._source = source
+        return self
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "item"

@@ -1,0 +1,134 @@
+"""Campaigns: one send to an audience on email, SMS and/or social (PRODUCT §3)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from enum import StrEnum
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import Model, Slug
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    SOCIAL = "social"
+
+
+class AudienceRef(Model):
+    list: Slug
+    segment: Slug | None = None
+
+
+class Sender(Model):
+    name: str
+    email: str
+
+
+class QuietHours(Model):
+    """No sends between `start` and `end` in the recipient's timezone (wraps midnight when start > end)."""
+
+    start: time
+    end: time
+
+    def contains(self, t: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= t < self.end
+        return t >= self.start or t < self.end
+
+
+class Schedule(Model):
+    """`draft` (create only), `now`, or `at` a local time in `timezone` (the client's, by default)."""
+
+    mode: Literal["draft", "now", "at"] = "draft"
+    at: datetime | None = None
+    timezone: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_shorthand(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value in ("draft", "now"):
+                return {"mode": value}
+            return {"mode": "at", "at": value}
+        if isinstance(value, dict) and "at" in value and "mode" not in value:
+            return {"mode": "at", **value}
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> Schedule:
+        if self.mode == "at" and self.at is None:
+            raise ValueError("a scheduled campaign needs 'at' (e.g. '2026-12-01 09:00')")
+        if self.timezone:
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                hint = "use an IANA name like 'Europe/London'"
+                raise ValueError(f"unknown timezone '{self.timezone}' ({hint})") from None
+        return self
+
+    def at_utc(self, default_tz: str) -> datetime | None:
+        if self.mode != "at" or self.at is None:
+            return None
+        at = self.at
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=ZoneInfo(self.timezone or default_tz))
+        return at.astimezone(ZoneInfo("UTC"))
+
+
+class EmailContent(Model):
+    subject: str = Field(min_length=1, max_length=255)
+    preheader: str = ""
+    from_: Sender | None = Field(default=None, alias="from")
+    reply_to: str | None = None
+    body_html: str | None = None
+    body_markdown: str | None = None
+    text: str | None = None
+
+    @model_validator(mode="after")
+    def _one_body(self) -> EmailContent:
+        if bool(self.body_html) == bool(self.body_markdown):
+            raise ValueError("an email needs exactly one of 'body_html' or 'body_markdown'")
+        return self
+
+
+class SmsContent(Model):
+    body: str = Field(min_length=1)
+    media: list[str] = Field(default_factory=list)
+    sender: str | None = None
+    max_segments: int = Field(default=1, ge=1, le=10)
+
+
+class SocialContent(Model):
+    text: str = Field(min_length=1)
+    link: str | None = None
+    image: str | None = None
+
+
+class Campaign(Model):
+    id: Slug
+    name: str = Field(min_length=1, max_length=255)
+    audience: AudienceRef
+    email: EmailContent | None = None
+    sms: SmsContent | None = None
+    social: SocialContent | None = None
+    schedule: Schedule = Field(default_factory=Schedule)
+    quiet_hours: QuietHours | None = None
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _schedule_shorthand(cls, value: object) -> object:
+        return Schedule.model_validate(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _some_channel(self) -> Campaign:
+        if not self.channels:
+            raise ValueError("a campaign needs at least one of 'email', 'sms' or 'social'")
+        return self
+
+    @property
+    def channels(self) -> list[Channel]:
+        return [c for c in Channel if getattr(self, c.value) is not None]

@@ -1,0 +1,116 @@
+"""Neutral personalisation: `{{ first_name | default("friend") }}` and friends.
+
+hub resolves what it knows per client (`brand.*`, blueprint `vars.*`) when it loads the workspace; what
+varies per recipient (`first_name`, `unsubscribe_url`, `fields.<key>`) is translated by each provider into
+its own merge-tag syntax through a `MergeTagTranslator`, or rendered by hub for SMS.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+# {{ name }} or {{ name | default("x") }} / default('x')
+VARIABLE_RE = re.compile(
+    r"\{\{\s*(?P<name>[A-Za-z_][\w.]*)\s*(?:\|\s*default\(\s*(?P<q>[\"'])(?P<default>.*?)(?P=q)\s*\)\s*)?\}\}"
+)
+ANY_BRACES_RE = re.compile(r"\{\{.*?\}\}")
+
+CONTACT_VARIABLES = ("first_name", "last_name", "email", "phone")
+LINK_VARIABLES = ("unsubscribe_url", "web_url")
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str | None
+    start: int
+    end: int
+
+    @property
+    def namespace(self) -> str:
+        return self.name.split(".", 1)[0] if "." in self.name else ""
+
+    @property
+    def key(self) -> str:
+        return self.name.split(".", 1)[1] if "." in self.name else self.name
+
+
+def find_variables(text: str) -> list[Variable]:
+    return [Variable(m["name"], m["default"], m.start(), m.end()) for m in VARIABLE_RE.finditer(text)]
+
+
+def malformed_placeholders(text: str) -> list[str]:
+    """`{{ ... }}` blocks that are not a variable with an optional default()."""
+    good = {(v.start, v.end) for v in find_variables(text)}
+    return [m.group(0) for m in ANY_BRACES_RE.finditer(text) if (m.start(), m.end()) not in good]
+
+
+def substitute(text: str, replace: Callable[[Variable], str | None]) -> str:
+    """Replace each variable by `replace(var)`; a None answer leaves it as written."""
+    out, pos = [], 0
+    for var in find_variables(text):
+        new = replace(var)
+        if new is not None:
+            out.append(text[pos:var.start])
+            out.append(new)
+            pos = var.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def resolve_static(text: str, brand: Mapping[str, object], vars_: Mapping[str, object]) -> str:
+    """Fill in `brand.*` and `vars.*` (known per client); leave per-recipient variables alone."""
+
+    def value(var: Variable) -> str | None:
+        source = {"brand": brand, "vars": vars_}.get(var.namespace)
+        if source is None:
+            return None
+        found = source.get(var.key)
+        if found in (None, ""):
+            return var.default if var.default is not None else None
+        return str(found)
+
+    return substitute(text, value)
+
+
+def is_recipient_variable(var: Variable, field_keys: set[str]) -> bool:
+    if var.namespace == "fields":
+        return var.key in field_keys
+    return not var.namespace and (var.name in CONTACT_VARIABLES or var.name in LINK_VARIABLES)
+
+
+class MergeTagTranslator:
+    """What a provider implements to carry neutral variables into its own syntax.
+
+    `tag(var)` returns the vendor merge tag for a variable, or None when the vendor has no equivalent
+    (hub then reports a validation error instead of leaving a blank in a customer's inbox).
+    """
+
+    def tag(self, var: Variable) -> str | None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def translate(self, text: str) -> tuple[str, list[str]]:
+        """Translate every variable; returns the text and the names that could not be translated."""
+        missing: list[str] = []
+
+        def one(var: Variable) -> str | None:
+            tag = self.tag(var)
+            if tag is None:
+                missing.append(var.name)
+            return tag
+
+        return substitute(text, one), missing
+
+
+def render(text: str, values: Mapping[str, object]) -> str:
+    """Render per recipient (SMS): `values` maps 'first_name', 'fields.x', ... to their values."""
+
+    def one(var: Variable) -> str:
+        found = values.get(var.name)
+        if found in (None, ""):
+            return var.default or ""
+        return str(found)
+
+    return substitute(text, one)

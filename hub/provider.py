@@ -1,0 +1,318 @@
+"""What a provider plugin implements.
+
+A provider describes itself with class attributes (name, channels, capabilities with their fidelity,
+rate limits, a settings model whose secrets are `SecretStr`) and exposes its vendor objects as a list of
+`Resource`s, one per kind of thing hub syncs (lists, fields, contacts, campaigns, ...). The sync engine
+plans and applies over resources generically: it never knows vendor paths or payloads.
+
+Translation (neutral -> vendor payload) is pure and lives in `Resource.desired`; I/O lives in
+`read_live` / `create` / `update` / `delete` / `apply_batch`, which go through `self.http` (hub's shared
+HTTP client with rate limiting and retries) and raise only `hub.errors`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from .errors import NotSupported, Problem
+from .model import Channel, Client
+from .model.personalisation import MergeTagTranslator
+
+if TYPE_CHECKING:
+    from .clock import Clock
+    from .simulator.server import Simulator
+    from .transport.http import HttpClient
+
+
+class Capability(StrEnum):
+    LISTS = "lists"
+    TAGS = "tags"
+    FIELDS = "fields"
+    SEGMENTS = "segments"
+    CONTACTS = "contacts"
+    MEMBERS_READ = "members_read"
+    EMAIL_CAMPAIGNS = "email_campaigns"
+    SMS_CAMPAIGNS = "sms_campaigns"
+    SOCIAL = "social"
+    AUTOMATIONS = "automations"
+    ENROLMENT = "enrolment"
+
+
+class Fidelity(StrEnum):
+    EXACT = "exact"
+    APPROXIMATED = "approximated"
+    MANUAL = "manual"
+    UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True)
+class Support:
+    fidelity: Fidelity
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `requests` per `per_seconds` vendor seconds, for requests tagged with `bucket`."""
+
+    bucket: str
+    requests: int
+    per_seconds: float
+
+
+@dataclass(frozen=True)
+class Limits:
+    rate: tuple[RateLimit, ...] = ()
+    max_concurrency: int = 4  # simultaneous requests to one account
+    retry_attempts: int = 6
+
+
+class ProviderSettings(BaseModel):
+    """Base of every provider's settings. Secret fields are `SecretStr` and must be given as
+    `env:NAME` or `keyring:NAME` references in client.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    base_url: str | None = None
+    timeout: float = 30.0
+
+    @classmethod
+    def secret_fields(cls) -> list[str]:
+        return [n for n, f in cls.model_fields.items() if f.annotation in (SecretStr, SecretStr | None)]
+
+    def secrets(self) -> list[str]:
+        out = []
+        for name in self.secret_fields():
+            value = getattr(self, name)
+            if value is not None and value.get_secret_value():
+                out.append(value.get_secret_value())
+        return out
+
+
+def fingerprint(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+@dataclass
+class Desired:
+    """One item as the workspace wants it, already translated to what the vendor will hold."""
+
+    id: str  # neutral id, unique per (account, kind)
+    natural_key: str  # how the vendor item is found without hub's state (name, email, ...)
+    payload: dict[str, Any]  # comparable form; references to other items are neutral ("list:customers")
+    fidelity: Fidelity = Fidelity.EXACT
+    reason: str = ""
+    details: dict[str, Any] = field(default_factory=dict)  # build sheets, segment counts, warnings
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.payload)
+
+
+@dataclass
+class Live:
+    """One item as the vendor holds it, projected into the same comparable form as `Desired.payload`."""
+
+    vendor_id: str
+    natural_key: str
+    payload: dict[str, Any]
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ItemResult:
+    id: str
+    ok: bool
+    vendor_id: str = ""
+    error: str = ""
+    note: str = ""
+
+
+class References:
+    """Neutral <-> vendor id lookups for items of other kinds in the same account (from state and from
+    what was just read or created). Resources use it to turn "list:customers" into a group id."""
+
+    def __init__(self) -> None:
+        self._to_vendor: dict[tuple[str, str], str] = {}
+        self._to_neutral: dict[tuple[str, str], str] = {}
+
+    def add(self, kind: str, neutral_id: str, vendor_id: str) -> None:
+        self._to_vendor[(kind, neutral_id)] = vendor_id
+        self._to_neutral[(kind, vendor_id)] = neutral_id
+
+    def vendor_id(self, kind: str, neutral_id: str) -> str | None:
+        return self._to_vendor.get((kind, neutral_id))
+
+    def neutral_id(self, kind: str, vendor_id: str) -> str | None:
+        return self._to_neutral.get((kind, str(vendor_id)))
+
+    def require(self, kind: str, neutral_id: str) -> str:
+        found = self.vendor_id(kind, neutral_id)
+        if found is None:
+            raise NotSupported(f"{kind} '{neutral_id}' has no vendor id yet; apply it first")
+        return found
+
+
+class Resource:
+    """One kind of vendor object a provider syncs. Subclasses override what their capability needs."""
+
+    kind: ClassVar[str]
+    capability: ClassVar[Capability]
+    live_read: ClassVar[bool] = True  # False: planned against state fingerprints only (bulk contacts)
+    batch_size: ClassVar[int] = 0  # > 0: the applier calls apply_batch with up to this many items
+    prunable: ClassVar[bool] = True
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+
+    @property
+    def http(self) -> HttpClient:
+        return self.provider.http
+
+    # -- pure ------------------------------------------------------------------------------------
+    def desired(self, client: Client, refs: References) -> list[Desired]:
+        """Translate the client's neutral items of this kind into vendor-comparable payloads."""
+        return []
+
+    def compare(self, want: Desired, live: Live) -> str | None:
+        """Describe how `live` differs from `want`, or None when it matches."""
+        return describe_difference(want.payload, live.payload)
+
+    # -- I/O ------------------------------------------------------------------------------------
+    def read_live(self, refs: References) -> dict[str, Live]:
+        """Every item of this kind in the account, keyed by natural key, in the fewest requests."""
+        raise NotSupported(f"reading {self.kind} is not supported", provider=self.provider.name)
+
+    def lookup(self, natural_key: str, refs: References) -> Live | None:
+        """Find one item by natural key (used to reconcile an unsettled journal entry)."""
+        return self.read_live(refs).get(natural_key)
+
+    def create(self, want: Desired, refs: References) -> str:
+        raise NotSupported(f"creating {self.kind} is not supported", provider=self.provider.name)
+
+    def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
+        raise NotSupported(f"updating {self.kind} is not supported", provider=self.provider.name)
+
+    def delete(self, vendor_id: str, refs: References) -> None:
+        raise NotSupported(f"deleting {self.kind} is not supported", provider=self.provider.name)
+
+    def apply_batch(self, items: Sequence[Desired], refs: References) -> list[ItemResult]:
+        raise NotSupported(f"bulk {self.kind} is not supported", provider=self.provider.name)
+
+
+def describe_difference(want: Mapping[str, Any], have: Mapping[str, Any]) -> str | None:
+    diffs = []
+    for key in sorted(set(want) | set(have)):
+        if want.get(key) != have.get(key):
+            diffs.append(f"{key} {_short(have.get(key))} (want {_short(want.get(key))})")
+    return "; ".join(diffs) or None
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@dataclass
+class ProviderContext:
+    client: str
+    account: str
+    clock: Clock
+    make_http: Any  # callable(provider) -> HttpClient; built by the engine so limits are shared per account
+
+
+class Provider:
+    """Base class of every provider. See docs in README ("Writing a provider")."""
+
+    name: ClassVar[str]
+    display_name: ClassVar[str] = ""
+    docs_url: ClassVar[str] = ""
+    channels: ClassVar[frozenset[Channel]] = frozenset()
+    capabilities: ClassVar[Mapping[Capability, Support]] = {}
+    limits: ClassVar[Limits] = Limits()
+    Settings: ClassVar[type[ProviderSettings]] = ProviderSettings
+    default_base_url: ClassVar[str] = ""
+    simulator: ClassVar[str | None] = None  # "module:Class" of its Simulator, imported only when needed
+    resource_types: ClassVar[Sequence[type[Resource]]] = ()  # in dependency order
+
+    def __init__(self, settings: ProviderSettings, ctx: ProviderContext) -> None:
+        self.settings = settings
+        self.ctx = ctx
+        self._http: HttpClient | None = None
+        self.resources = [r(self) for r in self.resource_types
+                          if r.capability in self.capabilities
+                          and self.capabilities[r.capability].fidelity != Fidelity.UNSUPPORTED]
+
+    def __repr__(self) -> str:  # never shows settings: they hold secrets
+        return f"<{type(self).__name__} {self.ctx.client}/{self.ctx.account}>"
+
+    @property
+    def http(self) -> HttpClient:
+        if self._http is None:
+            self._http = self.ctx.make_http(self)
+        return self._http
+
+    @property
+    def base_url(self) -> str:
+        return (self.settings.base_url or self.default_base_url).rstrip("/")
+
+    # -- described by the vendor -------------------------------------------------------------------
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that authenticate a request (built from secret settings; never logged)."""
+        return {}
+
+    def map_error(self, status: int, body: Any, headers: Mapping[str, str]) -> Exception:
+        """Turn a vendor error response into a `hub.errors` exception (see `hub.transport.errors`)."""
+        from .transport.errors import default_error
+
+        return default_error(self.name, status, body, headers)
+
+    def bucket_for(self, method: str, path: str, body: Any) -> tuple[str, ...]:
+        """Which rate-limit buckets a request draws from (default: every declared bucket named 'default')."""
+        return ("default",)
+
+    # -- validation (pure) ------------------------------------------------------------------------
+    @classmethod
+    def merge_tags(cls, client: Client) -> MergeTagTranslator | None:
+        """The translator for neutral personalisation, or None when hub renders text itself (SMS)."""
+        return None
+
+    @classmethod
+    def check_client(cls, client: Client, account: str) -> list[Problem]:
+        """Vendor-specific rules on the client's items (e.g. Mailchimp merge tags <= 10 characters)."""
+        return []
+
+    @classmethod
+    def support(cls, capability: Capability) -> Support:
+        return cls.capabilities.get(capability, Support(Fidelity.UNSUPPORTED, f"{cls.name} has no {capability}"))
+
+    @classmethod
+    def create_simulator(cls, clock: Clock, **options: Any) -> Simulator:
+        if not cls.simulator:
+            raise NotSupported(f"provider '{cls.name}' ships no simulator", provider=cls.name)
+        import importlib
+
+        module, _, attr = cls.simulator.partition(":")
+        return getattr(importlib.import_module(module), attr)(clock=clock, **options)
+
+    @classmethod
+    def sandbox_settings(cls, base_url: str) -> dict[str, Any]:
+        """Settings that point this provider at its simulator (dummy credentials the simulator accepts)."""
+        return {"base_url": base_url}
+
+    # -- beyond sync -----------------------------------------------------------------------------------
+    def resource(self, kind: str) -> Resource:
+        for res in self.resources:
+            if res.kind == kind:
+                return res
+        raise NotSupported(f"{self.name} does not handle {kind}", provider=self.name)
+
+    def read_members(self, list_id: str, segment_id: str | None, refs: References) -> list[dict[str, Any]]:
+        """Contacts in a list (and segment) with their consent: the audience other channels send to."""
+        raise NotSupported(f"{self.name} cannot list members", provider=self.name)

@@ -1,0 +1,44 @@
+"""Secrets never reach output, logs, plan files, state or exception text.
+
+Every secret hub resolves is registered here; all text hub prints or logs passes through `redact`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+MASK = "****"
+
+
+def register(secret: str | None) -> None:
+    if secret and len(secret) >= 4:
+        with _lock:
+            _secrets.add(secret)
+
+
+def redact(text: str) -> str:
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for s in secrets:
+        if s in text:
+            text = text.replace(s, MASK)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
+def install_logging_filter() -> None:
+    root = logging.getLogger()
+    if not any(isinstance(f, RedactingFilter) for f in root.filters):
+        root.addFilter(RedactingFilter())
+    for handler in root.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())

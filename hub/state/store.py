@@ -1,0 +1,280 @@
+"""SQLite state under `.hub/` (versioned schema).
+
+- items:   (client, account, kind, neutral id) -> vendor id + fingerprint of what was applied
+- journal: one row written *before* each vendor write and settled after it; rows still `pending` on
+           start-up are writes whose outcome is unknown (crash, kill -9) and get reconciled
+- audit:   append-only: who did what, when, with what result
+- meta:    schema version and a revision counter that moves on every item change (binds saved plans)
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    client TEXT NOT NULL, account TEXT NOT NULL, provider TEXT NOT NULL, kind TEXT NOT NULL,
+    neutral_id TEXT NOT NULL, vendor_id TEXT NOT NULL, natural_key TEXT NOT NULL DEFAULT '',
+    fingerprint TEXT NOT NULL, applied_at TEXT NOT NULL, data TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (client, account, kind, neutral_id)
+);
+CREATE TABLE IF NOT EXISTS journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
+    client TEXT NOT NULL, account TEXT NOT NULL, provider TEXT NOT NULL, kind TEXT NOT NULL,
+    neutral_id TEXT NOT NULL, op TEXT NOT NULL, natural_key TEXT NOT NULL DEFAULT '',
+    fingerprint TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'pending',
+    vendor_id TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL, settled_at TEXT
+);
+CREATE INDEX IF NOT EXISTS journal_pending ON journal (status) WHERE status = 'pending';
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, run_id TEXT NOT NULL,
+    client TEXT NOT NULL, account TEXT NOT NULL, provider TEXT NOT NULL, kind TEXT NOT NULL,
+    neutral_id TEXT NOT NULL, action TEXT NOT NULL, result TEXT NOT NULL,
+    vendor_id TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TRIGGER IF NOT EXISTS audit_append_only_u BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_append_only_d BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    client: str
+    account: str
+    provider: str
+    kind: str
+    neutral_id: str
+    vendor_id: str
+    natural_key: str
+    fingerprint: str
+    applied_at: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    id: int
+    run_id: str
+    client: str
+    account: str
+    provider: str
+    kind: str
+    neutral_id: str
+    op: str
+    natural_key: str
+    fingerprint: str
+    status: str
+    vendor_id: str
+    error: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: str
+    actor: str
+    client: str
+    account: str
+    kind: str
+    neutral_id: str
+    action: str
+    result: str
+    vendor_id: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """How one journalled write ended: status ok/failed/absent, and what to record for the item."""
+
+    journal_id: int
+    status: str
+    vendor_id: str = ""
+    error: str = ""
+    data: dict[str, Any] | None = None
+
+
+class StateStore:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
+        self.actor = os.environ.get("HUB_ACTOR") or _user()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- schema ----------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self._lock:
+            self._db.executescript(_SCHEMA)  # idempotent DDL; executescript manages its own transaction
+        with self._tx() as db:
+            row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            version = int(row["value"]) if row else 0
+            if version > SCHEMA_VERSION:
+                from ..errors import ConfigError
+
+                raise ConfigError(f"{self.path}: state schema v{version} is newer than this hub (v{SCHEMA_VERSION});"
+                                  " upgrade hub")
+            # future migrations run here, one step per version
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('revision', '0')")
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _bump(self, db: sqlite3.Connection) -> None:
+        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'")
+
+    @property
+    def revision(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT value FROM meta WHERE key='revision'").fetchone()["value"])
+
+    # -- items -----------------------------------------------------------------------------------
+    def items(self, client: str | None = None, account: str | None = None, kind: str | None = None) -> list[ItemRecord]:
+        sql, args = "SELECT * FROM items WHERE 1=1", []
+        for col, val in (("client", client), ("account", account), ("kind", kind)):
+            if val is not None:
+                sql += f" AND {col} = ?"
+                args.append(val)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY client, account, kind, neutral_id", args).fetchall()
+        return [_item(r) for r in rows]
+
+    def item(self, client: str, account: str, kind: str, neutral_id: str) -> ItemRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM items WHERE client=? AND account=? AND kind=? AND neutral_id=?",
+                (client, account, kind, neutral_id)).fetchone()
+        return _item(row) if row else None
+
+    def forget(self, client: str, account: str, kind: str, neutral_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM items WHERE client=? AND account=? AND kind=? AND neutral_id=?",
+                       (client, account, kind, neutral_id))
+            self._bump(db)
+
+    # -- journal ---------------------------------------------------------------------------------
+    def begin(self, run_id: str, client: str, account: str, provider: str, kind: str,
+              ops: Iterable[tuple[str, str, str, str]]) -> list[int]:
+        """Journal writes about to be sent: ops are (neutral_id, op, natural_key, fingerprint)."""
+        now = _now()
+        ids = []
+        with self._tx() as db:
+            for neutral_id, op, natural_key, fp in ops:
+                cur = db.execute(
+                    "INSERT INTO journal (run_id, client, account, provider, kind, neutral_id, op, natural_key,"
+                    " fingerprint, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (run_id, client, account, provider, kind, neutral_id, op, natural_key, fp, now))
+                ids.append(int(cur.lastrowid or 0))
+        return ids
+
+    def settle(self, settlements: Iterable[Settlement]) -> None:
+        """Close journal entries and, in the same transaction, update the item map and the audit log."""
+        now = _now()
+        with self._tx() as db:
+            changed = False
+            for s in settlements:
+                row = db.execute("SELECT * FROM journal WHERE id=?", (s.journal_id,)).fetchone()
+                if row is None or row["status"] != "pending":
+                    continue
+                db.execute("UPDATE journal SET status=?, vendor_id=?, error=?, settled_at=? WHERE id=?",
+                           (s.status, s.vendor_id, s.error, now, s.journal_id))
+                key = (row["client"], row["account"], row["kind"], row["neutral_id"])
+                if s.status == "ok":
+                    changed = True
+                    if row["op"] == "delete":
+                        db.execute("DELETE FROM items WHERE client=? AND account=? AND kind=? AND neutral_id=?", key)
+                    else:
+                        db.execute(
+                            "INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?,?,?,?)",
+                            (row["client"], row["account"], row["provider"], row["kind"], row["neutral_id"],
+                             s.vendor_id, row["natural_key"], row["fingerprint"], now,
+                             json.dumps(s.data or {})))
+                db.execute(
+                    "INSERT INTO audit (at, actor, run_id, client, account, provider, kind, neutral_id, action,"
+                    " result, vendor_id, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (now, self.actor, row["run_id"], row["client"], row["account"], row["provider"], row["kind"],
+                     row["neutral_id"], row["op"], s.status, s.vendor_id, s.error))
+            if changed:
+                self._bump(db)
+
+    def record(self, run_id: str, client: str, account: str, provider: str, kind: str, neutral_id: str,
+               natural_key: str, fingerprint: str, vendor_id: str, data: dict[str, Any] | None = None) -> None:
+        """Record an item found in the vendor without a write (adoption of an existing object)."""
+        [jid] = self.begin(run_id, client, account, provider, kind, [(neutral_id, "adopt", natural_key, fingerprint)])
+        self.settle([Settlement(jid, "ok", vendor_id, data=data)])
+
+    def pending(self) -> list[JournalEntry]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM journal WHERE status='pending' ORDER BY id").fetchall()
+        return [JournalEntry(**{k: r[k] for k in JournalEntry.__dataclass_fields__}) for r in rows]
+
+    def journal(self, limit: int = 1000) -> list[JournalEntry]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM journal ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [JournalEntry(**{k: r[k] for k in JournalEntry.__dataclass_fields__}) for r in rows]
+
+    # -- audit -----------------------------------------------------------------------------------
+    def audit(self, client: str | None = None) -> list[AuditEntry]:
+        sql, args = "SELECT * FROM audit", []
+        if client:
+            sql += " WHERE client = ?"
+            args.append(client)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
+        return [AuditEntry(**{k: r[k] for k in AuditEntry.__dataclass_fields__}) for r in rows]
+
+    def last_apply(self, client: str, account: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT max(at) AS at FROM audit WHERE client=? AND account=?",
+                                   (client, account)).fetchone()
+        return row["at"] if row else None
+
+
+def _item(row: sqlite3.Row) -> ItemRecord:
+    return ItemRecord(row["client"], row["account"], row["provider"], row["kind"], row["neutral_id"],
+                      row["vendor_id"], row["natural_key"], row["fingerprint"], row["applied_at"],
+                      json.loads(row["data"] or "{}"))
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"

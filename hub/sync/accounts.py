@@ -1,0 +1,118 @@
+"""Open the vendor accounts a command works on: settings resolved, providers built, HTTP shared.
+
+With `sandbox`, every account is pointed at its provider's simulator instead (state kept under
+`.hub/sandbox/` so that successive commands see the same simulated accounts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..clock import Clock
+from ..credentials import build_settings
+from ..model import Client, Workspace
+from ..plugins import Plugins
+from ..provider import Provider, ProviderContext
+from ..redact import register
+from ..simulator import Simulator
+from ..transport.http import HttpClient
+from ..transport.ratelimit import GateRegistry
+
+
+@dataclass
+class Account:
+    client: Client
+    name: str
+    provider: Provider
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.client.name, self.name)
+
+
+@dataclass
+class Sandbox:
+    """Simulators standing in for every vendor account, one per (client, account)."""
+
+    directory: Path
+    clock: Clock
+    simulators: dict[tuple[str, str], Simulator] = field(default_factory=dict)
+
+    def simulator_for(self, provider_cls: type[Provider], client: str, account: str) -> Simulator:
+        key = (client, account)
+        if key not in self.simulators:
+            state_file = self.directory / client / f"{account}.json"
+            state_file.parent.mkdir(parents=True, exist_ok=True)
+            sim = provider_cls.create_simulator(self.clock, state_file=state_file)
+            sim.start()
+            self.simulators[key] = sim
+        return self.simulators[key]
+
+    def close(self) -> None:
+        for sim in self.simulators.values():
+            sim.stop()
+        self.simulators.clear()
+
+
+def sandbox_time_scale() -> float:
+    return float(os.environ.get("HUB_SANDBOX_TIME_SCALE", "60"))
+
+
+class Accounts:
+    def __init__(self, workspace: Workspace, plugins: Plugins, clock: Clock, sandbox: Sandbox | None = None):
+        self.workspace = workspace
+        self.plugins = plugins
+        self.clock = clock
+        self.sandbox = sandbox
+        self.gates = GateRegistry(clock)
+        self._http: list[HttpClient] = []
+
+    def open(self, client_names: list[str] | None = None) -> list[Account]:
+        out: list[Account] = []
+        for name, client in sorted(self.workspace.clients.items()):
+            if client_names and name not in client_names:
+                continue
+            for acc_name, acc in client.config.accounts.items():
+                out.append(self.open_one(client, acc_name, acc.provider, acc.model_extra or {}))
+        return out
+
+    def open_one(self, client: Client, acc_name: str, provider_name: str, raw: dict[str, Any]) -> Account:
+        provider_cls = self.plugins.registry.get(provider_name)
+        account_cfg = client.config.accounts[acc_name]
+        if self.sandbox is not None:
+            sim = self.sandbox.simulator_for(provider_cls, client.name, acc_name)
+            settings = provider_cls.Settings.model_validate(provider_cls.sandbox_settings(sim.base_url))
+        else:
+            settings = build_settings(provider_cls, account_cfg, self.plugins.pm)
+        for secret in settings.secrets():
+            register(secret)
+        ctx = ProviderContext(client=client.name, account=acc_name, clock=self.clock, make_http=self._make_http)
+        return Account(client, acc_name, provider_cls(settings, ctx))
+
+    def _make_http(self, provider: Provider) -> HttpClient:
+        # Two clients sharing one vendor account share its limits: key the gate by the account identity.
+        identity = provider.base_url + "|" + "|".join(provider.settings.secrets())
+        key = provider.name + ":" + hashlib.sha256(identity.encode()).hexdigest()[:16]
+        gate = self.gates.gate(key, provider.limits)
+        http = HttpClient(
+            provider=provider.name,
+            base_url=provider.base_url,
+            gate=gate,
+            clock=self.clock,
+            auth_headers=provider.auth_headers,
+            map_error=provider.map_error,
+            buckets=provider.bucket_for,
+            timeout=provider.settings.timeout,
+            attempts=provider.limits.retry_attempts,
+            pool_size=provider.limits.max_concurrency,
+        )
+        self._http.append(http)
+        return http
+
+    def close(self) -> None:
+        for http in self._http:
+            http.close()

@@ -1,0 +1,212 @@
+"""Executing a plan: journal before each vendor write, settle after, in dependency order.
+
+Accounts run concurrently (different vendor accounts do not share limits); within one account the
+changes of one kind run on a small pool bounded by the account's connection limit, kinds one after the
+other (lists before the contacts that join them, before the campaigns that send to them). Deletions run
+last, in reverse order. Ctrl-C stops starting new work; what is in flight settles; the rest is left for
+the next run.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ..errors import HubError, Interrupted
+from ..provider import Desired, ItemResult, References, Resource
+from ..state import StateStore
+from ..state.store import Settlement
+from ..transport.http import AmbiguousWrite
+from .accounts import Account
+from .plan import Change, Plan, build_refs
+
+
+@dataclass
+class ApplyReport:
+    run_id: str
+    changes: list[Change]
+    interrupted: bool = False
+    failed: list[Change] = field(default_factory=list)
+
+
+Progress = Callable[[int], None]
+
+
+class Applier:
+    def __init__(self, state: StateStore, accounts: Sequence[Account], *, prune: bool,
+                 progress: Progress | None = None) -> None:
+        self.state = state
+        self.accounts = {a.key: a for a in accounts}
+        self.prune = prune
+        self.progress = progress or (lambda n: None)
+        self.stop = threading.Event()
+        self.run_id = uuid.uuid4().hex[:12]
+
+    # -- reconcile -------------------------------------------------------------------------------
+    def reconcile(self) -> int:
+        """Settle journal entries left pending by a crash: ask the vendor whether each write happened."""
+        pending = self.state.pending()
+        settled: list[Settlement] = []
+        for entry in pending:
+            acc = self.accounts.get((entry.client, entry.account))
+            if acc is None:
+                continue
+            try:
+                res = acc.provider.resource(entry.kind)
+            except HubError:
+                settled.append(Settlement(entry.id, "absent", error="provider no longer handles this kind"))
+                continue
+            if entry.op == "delete":
+                live = res.lookup(entry.natural_key, build_refs(self.state, acc)) if res.live_read else None
+                settled.append(Settlement(entry.id, "ok" if live is None else "absent", entry.vendor_id,
+                                          error="reconciled"))
+            elif res.live_read:
+                live = res.lookup(entry.natural_key, build_refs(self.state, acc))
+                if live is not None:
+                    settled.append(Settlement(entry.id, "ok", live.vendor_id, error="reconciled: found in vendor"))
+                else:
+                    settled.append(Settlement(entry.id, "absent", error="reconciled: not in vendor"))
+            else:
+                # idempotent bulk writes: the next plan sends them again if they did not land
+                settled.append(Settlement(entry.id, "absent", error="reconciled: outcome unknown, will resend"))
+        self.state.settle(settled)
+        return len(settled)
+
+    # -- apply -----------------------------------------------------------------------------------
+    def apply(self, plan: Plan) -> ApplyReport:
+        report = ApplyReport(self.run_id, plan.changes)
+        by_account: dict[tuple[str, str], list[Change]] = {}
+        for change in plan.changes:
+            by_account.setdefault((change.client, change.account), []).append(change)
+        for change in plan.changes:
+            if change.action == "delete" and not self.prune and not change.details.get("vendor_gone"):
+                change.result, change.error = "skipped", "deletion needs --prune"
+            elif not (change.writes or change.adopt):
+                change.result = "ok" if change.action == "noop" else "skipped"
+        work = [(self.accounts[key], changes) for key, changes in by_account.items() if key in self.accounts]
+        with ThreadPoolExecutor(max_workers=max(1, min(16, len(work)))) as pool:
+            futures = [pool.submit(self._apply_account, acc, changes) for acc, changes in work]
+            try:
+                for f in futures:
+                    f.result()
+            except KeyboardInterrupt:
+                self.stop.set()
+                for f in futures:
+                    f.result()
+                report.interrupted = True
+        for change in plan.changes:
+            if not change.result:
+                change.result = "skipped"
+                change.error = change.error or ("interrupted" if report.interrupted else "not run")
+        report.failed = [c for c in plan.changes if c.result == "failed"]
+        if report.interrupted:
+            raise Interrupted("interrupted: finished writes are recorded; run apply again to continue")
+        return report
+
+    def _apply_account(self, acc: Account, changes: list[Change]) -> None:
+        refs = build_refs(self.state, acc)
+        pending = [c for c in changes if not c.result]
+        order = {res.kind: i for i, res in enumerate(acc.provider.resources)}
+        upserts = [c for c in pending if c.action != "delete"]
+        deletes = [c for c in pending if c.action == "delete"]
+        for res in acc.provider.resources:
+            self._run_kind(acc, res, [c for c in upserts if c.kind == res.kind], refs)
+        for res in sorted(acc.provider.resources, key=lambda r: -order[r.kind]):
+            self._run_kind(acc, res, [c for c in deletes if c.kind == res.kind], refs)
+
+    def _run_kind(self, acc: Account, res: Resource, changes: list[Change], refs: References) -> None:
+        if not changes:
+            return
+        adopts = [c for c in changes if not c.writes]
+        for c in adopts:
+            self._adopt(acc, c, refs)
+        writes = [c for c in changes if c.writes]
+        if res.batch_size and any(c.action != "delete" for c in writes):
+            units: list[Callable[[], None]] = []
+            batchable = [c for c in writes if c.action != "delete"]
+            for i in range(0, len(batchable), res.batch_size):
+                chunk = batchable[i:i + res.batch_size]
+                units.append(lambda chunk=chunk: self._batch(acc, res, chunk, refs))
+            units += [lambda c=c: self._one(acc, res, c, refs) for c in writes if c.action == "delete"]
+        else:
+            units = [lambda c=c: self._one(acc, res, c, refs) for c in writes]
+        workers = max(1, min(acc.provider.limits.max_concurrency, len(units)))
+        if workers == 1:
+            for unit in units:
+                if self.stop.is_set():
+                    return
+                unit()
+            return
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for f in [pool.submit(self._guarded, u) for u in units]:
+                f.result()
+
+    def _guarded(self, unit: Callable[[], None]) -> None:
+        if not self.stop.is_set():
+            unit()
+
+    # -- one change -------------------------------------------------------------------------------
+    def _adopt(self, acc: Account, c: Change, refs: References) -> None:
+        self.state.record(self.run_id, c.client, c.account, c.provider, c.kind, c.id, c.natural_key, c.fingerprint,
+                          c.vendor_id, c.details.get("record"))
+        refs.add(c.kind, c.id, c.vendor_id)
+        c.result = "ok"
+
+    def _one(self, acc: Account, res: Resource, c: Change, refs: References) -> None:
+        [jid] = self.state.begin(self.run_id, c.client, c.account, c.provider, c.kind,
+                                 [(c.id, c.action, c.natural_key, c.fingerprint)])
+        want = c.desired()
+        try:
+            if c.action == "create":
+                vendor_id = self._create(res, want, refs)
+            elif c.action == "update":
+                vendor_id = res.update(c.vendor_id, want, None, refs)
+            else:
+                if not c.details.get("vendor_gone"):
+                    res.delete(c.vendor_id, refs)
+                vendor_id = c.vendor_id
+        except HubError as exc:
+            c.result, c.error = "failed", str(exc)
+            self.state.settle([Settlement(jid, "failed", error=str(exc))])
+            self.progress(1)
+            return
+        c.result, c.vendor_id = "ok", vendor_id
+        refs.add(c.kind, c.id, vendor_id)
+        self.state.settle([Settlement(jid, "ok", vendor_id, data=c.details.get("record"))])
+        self.progress(1)
+
+    def _create(self, res: Resource, want: Desired, refs: References) -> str:
+        try:
+            return res.create(want, refs)
+        except AmbiguousWrite:
+            # the vendor may have created it: look before creating again, so nothing exists twice
+            found = res.lookup(want.natural_key, refs) if res.live_read else None
+            if found is not None:
+                return found.vendor_id
+            return res.create(want, refs)
+
+    def _batch(self, acc: Account, res: Resource, chunk: list[Change], refs: References) -> None:
+        jids = self.state.begin(self.run_id, acc.client.name, acc.name, acc.provider.name, res.kind,
+                                [(c.id, c.action, c.natural_key, c.fingerprint) for c in chunk])
+        try:
+            results = res.apply_batch([c.desired() for c in chunk], refs)
+        except HubError as exc:
+            results = [ItemResult(c.id, False, error=str(exc)) for c in chunk]
+        by_id = {r.id: r for r in results}
+        settlements = []
+        for jid, c in zip(jids, chunk, strict=True):
+            r = by_id.get(c.id) or ItemResult(c.id, False, error="no result from the vendor")
+            if r.ok:
+                c.result, c.vendor_id = "ok", r.vendor_id
+                if r.note:
+                    c.details["note"] = r.note
+                settlements.append(Settlement(jid, "ok", r.vendor_id))
+            else:
+                c.result, c.error = "failed", r.error
+                settlements.append(Settlement(jid, "failed", error=r.error))
+        self.state.settle(settlements)
+        self.progress(len(chunk))
+

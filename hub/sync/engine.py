@@ -1,0 +1,83 @@
+"""The sync engine's front door: one `Session` per command, holding workspace, state and accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..clock import SYSTEM_CLOCK, Clock, ScaledClock
+from ..errors import ConfigError
+from ..model import Workspace
+from ..plugins import Plugins
+from ..state import StateStore
+from ..workspace import load_workspace
+from .accounts import Account, Accounts, Sandbox, sandbox_time_scale
+from .apply import Applier, ApplyReport
+from .plan import Plan, compute_plan
+
+
+@dataclass
+class SessionOptions:
+    sandbox: bool = False
+    clients: tuple[str, ...] = ()
+    prune: bool = False
+    clock: Clock | None = None
+
+
+class Session:
+    """Everything a plan or apply needs, opened once and closed at the end (simulators included)."""
+
+    def __init__(self, root: Path, plugins: Plugins, options: SessionOptions) -> None:
+        self.root = root
+        self.plugins = plugins
+        self.options = options
+        hub_dir = root / ".hub"
+        self.clock = options.clock or (ScaledClock(sandbox_time_scale()) if options.sandbox else SYSTEM_CLOCK)
+        state_path = (hub_dir / "sandbox" / "state.db") if options.sandbox else hub_dir / "state.db"
+        self.state = StateStore(state_path)
+        self.workspace: Workspace = load_workspace(root, plugins.registry, now=self.clock.utcnow(),
+                                                   is_sent=self._is_sent)
+        unknown = [c for c in options.clients if c not in self.workspace.clients]
+        if unknown:
+            known = ", ".join(sorted(self.workspace.clients)) or "none"
+            raise ConfigError(f"unknown client(s) {', '.join(unknown)} (clients in this workspace: {known})")
+        self.sandbox = Sandbox(hub_dir / "sandbox", self.clock) if options.sandbox else None
+        self._accounts = Accounts(self.workspace, plugins, self.clock, self.sandbox)
+        self.accounts: list[Account] = self._accounts.open(list(options.clients) or None)
+
+    def _is_sent(self, client: str, campaign_id: str) -> bool:
+        """A campaign applied with a send time that has passed has gone out (or is going out)."""
+        now = self.clock.utcnow().isoformat()
+        for rec in self.state.items(client):
+            if rec.neutral_id == campaign_id and rec.kind.endswith("campaign"):
+                send_at = rec.data.get("send_at")
+                if send_at == "now" or (send_at and send_at <= now):
+                    return True
+        return False
+
+    @property
+    def client_names(self) -> list[str]:
+        return list(self.options.clients) or sorted(self.workspace.clients)
+
+    def plan(self) -> Plan:
+        return compute_plan(self.accounts, self.state, workspace_digest=self.workspace.digest,
+                            sandbox=self.options.sandbox, prune=self.options.prune, clients=self.client_names)
+
+    def applier(self, progress: Callable[[int], None] | None = None) -> Applier:
+        return Applier(self.state, self.accounts, prune=self.options.prune, progress=progress)
+
+    def apply(self, plan: Plan, progress: Callable[[int], None] | None = None) -> ApplyReport:
+        return self.applier(progress).apply(plan)
+
+    def close(self) -> None:
+        self._accounts.close()
+        if self.sandbox is not None:
+            self.sandbox.close()
+        self.state.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

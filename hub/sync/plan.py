@@ -1,0 +1,279 @@
+"""Plans: what would change in every client's vendor accounts, and how faithfully.
+
+The planner compares three things per item: what the workspace wants (translated by the provider),
+what hub applied last time (the state's fingerprint), and what the vendor holds now (read live). From
+them it derives the action and, when someone edited the item in the vendor's UI, marks it as drift.
+Planning only reads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, HubError, StalePlanError
+from ..provider import Desired, Fidelity, Live, References, Resource
+from ..state import StateStore
+from .accounts import Account
+
+ACTIONS = ("create", "update", "delete", "noop", "manual", "unsupported")
+PLAN_FORMAT = 1
+
+
+@dataclass
+class Change:
+    client: str
+    account: str
+    provider: str
+    kind: str
+    id: str
+    action: str
+    fidelity: str = Fidelity.EXACT.value
+    reason: str = ""
+    drift: bool = False
+    vendor_id: str = ""
+    natural_key: str = ""
+    fingerprint: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    adopt: bool = False  # found in the vendor without a state record: apply records it, writes nothing
+    result: str = ""
+    error: str = ""
+
+    @property
+    def writes(self) -> bool:
+        return self.action in ("create", "update", "delete")
+
+    def desired(self) -> Desired:
+        return Desired(self.id, self.natural_key, self.payload, Fidelity(self.fidelity), self.reason, self.details)
+
+    def public(self, *, payload: bool = False) -> dict[str, Any]:
+        out = asdict(self)
+        if not payload:
+            out.pop("payload")
+        for key in ("result", "error"):
+            if not out[key]:
+                out.pop(key)
+        return out
+
+
+@dataclass
+class AccountPlan:
+    client: str
+    account: str
+    provider: str
+    error: str = ""
+    exit_code: int = 0
+
+
+@dataclass
+class Plan:
+    changes: list[Change]
+    accounts: list[AccountPlan]
+    workspace_digest: str
+    state_revision: int
+    sandbox: bool
+    prune: bool
+    clients: list[str]
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    def summary(self) -> dict[str, int]:
+        counts = Counter(c.action for c in self.changes)
+        out = {a: counts.get(a, 0) for a in ACTIONS}
+        out["drift"] = sum(1 for c in self.changes if c.drift)
+        return out
+
+    @property
+    def writes(self) -> list[Change]:
+        return [c for c in self.changes if c.writes or c.adopt]
+
+    def to_json(self, *, payload: bool = False, results: bool = False) -> dict[str, Any]:
+        clients: dict[str, list[dict[str, Any]]] = {c: [] for c in self.clients}
+        for change in self.changes:
+            item = change.public(payload=payload)
+            clients.setdefault(change.client, []).append(item)
+        errors = [asdict(a) for a in self.accounts if a.error]
+        doc: dict[str, Any] = {
+            "summary": self.summary(),
+            "clients": [{"client": name, "changes": changes} for name, changes in clients.items()],
+        }
+        if errors:
+            doc["errors"] = errors
+        if results:
+            doc["results"] = dict(Counter(c.result for c in self.changes if c.result))
+        return doc
+
+    # -- plan files ----------------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        doc = self.to_json(payload=True)
+        doc["binding"] = {
+            "format": PLAN_FORMAT, "workspace_digest": self.workspace_digest, "state_revision": self.state_revision,
+            "sandbox": self.sandbox, "prune": self.prune, "created_at": self.created_at, "clients": self.clients,
+            "accounts": [asdict(a) for a in self.accounts],
+        }
+        path.write_text(json.dumps(doc, indent=1, default=str))
+
+    @classmethod
+    def load(cls, path: Path) -> Plan:
+        try:
+            doc = json.loads(path.read_text())
+            binding = doc["binding"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise ConfigError(f"{path}: not a hub plan file ({exc})") from None
+        if binding.get("format") != PLAN_FORMAT:
+            raise ConfigError(f"{path}: plan format {binding.get('format')} is not supported by this hub")
+        changes = [Change(**{k: v for k, v in ch.items() if k in Change.__dataclass_fields__})
+                   for client in doc["clients"] for ch in client["changes"]]
+        return cls(changes, [AccountPlan(**a) for a in binding["accounts"]], binding["workspace_digest"],
+                   binding["state_revision"], binding["sandbox"], binding["prune"], binding["clients"],
+                   binding["created_at"])
+
+    def check_binding(self, workspace_digest: str, state_revision: int, sandbox: bool) -> None:
+        problems = []
+        if workspace_digest != self.workspace_digest:
+            problems.append("the workspace files changed since it was made")
+        if state_revision != self.state_revision:
+            problems.append("another apply changed the state since it was made")
+        if sandbox != self.sandbox:
+            problems.append(f"it was made {'with' if self.sandbox else 'without'} --sandbox")
+        if problems:
+            raise StalePlanError("the saved plan is stale: " + "; ".join(problems) + ". Run `hub plan --out` again.")
+
+
+# -- planning ----------------------------------------------------------------------------------------
+
+
+def build_refs(state: StateStore, account: Account) -> References:
+    refs = References()
+    for rec in state.items(account.client.name, account.name):
+        refs.add(rec.kind, rec.neutral_id, rec.vendor_id)
+    return refs
+
+
+def plan_account(account: Account, state: StateStore, *, prune: bool) -> list[Change]:
+    provider = account.provider
+    client = account.client
+    refs = build_refs(state, account)
+    changes: list[Change] = []
+    for res in provider.resources:
+        wanted = res.desired(client)
+        records = {r.neutral_id: r for r in state.items(client.name, account.name, res.kind)}
+        live: dict[str, Live] = res.read_live(refs) if res.live_read and (wanted or records) else {}
+        by_vendor_id = {lv.vendor_id: lv for lv in live.values()}
+        for want in wanted:
+            changes.append(_decide(account, res, want, records.get(want.id), live, by_vendor_id, refs))
+        wanted_ids = {w.id for w in wanted}
+        for rec in records.values():
+            if rec.neutral_id in wanted_ids or not res.prunable:
+                continue
+            if res.live_read and rec.vendor_id not in by_vendor_id:
+                reason = "gone from the workspace and from the vendor: hub forgets it"
+            elif prune:
+                reason = "not in the workspace any more"
+            else:
+                reason = "not in the workspace any more; apply with --prune to delete it"
+            changes.append(Change(client.name, account.name, provider.name, res.kind, rec.neutral_id, "delete",
+                                  reason=reason, vendor_id=rec.vendor_id, natural_key=rec.natural_key,
+                                  details={"vendor_gone": res.live_read and rec.vendor_id not in by_vendor_id}))
+    return changes
+
+
+def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict[str, Live],
+            by_vendor_id: dict[str, Live], refs: References) -> Change:
+    provider = account.provider
+    change = Change(account.client.name, account.name, provider.name, res.kind, want.id, "noop",
+                    fidelity=want.fidelity.value, reason=want.reason, natural_key=want.natural_key,
+                    fingerprint=want.fingerprint, payload=want.payload, details=dict(want.details))
+    if want.fidelity == Fidelity.UNSUPPORTED:
+        change.action = "unsupported"
+        return change
+
+    found = by_vendor_id.get(rec.vendor_id) if rec else None
+    if found is None:
+        found = live.get(want.natural_key)
+    if found is not None:
+        change.vendor_id = found.vendor_id
+        refs.add(res.kind, want.id, found.vendor_id)
+
+    if want.fidelity == Fidelity.MANUAL:
+        if found is None:
+            change.action = "manual"
+            change.reason = want.reason or "build it by hand in the vendor (see the build sheet)"
+        else:
+            diff = res.compare(want, found)
+            if diff:
+                change.action, change.drift = "manual", True
+                change.reason = f"built, but differs from the workspace: {diff}"
+            else:
+                change.reason = "verified: built in the vendor as described"
+                change.adopt = rec is None or rec.vendor_id != found.vendor_id or rec.fingerprint != want.fingerprint
+        return change
+
+    if not res.live_read:  # planned against what hub applied last time
+        if rec is None:
+            change.action = "create"
+        elif rec.fingerprint != want.fingerprint:
+            change.action, change.vendor_id = "update", rec.vendor_id
+        else:
+            change.vendor_id = rec.vendor_id
+        return change
+
+    if found is None:
+        change.action = "create"
+        if rec is not None:
+            change.drift = True
+            change.reason = _join(change.reason, "missing in the vendor (deleted outside hub?); hub recreates it")
+        return change
+    diff = res.compare(want, found)
+    if rec is None or rec.vendor_id != found.vendor_id:
+        change.adopt = True
+        if diff:
+            change.action = "update"
+            change.reason = _join(change.reason, f"exists in the vendor, adopting it; differs: {diff}")
+        else:
+            change.reason = _join(change.reason, "exists in the vendor as described; hub adopts it")
+        return change
+    if rec.fingerprint != want.fingerprint:
+        change.action = "update" if diff else "noop"
+        if not diff:
+            change.adopt = True  # workspace changed to match the vendor: only the fingerprint moves
+        return change
+    if diff:
+        change.action, change.drift = "update", True
+        change.reason = _join(change.reason, f"changed in the vendor since the last apply: {diff}")
+    return change
+
+
+def _join(a: str, b: str) -> str:
+    return f"{a}; {b}" if a else b
+
+
+def compute_plan(accounts: Iterable[Account], state: StateStore, *, workspace_digest: str, sandbox: bool,
+                 prune: bool, clients: list[str]) -> Plan:
+    accounts = list(accounts)
+    revision = state.revision
+    results: dict[tuple[str, str], list[Change]] = {}
+    account_plans: list[AccountPlan] = []
+
+    def one(acc: Account) -> tuple[Account, list[Change] | None, HubError | None]:
+        try:
+            return acc, plan_account(acc, state, prune=prune), None
+        except ConfigError:
+            raise
+        except HubError as exc:  # one vendor down must not hide every other client's plan
+            return acc, None, exc
+
+    with ThreadPoolExecutor(max_workers=max(1, min(16, len(accounts)))) as pool:
+        for acc, changes, error in pool.map(one, accounts):
+            account_plans.append(AccountPlan(acc.client.name, acc.name, acc.provider.name,
+                                             str(error) if error else "", int(error.exit_code) if error else 0))
+            if changes is not None:
+                results[acc.key] = changes
+    ordered = [c for acc in accounts for c in results.get(acc.key, [])]
+    return Plan(ordered, account_plans, workspace_digest, revision, sandbox, prune, clients)

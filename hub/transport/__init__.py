@@ -1,0 +1,1 @@
+"""Shared HTTP machinery every provider uses: one client, rate limiting, retries, error mapping, batching."""

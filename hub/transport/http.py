@@ -1,0 +1,175 @@
+"""The one HTTP client providers use: base URL, auth, per-account limits, retries and error mapping.
+
+Retries (tenacity) cover 429 (waiting `Retry-After` on the clock), 502/503/504 and connection errors.
+Validation errors are never retried. A write that is not idempotent is not blindly repeated when the
+vendor may already have done it (connection dropped after sending, HTTP 500): that raises
+`AmbiguousWrite`, and the applier asks the vendor by natural key before trying again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from ..clock import Clock
+from ..errors import ProviderError, RateLimited, Unavailable
+from .ratelimit import AccountGate
+
+
+class AmbiguousWrite(Unavailable):
+    """A non-idempotent write may or may not have taken effect."""
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any
+    headers: Mapping[str, str]
+
+
+@dataclass
+class RequestStats:
+    requests: int = 0
+    writes: int = 0
+    retries: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, method: str) -> None:
+        with self.lock:
+            self.requests += 1
+            if method not in ("GET", "HEAD"):
+                self.writes += 1
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, RateLimited | Unavailable) and not isinstance(exc, AmbiguousWrite)
+
+
+class HttpClient:
+    def __init__(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        gate: AccountGate,
+        clock: Clock,
+        auth_headers: Callable[[], Mapping[str, str]],
+        map_error: Callable[[int, Any, Mapping[str, str]], Exception],
+        buckets: Callable[[str, str, Any], tuple[str, ...]],
+        timeout: float = 30.0,
+        attempts: int = 6,
+        max_backoff: float = 30.0,
+        pool_size: int = 10,
+    ) -> None:
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self.gate = gate
+        self.clock = clock
+        self._auth_headers = auth_headers
+        self._map_error = map_error
+        self._buckets = buckets
+        self.timeout = timeout
+        self.attempts = attempts
+        self.max_backoff = max_backoff
+        self.stats = RequestStats()
+        self.session = requests.Session()
+        self.session.trust_env = False  # never route a vendor call through a stray proxy variable
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1), max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    # -- public ----------------------------------------------------------------------------------
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.request("GET", path, **kw).body
+
+    def post(self, path: str, **kw: Any) -> Any:
+        return self.request("POST", path, **kw).body
+
+    def put(self, path: str, **kw: Any) -> Any:
+        return self.request("PUT", path, **kw).body
+
+    def delete(self, path: str, **kw: Any) -> Any:
+        return self.request("DELETE", path, **kw).body
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        idempotent: bool | None = None,
+        ok: tuple[int, ...] = (),
+    ) -> Response:
+        """Send one request with retries. `ok` lists error statuses returned instead of raised."""
+        if idempotent is None:
+            idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
+        retrying = Retrying(
+            stop=stop_after_attempt(self.attempts),
+            retry=retry_if_exception(_retryable),
+            wait=self._wait,
+            sleep=self.clock.sleep,
+            reraise=True,
+            before_sleep=self._count_retry,
+        )
+        return retrying(self._once, method, path, params, json, data, idempotent, ok)
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- internals -------------------------------------------------------------------------------
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            return exc.retry_after
+        return min(self.max_backoff, 0.5 * 2 ** (state.attempt_number - 1))
+
+    def _count_retry(self, state: RetryCallState) -> None:
+        with self.stats.lock:
+            self.stats.retries += 1
+
+    def _once(self, method: str, path: str, params: Any, json: Any, data: Any, idempotent: bool,
+              ok: tuple[int, ...]) -> Response:
+        url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
+        headers = {"Accept": "application/json", **self._auth_headers()}
+        with self.gate.slot(self._buckets(method, path, json if json is not None else data)):
+            self.stats.count(method)
+            try:
+                resp = self.session.request(method, url, params=params, json=json, data=data, headers=headers,
+                                            timeout=self.timeout)
+            except requests.ConnectTimeout as exc:
+                raise Unavailable(f"could not connect to {self._where(url)}: {type(exc).__name__}",
+                                  provider=self.provider) from None
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                cls = Unavailable if idempotent else AmbiguousWrite
+                raise cls(f"{method} {self._where(url)} failed: {type(exc).__name__} (connection lost)",
+                          provider=self.provider) from None
+        body = _decode(resp)
+        if resp.status_code >= 400 and resp.status_code not in ok:
+            err = self._map_error(resp.status_code, body, resp.headers)
+            if resp.status_code == 500 and not idempotent and isinstance(err, ProviderError):
+                raise AmbiguousWrite(str(err), provider=self.provider, status=500)
+            raise err
+        return Response(resp.status_code, body, resp.headers)
+
+    def _where(self, url: str) -> str:
+        return url.split("?", 1)[0]
+
+
+def _decode(resp: requests.Response) -> Any:
+    if not resp.content:
+        return None
+    ctype = resp.headers.get("Content-Type", "")
+    if "json" in ctype:
+        try:
+            return resp.json()
+        except ValueError:
+            return resp.text
+    return resp.text

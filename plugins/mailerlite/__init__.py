@@ -1,0 +1,1 @@
+"""MailerLite provider for hub."""
