@@ -177,7 +177,11 @@ class Resource:
 
     # -- pure ------------------------------------------------------------------------------------
     def desired(self, client: Client, refs: References) -> list[Desired]:
-        """Translate the client's neutral items of this kind into vendor-comparable payloads."""
+        """Translate the client's neutral items of this kind into vendor-comparable payloads.
+
+        `refs` holds vendor ids of items planned before this kind (read-only here: payloads keep
+        neutral references such as "list:customers" so that fingerprints do not depend on vendor ids).
+        """
         return []
 
     def compare(self, want: Desired, live: Live) -> str | None:

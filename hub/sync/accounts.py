@@ -10,13 +10,12 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..clock import Clock
 from ..credentials import build_settings
 from ..model import Client, Workspace
 from ..plugins import Plugins
-from ..provider import Provider, ProviderContext
+from ..provider import Provider, ProviderContext, ProviderSettings
 from ..redact import register
 from ..simulator import Simulator
 from ..transport.http import HttpClient
@@ -62,46 +61,21 @@ def sandbox_time_scale() -> float:
     return float(os.environ.get("HUB_SANDBOX_TIME_SCALE", "60"))
 
 
-class Accounts:
-    def __init__(self, workspace: Workspace, plugins: Plugins, clock: Clock, sandbox: Sandbox | None = None):
-        self.workspace = workspace
-        self.plugins = plugins
+class HttpFactory:
+    """Builds each provider's HttpClient; providers on the same vendor account share one gate (limits)."""
+
+    def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self.sandbox = sandbox
         self.gates = GateRegistry(clock)
-        self._http: list[HttpClient] = []
+        self.clients: list[HttpClient] = []
 
-    def open(self, client_names: list[str] | None = None) -> list[Account]:
-        out: list[Account] = []
-        for name, client in sorted(self.workspace.clients.items()):
-            if client_names and name not in client_names:
-                continue
-            for acc_name, acc in client.config.accounts.items():
-                out.append(self.open_one(client, acc_name, acc.provider, acc.model_extra or {}))
-        return out
-
-    def open_one(self, client: Client, acc_name: str, provider_name: str, raw: dict[str, Any]) -> Account:
-        provider_cls = self.plugins.registry.get(provider_name)
-        account_cfg = client.config.accounts[acc_name]
-        if self.sandbox is not None:
-            sim = self.sandbox.simulator_for(provider_cls, client.name, acc_name)
-            settings = provider_cls.Settings.model_validate(provider_cls.sandbox_settings(sim.base_url))
-        else:
-            settings = build_settings(provider_cls, account_cfg, self.plugins.pm)
-        for secret in settings.secrets():
-            register(secret)
-        ctx = ProviderContext(client=client.name, account=acc_name, clock=self.clock, make_http=self._make_http)
-        return Account(client, acc_name, provider_cls(settings, ctx))
-
-    def _make_http(self, provider: Provider) -> HttpClient:
-        # Two clients sharing one vendor account share its limits: key the gate by the account identity.
+    def __call__(self, provider: Provider) -> HttpClient:
         identity = provider.base_url + "|" + "|".join(provider.settings.secrets())
         key = provider.name + ":" + hashlib.sha256(identity.encode()).hexdigest()[:16]
-        gate = self.gates.gate(key, provider.limits)
         http = HttpClient(
             provider=provider.name,
             base_url=provider.base_url,
-            gate=gate,
+            gate=self.gates.gate(key, provider.limits),
             clock=self.clock,
             auth_headers=provider.auth_headers,
             map_error=provider.map_error,
@@ -110,9 +84,48 @@ class Accounts:
             attempts=provider.limits.retry_attempts,
             pool_size=provider.limits.max_concurrency,
         )
-        self._http.append(http)
+        self.clients.append(http)
         return http
 
     def close(self) -> None:
-        for http in self._http:
+        for http in self.clients:
             http.close()
+
+
+def open_provider(provider_cls: type[Provider], settings: ProviderSettings, client: str, account: str,
+                  clock: Clock, http: HttpFactory | None = None) -> Provider:
+    for secret in settings.secrets():
+        register(secret)
+    ctx = ProviderContext(client=client, account=account, clock=clock, make_http=http or HttpFactory(clock))
+    return provider_cls(settings, ctx)
+
+
+class Accounts:
+    def __init__(self, workspace: Workspace, plugins: Plugins, clock: Clock, sandbox: Sandbox | None = None):
+        self.workspace = workspace
+        self.plugins = plugins
+        self.clock = clock
+        self.sandbox = sandbox
+        self.http = HttpFactory(clock)
+
+    def open(self, client_names: list[str] | None = None) -> list[Account]:
+        out: list[Account] = []
+        for name, client in sorted(self.workspace.clients.items()):
+            if client_names and name not in client_names:
+                continue
+            for acc_name, acc in client.config.accounts.items():
+                out.append(self.open_one(client, acc_name, acc.provider))
+        return out
+
+    def open_one(self, client: Client, acc_name: str, provider_name: str) -> Account:
+        provider_cls = self.plugins.registry.get(provider_name)
+        if self.sandbox is not None:
+            sim = self.sandbox.simulator_for(provider_cls, client.name, acc_name)
+            settings = provider_cls.Settings.model_validate(provider_cls.sandbox_settings(sim.base_url))
+        else:
+            settings = build_settings(provider_cls, client.config.accounts[acc_name], self.plugins.pm)
+        provider = open_provider(provider_cls, settings, client.name, acc_name, self.clock, self.http)
+        return Account(client, acc_name, provider)
+
+    def close(self) -> None:
+        self.http.close()

@@ -96,7 +96,7 @@ class Applier:
                 self.stop.set()
                 for f in futures:
                     f.result()
-                report.interrupted = True
+        report.interrupted = self.stop.is_set()
         for change in plan.changes:
             if not change.result:
                 change.result = "skipped"

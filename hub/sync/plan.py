@@ -55,8 +55,9 @@ class Change:
 
     def public(self, *, payload: bool = False) -> dict[str, Any]:
         out = asdict(self)
-        if not payload:
+        if not payload:  # bookkeeping for apply; plan files keep it, printed plans do not
             out.pop("payload")
+            out["details"] = {k: v for k, v in self.details.items() if k not in ("previous", "record")}
         for key in ("result", "error"):
             if not out[key]:
                 out.pop(key)
@@ -162,7 +163,7 @@ def plan_account(account: Account, state: StateStore, *, prune: bool) -> list[Ch
     refs = build_refs(state, account)
     changes: list[Change] = []
     for res in provider.resources:
-        wanted = res.desired(client)
+        wanted = res.desired(client, refs)
         records = {r.neutral_id: r for r in state.items(client.name, account.name, res.kind)}
         live: dict[str, Live] = res.read_live(refs) if res.live_read and (wanted or records) else {}
         by_vendor_id = {lv.vendor_id: lv for lv in live.values()}
@@ -216,6 +217,8 @@ def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict
         return change
 
     if not res.live_read:  # planned against what hub applied last time
+        if rec is not None:
+            change.details["previous"] = rec.data
         if rec is None:
             change.action = "create"
         elif rec.fingerprint != want.fingerprint:

@@ -1,0 +1,242 @@
+"""Pure translation between hub's neutral model and MailerLite's API shapes (no I/O here).
+
+Facts used (../shared/vendors/mailerlite-activecampaign.md, part A): groups stand for lists (and, as
+an approximation, tags); field keys are derived from names; merge tags are `{$key}`; subscriber statuses
+are active/unsubscribed/unconfirmed/bounced/junk; schedules name a date, hour and minute in a timezone.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hub.content import email_html
+from hub.model import Automation, Campaign, ConsentStatus, Contact, SegmentDef, Step
+from hub.model.personalisation import MergeTagTranslator, Variable
+
+# neutral contact variable -> MailerLite default field key
+CONTACT_FIELD_KEYS = {"first_name": "name", "last_name": "last_name", "email": "email", "phone": "phone"}
+LINK_TAGS = {"unsubscribe_url": "{$unsubscribe}", "web_url": "{$url}"}
+
+# Consent that is not "subscribed" is sent as a status; "subscribed" is never sent, so that hub can
+# never re-activate someone who unsubscribed in the vendor (new subscribers default to active).
+STATUS_OUT = {ConsentStatus.UNSUBSCRIBED: "unsubscribed", ConsentStatus.BOUNCED: "bounced",
+              ConsentStatus.COMPLAINED: "junk", ConsentStatus.PENDING: "unconfirmed"}
+STATUS_IN = {"active": ConsentStatus.SUBSCRIBED, "unsubscribed": ConsentStatus.UNSUBSCRIBED,
+             "bounced": ConsentStatus.BOUNCED, "junk": ConsentStatus.COMPLAINED,
+             "unconfirmed": ConsentStatus.PENDING}
+
+
+def derive_field_key(name: str) -> str:
+    """MailerLite's key for a field name: "Favourite loaf" -> "favourite_loaf", "ZIP" -> "z_i_p".
+
+    Unverified beyond the recorded examples: consecutive capitals are split, then it is slugged.
+    """
+    split = re.sub(r"(?<=[A-Z])(?=[A-Z])", "_", name.strip())
+    return re.sub(r"[^a-z0-9]+", "_", split.lower()).strip("_")
+
+
+class MailerLiteTags(MergeTagTranslator):
+    def __init__(self, field_keys: dict[str, str]) -> None:
+        self.field_keys = field_keys  # neutral field id -> MailerLite key
+
+    def tag(self, var: Variable) -> str | None:
+        if var.namespace == "fields":
+            key = self.field_keys.get(var.key)
+        elif not var.namespace and var.name in LINK_TAGS:
+            return LINK_TAGS[var.name]
+        else:
+            key = CONTACT_FIELD_KEYS.get(var.name) if not var.namespace else None
+        if key is None:
+            return None
+        if var.default is not None:  # documented form unverified; see provider notes
+            return "{$" + key + "|default('" + var.default.replace("'", "") + "')}"
+        return "{$" + key + "}"
+
+
+def group_ref(kind: str, neutral_id: str) -> str:
+    return f"{kind}:{neutral_id}"
+
+
+def contact_payload(contact: Contact, field_keys: dict[str, str]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if contact.first_name:
+        fields["name"] = contact.first_name
+    if contact.last_name:
+        fields["last_name"] = contact.last_name
+    if contact.phone:
+        fields["phone"] = contact.phone
+    for key, value in sorted(contact.fields.items()):
+        fields[field_keys.get(key, key)] = value if isinstance(value, int | float) else str(value)
+    payload: dict[str, Any] = {
+        "email": (contact.email or "").lower(),
+        "fields": fields,
+        "groups": sorted([group_ref("list", x) for x in contact.lists] + [group_ref("tag", t) for t in contact.tags]),
+    }
+    if contact.consent.email in STATUS_OUT:
+        payload["status"] = STATUS_OUT[contact.consent.email]
+    return payload
+
+
+def campaign_payload(campaign: Campaign, client_tz: str, tags: MergeTagTranslator) -> dict[str, Any]:
+    email = campaign.email
+    assert email is not None
+    sender = email.from_
+    content, _ = tags.translate(email_html(email))
+    subject, _ = tags.translate(email.subject)
+    audience = {"segments": [group_ref("segment", campaign.audience.segment)]} if campaign.audience.segment \
+        else {"groups": [group_ref("list", campaign.audience.list)]}
+    at = campaign.schedule.at_utc(client_tz)
+    schedule: dict[str, Any] = {"mode": campaign.schedule.mode}
+    if at is not None:
+        schedule["at"] = at.strftime("%Y-%m-%dT%H:%M:00Z")
+        schedule["timezone"] = campaign.schedule.timezone or client_tz
+    return {
+        "name": campaign.name,
+        "subject": subject,
+        "from_name": sender.name if sender else "",
+        "from": sender.email if sender else "",
+        "reply_to": email.reply_to or (sender.email if sender else ""),
+        "preheader": tags.translate(email.preheader)[0],
+        "content": content,
+        **audience,
+        "schedule": schedule,
+    }
+
+
+def schedule_request(schedule: dict[str, Any], timezone_ids: dict[str, str]) -> dict[str, Any] | None:
+    """The body of POST /campaigns/{id}/schedule, or None for a draft."""
+    if schedule["mode"] == "draft":
+        return None
+    if schedule["mode"] == "now":
+        return {"delivery": "instant"}
+    tz = schedule["timezone"]
+    local = datetime.strptime(schedule["at"], "%Y-%m-%dT%H:%M:00Z").replace(tzinfo=ZoneInfo("UTC")) \
+        .astimezone(ZoneInfo(tz))
+    body: dict[str, Any] = {"delivery": "scheduled", "schedule": {
+        "date": local.strftime("%Y-%m-%d"), "hours": local.strftime("%H"), "minutes": local.strftime("%M")}}
+    if tz in timezone_ids:
+        body["schedule"]["timezone_id"] = timezone_ids[tz]
+    return body
+
+
+def campaign_projection(raw: dict[str, Any], refs_neutral: Any) -> dict[str, Any]:
+    """A MailerLite campaign in the comparable form of `campaign_payload` (content excluded: the vendor
+    rewrites HTML, so hub tracks its own content by fingerprint)."""
+    email = (raw.get("emails") or [{}])[0]
+    status = raw.get("status")
+    if status == "sent":
+        schedule: dict[str, Any] = {"mode": "sent"}
+    elif status == "ready" and raw.get("delivery_schedule") == "scheduled" and raw.get("scheduled_for"):
+        when = str(raw["scheduled_for"]).replace(" ", "T")[:16] + ":00Z"
+        schedule = {"mode": "at", "at": when}
+    elif status == "ready":
+        schedule = {"mode": "now"}
+    else:
+        schedule = {"mode": "draft"}
+    out: dict[str, Any] = {
+        "name": raw.get("name"), "subject": email.get("subject"), "from_name": email.get("from_name"),
+        "from": email.get("from"), "reply_to": email.get("reply_to"), "preheader": email.get("preheader") or "",
+        "schedule": schedule,
+    }
+    flt = raw.get("filter") or {}
+    groups = raw.get("groups") or flt.get("groups")
+    segments = raw.get("segments") or flt.get("segments")
+    if segments:
+        out["segments"] = sorted(refs_neutral("segment", _id(s)) for s in segments)
+    elif groups:
+        out["groups"] = sorted(refs_neutral("list", _id(g)) for g in groups)
+    return out
+
+
+def _id(value: Any) -> str:
+    return str(value.get("id")) if isinstance(value, dict) else str(value)
+
+
+def comparable_campaign(want: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in want.items() if k != "content"}
+    out["schedule"] = {k: v for k, v in want["schedule"].items() if k != "timezone"}
+    return out
+
+
+# -- automations ---------------------------------------------------------------------------------
+
+
+def automation_steps(automation: Automation) -> list[dict[str, Any]]:
+    """The steps MailerLite can host, in order, as the API reports them (SMS steps are left to hub)."""
+    out: list[dict[str, Any]] = []
+    for step in automation.steps:
+        out.extend(_step(step))
+    return out
+
+
+def _step(step: Step) -> list[dict[str, Any]]:
+    if step.send_email:
+        return [{"type": "email", "subject": step.send_email.subject}]
+    if step.wait:
+        if step.wait.days:
+            return [{"type": "delay", "value": step.wait.days, "unit": "days"}]
+        if step.wait.hours:
+            return [{"type": "delay", "value": step.wait.hours, "unit": "hours"}]
+        return [{"type": "delay", "value": step.wait.minutes, "unit": "minutes"}]
+    if step.condition:
+        return [{"type": "condition"}]
+    return []
+
+
+def automation_projection(raw: dict[str, Any], refs_neutral: Any) -> dict[str, Any]:
+    triggers = raw.get("triggers") or [{}]
+    group_ids = triggers[0].get("group_ids") or []
+    steps = []
+    for s in raw.get("steps") or []:
+        if s.get("type") == "email":
+            steps.append({"type": "email", "subject": s.get("subject") or (s.get("email") or {}).get("subject")})
+        elif s.get("type") == "delay":
+            steps.append({"type": "delay", "value": int(s.get("value") or 0), "unit": s.get("unit")})
+        elif s.get("type") == "condition":
+            steps.append({"type": "condition"})
+    return {"trigger": {"type": triggers[0].get("type"),
+                        "groups": sorted(refs_neutral("list", str(g)) for g in group_ids)},
+            "steps": steps}
+
+
+def automation_build_sheet(automation: Automation, group_names: dict[str, str], source: str) -> str:
+    trig = automation.trigger
+    lines = [f"In MailerLite: Automations -> Create new automation, name it exactly '{automation.name}'.",
+             f"1. Trigger: 'When subscriber joins a group' -> group '{group_names.get(trig.value, trig.value)}'."]
+    n = 2
+    for step in automation.steps:
+        if step.send_email:
+            lines.append(f"{n}. Email: subject '{step.send_email.subject}'; content from {source}.")
+        elif step.wait:
+            lines.append(f"{n}. Delay: {step.wait.describe()}.")
+        elif step.condition:
+            lines.append(f"{n}. Condition: subscriber {step.condition.describe()}; yes -> '{step.yes or 'next'}',"
+                         f" no -> '{step.no or 'next'}'.")
+        elif step.send_sms:
+            lines.append(f"{n}. (SMS step: not built in MailerLite; hub's automation runner sends it.)")
+        elif step.add_tag or step.remove_tag or step.move_to_list:
+            what = step.add_tag or step.remove_tag or step.move_to_list
+            lines.append(f"{n}. Action: {step.action.replace('_', ' ')} '{what}' (as a group).")
+        elif step.exit:
+            lines.append(f"{n}. End of automation.")
+        else:
+            lines.append(f"{n}. {step.action} (build by hand).")
+        n += 1
+    lines.append("Then enable it; hub verifies it on the next plan.")
+    return "\n".join(lines)
+
+
+def segment_build_sheet(segment: SegmentDef, names: dict[str, str]) -> str:
+    join = " AND " if segment.match == "all" else " OR "
+    rules = join.join(_rule_text(r.describe(), names) for r in segment.rules)
+    return (f"In MailerLite: Subscribers -> Segments -> Create segment, name it exactly '{segment.name}',"
+            f" with rules: {rules}. hub verifies it by name.")
+
+
+def _rule_text(text: str, names: dict[str, str]) -> str:
+    for neutral, name in names.items():
+        text = text.replace(f"'{neutral}'", f"'{name}'")
+    return text
