@@ -141,14 +141,24 @@ def campaign_projection(raw: dict[str, Any], refs_neutral: Any) -> dict[str, Any
         "from": email.get("from"), "reply_to": email.get("reply_to"), "preheader": email.get("preheader") or "",
         "schedule": schedule,
     }
-    flt = raw.get("filter") or {}
-    groups = raw.get("groups") or flt.get("groups")
-    segments = raw.get("segments") or flt.get("segments")
+    groups, segments = _audience_ids(raw)
     if segments:
         out["segments"] = sorted(refs_neutral("segment", _id(s)) for s in segments)
     elif groups:
         out["groups"] = sorted(refs_neutral("list", _id(g)) for g in groups)
     return out
+
+
+def _audience_ids(raw: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """Group and segment ids a campaign targets. MailerLite reports them in `filter`, a list of OR-ed
+    lists of conditions such as {"operator": "in_any", "args": ["groups", [ids]]} (recorded shape)."""
+    groups, segments = list(raw.get("groups") or []), list(raw.get("segments") or [])
+    for clause in raw.get("filter") or []:
+        for cond in clause if isinstance(clause, list) else [clause]:
+            args = cond.get("args") if isinstance(cond, dict) else None
+            if isinstance(args, list) and len(args) == 2 and isinstance(args[1], list):
+                (groups if args[0] == "groups" else segments if args[0] == "segments" else []).extend(args[1])
+    return groups, segments
 
 
 def _id(value: Any) -> str:

@@ -95,9 +95,11 @@ class _GroupBacked(Resource):
         reason = support.note if support.fidelity == Fidelity.APPROXIMATED else ""
         return [Desired(id_, name, {"name": name}, support.fidelity, reason) for id_, name in self._items(client)]
 
+    fresh_read: ClassVar[bool] = True  # lists are read first in a plan and refresh the shared /groups read
+
     def read_live(self, refs: References) -> dict[str, Live]:
         return {g["name"]: Live(str(g["id"]), g["name"], {"name": g["name"]}, g)
-                for g in self.provider.groups()}
+                for g in self.provider.groups(refresh=self.fresh_read)}
 
     def create(self, want: Desired, refs: References) -> str:
         body = self.http.post("groups", json={"name": want.payload["name"]}, idempotent=False)
@@ -125,6 +127,7 @@ class ListResource(_GroupBacked):
 class TagResource(_GroupBacked):
     kind = "tag"
     capability = Capability.TAGS
+    fresh_read = False  # reuses the read the list resource just made
 
     def _items(self, client: Client) -> list[tuple[str, str]]:
         return [(x.id, x.name) for x in client.audience.tags]
@@ -511,9 +514,9 @@ class MailerLiteProvider(Provider):
         return problems
 
     # -- shared reads ------------------------------------------------------------------------------
-    def groups(self) -> list[dict[str, Any]]:
+    def groups(self, *, refresh: bool = False) -> list[dict[str, Any]]:
         with self._lock:
-            if self._groups is None:
+            if self._groups is None or refresh:
                 self._groups = list(_Paged(self).pages("groups"))
             return self._groups
 

@@ -150,6 +150,9 @@ class TestvendorSimulator(Simulator):
         return 204, None
 
     # -- for tests -----------------------------------------------------------------------------------
+    def contacts(self, account: str = "main") -> list[dict[str, Any]]:
+        return self.items("contacts", account)
+
     def items(self, coll: str, account: str = "main") -> list[dict[str, Any]]:
         with self.lock:
             return [dict(x) for x in self.account_state(account)[coll].values()]
