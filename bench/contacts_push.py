@@ -57,7 +57,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--provider", required=True)
     ap.add_argument("--n", type=int, default=10000)
-    ap.add_argument("--time-scale", type=float, default=600.0, help="vendor seconds per real second")
+    ap.add_argument("--time-scale", type=float, default=200.0, help="vendor seconds per real second")
     ap.add_argument("--faults", type=float, default=0.0, help="fraction of requests answered with a fault")
     args = ap.parse_args()
 

@@ -203,7 +203,7 @@ class Applier:
                 c.result, c.vendor_id = "ok", r.vendor_id
                 if r.note:
                     c.details["note"] = r.note
-                settlements.append(Settlement(jid, "ok", r.vendor_id))
+                settlements.append(Settlement(jid, "ok", r.vendor_id, data=c.details.get("record")))
             else:
                 c.result, c.error = "failed", r.error
                 settlements.append(Settlement(jid, "failed", error=r.error))

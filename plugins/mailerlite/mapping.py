@@ -32,10 +32,16 @@ STATUS_IN = {"active": ConsentStatus.SUBSCRIBED, "unsubscribed": ConsentStatus.U
 def derive_field_key(name: str) -> str:
     """MailerLite's key for a field name: "Favourite loaf" -> "favourite_loaf", "ZIP" -> "z_i_p".
 
-    Unverified beyond the recorded examples: consecutive capitals are split, then it is slugged.
+    Recorded examples fit Laravel's `Str::snake` (words capitalised and joined, an underscore before each
+    capital, lowercased). Unverified beyond them, so the field resource also compares the key MailerLite
+    actually gave and reports a mismatch in the plan.
     """
-    split = re.sub(r"(?<=[A-Z])(?=[A-Z])", "_", name.strip())
-    return re.sub(r"[^a-z0-9]+", "_", split.lower()).strip("_")
+    value = name.strip()
+    if not value.islower():
+        value = re.sub(r"\s+", "", " ".join(w[:1].upper() + w[1:] for w in value.split(" ")))
+        value = re.sub(r"(.)(?=[A-Z])", r"\1_", value).lower()
+    value = re.sub(r"[^a-z0-9_]+", "_", value)
+    return re.sub(r"_+", "_", value).strip("_")
 
 
 class MailerLiteTags(MergeTagTranslator):
