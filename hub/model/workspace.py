@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .audience import Audience
 from .automation import Automation
@@ -20,7 +20,12 @@ class HubConfig(Model):
 
 
 class Brand(Model):
-    """The client's brand kit; every key is usable as `{{ brand.<key> }}`."""
+    """The client's brand kit; every key is usable as `{{ brand.<key> }}`.
+
+    Besides the known keys a client may add its own (`instagram: "@riseandshine"`); the loader reports a
+    custom key that looks like a misspelt known one."""
+
+    model_config = ConfigDict(extra="allow")
 
     sender_name: str | None = None
     sender_email: str | None = None
@@ -29,6 +34,18 @@ class Brand(Model):
     sms_sender: str | None = None
     website: str | None = None
     logo_url: str | None = None
+
+    @model_validator(mode="after")
+    def _custom_keys_are_text(self) -> Brand:
+        for key, value in (self.model_extra or {}).items():
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise ValueError(f"brand key '{key}' must be text (it is used as {{{{ brand.{key} }}}})")
+            self.model_extra[key] = str(value)  # type: ignore[index]
+        return self
+
+    def values(self) -> dict[str, str]:
+        """Every key that has a value, custom keys included."""
+        return {k: str(v) for k, v in self.model_dump(exclude_none=True).items() if v != ""}
 
 
 class Account(BaseModel):
@@ -46,12 +63,23 @@ class BlueprintUse(Model):
 class ClientConfig(Model):
     name: str
     timezone: str | None = None
+    country: str | None = None  # ISO 3166 alpha-2; the region for phone numbers written without +country code
     brand: Brand = Field(default_factory=Brand)
     accounts: dict[Slug, Account] = Field(default_factory=dict)
     contact_source: Slug | None = None
     sms_consent_field: str | None = None
     quiet_hours: QuietHours | None = None
     use: list[BlueprintUse] = Field(default_factory=list)
+
+    @field_validator("country")
+    @classmethod
+    def _iso_country(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = value.strip().upper()
+        if len(code) != 2 or not code.isalpha():
+            raise ValueError(f"country '{value}' should be a two-letter ISO 3166 code like GB, US or DE")
+        return code
 
 
 class BlueprintVariable(Model):

@@ -123,7 +123,8 @@ class Accounts:
             sim = self.sandbox.simulator_for(provider_cls, client.name, acc_name)
             settings = provider_cls.Settings.model_validate(provider_cls.sandbox_settings(sim.base_url))
         else:
-            settings = build_settings(provider_cls, client.config.accounts[acc_name], self.plugins.pm)
+            settings = build_settings(provider_cls, client.config.accounts[acc_name], self.plugins.pm,
+                                      label=f"{client.name}/{acc_name}")
         provider = open_provider(provider_cls, settings, client.name, acc_name, self.clock, self.http)
         return Account(client, acc_name, provider)
 
