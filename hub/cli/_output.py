@@ -29,4 +29,5 @@ def say(message: str, style: str | None = None) -> None:
 
 
 def data_console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    # piped output is read by people in logs and CI too: give tables room instead of 80 columns
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 180)

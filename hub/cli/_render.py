@@ -12,7 +12,7 @@ from ._output import data_console
 
 ACTION_STYLE = {"create": "green", "update": "yellow", "delete": "red", "manual": "magenta",
                 "unsupported": "dim red", "noop": "dim"}
-GROUP_OVER = 8  # more items than this of one kind and action are shown as one line
+GROUP_OVER = 5  # more items than this of one kind and action are shown as one line
 
 
 def render_plan(plan: Plan, *, results: bool = False, show_noop: bool = False) -> None:
@@ -31,7 +31,7 @@ def render_plan(plan: Plan, *, results: bool = False, show_noop: bool = False) -
             console.print(table)
         else:
             console.print(f"client {client}: no changes")
-        for c in changes:
+        for c in changes if not results else []:
             sheet = c.details.get("build_sheet")
             if sheet and c.action == "manual":
                 console.print(f"\n[bold magenta]Build sheet[/] for {c.kind} '{c.id}' ({c.provider}):")
@@ -39,6 +39,10 @@ def render_plan(plan: Plan, *, results: bool = False, show_noop: bool = False) -
     for acc in plan.accounts:
         if acc.error:
             console.print(f"[red]{acc.client}/{acc.account} ({acc.provider}) could not be planned: {acc.error}[/]")
+    if results:
+        outcome = Counter(c.result for c in plan.changes if c.writes or c.adopt)
+        console.print("Applied: " + ", ".join(f"{outcome.get(r, 0)} {r}" for r in ("ok", "failed", "skipped")))
+        return
     s = plan.summary()
     console.print("Plan: " + ", ".join(f"{s[a]} {a}" for a in ("create", "update", "delete", "manual",
                                                                "unsupported", "noop"))

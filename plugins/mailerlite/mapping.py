@@ -180,17 +180,18 @@ def comparable_campaign(want: dict[str, Any]) -> dict[str, Any]:
 # -- automations ---------------------------------------------------------------------------------
 
 
-def automation_steps(automation: Automation) -> list[dict[str, Any]]:
-    """The steps MailerLite can host, in order, as the API reports them (SMS steps are left to hub)."""
+def automation_steps(automation: Automation, tags: MergeTagTranslator) -> list[dict[str, Any]]:
+    """The steps MailerLite can host, in order, as the API reports them (SMS steps are left to hub).
+    Subjects are in MailerLite's syntax: that is what the user types into the UI and the API returns."""
     out: list[dict[str, Any]] = []
     for step in automation.steps:
-        out.extend(_step(step))
+        out.extend(_step(step, tags))
     return out
 
 
-def _step(step: Step) -> list[dict[str, Any]]:
+def _step(step: Step, tags: MergeTagTranslator) -> list[dict[str, Any]]:
     if step.send_email:
-        return [{"type": "email", "subject": step.send_email.subject}]
+        return [{"type": "email", "subject": tags.translate(step.send_email.subject)[0]}]
     if step.wait:
         if step.wait.days:
             return [{"type": "delay", "value": step.wait.days, "unit": "days"}]
@@ -218,14 +219,22 @@ def automation_projection(raw: dict[str, Any], refs_neutral: Any) -> dict[str, A
             "steps": steps}
 
 
-def automation_build_sheet(automation: Automation, group_names: dict[str, str], source: str) -> str:
+def automation_build_sheet(automation: Automation, group_names: dict[str, str], field_names: dict[str, str],
+                           tags: MergeTagTranslator) -> str:
     trig = automation.trigger
+    if trig.kind == "anniversary":
+        trigger = f"'The anniversary of a date' -> field '{field_names.get(trig.value, trig.value)}'"
+    else:
+        trigger = f"'When subscriber joins a group' -> group '{group_names.get(trig.value, trig.value)}'"
     lines = [f"In MailerLite: Automations -> Create new automation, name it exactly '{automation.name}'.",
-             f"1. Trigger: 'When subscriber joins a group' -> group '{group_names.get(trig.value, trig.value)}'."]
-    n = 2
+             f"1. Trigger: {trigger}."]
+    n, emails = 2, 0
     for step in automation.steps:
         if step.send_email:
-            lines.append(f"{n}. Email: subject '{step.send_email.subject}'; content from {source}.")
+            subject = tags.translate(step.send_email.subject)[0]
+            lines.append(f"{n}. Email: subject '{subject}'; HTML content: details.emails[{emails}] in"
+                         " `hub plan --json`.")
+            emails += 1
         elif step.wait:
             lines.append(f"{n}. Delay: {step.wait.describe()}.")
         elif step.condition:

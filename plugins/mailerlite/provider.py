@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
+from hub.content import email_html
 from hub.errors import NotFound, Problem, ProviderError
 from hub.model import Channel, Client
 from hub.provider import (
@@ -25,6 +26,7 @@ from hub.provider import (
     References,
     Resource,
     Support,
+    describe_difference,
 )
 
 from . import mapping as m
@@ -350,32 +352,42 @@ class AutomationResource(Resource):
     prunable = False
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
-        names = {x.id: x.name for x in client.audience.lists}
-        tag_names = {x.id: x.name for x in client.audience.tags}
+        groups = {x.id: x.name for x in [*client.audience.lists, *client.audience.tags]}
+        fields = {x.id: x.name for x in client.audience.fields}
+        tags = self.provider.merge_tags(client)
         out = []
         for a in client.automations:
             if a.channels == {"sms"}:
                 continue  # SMS-only automations belong to the SMS provider
             trig = a.trigger
+            reason = "MailerLite's API cannot create automations: build it in the UI"
             if trig.kind == "joined_list":
-                trigger = {"type": "subscriber_joins_group", "groups": [f"list:{trig.value}"]}
-                fidelity, reason = Fidelity.MANUAL, "MailerLite's API cannot create automations: build it in the UI"
+                trigger: dict[str, Any] = {"type": "subscriber_joins_group", "groups": [f"list:{trig.value}"]}
             elif trig.kind == "tag_added":
                 trigger = {"type": "subscriber_joins_group", "groups": [f"tag:{trig.value}"]}
-                names = {**names, trig.value: tag_names.get(trig.value, trig.value)}
-                fidelity = Fidelity.MANUAL
-                reason = "tags are groups in MailerLite: the trigger is joining the tag's group; build it in the UI"
+                reason = "tags are groups in MailerLite, so the trigger is joining the tag's group; " + reason
+            elif trig.kind == "anniversary":
+                trigger = {}  # the API's shape for date triggers is unknown: verified by name and steps only
+                reason += "; its date trigger is verified by name and steps only"
             else:
                 out.append(Desired(a.id, a.name, {}, Fidelity.UNSUPPORTED,
-                                   f"MailerLite automations cannot be triggered by {trig.kind} through hub;"
-                                   " use a list or tag trigger, or hub's automation runner"))
+                                   f"MailerLite automations cannot be triggered by {trig.kind.replace('_', ' ')};"
+                                   " use a list, tag or date trigger, or hub's automation runner"))
                 continue
             if "sms" in a.channels:
                 reason += "; its SMS steps are sent by hub's automation runner, not MailerLite"
-            payload = {"trigger": trigger, "steps": m.automation_steps(a)}
-            out.append(Desired(a.id, a.name, payload, fidelity, reason,
-                               {"build_sheet": m.automation_build_sheet(a, names, a.source), "source": a.source}))
+            payload = {"trigger": trigger, "steps": m.automation_steps(a, tags)}
+            emails = [{"subject": tags.translate(s.send_email.subject)[0],
+                       "html": tags.translate(email_html(s.send_email))[0]} for s in a.steps if s.send_email]
+            out.append(Desired(a.id, a.name, payload, Fidelity.MANUAL, reason, {
+                "build_sheet": m.automation_build_sheet(a, groups, fields, tags), "source": a.source,
+                "emails": emails}))
         return out
+
+    def compare(self, want: Desired, live: Live) -> str | None:
+        if not want.payload["trigger"]:
+            return describe_difference({"steps": want.payload["steps"]}, {"steps": live.payload.get("steps")})
+        return super().compare(want, live)
 
     def read_live(self, refs: References) -> dict[str, Live]:
         neutral = _neutral(refs)

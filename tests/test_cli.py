@@ -1,0 +1,149 @@
+"""The command line as a user and a script see it: exit codes, JSON keys, files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from cli_helpers import hub
+
+from hub.clock import SYSTEM_CLOCK, FakeClock
+from hub.plugins import make_plugins
+
+
+@pytest.fixture
+def agency(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    root = tmp_path / "agency"
+    assert hub(capsys, "init", str(root)).code == 0
+    return root
+
+
+def test_init_then_validate_exits_0(agency: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = hub(capsys, "validate", "-w", str(agency), "--json")
+    assert result.code == 0, result.err
+    assert result.json()["valid"] is True
+
+
+def test_validate_finds_the_workspace_from_a_subdirectory(agency: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(agency / "clients" / "bakery")
+    assert hub(capsys, "validate").code == 0
+
+
+def test_invalid_workspace_exits_4_with_every_problem_located(agency: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    campaign = agency / "clients" / "bakery" / "campaigns" / "spring-launch.yaml"
+    campaign.write_text(campaign.read_text().replace("subject:", "subjet:", 1))
+    client = agency / "clients" / "bakery" / "client.yaml"
+    literal = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.abc"
+    client.write_text(client.read_text().replace("env:BAKERY_MAILERLITE_KEY", literal))
+    result = hub(capsys, "validate", "-w", str(agency))
+    assert result.code == 4
+    assert "clients/bakery/campaigns/spring-launch.yaml:" in result.err and "did you mean 'subject'" in result.err
+    assert "clients/bakery/client.yaml:" in result.err and "env:" in result.err
+    assert "eyJ0eXAiOiJKV1Qi" not in result.err + result.out  # the refused secret is not echoed back
+    assert hub(capsys, "plan", "-w", str(agency), "--sandbox").code == 4  # nothing is planned or sent
+
+
+def test_plan_apply_plan_again_in_the_sandbox(agency: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = hub(capsys, "plan", "-w", str(agency), "--sandbox", "--json")
+    assert plan.code == 0, plan.err
+    doc = plan.json()
+    assert doc["summary"]["create"] > 0
+    [bakery] = doc["clients"]
+    assert bakery["client"] == "bakery"
+    for change in bakery["changes"]:
+        assert {"client", "provider", "kind", "id", "action", "fidelity"} <= set(change)
+        assert change["fidelity"] == "exact" or change["reason"]
+    kinds = {c["kind"] for c in bakery["changes"] if c["action"] == "create"}
+    assert {"list", "field", "contact", "email_campaign"} <= kinds
+
+    applied = hub(capsys, "apply", "-w", str(agency), "--sandbox", "--yes", "--json")
+    assert applied.code == 0, applied.err
+    results = {c["result"] for c in applied.json()["clients"][0]["changes"] if c["action"] == "create"}
+    assert results == {"ok"}
+    assert all(c.get("vendor_id") for c in applied.json()["clients"][0]["changes"] if c["action"] == "create")
+
+    again = hub(capsys, "plan", "-w", str(agency), "--sandbox", "--json").json()
+    assert [again["summary"][a] for a in ("create", "update", "delete")] == [0, 0, 0]
+
+    # someone renames a group in the vendor's UI: the next plan shows it as drift
+    from hub_mailerlite.simulator import MailerLiteSimulator
+
+    state_file = agency / ".hub" / "sandbox" / "bakery" / "mailerlite.json"
+    sim = MailerLiteSimulator(SYSTEM_CLOCK, state_file=state_file)
+    sim.start()
+    gid = next(g["id"] for g in sim.groups("sandbox") if g["name"] == "Newsletter")
+    sim.call("PUT", f"/api/groups/{gid}", {"name": "Newsletter (old)"}, account="sandbox")
+    sim.stop()
+    drift = hub(capsys, "plan", "-w", str(agency), "--sandbox", "--json").json()
+    [change] = [c for c in drift["clients"][0]["changes"] if c["drift"]]
+    assert (change["kind"], change["id"], change["action"]) == ("list", "newsletter", "update")
+    assert "Newsletter (old)" in change["reason"]
+    assert drift["summary"]["drift"] == 1
+
+    status = hub(capsys, "status", "-w", str(agency), "--sandbox", "--json").json()
+    [row] = status["clients"]
+    assert row["drift"] == 1 and row["last_apply"]
+
+
+def test_saved_plan_applies_exactly_and_refuses_when_stale(agency: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan_file = agency / "plan.json"
+    assert hub(capsys, "plan", "-w", str(agency), "--sandbox", "--out", str(plan_file)).code == 0
+    stale_copy = agency / "stale.json"
+    shutil.copy(plan_file, stale_copy)
+    result = hub(capsys, "apply", "-w", str(agency), "--sandbox", "--plan", str(plan_file), "--yes", "--json")
+    assert result.code == 0, result.err
+    refused = hub(capsys, "apply", "-w", str(agency), "--sandbox", "--plan", str(stale_copy), "--yes")
+    assert refused.code == 4 and "stale" in refused.err
+    # editing the workspace also makes a plan stale
+    assert hub(capsys, "plan", "-w", str(agency), "--sandbox", "--out", str(plan_file)).code == 0
+    audience = agency / "clients" / "bakery" / "audience.yaml"
+    audience.write_text(audience.read_text() + "\n# edited\n")
+    refused = hub(capsys, "apply", "-w", str(agency), "--sandbox", "--plan", str(plan_file), "--yes")
+    assert refused.code == 4 and "workspace files changed" in refused.err
+
+
+def test_apply_without_yes_refuses_when_not_interactive(agency: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = hub(capsys, "apply", "-w", str(agency), "--sandbox")
+    assert result.code == 2 and "--yes" in result.err
+
+
+def test_unknown_client_is_a_usage_problem(agency: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = hub(capsys, "plan", "-w", str(agency), "--sandbox", "-c", "bakry")
+    assert result.code == 4 and "bakery" in result.err
+
+
+def test_providers_list_and_show_json(capsys: pytest.CaptureFixture[str]) -> None:
+    listed = hub(capsys, "providers", "list", "--json").json()
+    names = [p["name"] for p in listed["providers"]]
+    assert "mailerlite" in names
+    ml = next(p for p in listed["providers"] if p["name"] == "mailerlite")
+    assert ml["capabilities"]["segments"]["fidelity"] == "manual"
+    assert ml["capabilities"]["tags"]["fidelity"] == "approximated"
+    assert ml["capabilities"]["sms_campaigns"]["fidelity"] == "unsupported"
+    shown = hub(capsys, "providers", "show", "mailerlite", "--json").json()
+    assert shown["settings"]["api_key"]["secret"] is True
+    assert {"bucket": "default", "requests": 120, "per_seconds": 60.0} in shown["limits"]["rate"]
+    missing = hub(capsys, "providers", "show", "nope")
+    assert missing.code == 4 and "mailerlite" in missing.err
+
+
+def test_plan_with_no_stdout_noise_in_json(agency: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = hub(capsys, "plan", "-w", str(agency), "--sandbox", "--json")
+    json.loads(result.out)  # stdout is exactly one JSON document
+
+
+def test_vendor_down_exits_5_and_names_the_client(agency: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("BAKERY_MAILERLITE_KEY", "not-a-real-key")
+    monkeypatch.setattr("hub.sync.engine.SYSTEM_CLOCK", FakeClock())  # retries back off without waiting
+    client = agency / "clients" / "bakery" / "client.yaml"
+    client.write_text(client.read_text().replace("provider: mailerlite",
+                                                 "provider: mailerlite\n    base_url: http://127.0.0.1:9/api"))
+    result = hub(capsys, "plan", "-w", str(agency), "--json")
+    assert result.code == 5
+    assert "bakery/mailerlite" in result.err
+
+
+def test_registry_has_what_the_cli_lists() -> None:
+    assert "mailerlite" in make_plugins().registry.names()
