@@ -50,7 +50,7 @@ def run_until_writes(root: Path, sim: TestvendorSimulator, writes: int, env: dic
 
 
 @pytest.mark.parametrize("kill_points", [(3, 9, 14), (1, 2, 16)])
-def test_kill_9_mid_apply_then_rerun_applies_everything_exactly_once(tmp_path: Path, kill_points: tuple[int, ...]) -> None:
+def test_kill_9_mid_apply_then_rerun_applies_everything_once(tmp_path: Path, kill_points: tuple[int, ...]) -> None:
     sim = TestvendorSimulator(ScaledClock(1.0), rate=10_000)
     base_url = sim.start()
     sim.inject(Fault("latency", seconds=0.03, count=-1))  # slow enough to be caught mid-flight
