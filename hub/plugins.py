@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib.metadata import entry_points
 
 import pluggy
@@ -39,10 +39,18 @@ class LoadedPlugin:
 class Plugins:
     """The plugin manager plus what it loaded: the provider registry and the list of plugins."""
 
-    def __init__(self, pm: pluggy.PluginManager, registry: ProviderRegistry, loaded: list[LoadedPlugin]):
+    def __init__(self, pm: pluggy.PluginManager, loaded: list[LoadedPlugin]):
         self.pm = pm
-        self.registry = registry
         self.loaded = loaded
+
+    @cached_property
+    def registry(self) -> ProviderRegistry:
+        """Providers, registered on first use (so commands that need none, like --help, stay fast)."""
+        registry = ProviderRegistry()
+        for impl in self.pm.hook.hub_register_providers.get_hookimpls():
+            registry.current_plugin = impl.plugin_name
+            impl.function(register=registry)
+        return registry
 
 
 def _names(var: str) -> set[str] | None:
@@ -52,8 +60,9 @@ def _names(var: str) -> set[str] | None:
     return {n.strip() for n in raw.split(",") if n.strip()}
 
 
-def make_plugins(extra: list[object] | None = None) -> Plugins:
-    """Build a fresh plugin manager from the ``hub`` entry points (plus `extra` plugin objects, for tests)."""
+def make_plugins(extra: list[object] | None = None, *, eager: bool = True) -> Plugins:
+    """Build a fresh plugin manager from the ``hub`` entry points (plus `extra` plugin objects, for tests).
+    With `eager`, providers are registered now, so that a broken or duplicate provider fails here."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     allow, block = _names("HUB_LOAD_PLUGINS"), _names("HUB_DISABLE_PLUGINS") or set()
@@ -72,15 +81,18 @@ def make_plugins(extra: list[object] | None = None) -> Plugins:
         name = getattr(obj, "__name__", f"extra-{i}")
         pm.register(obj, name=name)
         loaded.append(LoadedPlugin(name, name, "(registered in-process)", ""))
-    pm.check_pending()
+    try:
+        pm.check_pending()  # a misspelt hook implementation fails at start-up, not silently
+    except pluggy.PluginValidationError as exc:
+        name = pm.get_name(exc.plugin) or repr(exc.plugin)
+        raise ConfigError(f"plugin '{name}' is invalid: {exc.args[0] if exc.args else exc}") from None
 
-    registry = ProviderRegistry()
-    for impl in pm.hook.hub_register_providers.get_hookimpls():
-        registry.current_plugin = impl.plugin_name
-        impl.function(register=registry)
-    return Plugins(pm, registry, loaded)
+    plugins = Plugins(pm, loaded)
+    if eager:
+        _ = plugins.registry
+    return plugins
 
 
 @cache
 def default_plugins() -> Plugins:
-    return make_plugins()
+    return make_plugins(eager=False)

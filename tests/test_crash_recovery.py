@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml_writer
 from cli_helpers import hub_process
-from hub_testvendor.simulator import TestvendorSimulator
 
 from hub.clock import ScaledClock
 from hub.simulator import Fault
+from hub_testvendor.simulator import TestvendorSimulator
 
 LISTS, CONTACTS, CAMPAIGNS = 12, 150, 4
 

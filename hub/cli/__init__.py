@@ -16,15 +16,32 @@ from ._output import say
 
 
 class HubGroup(click.Group):
+    _plugins_loaded = False
+
+    def _plugin_commands(self) -> None:
+        """Let plugins add commands (hub_register_commands), once, when a command is looked up."""
+        if not HubGroup._plugins_loaded:
+            HubGroup._plugins_loaded = True
+            from ..plugins import default_plugins
+
+            default_plugins().pm.hook.hub_register_commands(cli=self)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
+        self._plugin_commands()
         return list(self.commands)  # in the order added: the order of a first session
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands:
+            self._plugin_commands()
+        return super().get_command(ctx, name)
 
 
 @click.group(cls=HubGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hub")
 @click.option("--debug", is_flag=True, envvar="HUB_DEBUG", help="Show tracebacks for unexpected errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every vendor request on stderr (secrets redacted).")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
     """Campaigns and automations as code, for every client's email and SMS vendors.
 
     \b
@@ -36,6 +53,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    if verbose or debug:
+        import logging
+
+        from ..redact import install_logging_filter
+
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(name)s: %(message)s", force=True)
+        logging.getLogger("urllib3").setLevel(logging.DEBUG if debug else logging.WARNING)
+        install_logging_filter()
 
 
 def _register() -> None:

@@ -8,6 +8,7 @@ vendor may already have done it (connection dropped after sending, HTTP 500): th
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,9 @@ class RequestStats:
             self.requests += 1
             if method not in ("GET", "HEAD"):
                 self.writes += 1
+
+
+log = logging.getLogger("hub.http")
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -152,6 +156,8 @@ class HttpClient:
                 raise cls(f"{method} {self._where(url)} failed: {type(exc).__name__} (connection lost)",
                           provider=self.provider) from None
         body = _decode(resp)
+        log.debug("%s %s -> %s (%.0f ms)", method, self._where(url), resp.status_code,
+                  resp.elapsed.total_seconds() * 1000)
         if resp.status_code >= 400 and resp.status_code not in ok:
             err = self._map_error(resp.status_code, body, resp.headers)
             if resp.status_code == 500 and not idempotent and isinstance(err, ProviderError):

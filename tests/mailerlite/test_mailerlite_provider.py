@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hub_mailerlite import mapping as m
 
 from hub.clock import FakeClock
 from hub.model import Contact
 from hub.model.personalisation import find_variables
 from hub.plugins import make_plugins
 from hub.testing import Harness, make_client, sample_client
+from hub_mailerlite import mapping as m
 
 ACCOUNT = "sandbox"
 

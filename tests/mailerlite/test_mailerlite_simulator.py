@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 import requests
-from hub_mailerlite.simulator import MailerLiteSimulator, field_key
 
 from hub.clock import FakeClock
 from hub.simulator import Fault
+from hub_mailerlite.simulator import MailerLiteSimulator, field_key
 
 UNSUB = '<p>Bye? <a href="{$unsubscribe}">unsubscribe</a></p>'
 HTML = f"<html><head><title>t</title></head><body><h1>Hello</h1>{UNSUB}</body></html>"

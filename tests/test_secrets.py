@@ -1,0 +1,62 @@
+"""A planted secret never reaches output, logs, plan files or the state database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_helpers import hub
+
+from hub.clock import SYSTEM_CLOCK
+from hub_mailerlite.simulator import MailerLiteSimulator
+
+PLANTED = "ml-planted-secret-4c0ffee5d00d"
+
+
+@pytest.fixture
+def live_agency(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    sim = MailerLiteSimulator(SYSTEM_CLOCK, tokens={PLANTED: "bakery"})
+    base_url = sim.start()
+    root = tmp_path / "agency"
+    assert hub(capsys, "init", str(root)).code == 0
+    client = root / "clients" / "bakery" / "client.yaml"
+    client.write_text(client.read_text().replace("provider: mailerlite",
+                                                 f"provider: mailerlite\n    base_url: {base_url}"))
+    monkeypatch.setenv("BAKERY_MAILERLITE_KEY", PLANTED)
+    yield root
+    sim.stop()
+
+
+def test_planted_secret_appears_nowhere(live_agency: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = live_agency
+    texts: list[str] = []
+    for args in (["validate", "-w", str(root)],
+                 ["-v", "plan", "-w", str(root), "--json", "--out", str(root / "plan.json")],
+                 ["--debug", "apply", "-w", str(root), "--plan", str(root / "plan.json"), "--yes", "--json"],
+                 ["-v", "plan", "-w", str(root)],
+                 ["status", "-w", str(root), "--json"],
+                 ["providers", "show", "mailerlite", "--json"]):
+        result = hub(capsys, *args)
+        assert result.code == 0, (args, result.err)
+        texts += [result.out, result.err]
+    assert any("GET http://127.0.0.1" in t for t in texts), "verbose logging shows requests"
+    texts.append((root / "plan.json").read_text())
+    for text in texts:
+        assert PLANTED not in text
+    for db in (root / ".hub").glob("state.db*"):
+        assert PLANTED.encode() not in db.read_bytes()
+
+
+def test_a_refused_key_is_not_echoed_in_the_error(live_agency: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    wrong = "ml-wrong-secret-0123456789abcdef"
+    monkeypatch.setenv("BAKERY_MAILERLITE_KEY", wrong)
+    result = hub(capsys, "--debug", "plan", "-w", str(live_agency))
+    assert result.code == 4
+    assert "credentials" in result.err and "bakery/mailerlite" in result.err
+    assert wrong not in result.out + result.err
+
+
+def test_unset_secret_names_the_variable_not_a_value(live_agency: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("BAKERY_MAILERLITE_KEY")
+    result = hub(capsys, "plan", "-w", str(live_agency))
+    assert result.code == 4 and "BAKERY_MAILERLITE_KEY" in result.err
