@@ -64,7 +64,7 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from . import providers_cmd, simulate_cmd, sync_cmd, workspace_cmd
+    from . import providers_cmd, secrets_cmd, simulate_cmd, sync_cmd, workspace_cmd
 
     cli.add_command(workspace_cmd.init)
     cli.add_command(workspace_cmd.validate)
@@ -74,6 +74,7 @@ def _register() -> None:
     cli.add_command(providers_cmd.providers)
     cli.add_command(simulate_cmd.simulate)
     cli.add_command(simulate_cmd.demo)
+    cli.add_command(secrets_cmd.secrets)
 
 
 _register()

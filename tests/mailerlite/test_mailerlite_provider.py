@@ -210,3 +210,37 @@ def test_unknown_personalisation_is_caught_by_the_translator() -> None:
     tags = m.MailerLiteTags({})
     assert [v.name for v in find_variables("{{ nickname }}")] == ["nickname"]
     assert tags.translate("{{ nickname }}")[1] == ["nickname"]
+
+
+def test_members_of_a_list_are_readable_with_consent(harness: Harness) -> None:
+    harness.apply()
+    from hub.sync.plan import build_refs
+
+    members = harness.provider.read_members("newsletter", None, build_refs(harness.state, harness.account))
+    by_email = {m_["email"]: m_ for m_ in members}
+    assert by_email["ada@example.com"]["first_name"] == "Ada"
+    assert by_email["ada@example.com"]["status"] == "subscribed"
+    # the simulator lists active members by default, as the vendor's group member list does
+    assert "cy@example.com" not in by_email or by_email["cy@example.com"]["status"] == "unsubscribed"
+
+
+def test_send_now_then_delete_only_with_prune(ml: Any, tmp_path: Path) -> None:
+    campaign = {"id": "now", "name": "Flash sale", "audience": {"list": "news"}, "schedule": "now",
+                "email": {"subject": "Today only", "from": {"name": "A", "email": "a@x.com"},
+                          "body_html": "<a href='{{ unsubscribe_url }}'>u</a>"}}
+    client = make_client("mailerlite", audience={"lists": [{"id": "news", "name": "News"}]}, campaigns=[campaign])
+    h = Harness(ml, client, tmp_path, FakeClock())
+    try:
+        assert not h.apply().failed
+        [c] = h.simulator.campaigns(ACCOUNT)
+        assert c["status"] == "sent"
+        assert [x for x in h.plan().changes if x.writes] == []  # sent: nothing more to do
+        h.account.client = make_client("mailerlite", audience={"lists": [{"id": "news", "name": "News"}]})
+        plan = h.plan()
+        assert by_action(plan, "email_campaign") == {"now": "delete"}
+        h.apply(plan)
+        assert len(h.simulator.campaigns(ACCOUNT)) == 1  # not without --prune
+        h.apply(prune=True)
+        assert h.simulator.campaigns(ACCOUNT) == []
+    finally:
+        h.close()
