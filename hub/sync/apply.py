@@ -21,7 +21,7 @@ from ..state import StateStore
 from ..state.store import Settlement
 from ..transport.http import AmbiguousWrite
 from .accounts import Account
-from .plan import Change, Plan, build_refs
+from .plan import MAX_PARALLEL_ACCOUNTS, Change, Plan, build_refs
 
 
 @dataclass
@@ -87,7 +87,7 @@ class Applier:
             elif not (change.writes or change.adopt):
                 change.result = "ok" if change.action == "noop" else "skipped"
         work = [(self.accounts[key], changes) for key, changes in by_account.items() if key in self.accounts]
-        with ThreadPoolExecutor(max_workers=max(1, min(16, len(work)))) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_ACCOUNTS, len(work)))) as pool:
             futures = [pool.submit(self._apply_account, acc, changes) for acc, changes in work]
             try:
                 for f in futures:
