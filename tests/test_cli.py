@@ -147,3 +147,36 @@ def test_vendor_down_exits_5_and_names_the_client(agency: Path, capsys, monkeypa
 
 def test_registry_has_what_the_cli_lists() -> None:
     assert "mailerlite" in make_plugins().registry.names()
+
+
+def test_partial_failure_exits_3_naming_each_failed_item(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import yaml_writer
+
+    from hub.simulator import Fault
+    from hub_testvendor.simulator import TestvendorSimulator
+
+    sim = TestvendorSimulator(FakeClock())
+    base_url = sim.start()
+    monkeypatch.setenv("ACME_KEY", "test-key")
+    monkeypatch.setattr("hub.sync.engine.SYSTEM_CLOCK", FakeClock())
+    yaml_writer.write(tmp_path / "hub.yaml", {"version": 1})
+    client = tmp_path / "clients" / "acme"
+    yaml_writer.write(client / "client.yaml", {
+        "name": "Acme", "brand": {"sender_name": "Acme", "sender_email": "a@acme.example"},
+        "accounts": {"main": {"provider": "testvendor", "api_key": "env:ACME_KEY", "base_url": base_url}}})
+    yaml_writer.write(client / "audience.yaml", {"lists": [{"id": "news", "name": "News"}]})
+    for name in ("first", "second"):
+        yaml_writer.write(client / "campaigns" / f"{name}.yaml", {
+            "name": name.title(), "audience": {"list": "news"},
+            "email": {"subject": "Hi", "body_markdown": "[unsubscribe]({{ unsubscribe_url }})"}})
+    sim.inject(Fault("status", status=422, count=1, method="POST", path_prefix="/campaigns"))
+    try:
+        result = hub(capsys, "apply", "-w", str(tmp_path), "--yes", "--json")
+        assert result.code == 3
+        failed = [c for c in result.json()["clients"][0]["changes"] if c["result"] == "failed"]
+        assert [(c["kind"], c["result"]) for c in failed] == [("email_campaign", "failed")]
+        assert f"email_campaign {failed[0]['id']}" in result.err
+        assert hub(capsys, "apply", "-w", str(tmp_path), "--yes").code == 0  # the rerun finishes the job
+        assert sorted(c["name"] for c in sim.items("campaigns")) == ["First", "Second"]
+    finally:
+        sim.stop()

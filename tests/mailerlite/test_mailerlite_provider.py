@@ -244,3 +244,25 @@ def test_send_now_then_delete_only_with_prune(ml: Any, tmp_path: Path) -> None:
         assert h.simulator.campaigns(ACCOUNT) == []
     finally:
         h.close()
+
+
+def test_push_under_20_percent_faults_keeps_everyone_once_with_their_status(ml: Any, tmp_path: Path) -> None:
+    statuses = ["subscribed", "subscribed", "unsubscribed", "bounced"]
+    contacts = [{"email": f"p{i}@example.com", "lists": ["news"], "consent": {"email": statuses[i % 4]}}
+                for i in range(400)]
+    client = make_client("mailerlite", audience={"lists": [{"id": "news", "name": "News"}], "contacts": contacts})
+    h = Harness(ml, client, tmp_path, FakeClock())
+    try:
+        h.simulator.fault_rate(0.2, seed=3)
+        report = h.apply()
+        if report.failed:  # what exhausted its retries is sent again by the next apply
+            report = h.apply()
+        assert not report.failed
+        h.simulator.fault_rate(0)
+        held = h.simulator.subscribers(ACCOUNT)
+        assert sorted(s["email"] for s in held) == sorted(c["email"] for c in contacts)
+        expected = {"subscribed": "active", "unsubscribed": "unsubscribed", "bounced": "bounced"}
+        assert all(s["status"] == expected[statuses[int(s["email"][1:].split("@")[0]) % 4]] for s in held)
+        assert any(e.fault for e in h.simulator.log), "faults were injected"
+    finally:
+        h.close()
