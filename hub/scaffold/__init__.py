@@ -1,7 +1,7 @@
 """`hub init`: a ready-to-run example agency (one bakery client on MailerLite, a shared welcome-series
 blueprint) copied into a new workspace.
 
-The example files live in `hub/scaffold/agency/` (shipped as package data). Dates in them are written as
+The example files live in `hub/scaffold/example-agency/` (shipped as package data). Dates in them are written as
 ``__TODAY+N__`` and rendered relative to the day of `hub init`, so the example launch is always a few weeks
 ahead and never validates as "scheduled in the past".
 """
@@ -23,7 +23,8 @@ _RENDERED_SUFFIXES = (".yaml", ".yml", ".md")
 
 
 def template_root() -> Traversable:
-    return resources.files(__name__).joinpath("agency")
+    # the folder name is not an identifier, so setuptools never mistakes it for a package
+    return resources.files(__name__).joinpath("example-agency")
 
 
 def _template_files(folder: Traversable, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Traversable]]:
