@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,10 @@ def run_demo(directory: Path | None = None, echo: Callable[[str], None] = print)
         echo(f"4. hub apply --sandbox --yes: {ok} vendor write(s), {len(report.failed)} failed")
         for c in report.failed:
             echo(f"   failed: {c.client}/{c.provider} {c.kind} {c.id}: {c.error}")
+        for acc in session.accounts:
+            held = _vendor_holds(session, acc)
+            echo(f"   {acc.client.name}/{acc.name} ({acc.provider.display_name}, simulated) now holds, managed by hub:"
+                 f" {held}")
         again = session.plan()
         steps["plan_again"] = again.summary()
         echo("5. hub plan --sandbox (again): " + _summary(again.summary()))
@@ -47,6 +52,11 @@ def run_demo(directory: Path | None = None, echo: Callable[[str], None] = print)
          else "Not converged: see the plan above.")
     echo(f"Explore it: hub plan -w {root} --sandbox --all; hub status -w {root} --sandbox")
     return steps
+
+
+def _vendor_holds(session: Session, acc: Any) -> str:
+    counts = Counter(rec.kind for rec in session.state.items(acc.client.name, acc.name))
+    return ", ".join(f"{n} {kind.replace('_', ' ')}(s)" for kind, n in counts.items()) or "nothing yet"
 
 
 def _summary(s: dict[str, int]) -> str:
