@@ -42,7 +42,7 @@ def test_problems_exit_with_code_4(tmp_path: Path) -> None:
 # -- syntax and shape ---------------------------------------------------------------------------------
 
 
-def test_yaml_syntax_error_has_the_line_ruamel_found(tmp_path: Path) -> None:
+def test_yaml_syntax_error_has_the_line_the_parser_found(tmp_path: Path) -> None:
     root = make_workspace(tmp_path, {CAMPAIGN: "name: Launch\naudience: {list: customers\nemail:\n  subject: x\n"})
     p = only_problem(root)
     assert (p.file, p.line) == (CAMPAIGN, 3)

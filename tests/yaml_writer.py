@@ -5,12 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
+import yaml
 
 
 def write(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    yaml = YAML()
-    yaml.default_flow_style = False
-    with path.open("w") as fh:
-        yaml.dump(data, fh)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
