@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from .errors import NotSupported, Problem
-from .model import Channel, Client
+from .model import Channel, Client, Contact
 from .model.personalisation import MergeTagTranslator
 
 if TYPE_CHECKING:
@@ -317,6 +317,8 @@ class Provider:
                 return res
         raise NotSupported(f"{self.name} does not handle {kind}", provider=self.name)
 
-    def read_members(self, list_id: str, segment_id: str | None, refs: References) -> list[dict[str, Any]]:
-        """Contacts in a list (and segment) with their consent: the audience other channels send to."""
+    def read_members(self, client: Client, list_id: str, segment_id: str | None,
+                     refs: References) -> list[Contact]:
+        """Contacts in a list (or a segment of it), as the vendor holds them now, with their email consent:
+        the audience other channels (SMS) send to. Field values use the workspace's field ids."""
         raise NotSupported(f"{self.name} cannot list members", provider=self.name)

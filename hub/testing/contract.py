@@ -26,7 +26,7 @@ import pytest
 
 from ..clock import FakeClock, ScaledClock
 from ..errors import AuthError, NotFound, NotSupported, RateLimited, Unavailable, VendorValidationError
-from ..model import Channel, Client
+from ..model import Channel, Client, Contact
 from ..plugins import make_plugins
 from ..provider import Capability, Fidelity, Provider, ProviderSettings, Resource, Support
 from ..simulator import Fault
@@ -97,7 +97,7 @@ class ProviderContract:
             provider.resource("no-such-kind")
         if Capability.MEMBERS_READ not in declared:
             with pytest.raises(NotSupported):
-                provider.read_members("newsletter", None, _refs(harness))
+                provider.read_members(harness.account.client, "newsletter", None, _refs(harness))
 
     # -- error mapping ----------------------------------------------------------------------------------
     def _read(self, harness: Harness) -> None:
@@ -241,6 +241,18 @@ class ProviderContract:
             assert PLANTED_SECRET.encode() not in (tmp_path / "state.db").read_bytes()
         finally:
             h.close()
+
+    def test_members_are_neutral_contacts_with_consent(self, harness: Harness, provider_cls: type[Provider]) -> None:
+        if provider_cls.support(Capability.MEMBERS_READ).fidelity == Fidelity.UNSUPPORTED:
+            pytest.skip("the provider does not read members")
+        harness.apply()
+        client = harness.account.client
+        lst = client.audience.lists[0].id
+        members = harness.provider.read_members(client, lst, None, _refs(harness))
+        assert all(isinstance(c, Contact) for c in members)
+        want = {c.key: c.consent.email for c in client.audience.contacts if lst in c.lists and c.email}
+        have = {c.key: c.consent.email for c in members}
+        assert have == want
 
     def test_settle_records_vendor_ids(self, harness: Harness) -> None:
         harness.apply()

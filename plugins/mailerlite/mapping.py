@@ -86,6 +86,17 @@ def contact_payload(contact: Contact, field_keys: dict[str, str]) -> dict[str, A
     return payload
 
 
+def contact_from_subscriber(sub: dict[str, Any], neutral_keys: dict[str, str]) -> Contact:
+    """A MailerLite subscriber as a neutral contact (custom fields under the workspace's field ids)."""
+    fields = sub.get("fields") or {}
+    custom = {neutral_keys[k]: v for k, v in fields.items() if k in neutral_keys and v not in (None, "")}
+    return Contact.model_validate({
+        "email": sub.get("email"), "phone": fields.get("phone") or None,
+        "first_name": fields.get("name") or "", "last_name": fields.get("last_name") or "",
+        "fields": custom, "consent": {"email": STATUS_IN.get(sub.get("status", ""), ConsentStatus.PENDING)},
+    })
+
+
 def campaign_payload(campaign: Campaign, client_tz: str, tags: MergeTagTranslator) -> dict[str, Any]:
     email = campaign.email
     assert email is not None

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from hub.content import email_html
 from hub.errors import NotFound, Problem, ProviderError
-from hub.model import Channel, Client
+from hub.model import Channel, Client, Contact
 from hub.provider import (
     Capability,
     Desired,
@@ -554,18 +554,18 @@ class MailerLiteProvider(Provider):
             raise ProviderError(f"/batch answered {len(answers)} of {len(requests)} requests", provider=self.name)
         return answers
 
-    def read_members(self, list_id: str, segment_id: str | None, refs: References) -> list[dict[str, Any]]:
+    def read_members(self, client: Client, list_id: str, segment_id: str | None,
+                     refs: References) -> list[Contact]:
         if segment_id:
             path = f"segments/{refs.require('segment', segment_id)}/subscribers"
         else:
             path = f"groups/{refs.require('list', list_id)}/subscribers"
-        out = []
-        for s in _Paged(self).cursor(path):
-            fields = s.get("fields") or {}
-            out.append({"email": s.get("email"), "phone": fields.get("phone"), "first_name": fields.get("name"),
-                        "last_name": fields.get("last_name"), "status": m.STATUS_IN.get(s.get("status"), "pending"),
-                        "fields": fields, "vendor_id": str(s.get("id"))})
-        return out
+        neutral_keys = {key: fid for fid, key in self.field_keys(client).items()}
+        members = []
+        for status in ("active", "unsubscribed", "unconfirmed", "bounced", "junk"):  # member lists default to active
+            for s in _Paged(self).cursor(path, {"filter[status]": status}):
+                members.append(m.contact_from_subscriber(s, neutral_keys))
+        return members
 
 
 def _line(source: str) -> int | None:

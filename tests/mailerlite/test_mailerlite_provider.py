@@ -216,12 +216,14 @@ def test_members_of_a_list_are_readable_with_consent(harness: Harness) -> None:
     harness.apply()
     from hub.sync.plan import build_refs
 
-    members = harness.provider.read_members("newsletter", None, build_refs(harness.state, harness.account))
-    by_email = {m_["email"]: m_ for m_ in members}
-    assert by_email["ada@example.com"]["first_name"] == "Ada"
-    assert by_email["ada@example.com"]["status"] == "subscribed"
-    # the simulator lists active members by default, as the vendor's group member list does
-    assert "cy@example.com" not in by_email or by_email["cy@example.com"]["status"] == "unsubscribed"
+    client = harness.account.client
+    members = harness.provider.read_members(client, "newsletter", None, build_refs(harness.state, harness.account))
+    by_email = {c.email: c for c in members}
+    assert set(by_email) == {"ada@example.com", "bob@example.com", "cy@example.com"}
+    assert by_email["ada@example.com"].first_name == "Ada"
+    assert by_email["ada@example.com"].fields == {"favourite": "rye"}
+    assert by_email["ada@example.com"].consent.email == "subscribed"
+    assert by_email["cy@example.com"].consent.email == "unsubscribed"
 
 
 def test_send_now_then_delete_only_with_prune(ml: Any, tmp_path: Path) -> None:
