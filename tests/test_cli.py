@@ -180,3 +180,23 @@ def test_partial_failure_exits_3_naming_each_failed_item(tmp_path: Path, capsys,
         assert sorted(c["name"] for c in sim.items("campaigns")) == ["First", "Second"]
     finally:
         sim.stop()
+
+
+def test_a_past_schedule_is_fine_once_the_campaign_was_sent(agency: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hub.state import StateStore
+
+    campaign = agency / "clients" / "bakery" / "campaigns" / "spring-launch.yaml"
+    text = campaign.read_text()
+    import re
+
+    campaign.write_text(re.sub(r"at: \"?[0-9-]+ [0-9:]+\"?", 'at: "2020-01-06 09:00"', text))
+    result = hub(capsys, "validate", "-w", str(agency))
+    assert result.code == 4 and "spring-launch.yaml" in result.err and "past" in result.err
+    state = StateStore(agency / ".hub" / "state.db")  # what an apply records when it schedules the campaign
+    [jid] = state.begin("r", "bakery", "mailerlite", "mailerlite", "email_campaign",
+                        [("spring-launch", "create", "Spring launch", "fp")])
+    from hub.state.store import Settlement
+
+    state.settle([Settlement(jid, "ok", "123", data={"send_at": "2020-01-06T09:00:00Z"})])
+    state.close()
+    assert hub(capsys, "validate", "-w", str(agency)).code == 0

@@ -28,11 +28,11 @@ def validate(workspace: Path | None, as_json: bool) -> None:
     """Check every workspace file; errors are printed as file:line: message (exit 4)."""
     from ..errors import ConfigError
     from ..plugins import default_plugins
-    from ..workspace import load_workspace
+    from ..sync.engine import validate_workspace
 
     root = resolve_root(workspace)
     try:
-        ws = load_workspace(root, default_plugins().registry)
+        ws = validate_workspace(root, default_plugins())
     except ConfigError as exc:
         if as_json:
             emit_json({"valid": False, "problems": [

@@ -25,6 +25,34 @@ class SessionOptions:
     clock: Clock | None = None
 
 
+def state_path(root: Path, *, sandbox: bool) -> Path:
+    return root / ".hub" / "sandbox" / "state.db" if sandbox else root / ".hub" / "state.db"
+
+
+def campaign_sent(state: StateStore, client: str, campaign_id: str, clock: Clock) -> bool:
+    """A campaign applied with a send time that has passed has gone out (or is going out), so its
+    schedule being in the past is history, not a mistake."""
+    now = clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+    for rec in state.items(client):
+        if rec.neutral_id == campaign_id and rec.kind.endswith("campaign"):
+            send_at = rec.data.get("send_at")
+            if send_at == "now" or (send_at and send_at <= now):
+                return True
+    return False
+
+
+def validate_workspace(root: Path, plugins: Plugins) -> Workspace:
+    """`hub validate`: load and check the workspace; campaigns sent by an apply (real or sandbox) may
+    have schedules in the past."""
+    stores = [StateStore(p) for p in (state_path(root, sandbox=False), state_path(root, sandbox=True)) if p.exists()]
+    try:
+        return load_workspace(root, plugins.registry, now=SYSTEM_CLOCK.utcnow(),
+                              is_sent=lambda c, i: any(campaign_sent(s, c, i, SYSTEM_CLOCK) for s in stores))
+    finally:
+        for store in stores:
+            store.close()
+
+
 class Session:
     """Everything a plan or apply needs, opened once and closed at the end (simulators included)."""
 
@@ -34,10 +62,13 @@ class Session:
         self.options = options
         hub_dir = root / ".hub"
         self.clock = options.clock or (ScaledClock(sandbox_time_scale()) if options.sandbox else SYSTEM_CLOCK)
-        state_path = (hub_dir / "sandbox" / "state.db") if options.sandbox else hub_dir / "state.db"
-        self.state = StateStore(state_path)
-        self.workspace: Workspace = load_workspace(root, plugins.registry, now=self.clock.utcnow(),
-                                                   is_sent=self._is_sent)
+        self.state = StateStore(state_path(root, sandbox=options.sandbox))
+        try:
+            self.workspace: Workspace = load_workspace(root, plugins.registry, now=self.clock.utcnow(),
+                                                       is_sent=lambda c, i: campaign_sent(self.state, c, i, self.clock))
+        except BaseException:
+            self.state.close()
+            raise
         unknown = [c for c in options.clients if c not in self.workspace.clients]
         if unknown:
             known = ", ".join(sorted(self.workspace.clients)) or "none"
@@ -45,16 +76,6 @@ class Session:
         self.sandbox = Sandbox(hub_dir / "sandbox", self.clock) if options.sandbox else None
         self._accounts = Accounts(self.workspace, plugins, self.clock, self.sandbox)
         self.accounts: list[Account] = self._accounts.open(list(options.clients) or None)
-
-    def _is_sent(self, client: str, campaign_id: str) -> bool:
-        """A campaign applied with a send time that has passed has gone out (or is going out)."""
-        now = self.clock.utcnow().isoformat()
-        for rec in self.state.items(client):
-            if rec.neutral_id == campaign_id and rec.kind.endswith("campaign"):
-                send_at = rec.data.get("send_at")
-                if send_at == "now" or (send_at and send_at <= now):
-                    return True
-        return False
 
     @property
     def client_names(self) -> list[str]:
