@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -123,6 +124,7 @@ class Live:
     natural_key: str
     payload: dict[str, Any]
     raw: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what the vendor says is wrong (e.g. a send checklist)
 
 
 @dataclass
@@ -167,6 +169,9 @@ class Resource:
     live_read: ClassVar[bool] = True  # False: planned against state fingerprints only (bulk contacts)
     batch_size: ClassVar[int] = 0  # > 0: the applier calls apply_batch with up to this many items
     prunable: ClassVar[bool] = True
+    # A write hub cannot look up after a crash (live_read False): "resend" when resending is harmless
+    # (upserts), "assume_done" when a second one would do harm (a journey trigger sends emails).
+    unknown_outcome: ClassVar[str] = "resend"
 
     def __init__(self, provider: Provider) -> None:
         self.provider = provider
@@ -221,6 +226,25 @@ def describe_difference(want: Mapping[str, Any], have: Mapping[str, Any]) -> str
 def _short(value: Any) -> str:
     text = json.dumps(value, default=str, ensure_ascii=False)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+class SharedRead:
+    """One vendor read shared by several resources of a plan (e.g. MailerLite's groups stand for both
+    lists and tags): read once, reused, refreshed on demand, forgotten after a write."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value: Any = None
+
+    def get(self, load: Callable[[], Any], *, refresh: bool = False) -> Any:
+        with self._lock:
+            if self._value is None or refresh:
+                self._value = load()
+            return self._value
+
+    def forget(self) -> None:
+        with self._lock:
+            self._value = None
 
 
 @dataclass

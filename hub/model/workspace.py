@@ -108,6 +108,18 @@ class Client(BaseModel):
     automations: list[Automation] = Field(default_factory=list)
 
 
+    def enrolled(self, automation: Automation) -> list[str]:
+        """Emails hub enrols in `automation`: those listed, and subscribed members of its `enrol.list`."""
+        enrol = automation.enrol
+        if enrol is None:
+            return []
+        emails = {e.lower() for e in enrol.contacts}
+        for c in self.audience.contacts:
+            if c.email and c.consent.email.sendable and enrol.list and enrol.list in c.lists:
+                emails.add(c.email.lower())
+        return sorted(emails)
+
+
 class Workspace(BaseModel):
     root: str
     config: HubConfig

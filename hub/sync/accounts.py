@@ -121,7 +121,10 @@ class Accounts:
         provider_cls = self.plugins.registry.get(provider_name)
         if self.sandbox is not None:
             sim = self.sandbox.simulator_for(provider_cls, client.name, acc_name)
-            settings = provider_cls.Settings.model_validate(provider_cls.sandbox_settings(sim.base_url))
+            # the workspace's own settings (journey bindings, ...) with the simulator's address and credentials
+            secret = set(provider_cls.Settings.secret_fields())
+            kept = {k: v for k, v in (client.config.accounts[acc_name].model_extra or {}).items() if k not in secret}
+            settings = provider_cls.Settings.model_validate({**kept, **provider_cls.sandbox_settings(sim.base_url)})
         else:
             settings = build_settings(provider_cls, client.config.accounts[acc_name], self.plugins.pm,
                                       label=f"{client.name}/{acc_name}")

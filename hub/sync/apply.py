@@ -69,6 +69,9 @@ class Applier:
                     settled.append(Settlement(entry.id, "ok", live.vendor_id, error="reconciled: found in vendor"))
                 else:
                     settled.append(Settlement(entry.id, "absent", error="reconciled: not in vendor"))
+            elif res.unknown_outcome == "assume_done":
+                settled.append(Settlement(entry.id, "ok", entry.vendor_id,
+                                          error="reconciled: outcome unknown, assumed done (never sent twice)"))
             else:
                 # idempotent bulk writes: the next plan sends them again if they did not land
                 settled.append(Settlement(entry.id, "absent", error="reconciled: outcome unknown, will resend"))

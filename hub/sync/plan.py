@@ -204,6 +204,8 @@ def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict
     if found is not None:
         change.vendor_id = found.vendor_id
         refs.add(res.kind, want.id, found.vendor_id)
+        if found.warnings:
+            change.details["warnings"] = found.warnings
 
     if want.fidelity == Fidelity.MANUAL:
         if found is None:

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -49,6 +49,8 @@ class RequestStats:
 
 
 log = logging.getLogger("hub.http")
+T = TypeVar("T")
+IDEMPOTENT_METHODS = ("GET", "HEAD", "PUT", "DELETE")
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -114,8 +116,43 @@ class HttpClient:
     ) -> Response:
         """Send one request with retries. `ok` lists error statuses returned instead of raised."""
         if idempotent is None:
-            idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
-        retrying = Retrying(
+            idempotent = method in IDEMPOTENT_METHODS
+        return self._retrying()(self._once, method, path, params, json, data, idempotent, ok)
+
+    def call(self, method: str, path: str, fn: Callable[[], T], *, body: Any = None) -> T:
+        """Run one vendor call made by a vendor SDK (`fn`) under this account's limits and retries.
+
+        `fn` raises hub errors: the provider maps the SDK's own exceptions, raising `AmbiguousWrite` when
+        a write that is not idempotent may have happened. `method` and `path` say what the call is, for
+        rate-limit buckets and logs.
+        """
+
+        def once() -> T:
+            with self.gate.slot(self._buckets(method, path, body)):
+                self.stats.count(method)
+                result = fn()
+            log.debug("%s %s (sdk)", method, path)
+            return result
+
+        return self._retrying()(once)
+
+    def download(self, url: str) -> bytes:
+        """Fetch a file the vendor links to (e.g. batch results on a CDN): no credentials, same retries."""
+
+        def once() -> bytes:
+            try:
+                resp = self.session.get(url, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                raise Unavailable(f"download of {self._where(url)} failed: {type(exc).__name__}",
+                                  provider=self.provider) from None
+            if resp.status_code >= 400:
+                raise self._map_error(resp.status_code, _decode(resp), resp.headers)
+            return resp.content
+
+        return self._retrying()(once)
+
+    def _retrying(self) -> Retrying:
+        return Retrying(
             stop=stop_after_attempt(self.attempts),
             retry=retry_if_exception(_retryable),
             wait=self._wait,
@@ -123,7 +160,6 @@ class HttpClient:
             reraise=True,
             before_sleep=self._count_retry,
         )
-        return retrying(self._once, method, path, params, json, data, idempotent, ok)
 
     def close(self) -> None:
         self.session.close()

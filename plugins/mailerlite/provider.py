@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -25,6 +24,7 @@ from hub.provider import (
     RateLimit,
     References,
     Resource,
+    SharedRead,
     Support,
     describe_difference,
 )
@@ -414,7 +414,7 @@ class EnrolmentResource(Resource):
                 continue
             group = ("list:" if a.trigger.kind == "joined_list" else "tag:") + a.trigger.value
             built = refs.vendor_id("automation", a.id) is not None
-            for email in _enrolled(client, a.enrol):
+            for email in client.enrolled(a):
                 payload = {"email": email, "group": group}
                 if built:
                     out.append(Desired(f"{a.id}/{email}", email, payload,
@@ -436,14 +436,6 @@ class EnrolmentResource(Resource):
         answers = self.provider.batch(reqs)
         return [ItemResult(o, int(a.get("code", 500)) < 300, error="" if int(a.get("code", 500)) < 300
                            else f"HTTP {a.get('code')}: {a.get('body')}") for o, a in zip(owners, answers, strict=True)]
-
-
-def _enrolled(client: Client, enrol: Any) -> list[str]:
-    emails = {c.lower() for c in enrol.contacts}
-    for c in client.audience.contacts:
-        if c.email and c.consent.email.sendable and enrol.list and enrol.list in c.lists:
-            emails.add(c.email.lower())
-    return sorted(emails)
 
 
 def _delete(http: Any, path: str) -> None:
@@ -479,9 +471,8 @@ class MailerLiteProvider(Provider):
 
     def __init__(self, settings: ProviderSettings, ctx: Any) -> None:
         super().__init__(settings, ctx)
-        self._lock = threading.Lock()
-        self._groups: list[dict[str, Any]] | None = None
-        self._timezones: dict[str, str] | None = None
+        self._groups = SharedRead()
+        self._timezones = SharedRead()
 
     def auth_headers(self) -> dict[str, str]:
         assert isinstance(self.settings, MailerLiteSettings)
@@ -527,21 +518,14 @@ class MailerLiteProvider(Provider):
 
     # -- shared reads ------------------------------------------------------------------------------
     def groups(self, *, refresh: bool = False) -> list[dict[str, Any]]:
-        with self._lock:
-            if self._groups is None or refresh:
-                self._groups = list(_Paged(self).pages("groups"))
-            return self._groups
+        return self._groups.get(lambda: list(_Paged(self).pages("groups")), refresh=refresh)
 
     def forget_groups(self) -> None:
-        with self._lock:
-            self._groups = None
+        self._groups.forget()
 
     def timezone_ids(self) -> dict[str, str]:
-        with self._lock:
-            if self._timezones is None:
-                data = self.http.get("timezones").get("data") or []
-                self._timezones = {t["name"]: str(t["id"]) for t in data}
-            return self._timezones
+        return self._timezones.get(lambda: {t["name"]: str(t["id"])
+                                            for t in self.http.get("timezones").get("data") or []})
 
     def batch(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """POST /batch (≤ 50 sub-requests); answers in request order. Sub-requests are upserts or

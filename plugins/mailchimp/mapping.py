@@ -1,0 +1,238 @@
+"""Pure translation between hub's neutral model and Mailchimp's API shapes (no I/O here).
+
+Facts used (../shared/vendors/mailchimp-twilio.md §2): one audience per client, lists and tags become
+Mailchimp tags (static segments), custom fields become merge fields (uppercase tags, at most 10
+characters), segments become saved segments with conditions, merge tags are `*|TAG|*`, members are
+addressed by the md5 of the lowercased email, schedules are UTC on a quarter hour.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from typing import Any
+
+from hub.content import email_html, email_text
+from hub.model import Campaign, Client, ConsentStatus, Contact, SegmentDef, SegmentRule
+from hub.model.personalisation import MergeTagTranslator, Variable
+
+MERGE_TAG_MAX = 10
+BUILT_IN_TAGS = {"first_name": "FNAME", "last_name": "LNAME", "phone": "PHONE", "email": "EMAIL"}
+LINK_TAGS = {"unsubscribe_url": "*|UNSUB|*", "web_url": "*|ARCHIVE|*"}
+
+# hub consent -> Mailchimp member status (Mailchimp calls a hard bounce "cleaned")
+STATUS_OUT = {ConsentStatus.SUBSCRIBED: "subscribed", ConsentStatus.UNSUBSCRIBED: "unsubscribed",
+              ConsentStatus.BOUNCED: "cleaned", ConsentStatus.COMPLAINED: "unsubscribed",
+              ConsentStatus.PENDING: "pending"}
+STATUS_IN = {"subscribed": ConsentStatus.SUBSCRIBED, "unsubscribed": ConsentStatus.UNSUBSCRIBED,
+             "cleaned": ConsentStatus.BOUNCED, "pending": ConsentStatus.PENDING,
+             "transactional": ConsentStatus.PENDING, "archived": ConsentStatus.UNSUBSCRIBED}
+
+
+def subscriber_hash(email: str) -> str:
+    return hashlib.md5(email.lower().encode()).hexdigest()
+
+
+def merge_tag_for(field_id: str) -> str:
+    """A field id as a Mailchimp merge tag: uppercase letters, digits and '_' (length checked at validate)."""
+    return re.sub(r"[^A-Z0-9_]", "_", field_id.upper())
+
+
+def merge_tags_of(client: Client) -> dict[str, str]:
+    return {f.id: merge_tag_for(f.id) for f in client.audience.fields}
+
+
+class MailchimpTags(MergeTagTranslator):
+    def __init__(self, field_tags: dict[str, str]) -> None:
+        self.field_tags = field_tags
+
+    def tag(self, var: Variable) -> str | None:
+        if var.namespace == "fields":
+            tag = self.field_tags.get(var.key)
+        elif not var.namespace and var.name in LINK_TAGS:
+            return LINK_TAGS[var.name]
+        else:
+            tag = BUILT_IN_TAGS.get(var.name) if not var.namespace else None
+        if tag is None:
+            return None
+        if var.default is not None:  # Mailchimp has no inline default: a conditional does the same
+            return f"*|IF:{tag}|**|{tag}|**|ELSE:|*{var.default}*|END:IF|*"
+        return f"*|{tag}|*"
+
+
+def contact_member(contact: Contact, field_tags: dict[str, str], tag_names: dict[str, str]) -> dict[str, Any]:
+    """The comparable payload for one member; `tags` holds neutral refs ("list:x", "tag:y")."""
+    merge: dict[str, Any] = {}
+    if contact.first_name:
+        merge["FNAME"] = contact.first_name
+    if contact.last_name:
+        merge["LNAME"] = contact.last_name
+    if contact.phone:
+        merge["PHONE"] = contact.phone
+    for key, value in sorted(contact.fields.items()):
+        merge[field_tags.get(key, key.upper())] = value if isinstance(value, int | float) else str(value)
+    refs = sorted([f"list:{x}" for x in contact.lists] + [f"tag:{t}" for t in contact.tags])
+    return {"email_address": (contact.email or "").lower(), "merge_fields": merge, "tags": refs,
+            "status": STATUS_OUT[contact.consent.email]}
+
+
+def contact_from_member(member: dict[str, Any], field_ids: dict[str, str]) -> Contact:
+    """A Mailchimp member as a neutral contact (merge fields back under the workspace's field ids)."""
+    merge = member.get("merge_fields") or {}
+    custom = {field_ids[k]: v for k, v in merge.items() if k in field_ids and v not in (None, "")}
+    return Contact.model_validate({
+        "email": member.get("email_address"), "phone": merge.get("PHONE") or None,
+        "first_name": merge.get("FNAME") or "", "last_name": merge.get("LNAME") or "", "fields": custom,
+        "consent": {"email": STATUS_IN.get(member.get("status", ""), ConsentStatus.PENDING)},
+    })
+
+
+def tag_names(client: Client) -> dict[str, str]:
+    """Neutral ref -> the Mailchimp tag name that stands for it (lists and tags are both tags)."""
+    out = {f"list:{x.id}": x.name for x in client.audience.lists}
+    out.update({f"tag:{x.id}": x.name for x in client.audience.tags})
+    return out
+
+
+def member_write(payload: dict[str, Any], names: dict[str, str], *, new: bool) -> dict[str, Any]:
+    """The body for batch subscribe (new) or PUT members/{hash} (known): a subscribed contact is only ever
+    subscribed when new (`status_if_new`), so hub never re-subscribes someone who unsubscribed at Mailchimp."""
+    body: dict[str, Any] = {"email_address": payload["email_address"], "merge_fields": payload["merge_fields"]}
+    status = payload["status"]
+    if new:
+        body["status"] = status
+        body["tags"] = [names[r] for r in payload["tags"] if r in names]
+    else:
+        body["status_if_new"] = status
+        if status != "subscribed":
+            body["status"] = status  # an unsubscribe or bounce written in the workspace is applied
+    return body
+
+
+# -- segments ------------------------------------------------------------------------------------------
+
+OPS = {"equals": "is", "not_equals": "not", "contains": "contains", "greater_than": "greater",
+       "less_than": "less", "is_set": "blank_not", "is_not_set": "blank", "before": "less", "after": "greater"}
+ENGAGEMENT = {"opened": "open", "clicked": "click", "not_opened": "noopen", "not_clicked": "noclick"}
+
+
+def segment_conditions(segment: SegmentDef, client: Client) -> dict[str, Any]:
+    """Saved-segment options; list and tag rules refer to tags by neutral ref until apply resolves them."""
+    types = {f.id: f.type.value for f in client.audience.fields}
+    return {"match": segment.match, "conditions": [_condition(r, types) for r in segment.rules]}
+
+
+def _condition(rule: SegmentRule, types: dict[str, str]) -> dict[str, Any]:
+    if rule.list or rule.not_list or rule.tag or rule.not_tag:
+        listed = rule.list or rule.not_list
+        ref = f"list:{listed}" if listed else f"tag:{rule.tag or rule.not_tag}"
+        op = "static_is" if (rule.list or rule.tag) else "static_not"
+        return {"condition_type": "StaticSegment", "field": "static_segment", "op": op, "value": ref}
+    if rule.field:
+        kind = {"number": "NumberMerge", "date": "DateMerge"}.get(types.get(rule.field, "text"), "TextMerge")
+        cond = {"condition_type": kind, "field": merge_tag_for(rule.field), "op": OPS[rule.op or "equals"]}
+        if rule.value is not None:
+            cond["value"] = str(rule.value)
+        return cond
+    return {"condition_type": "Aim", "field": "aim", "op": ENGAGEMENT[rule.engagement or "opened"], "value": "any"}
+
+
+def resolve_conditions(options: dict[str, Any], tag_id: Any) -> dict[str, Any]:
+    """Replace neutral refs in StaticSegment conditions by Mailchimp segment ids (ints)."""
+    out = []
+    for cond in options["conditions"]:
+        if cond["condition_type"] == "StaticSegment":
+            cond = {**cond, "value": tag_id(cond["value"])}
+        out.append(cond)
+    return {**options, "conditions": out}
+
+
+# -- campaigns -----------------------------------------------------------------------------------------
+
+
+def campaign_payload(campaign: Campaign, client_tz: str, tags: MergeTagTranslator) -> dict[str, Any]:
+    email = campaign.email
+    assert email is not None
+    sender = email.from_
+    html, _ = tags.translate(email_html(email))
+    text, _ = tags.translate(email_text(email))
+    at = campaign.schedule.at_utc(client_tz)
+    schedule: dict[str, Any] = {"mode": campaign.schedule.mode}
+    if at is not None:
+        schedule["at"] = at.strftime("%Y-%m-%dT%H:%M:00+00:00")
+    payload: dict[str, Any] = {
+        "title": campaign.name,
+        "subject_line": tags.translate(email.subject)[0],
+        "preview_text": tags.translate(email.preheader)[0],
+        "from_name": sender.name if sender else "",
+        "reply_to": email.reply_to or (sender.email if sender else ""),
+        "audience": {"list": f"list:{campaign.audience.list}"},
+        "html": html,
+        "plain_text": text,
+        "schedule": schedule,
+    }
+    if campaign.audience.segment:
+        payload["audience"]["segment"] = f"segment:{campaign.audience.segment}"
+    if campaign.social:
+        payload["social_card"] = {"title": campaign.name, "description": campaign.social.text,
+                                  "image_url": campaign.social.image or ""}
+    return payload
+
+
+def campaign_body(payload: dict[str, Any], list_id: str, audience_tag_id: int | None,
+                  segment_id: int | None) -> dict[str, Any]:
+    """POST/PATCH /campaigns body (content and schedule are separate calls)."""
+    recipients: dict[str, Any] = {"list_id": list_id}
+    if segment_id is not None:
+        recipients["segment_opts"] = {"saved_segment_id": segment_id}
+    elif audience_tag_id is not None:
+        recipients["segment_opts"] = {"match": "all", "conditions": [
+            {"condition_type": "StaticSegment", "field": "static_segment", "op": "static_is",
+             "value": audience_tag_id}]}
+    settings = {k: payload[k] for k in ("title", "subject_line", "preview_text", "from_name", "reply_to")}
+    body: dict[str, Any] = {"type": "regular", "recipients": recipients, "settings": settings}
+    if "social_card" in payload:
+        card = {k: v for k, v in payload["social_card"].items() if v}
+        body["social_card"] = card
+        body["settings"]["auto_tweet"] = True
+    return body
+
+
+def campaign_projection(raw: dict[str, Any], tag_ref: Any, segment_ref: Any) -> dict[str, Any]:
+    """A Mailchimp campaign in the comparable form of `campaign_payload` (content compared by fingerprint)."""
+    settings = raw.get("settings") or {}
+    status = raw.get("status")
+    if status in ("sent", "sending"):
+        schedule: dict[str, Any] = {"mode": "sent"}
+    elif status == "schedule" and raw.get("send_time"):
+        when = datetime.fromisoformat(str(raw["send_time"]).replace("Z", "+00:00"))
+        schedule = {"mode": "at", "at": when.strftime("%Y-%m-%dT%H:%M:00+00:00")}
+    else:
+        schedule = {"mode": "draft"}
+    recipients = raw.get("recipients") or {}
+    opts = recipients.get("segment_opts") or {}
+    audience: dict[str, Any] = {}
+    if opts.get("saved_segment_id"):
+        audience["segment"] = segment_ref(opts["saved_segment_id"])
+    for cond in opts.get("conditions") or []:
+        if cond.get("condition_type") == "StaticSegment" and cond.get("op") == "static_is":
+            audience["list"] = tag_ref(cond.get("value"))
+    out = {k: settings.get(k) or "" for k in ("title", "subject_line", "preview_text", "from_name", "reply_to")}
+    out.update({"audience": audience, "schedule": schedule})
+    card = raw.get("social_card")
+    if card:
+        out["social_card"] = {"title": card.get("title", ""), "description": card.get("description", ""),
+                              "image_url": card.get("image_url", "")}
+    return out
+
+
+def comparable_campaign(payload: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in payload.items() if k not in ("html", "plain_text")}
+    if "segment" in out["audience"]:
+        out["audience"] = {"segment": out["audience"]["segment"]}  # Mailchimp sends to the saved segment
+    return out
+
+
+def on_quarter_hour(at: datetime) -> bool:
+    return at.minute % 15 == 0 and at.second == 0

@@ -1,0 +1,452 @@
+"""Mailchimp resources: what hub syncs into the client's audience, each kind over the official SDK."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from hub.errors import NotFound, VendorValidationError
+from hub.model import Client
+from hub.provider import Capability, Desired, Fidelity, ItemResult, Live, References, Resource
+
+from . import mapping as m
+
+if TYPE_CHECKING:
+    from .provider import MailchimpProvider
+
+PAGE = 1000  # Mailchimp's largest page (`count`)
+BATCH_SUBSCRIBE_MAX = 500
+DIRECT_WRITES_MAX = 4  # more member updates than this go through one /batches job
+
+
+class _McResource(Resource):
+    provider: MailchimpProvider
+
+    @property
+    def api(self) -> Any:
+        return self.provider.api
+
+    @property
+    def audience(self) -> str:
+        return self.provider.audience_id
+
+
+def paged(api: Any, path: str, key: str, fetch: Any) -> Iterator[dict[str, Any]]:
+    """Drain a count/offset collection in pages of 1000 (`fetch(client, count, offset)`)."""
+    offset = 0
+    while True:
+        body = api("GET", path, lambda c, o=offset: fetch(c, PAGE, o)) or {}
+        items = body.get(key) or []
+        yield from items
+        offset += len(items)
+        if not items or offset >= int(body.get("total_items") or 0):
+            return
+
+
+# -- lists and tags: both are Mailchimp tags (static segments) ------------------------------------------
+
+
+class _TagBacked(_McResource):
+    fresh_read: ClassVar[bool] = True
+
+    def _items(self, client: Client) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def desired(self, client: Client, refs: References) -> list[Desired]:
+        support = self.provider.support(self.capability)
+        reason = support.note if support.fidelity == Fidelity.APPROXIMATED else ""
+        return [Desired(i, name, {"name": name}, support.fidelity, reason) for i, name in self._items(client)]
+
+    def read_live(self, refs: References) -> dict[str, Live]:
+        return {t["name"]: Live(str(t["id"]), t["name"], {"name": t["name"]}, t)
+                for t in self.provider.static_segments(refresh=self.fresh_read)}
+
+    def create(self, want: Desired, refs: References) -> str:
+        body = {"name": want.payload["name"], "static_segment": []}
+        made = self.api("POST", f"lists/{self.audience}/segments",
+                        lambda c: c.lists.create_segment(self.audience, body), body=body, idempotent=False)
+        self.provider.forget_static_segments()
+        return str(made["id"])
+
+    def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
+        body = {"name": want.payload["name"]}
+        self.api("PATCH", f"lists/{self.audience}/segments/{vendor_id}",
+                 lambda c: c.lists.update_segment(self.audience, vendor_id, body), body=body)
+        self.provider.forget_static_segments()
+        return vendor_id
+
+    def delete(self, vendor_id: str, refs: References) -> None:
+        with contextlib.suppress(NotFound):  # already gone: the desired outcome
+            self.api("DELETE", f"lists/{self.audience}/segments/{vendor_id}",
+                     lambda c: c.lists.delete_segment(self.audience, vendor_id))
+        self.provider.forget_static_segments()
+
+
+class ListResource(_TagBacked):
+    kind = "list"
+    capability = Capability.LISTS
+
+    def _items(self, client: Client) -> list[tuple[str, str]]:
+        return [(x.id, x.name) for x in client.audience.lists]
+
+
+class TagResource(_TagBacked):
+    kind = "tag"
+    capability = Capability.TAGS
+    fresh_read = False  # the list resource just read every tag
+
+    def _items(self, client: Client) -> list[tuple[str, str]]:
+        return [(x.id, x.name) for x in client.audience.tags]
+
+
+# -- merge fields ---------------------------------------------------------------------------------------
+
+
+class FieldResource(_McResource):
+    kind = "field"
+    capability = Capability.FIELDS
+    TYPES: ClassVar[dict[str, str]] = {"text": "text", "number": "number", "date": "date"}
+
+    def desired(self, client: Client, refs: References) -> list[Desired]:
+        return [Desired(f.id, m.merge_tag_for(f.id), {"name": f.name, "type": self.TYPES[f.type.value],
+                                                       "tag": m.merge_tag_for(f.id)})
+                for f in client.audience.fields]
+
+    def read_live(self, refs: References) -> dict[str, Live]:
+        items = paged(self.api, f"lists/{self.audience}/merge-fields", "merge_fields",
+                      lambda c, n, o: c.lists.get_list_merge_fields(self.audience, count=n, offset=o))
+        return {f["tag"]: Live(str(f["merge_id"]), f["tag"], {"name": f["name"], "type": f["type"], "tag": f["tag"]},
+                               f) for f in items}
+
+    def create(self, want: Desired, refs: References) -> str:
+        body = dict(want.payload)
+        made = self.api("POST", f"lists/{self.audience}/merge-fields",
+                        lambda c: c.lists.add_list_merge_field(self.audience, body), body=body, idempotent=False)
+        return str(made["merge_id"])
+
+    def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
+        body = {"name": want.payload["name"]}
+        self.api("PATCH", f"lists/{self.audience}/merge-fields/{vendor_id}",
+                 lambda c: c.lists.update_list_merge_field(self.audience, vendor_id, body), body=body)
+        return vendor_id
+
+    def delete(self, vendor_id: str, refs: References) -> None:
+        with contextlib.suppress(NotFound):
+            self.api("DELETE", f"lists/{self.audience}/merge-fields/{vendor_id}",
+                     lambda c: c.lists.delete_list_merge_field(self.audience, vendor_id))
+
+
+# -- saved segments ---------------------------------------------------------------------------------------
+
+
+class SegmentResource(_McResource):
+    kind = "segment"
+    capability = Capability.SEGMENTS
+
+    def desired(self, client: Client, refs: References) -> list[Desired]:
+        return [Desired(s.id, s.name, {"name": s.name, "options": m.segment_conditions(s, client)})
+                for s in client.audience.segments]
+
+    def read_live(self, refs: References) -> dict[str, Live]:
+        items = paged(self.api, f"lists/{self.audience}/segments", "segments",
+                      lambda c, n, o: c.lists.list_segments(self.audience, type="saved", count=n, offset=o))
+        out = {}
+        for s in items:
+            options = s.get("options") or {}
+            conditions = []
+            for cond in options.get("conditions") or []:
+                if cond.get("condition_type") == "StaticSegment":
+                    cond = {**cond, "value": self.provider.tag_ref(refs, cond.get("value"))}
+                conditions.append({k: cond[k] for k in ("condition_type", "field", "op", "value") if k in cond})
+            payload = {"name": s["name"], "options": {"match": options.get("match", "all"), "conditions": conditions}}
+            out[s["name"]] = Live(str(s["id"]), s["name"], payload, s)
+        return out
+
+    def _body(self, want: Desired, refs: References) -> dict[str, Any]:
+        options = m.resolve_conditions(want.payload["options"], lambda ref: int(self._tag_id(ref, refs)))
+        return {"name": want.payload["name"], "options": options}
+
+    def _tag_id(self, ref: str, refs: References) -> str:
+        kind, _, neutral = ref.partition(":")
+        return refs.require(kind, neutral)
+
+    def create(self, want: Desired, refs: References) -> str:
+        body = self._body(want, refs)
+        made = self.api("POST", f"lists/{self.audience}/segments",
+                        lambda c: c.lists.create_segment(self.audience, body), body=body, idempotent=False)
+        return str(made["id"])
+
+    def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
+        body = self._body(want, refs)
+        self.api("PATCH", f"lists/{self.audience}/segments/{vendor_id}",
+                 lambda c: c.lists.update_segment(self.audience, vendor_id, body), body=body)
+        return vendor_id
+
+    def delete(self, vendor_id: str, refs: References) -> None:
+        with contextlib.suppress(NotFound):
+            self.api("DELETE", f"lists/{self.audience}/segments/{vendor_id}",
+                     lambda c: c.lists.delete_segment(self.audience, vendor_id))
+
+
+# -- members ------------------------------------------------------------------------------------------------
+
+
+class MemberResource(_McResource):
+    """Contacts: new ones through batch subscribe (500 a call), known ones through PUT upserts that never
+    re-subscribe anybody (one /batches job when there are many). Planned against what hub last pushed."""
+
+    kind = "contact"
+    capability = Capability.CONTACTS
+    live_read = False
+    batch_size = BATCH_SUBSCRIBE_MAX
+    prunable = False
+
+    def desired(self, client: Client, refs: References) -> list[Desired]:
+        tags = m.merge_tags_of(client)
+        names = m.tag_names(client)
+        out = []
+        for c in client.audience.contacts:
+            if c.email:
+                payload = m.contact_member(c, tags, names)
+                out.append(Desired(payload["email_address"], payload["email_address"], payload,
+                                   details={"record": {"tags": payload["tags"]}}))
+        return out
+
+    def lookup(self, natural_key: str, refs: References) -> Live | None:
+        h = m.subscriber_hash(natural_key)
+        try:
+            body = self.api("GET", f"lists/{self.audience}/members/{h}",
+                            lambda c: c.lists.get_list_member(self.audience, h))
+        except NotFound:
+            return None
+        return Live(h, natural_key, {}, body)
+
+    def apply_batch(self, items: Sequence[Desired], refs: References) -> list[ItemResult]:
+        names = self.provider.tag_names_by_ref(refs)
+        results: dict[str, ItemResult] = {}
+        new = [w for w in items if not w.details.get("previous")]
+        known = [w for w in items if w.details.get("previous")]
+        if new:
+            known += self._subscribe(new, names, results)
+        ops = [op for w in known for op in self._upsert_ops(w, names)]
+        if ops:
+            for owner, result in self.provider.run_operations(ops).items():
+                if owner in results and not results[owner].ok:
+                    continue
+                results[owner] = result
+        return [results.get(w.id) or ItemResult(w.id, False, error="no answer from Mailchimp") for w in items]
+
+    def _subscribe(self, items: Sequence[Desired], names: dict[str, str],
+                   results: dict[str, ItemResult]) -> list[Desired]:
+        """Batch subscribe new contacts; those Mailchimp already has are returned, to be upserted instead."""
+        body = {"members": [m.member_write(w.payload, names, new=True) for w in items], "update_existing": False}
+        answer = self.api("POST", f"lists/{self.audience}",
+                          lambda c: c.lists.batch_list_members(self.audience, body), body=body, idempotent=True)
+        by_email = {w.payload["email_address"]: w for w in items}
+        existing: list[Desired] = []
+        for member in answer.get("new_members") or []:
+            email = str(member.get("email_address", "")).lower()
+            if email in by_email:
+                results[email] = ItemResult(email, True, m.subscriber_hash(email))
+        for err in answer.get("errors") or []:
+            email = str(err.get("email_address", "")).lower()
+            if email not in by_email:
+                continue
+            if err.get("error_code") == "ERROR_CONTACT_EXISTS":
+                existing.append(by_email[email])  # e.g. a retry after a lost answer, or added by hand
+            else:
+                results[email] = ItemResult(email, False, error=f"{err.get('error')} ({err.get('field') or 'member'})")
+        for email in by_email:
+            if email not in results and by_email[email] not in existing:
+                results[email] = ItemResult(email, True, m.subscriber_hash(email))
+        return existing
+
+    def _upsert_ops(self, want: Desired, names: dict[str, str]) -> list[tuple[str, str, str, dict[str, Any]]]:
+        h = m.subscriber_hash(want.payload["email_address"])
+        base = f"/lists/{self.audience}/members/{h}"
+        ops = [(want.id, "PUT", base, m.member_write(want.payload, names, new=False))]
+        before = set((want.details.get("previous") or {}).get("tags") or [])
+        now = set(want.payload["tags"])
+        changes = [{"name": names[r], "status": "active"} for r in sorted(now - before) if r in names]
+        changes += [{"name": names[r], "status": "inactive"} for r in sorted(before - now) if r in names]
+        if not want.details.get("previous"):  # found existing at batch subscribe: make sure its tags are there
+            changes = [{"name": names[r], "status": "active"} for r in sorted(now) if r in names]
+        if changes:
+            ops.append((want.id, "POST", f"{base}/tags", {"tags": changes, "is_syncing": True}))
+        return ops
+
+
+# -- campaigns ----------------------------------------------------------------------------------------------
+
+
+class CampaignResource(_McResource):
+    kind = "email_campaign"
+    capability = Capability.EMAIL_CAMPAIGNS
+
+    def desired(self, client: Client, refs: References) -> list[Desired]:
+        tags = self.provider.merge_tags(client)
+        social = self.provider.support(Capability.SOCIAL)
+        out = []
+        for c in client.campaigns:
+            if c.email is None:
+                if c.social is not None:
+                    out.append(Desired(c.id, c.name, {}, Fidelity.UNSUPPORTED,
+                                       "Mailchimp shares social posts only alongside an email campaign"))
+                continue
+            payload = m.campaign_payload(c, client.timezone, tags)
+            send_at = "now" if c.schedule.mode == "now" else payload["schedule"].get("at")
+            fidelity, reason = Fidelity.EXACT, ""
+            if c.social is not None:
+                fidelity, reason = social.fidelity, social.note
+            if c.audience.segment:
+                reason = (reason + "; " if reason else "") + "sent to the saved segment (its rules decide who)"
+            out.append(Desired(c.id, c.name, payload, fidelity, reason,
+                               {"source": c.source, "record": {"send_at": send_at}}))
+        return out
+
+    def compare(self, want: Desired, live: Live) -> str | None:
+        if live.payload.get("schedule", {}).get("mode") == "sent":
+            return None  # sent campaigns are history: nothing to change
+        return super().compare(Desired(want.id, want.natural_key, m.comparable_campaign(want.payload)), live)
+
+    def read_live(self, refs: References) -> dict[str, Live]:
+        items = paged(self.api, "campaigns", "campaigns",
+                      lambda c, n, o: c.campaigns.list(count=n, offset=o, list_id=self.audience))
+        out = {}
+        for raw in items:
+            title = (raw.get("settings") or {}).get("title") or ""
+            payload = m.campaign_projection(raw, lambda v: self.provider.tag_ref(refs, v),
+                                            lambda v: self.provider.segment_ref(refs, v))
+            live = Live(str(raw["id"]), title, payload, raw)
+            if raw.get("status") == "save":
+                live.warnings = self._checklist(str(raw["id"]), problems_only=True)
+            out[title] = live
+        return out
+
+    def _checklist(self, vendor_id: str, *, problems_only: bool) -> list[str]:
+        body = self.api("GET", f"campaigns/{vendor_id}/send-checklist",
+                        lambda c: c.campaigns.get_send_checklist(vendor_id)) or {}
+        items = body.get("items") or []
+        return [f"{i.get('heading')}: {i.get('details')}" for i in items
+                if not problems_only or i.get("type") in ("error", "warning")]
+
+    def _body(self, want: Desired, refs: References) -> dict[str, Any]:
+        audience = want.payload["audience"]
+        seg = audience.get("segment")
+        segment_id = int(refs.require("segment", seg.split(":", 1)[1])) if seg else None
+        tag_id = int(refs.require("list", audience["list"].split(":", 1)[1])) if not seg else None
+        return m.campaign_body(want.payload, self.audience, tag_id, segment_id)
+
+    def create(self, want: Desired, refs: References) -> str:
+        body = self._body(want, refs)
+        made = self.api("POST", "campaigns", lambda c: c.campaigns.create(body), body=body, idempotent=False)
+        vendor_id = str(made["id"])
+        self._content_and_schedule(vendor_id, want)
+        return vendor_id
+
+    def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
+        current = self.api("GET", f"campaigns/{vendor_id}", lambda c: c.campaigns.get(vendor_id))
+        if current.get("status") in ("sent", "sending"):
+            return vendor_id
+        if current.get("status") == "schedule":
+            self.api("POST", f"campaigns/{vendor_id}/actions/unschedule",
+                     lambda c: c.campaigns.unschedule(vendor_id))
+        body = self._body(want, refs)
+        self.api("PATCH", f"campaigns/{vendor_id}", lambda c: c.campaigns.update(vendor_id, body), body=body)
+        self._content_and_schedule(vendor_id, want)
+        return vendor_id
+
+    def _content_and_schedule(self, vendor_id: str, want: Desired) -> None:
+        content = {"html": want.payload["html"], "plain_text": want.payload["plain_text"]}
+        self.api("PUT", f"campaigns/{vendor_id}/content",
+                 lambda c: c.campaigns.set_content(vendor_id, content), body=content)
+        schedule = want.payload["schedule"]
+        try:
+            if schedule["mode"] == "now":
+                self.api("POST", f"campaigns/{vendor_id}/actions/send",
+                         lambda c: c.campaigns.send(vendor_id), idempotent=False)
+            elif schedule["mode"] == "at":
+                body = {"schedule_time": schedule["at"]}
+                self.api("POST", f"campaigns/{vendor_id}/actions/schedule",
+                         lambda c: c.campaigns.schedule(vendor_id, body), body=body)
+        except VendorValidationError as exc:
+            problems = self._checklist(vendor_id, problems_only=True)
+            detail = f"; send checklist: {' | '.join(problems)}" if problems else ""
+            raise VendorValidationError(f"{exc}{detail}", provider=self.provider.name, status=exc.status) from None
+
+    def delete(self, vendor_id: str, refs: References) -> None:
+        with contextlib.suppress(NotFound):
+            self.api("DELETE", f"campaigns/{vendor_id}", lambda c: c.campaigns.remove(vendor_id))
+
+
+# -- automations: customer journeys with an API trigger ----------------------------------------------------------
+
+
+class JourneyResource(_McResource):
+    """A hub automation is a customer journey built in Mailchimp's UI with an API starting point; hub
+    enrols contacts through it. The API cannot read journeys, so the binding lives in client.yaml."""
+
+    kind = "automation"
+    capability = Capability.AUTOMATIONS
+    prunable = False
+
+    def desired(self, client: Client, refs: References) -> list[Desired]:
+        out = []
+        for a in client.automations:
+            if a.channels == {"sms"}:
+                continue
+            binding = self.provider.journeys.get(a.id)
+            sheet = self.provider.journey_build_sheet(a, client)
+            if binding is None:
+                out.append(Desired(a.id, a.name, {"automation": a.id}, Fidelity.MANUAL,
+                                   "build it as a customer journey with an API starting point, then bind it in"
+                                   " client.yaml (see the build sheet)", {"build_sheet": sheet, "source": a.source}))
+            else:
+                out.append(Desired(a.id, a.name, {"automation": a.id, **binding}, Fidelity.MANUAL,
+                                   f"bound to journey {binding['journey_id']} step {binding['step_id']}"
+                                   " (checked when contacts are enrolled: the API cannot read journeys)",
+                                   {"build_sheet": sheet, "source": a.source}))
+        return out
+
+    def read_live(self, refs: References) -> dict[str, Live]:
+        # Nothing to read: a configured binding is what there is to verify before enrolling.
+        return {}
+
+    def compare(self, want: Desired, live: Live) -> str | None:
+        return None
+
+
+class EnrolmentResource(_McResource):
+    """Enrolling a contact = triggering the journey's API step for them, once (hub keeps the ledger)."""
+
+    kind = "enrolment"
+    capability = Capability.ENROLMENT
+    live_read = False
+    prunable = False
+    unknown_outcome = "assume_done"  # a journey trigger cannot be looked up: never risk a second one
+
+    def desired(self, client: Client, refs: References) -> list[Desired]:
+        out = []
+        for a in client.automations:
+            if a.enrol is None or a.channels == {"sms"}:
+                continue
+            binding = self.provider.journeys.get(a.id)
+            for email in client.enrolled(a):
+                wid = f"{a.id}/{email}"
+                if binding is None:
+                    out.append(Desired(wid, email, {"email": email}, Fidelity.MANUAL,
+                                       f"waits until automation '{a.name}' is bound to a journey"))
+                else:
+                    out.append(Desired(wid, email, {"email": email, **binding}))
+        return out
+
+    def create(self, want: Desired, refs: References) -> str:
+        journey, step, email = want.payload["journey_id"], want.payload["step_id"], want.payload["email"]
+        body = {"email_address": email}
+        self.api("POST", f"customer-journeys/journeys/{journey}/steps/{step}/actions/trigger",
+                 lambda c: c.customerJourneys.trigger(journey, step, body), body=body, idempotent=False)
+        return f"{journey}/{step}/{m.subscriber_hash(email)}"
+
+    def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
+        return self.create(want, refs)  # bound to another journey: enrol there
