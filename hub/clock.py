@@ -50,7 +50,8 @@ class FakeClock:
 
     def __init__(self, start: float = 0.0, utc: datetime | None = None) -> None:
         self._now = start
-        self._utc0 = utc or datetime(2026, 1, 1, tzinfo=UTC)
+        utc = utc or datetime(2026, 1, 1, tzinfo=UTC)
+        self._utc0 = utc if utc.tzinfo else utc.replace(tzinfo=UTC)  # a naive start means UTC
         self._lock = threading.Lock()
         self.slept: list[float] = []
 

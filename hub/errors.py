@@ -66,6 +66,7 @@ class ProviderError(HubError):
         self.provider = provider
         self.client = client
         self.status = status
+        self.message = message  # without the client/provider prefix, for re-raising with more detail
         prefix = "/".join(p for p in (client, provider) if p)
         super().__init__(f"{prefix}: {message}" if prefix else message)
 

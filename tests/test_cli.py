@@ -46,7 +46,7 @@ def test_invalid_workspace_exits_4_with_every_problem_located(agency: Path, caps
 
 
 def test_plan_apply_plan_again_in_the_sandbox(agency: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    plan = hub(capsys, "plan", "-w", str(agency), "--sandbox", "--json")
+    plan = hub(capsys, "plan", "-w", str(agency), "--sandbox", "-c", "bakery", "--json")
     assert plan.code == 0, plan.err
     doc = plan.json()
     assert doc["summary"]["create"] > 0
@@ -58,13 +58,13 @@ def test_plan_apply_plan_again_in_the_sandbox(agency: Path, capsys: pytest.Captu
     kinds = {c["kind"] for c in bakery["changes"] if c["action"] == "create"}
     assert {"list", "field", "contact", "email_campaign"} <= kinds
 
-    applied = hub(capsys, "apply", "-w", str(agency), "--sandbox", "--yes", "--json")
+    applied = hub(capsys, "apply", "-w", str(agency), "--sandbox", "-c", "bakery", "--yes", "--json")
     assert applied.code == 0, applied.err
     results = {c["result"] for c in applied.json()["clients"][0]["changes"] if c["action"] == "create"}
     assert results == {"ok"}
     assert all(c.get("vendor_id") for c in applied.json()["clients"][0]["changes"] if c["action"] == "create")
 
-    again = hub(capsys, "plan", "-w", str(agency), "--sandbox", "--json").json()
+    again = hub(capsys, "plan", "-w", str(agency), "--sandbox", "-c", "bakery", "--json").json()
     assert [again["summary"][a] for a in ("create", "update", "delete")] == [0, 0, 0]
 
     # someone renames a group in the vendor's UI: the next plan shows it as drift
@@ -76,13 +76,13 @@ def test_plan_apply_plan_again_in_the_sandbox(agency: Path, capsys: pytest.Captu
     gid = next(g["id"] for g in sim.groups("sandbox") if g["name"] == "Newsletter")
     sim.call("PUT", f"/api/groups/{gid}", {"name": "Newsletter (old)"}, account="sandbox")
     sim.stop()
-    drift = hub(capsys, "plan", "-w", str(agency), "--sandbox", "--json").json()
+    drift = hub(capsys, "plan", "-w", str(agency), "--sandbox", "-c", "bakery", "--json").json()
     [change] = [c for c in drift["clients"][0]["changes"] if c["drift"]]
     assert (change["kind"], change["id"], change["action"]) == ("list", "newsletter", "update")
     assert "Newsletter (old)" in change["reason"]
     assert drift["summary"]["drift"] == 1
 
-    status = hub(capsys, "status", "-w", str(agency), "--sandbox", "--json").json()
+    status = hub(capsys, "status", "-w", str(agency), "--sandbox", "-c", "bakery", "--json").json()
     [row] = status["clients"]
     assert row["drift"] == 1 and row["last_apply"]
 
@@ -140,7 +140,7 @@ def test_vendor_down_exits_5_and_names_the_client(agency: Path, capsys, monkeypa
     client = agency / "clients" / "bakery" / "client.yaml"
     client.write_text(client.read_text().replace("provider: mailerlite",
                                                  "provider: mailerlite\n    base_url: http://127.0.0.1:9/api"))
-    result = hub(capsys, "plan", "-w", str(agency), "--json")
+    result = hub(capsys, "plan", "-w", str(agency), "-c", "bakery", "--json")
     assert result.code == 5
     assert "bakery/mailerlite" in result.err
 

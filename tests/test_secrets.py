@@ -31,10 +31,11 @@ def test_planted_secret_appears_nowhere(live_agency: Path, capsys: pytest.Captur
     root = live_agency
     texts: list[str] = []
     for args in (["validate", "-w", str(root)],
-                 ["-v", "plan", "-w", str(root), "--json", "--out", str(root / "plan.json")],
-                 ["--debug", "apply", "-w", str(root), "--plan", str(root / "plan.json"), "--yes", "--json"],
-                 ["-v", "plan", "-w", str(root)],
-                 ["status", "-w", str(root), "--json"],
+                 ["-v", "plan", "-w", str(root), "-c", "bakery", "--json", "--out", str(root / "plan.json")],
+                 ["--debug", "apply", "-w", str(root), "-c", "bakery", "--plan", str(root / "plan.json"), "--yes",
+                  "--json"],
+                 ["-v", "plan", "-w", str(root), "-c", "bakery"],
+                 ["status", "-w", str(root), "-c", "bakery", "--json"],
                  ["providers", "show", "mailerlite", "--json"]):
         result = hub(capsys, *args)
         assert result.code == 0, (args, result.err)
@@ -50,7 +51,7 @@ def test_planted_secret_appears_nowhere(live_agency: Path, capsys: pytest.Captur
 def test_a_refused_key_is_not_echoed_in_the_error(live_agency: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     wrong = "ml-wrong-secret-0123456789abcdef"
     monkeypatch.setenv("BAKERY_MAILERLITE_KEY", wrong)
-    result = hub(capsys, "--debug", "plan", "-w", str(live_agency))
+    result = hub(capsys, "--debug", "plan", "-w", str(live_agency), "-c", "bakery")
     assert result.code == 4
     assert "credentials" in result.err and "bakery/mailerlite" in result.err
     assert wrong not in result.out + result.err
@@ -58,5 +59,5 @@ def test_a_refused_key_is_not_echoed_in_the_error(live_agency: Path, capsys, mon
 
 def test_unset_secret_names_the_variable_not_a_value(live_agency: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("BAKERY_MAILERLITE_KEY")
-    result = hub(capsys, "plan", "-w", str(live_agency))
+    result = hub(capsys, "plan", "-w", str(live_agency), "-c", "bakery")
     assert result.code == 4 and "BAKERY_MAILERLITE_KEY" in result.err

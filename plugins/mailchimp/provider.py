@@ -25,6 +25,7 @@ from hub.provider import (
     SharedRead,
     Support,
 )
+from hub.transport.errors import retry_after_seconds
 
 from . import mapping as m
 from .resources import (
@@ -126,7 +127,7 @@ class MailchimpProvider(Provider):
         if status == 404:
             return NotFound(msg, provider=self.name, status=status)
         if status == 429:
-            return RateLimited(msg, provider=self.name, status=status)
+            return RateLimited(msg, retry_after=retry_after_seconds(headers), provider=self.name, status=status)
         if status >= 500:
             return Unavailable(msg, provider=self.name, status=status)
         return VendorValidationError(msg, provider=self.name, status=status)

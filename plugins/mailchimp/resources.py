@@ -373,7 +373,8 @@ class CampaignResource(_McResource):
         except VendorValidationError as exc:
             problems = self._checklist(vendor_id, problems_only=True)
             detail = f"; send checklist: {' | '.join(problems)}" if problems else ""
-            raise VendorValidationError(f"{exc}{detail}", provider=self.provider.name, status=exc.status) from None
+            raise VendorValidationError(f"{exc.message}{detail}", provider=self.provider.name,
+                                        status=exc.status) from None
 
     def delete(self, vendor_id: str, refs: References) -> None:
         with contextlib.suppress(NotFound):

@@ -2,8 +2,9 @@
 
 SDK quirks handled here, once (../shared/vendors/mailchimp-twilio.md §1.2, §4.1): error text that is a
 str (problem+json) or a dict, error responses with an empty body returned instead of raised, 204s
-returned as `requests.Response` objects, no retries of its own, a 120 s default timeout, and the
-rewrite of every `server` substring in the URL (hub sets the host itself and turns the rewrite off).
+returned as `requests.Response` objects, no retries of its own, a 120 s default timeout, the rewrite of
+every `server` substring in the URL (hub sets the host itself and turns the rewrite off), and errors that
+drop the response headers (hub keeps the last response per thread, so a 429's Retry-After is honoured).
 The SDK is imported on first use, so that `hub --help` never pays for it.
 """
 
@@ -26,6 +27,7 @@ class MailchimpApi:
         self.provider = provider
         self._client: Any = None
         self._lock = threading.Lock()
+        self._last = threading.local()  # the last raw response on this thread
 
     @property
     def client(self) -> Any:
@@ -39,6 +41,15 @@ class MailchimpApi:
                                    "server": self.provider.data_centre, "timeout": settings.timeout})
                 client.api_client.host = self.provider.base_url  # after set_config, which resets it
                 client.api_client.server = ""  # no `server` substring rewrite: the host is already right
+                send = client.api_client.request
+
+                def request(*args: Any, **kwargs: Any) -> Any:
+                    self._last.response = None
+                    response = send(*args, **kwargs)
+                    self._last.response = response
+                    return response
+
+                client.api_client.request = request
                 self._client = client
             return self._client
 
@@ -78,7 +89,8 @@ class MailchimpApi:
                 return Unavailable(f"{where} failed: {reason}", provider=self.provider.name)
             return AmbiguousWrite(f"{where} failed: {reason} (connection lost)", provider=self.provider.name)
         body = exc.text if isinstance(exc.text, dict) else _body(exc.text)
-        return self.provider.map_error(int(exc.status_code), body, {})
+        response = getattr(self._last, "response", None)
+        return self.provider.map_error(int(exc.status_code), body, response.headers if response is not None else {})
 
 
 def _body(text: Any) -> Any:

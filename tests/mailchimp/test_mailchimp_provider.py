@@ -1,0 +1,242 @@
+"""Mailchimp behaviour a consultant relies on, through the real SDK, the engine and the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.clock import FakeClock
+from hub.model import Automation, Contact
+from hub.plugins import make_plugins
+from hub.simulator import Fault
+from hub.testing import Harness, make_client, sample_client
+from hub_mailchimp import mapping as m
+from hub_mailchimp.simulator import MailchimpSimulator
+
+ACCOUNT, AUDIENCE = MailchimpSimulator.SANDBOX_ACCOUNT, MailchimpSimulator.SANDBOX_AUDIENCE
+
+
+@pytest.fixture
+def mc() -> Any:
+    return make_plugins().registry.get("mailchimp")
+
+
+@pytest.fixture
+def harness(mc: Any, tmp_path: Path) -> Iterator[Harness]:
+    h = Harness(mc, sample_client("mailchimp"), tmp_path, FakeClock(utc=datetime(2026, 3, 1)))
+    yield h
+    h.close()
+
+
+def actions(plan: Any, kind: str) -> dict[str, str]:
+    return {c.id: c.action for c in plan.changes if c.kind == kind}
+
+
+# -- pure translation ---------------------------------------------------------------------------------
+
+
+def test_merge_tags_and_defaults() -> None:
+    tags = m.MailchimpTags({"favourite": "FAVOURITE"})
+    text, missing = tags.translate('{{ first_name | default("friend") }} {{ fields.favourite }} {{ unsubscribe_url }}')
+    assert text == "*|IF:FNAME|**|FNAME|**|ELSE:|*friend*|END:IF|* *|FAVOURITE|* *|UNSUB|*"
+    assert missing == [] and tags.translate("{{ nickname }}")[1] == ["nickname"]
+
+
+def test_known_members_are_never_resubscribed_by_what_hub_sends() -> None:
+    payload = m.contact_member(Contact(email="A@x.com", lists=["news"]), {}, {"list:news": "News"})
+    assert m.member_write(payload, {"list:news": "News"}, new=True)["status"] == "subscribed"
+    known = m.member_write(payload, {}, new=False)
+    assert known["status_if_new"] == "subscribed" and "status" not in known
+    unsub = m.contact_member(Contact.model_validate({"email": "b@x.com", "consent": {"email": "unsubscribed"}}), {}, {})
+    assert m.member_write(unsub, {}, new=False)["status"] == "unsubscribed"
+
+
+def test_validation_catches_long_merge_tags_and_off_quarter_schedules(mc: Any) -> None:
+    client = make_client("mailchimp", audience={"fields": [{"id": "favourite_loaf", "name": "Loaf"}]}, campaigns=[{
+        "id": "c", "name": "C", "audience": {"list": "x"}, "schedule": "2026-07-01 09:10",
+        "email": {"subject": "s", "body_html": "{{ unsubscribe_url }}"}}])
+    problems = [p.message for p in mc.check_client(client, "main")]
+    assert any("FAVOURITE_LOAF" in p and "10 characters" in p for p in problems)
+    assert any("quarter hour" in p for p in problems)
+
+
+# -- against the simulator ----------------------------------------------------------------------------------
+
+
+def test_apply_builds_the_audience(harness: Harness) -> None:
+    report = harness.apply()
+    assert not report.failed, [c.error for c in report.failed]
+    sim = harness.simulator
+    members = {x["email"]: x for x in sim.members(ACCOUNT, AUDIENCE)}
+    assert set(members) == {"ada@example.com", "bob@example.com", "cy@example.com"}
+    assert members["cy@example.com"]["status"] == "unsubscribed"
+    assert {t["name"] for t in members["ada@example.com"]["tags"]} == {"Newsletter", "VIP"}
+    assert members["ada@example.com"]["merge_fields"]["FAVOURITE"] == "rye"
+    [campaign] = sim.campaigns(ACCOUNT)
+    assert campaign["status"] == "save" and campaign["settings"]["title"] == "Spring launch"
+    assert "*|UNSUB|*" in campaign["content"]["html"]
+
+
+def test_an_unsubscribe_at_mailchimp_is_never_undone(harness: Harness) -> None:
+    harness.apply()
+    harness.simulator.set_member_status(ACCOUNT, AUDIENCE, "ada@example.com", "unsubscribed")
+    client = harness.account.client
+    client.audience.contacts[0] = client.audience.contacts[0].model_copy(update={"first_name": "Ada L."})
+    assert not harness.apply().failed
+    ada = harness.simulator.member("ada@example.com", ACCOUNT, AUDIENCE)
+    assert ada["status"] == "unsubscribed" and ada["merge_fields"]["FNAME"] == "Ada L."
+
+
+def test_contacts_already_at_mailchimp_are_upserted_not_resubscribed(mc: Any, tmp_path: Path) -> None:
+    client = make_client("mailchimp", audience={"lists": [{"id": "news", "name": "News"}], "contacts": [
+        {"email": f"p{i}@example.com", "first_name": f"P{i}", "lists": ["news"]} for i in range(8)]})
+    h = Harness(mc, client, tmp_path, FakeClock())
+    try:
+        # three of them signed up (and one left) before the consultant wrote them into the workspace
+        for i in range(3):
+            h.simulator.call("PUT", f"/3.0/lists/{AUDIENCE}/members/{m.subscriber_hash(f'p{i}@example.com')}",
+                             {"email_address": f"p{i}@example.com", "status_if_new": "subscribed"}, account=ACCOUNT)
+        h.simulator.set_member_status(ACCOUNT, AUDIENCE, "p0@example.com", "unsubscribed")
+        assert not h.apply().failed
+        members = {x["email"]: x for x in h.simulator.members(ACCOUNT, AUDIENCE)}
+        assert len(members) == 8
+        assert members["p0@example.com"]["status"] == "unsubscribed"
+        assert all({t["name"] for t in x["tags"]} == {"News"} for x in members.values())
+        assert [c for c in h.plan().changes if c.writes] == []
+    finally:
+        h.close()
+
+
+def test_leaving_a_list_removes_the_tag(harness: Harness) -> None:
+    harness.apply()
+    client = harness.account.client
+    client.audience.contacts[1] = client.audience.contacts[1].model_copy(update={"lists": ["newsletter"]})
+    assert not harness.apply().failed
+    bob = harness.simulator.member("bob@example.com", ACCOUNT, AUDIENCE)
+    assert {t["name"] for t in bob["tags"]} == {"Newsletter"}
+
+
+def test_saved_segment_conditions_refer_to_tags(mc: Any, tmp_path: Path) -> None:
+    client = make_client("mailchimp", audience={
+        "lists": [{"id": "news", "name": "News"}], "fields": [{"id": "level", "name": "Level"}],
+        "segments": [{"id": "adv", "name": "Advanced", "rules": [{"list": "news"},
+                                                                {"field": "level", "op": "equals", "value": "adv"}]}],
+        "contacts": [{"email": "a@x.com", "lists": ["news"], "fields": {"level": "adv"}},
+                     {"email": "b@x.com", "lists": ["news"], "fields": {"level": "beginner"}}]})
+    h = Harness(mc, client, tmp_path, FakeClock())
+    try:
+        assert not h.apply().failed
+        seg = next(s for s in h.simulator.segments(ACCOUNT, AUDIENCE) if s["name"] == "Advanced")
+        assert seg["type"] == "saved" and seg["member_emails"] == ["a@x.com"]
+        assert [c for c in h.plan().changes if c.writes] == []  # conditions read back as neutral refs
+    finally:
+        h.close()
+
+
+def test_scheduled_on_the_quarter_hour_then_rescheduled(mc: Any, tmp_path: Path) -> None:
+    def client_at(when: str) -> Any:
+        return make_client("mailchimp", audience={"lists": [{"id": "news", "name": "News"}],
+                                                  "contacts": [{"email": "a@x.com", "lists": ["news"]}]},
+                           campaigns=[{"id": "july", "name": "July news", "audience": {"list": "news"},
+                                       "schedule": when,
+                                       "email": {"subject": "July", "from": {"name": "A", "email": "a@x.com"},
+                                                 "body_markdown": "[unsubscribe]({{ unsubscribe_url }})"}}])
+
+    h = Harness(mc, client_at("2026-07-01 09:30"), tmp_path, FakeClock(utc=datetime(2026, 6, 1)))
+    try:
+        assert not h.apply().failed
+        [c] = h.simulator.campaigns(ACCOUNT)
+        assert c["status"] == "schedule" and c["send_time"].startswith("2026-07-01T08:30")
+        h.account.client = client_at("2026-07-02 10:00")
+        plan = h.plan()
+        assert actions(plan, "email_campaign") == {"july": "update"}
+        assert not h.apply(plan).failed
+        [c] = h.simulator.campaigns(ACCOUNT)
+        assert c["status"] == "schedule" and c["send_time"].startswith("2026-07-02T09:00")
+        assert [x for x in h.plan().changes if x.writes] == []
+    finally:
+        h.close()
+
+
+def test_a_campaign_that_cannot_be_sent_names_the_checklist(mc: Any, tmp_path: Path) -> None:
+    client = make_client("mailchimp", audience={"lists": [{"id": "news", "name": "News"}]}, campaigns=[{
+        "id": "now", "name": "Empty list", "audience": {"list": "news"}, "schedule": "now",
+        "email": {"subject": "Hi", "from": {"name": "A", "email": "a@x.com"},
+                  "body_html": "<a href='{{ unsubscribe_url }}'>u</a>"}}])
+    h = Harness(mc, client, tmp_path, FakeClock())
+    try:
+        report = h.apply()
+        [failed] = report.failed
+        assert failed.kind == "email_campaign" and "checklist" in failed.error
+        assert "no subscribed contacts" in failed.error and failed.error.count("mailchimp:") == 1
+    finally:
+        h.close()
+
+
+def test_journey_binding_and_enrolment_happen_once(mc: Any, tmp_path: Path) -> None:
+    client = make_client("mailchimp", audience={"lists": [{"id": "news", "name": "News"}],
+                                                "contacts": [{"email": "a@x.com", "lists": ["news"]},
+                                                             {"email": "b@x.com", "lists": ["news"]}]})
+    client.automations.append(Automation.model_validate({
+        "id": "welcome", "name": "Welcome", "trigger": {"joined_list": "news"}, "enrol": {"list": "news"},
+        "steps": [{"send_email": {"subject": "Hi", "body_html": "{{ unsubscribe_url }}"}}]}))
+    h = Harness(mc, client, tmp_path, FakeClock())
+    try:
+        plan = h.plan()
+        assert actions(plan, "automation") == {"welcome": "manual"}
+        assert set(actions(plan, "enrolment").values()) == {"manual"}
+        assert "API trigger" in next(c for c in plan.changes if c.kind == "automation").details["build_sheet"]
+        h.apply(plan)
+        journey = h.simulator.add_journey(ACCOUNT, "Welcome", AUDIENCE)
+        h.provider.settings = type(h.provider.settings).model_validate({**h.provider.settings.model_dump(),
+            "journeys": {"welcome": {"journey_id": journey["journey_id"], "step_id": journey["step_id"]}}})
+        plan = h.plan()
+        assert actions(plan, "enrolment") == {"welcome/a@x.com": "create", "welcome/b@x.com": "create"}
+        assert not h.apply(plan).failed
+        assert not h.apply().failed  # a second apply triggers nobody again
+        triggered = [t["email_address"] for t in h.simulator.journey_triggers(ACCOUNT, journey["journey_id"])]
+        assert sorted(triggered) == ["a@x.com", "b@x.com"]
+    finally:
+        h.close()
+
+
+def test_push_under_20_percent_faults_keeps_everyone_once_with_their_status(mc: Any, tmp_path: Path) -> None:
+    statuses = ["subscribed", "subscribed", "unsubscribed", "bounced"]
+    contacts = [{"email": f"p{i}@example.com", "lists": ["news"], "consent": {"email": statuses[i % 4]}}
+                for i in range(1200)]
+    client = make_client("mailchimp", audience={"lists": [{"id": "news", "name": "News"}], "contacts": contacts})
+    h = Harness(mc, client, tmp_path, FakeClock())
+    try:
+        # a batch subscribe that lands but whose answer is lost, then one refused, then random faults
+        h.simulator.inject(Fault("drop_after", method="POST", path_prefix=f"/lists/{AUDIENCE}", count=1))
+        h.simulator.inject(Fault("status", status=503, method="POST", path_prefix=f"/lists/{AUDIENCE}", count=1))
+        h.simulator.fault_rate(0.2, seed=5)
+        report = h.apply()
+        if report.failed:
+            report = h.apply()
+        assert not report.failed, report.failed[0].error
+        h.simulator.fault_rate(0)
+        held = {x["email"]: x["status"] for x in h.simulator.members(ACCOUNT, AUDIENCE)}
+        want = {"subscribed": "subscribed", "unsubscribed": "unsubscribed", "bounced": "cleaned"}
+        assert held == {c["email"]: want[c["consent"]["email"]] for c in contacts}
+        assert any(e.fault for e in h.simulator.log)
+    finally:
+        h.close()
+
+
+def test_never_more_than_ten_connections_to_one_account(mc: Any, tmp_path: Path) -> None:
+    client = make_client("mailchimp", audience={"lists": [{"id": f"l{i}", "name": f"List {i}"} for i in range(30)]})
+    from hub.clock import ScaledClock
+
+    h = Harness(mc, client, tmp_path, ScaledClock(1.0))
+    try:
+        h.simulator.inject(Fault("latency", seconds=0.02, count=-1))
+        assert not h.apply().failed
+        assert not [e for e in h.simulator.log if e.status == 429], "hub exceeded 10 concurrent connections"
+    finally:
+        h.simulator.clear_faults()
+        h.close()
