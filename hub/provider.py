@@ -29,6 +29,7 @@ from .model.personalisation import MergeTagTranslator
 if TYPE_CHECKING:
     from .clock import Clock
     from .simulator.server import Simulator
+    from .sync.services import AccountServices
     from .transport.http import HttpClient
 
 
@@ -143,6 +144,7 @@ class References:
     def __init__(self) -> None:
         self._to_vendor: dict[tuple[str, str], str] = {}
         self._to_neutral: dict[tuple[str, str], str] = {}
+        self._planned: set[tuple[str, str]] = set()
 
     def add(self, kind: str, neutral_id: str, vendor_id: str) -> None:
         self._to_vendor[(kind, neutral_id)] = vendor_id
@@ -153,6 +155,14 @@ class References:
 
     def neutral_id(self, kind: str, vendor_id: str) -> str | None:
         return self._to_neutral.get((kind, str(vendor_id)))
+
+    def plan(self, kind: str, neutral_id: str) -> None:
+        """Note that the plan creates this item before later kinds are applied."""
+        self._planned.add((kind, neutral_id))
+
+    def known(self, kind: str, neutral_id: str) -> bool:
+        """The item exists at the vendor, or the plan creates it before later kinds need it."""
+        return (kind, neutral_id) in self._to_vendor or (kind, neutral_id) in self._planned
 
     def require(self, kind: str, neutral_id: str) -> str:
         found = self.vendor_id(kind, neutral_id)
@@ -192,6 +202,11 @@ class Resource:
     def compare(self, want: Desired, live: Live) -> str | None:
         """Describe how `live` differs from `want`, or None when it matches."""
         return describe_difference(want.payload, live.payload)
+
+    def outstanding(self, want: Desired, record: Any) -> str | None:
+        """For kinds planned against state: work left although nothing changed in the workspace (e.g. SMS
+        recipients held for quiet hours who are now due). A reason makes the change an update."""
+        return None
 
     # -- I/O ------------------------------------------------------------------------------------
     def read_live(self, refs: References) -> dict[str, Live]:
@@ -253,6 +268,7 @@ class ProviderContext:
     account: str
     clock: Clock
     make_http: Any  # callable(provider) -> HttpClient; built by the engine so limits are shared per account
+    services: AccountServices | None = None  # what the engine lends beyond HTTP (state, audience, stop)
 
 
 class Provider:
@@ -340,6 +356,10 @@ class Provider:
             if res.kind == kind:
                 return res
         raise NotSupported(f"{self.name} does not handle {kind}", provider=self.name)
+
+    def set_contact_field(self, client: Client, email: str, field_id: str, value: str, refs: References) -> None:
+        """Write one custom field of one contact (e.g. an SMS opt-out written back to the contact source)."""
+        raise NotSupported(f"{self.name} cannot write a contact's field", provider=self.name)
 
     def read_members(self, client: Client, list_id: str, segment_id: str | None,
                      refs: References) -> list[Contact]:

@@ -73,12 +73,13 @@ class Condition(Model):
     value: str | float | None = None
     opened: Slug | None = None  # id of an earlier send_email step
     clicked: Slug | None = None
+    replied: builtins.list[str] | None = None  # SMS: the reply to the previous text is one of these words
 
     @model_validator(mode="after")
     def _one(self) -> Condition:
-        chosen = [k for k in ("tag", "list", "field", "opened", "clicked") if getattr(self, k)]
+        chosen = [k for k in ("tag", "list", "field", "opened", "clicked", "replied") if getattr(self, k)]
         if len(chosen) != 1:
-            raise ValueError("a condition needs exactly one of tag, list, field, opened, clicked")
+            raise ValueError("a condition needs exactly one of tag, list, field, opened, clicked, replied")
         return self
 
     def describe(self) -> str:
@@ -88,6 +89,8 @@ class Condition(Model):
             return f"is in list '{self.list}'"
         if self.field:
             return f"field '{self.field}' {self.op} {self.value!r}"
+        if self.replied:
+            return "replied " + " or ".join(repr(w) for w in self.replied)
         return f"{'opened' if self.opened else 'clicked'} step '{self.opened or self.clicked}'"
 
 

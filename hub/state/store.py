@@ -5,6 +5,10 @@
            start-up are writes whose outcome is unknown (crash, kill -9) and get reconciled
 - audit:   append-only: who did what, when, with what result
 - meta:    schema version and a revision counter that moves on every item change (binds saved plans)
+- deliveries: the per-recipient ledger of one-to-one sends (SMS): written before each message is created
+           and settled with the vendor's message id, so that nobody gets a campaign twice and nobody is
+           skipped, whatever crashes in between
+- optouts: addresses that asked not to be messaged on a channel (STOP), never messaged again
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,6 +49,17 @@ CREATE TABLE IF NOT EXISTS audit (
     client TEXT NOT NULL, account TEXT NOT NULL, provider TEXT NOT NULL, kind TEXT NOT NULL,
     neutral_id TEXT NOT NULL, action TEXT NOT NULL, result TEXT NOT NULL,
     vendor_id TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    client TEXT NOT NULL, account TEXT NOT NULL, campaign TEXT NOT NULL, recipient TEXT NOT NULL,
+    status TEXT NOT NULL, message_id TEXT NOT NULL DEFAULT '', fingerprint TEXT NOT NULL DEFAULT '',
+    send_at TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (client, account, campaign, recipient)
+);
+CREATE TABLE IF NOT EXISTS optouts (
+    client TEXT NOT NULL, channel TEXT NOT NULL, address TEXT NOT NULL, source TEXT NOT NULL,
+    at TEXT NOT NULL, PRIMARY KEY (client, channel, address)
 );
 CREATE TRIGGER IF NOT EXISTS audit_append_only_u BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
@@ -250,6 +265,51 @@ class StateStore:
             rows = self._db.execute("SELECT * FROM journal ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return [JournalEntry(**{k: r[k] for k in JournalEntry.__dataclass_fields__}) for r in rows]
 
+    # -- delivery ledger --------------------------------------------------------------------------
+    def deliveries(self, client: str, account: str, campaign: str) -> dict[str, Delivery]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM deliveries WHERE client=? AND account=? AND campaign=?",
+                                    (client, account, campaign)).fetchall()
+        return {r["recipient"]: Delivery(**{k: r[k] for k in Delivery.__dataclass_fields__}) for r in rows}
+
+    def record_deliveries(self, client: str, account: str, campaign: str,
+                          rows: Iterable[tuple[str, str, str, str, str, str]]) -> None:
+        """Upsert (recipient, status, message_id, fingerprint, send_at, detail) rows in one transaction."""
+        now = _now()
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO deliveries VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (client, account, campaign,"
+                " recipient) DO UPDATE SET status=excluded.status, message_id=excluded.message_id,"
+                " fingerprint=excluded.fingerprint, send_at=excluded.send_at, detail=excluded.detail,"
+                " updated_at=excluded.updated_at",
+                [(client, account, campaign, r, st, mid, fp, at, detail, now, now)
+                 for r, st, mid, fp, at, detail in rows])
+
+    def pending_deliveries(self, client: str, account: str) -> dict[str, list[Delivery]]:
+        """Per campaign, the sends journalled but never settled (a crash between the call and its answer)."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM deliveries WHERE client=? AND account=? AND status='pending'",
+                                    (client, account)).fetchall()
+        out: dict[str, list[Delivery]] = {}
+        for r in rows:
+            out.setdefault(r["campaign"], []).append(Delivery(**{k: r[k] for k in Delivery.__dataclass_fields__}))
+        return out
+
+    # -- opt-outs -----------------------------------------------------------------------------------
+    def record_optout(self, client: str, channel: str, address: str, source: str) -> bool:
+        """Remember that `address` opted out of `channel`; True when it is news."""
+        with self._tx() as db:
+            cur = db.execute("INSERT OR IGNORE INTO optouts VALUES (?,?,?,?,?)",
+                             (client, channel, address, source, _now()))
+            return cur.rowcount > 0
+
+    def optouts(self, client: str, channel: str) -> dict[str, str]:
+        """address -> when it opted out."""
+        with self._lock:
+            rows = self._db.execute("SELECT address, at FROM optouts WHERE client=? AND channel=?",
+                                    (client, channel)).fetchall()
+        return {r["address"]: r["at"] for r in rows}
+
     # -- audit -----------------------------------------------------------------------------------
     def audit(self, client: str | None = None) -> list[AuditEntry]:
         sql, args = "SELECT * FROM audit", []
@@ -265,6 +325,23 @@ class StateStore:
             row = self._db.execute("SELECT max(at) AS at FROM audit WHERE client=? AND account=?",
                                    (client, account)).fetchone()
         return row["at"] if row else None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    recipient: str
+    status: str  # pending | scheduled | sent | delivered | undelivered | failed | held | opted_out | canceled
+    message_id: str
+    fingerprint: str
+    send_at: str
+    detail: str
+    created_at: str
+    updated_at: str
+
+    @property
+    def final(self) -> bool:
+        """Nothing more to do for this recipient (a held or pending one still needs work)."""
+        return self.status not in ("pending", "held")
 
 
 def _item(row: sqlite3.Row) -> ItemRecord:

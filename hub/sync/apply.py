@@ -37,12 +37,12 @@ Progress = Callable[[int], None]
 
 class Applier:
     def __init__(self, state: StateStore, accounts: Sequence[Account], *, prune: bool,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, stop: threading.Event | None = None) -> None:
         self.state = state
         self.accounts = {a.key: a for a in accounts}
         self.prune = prune
         self.progress = progress or (lambda n: None)
-        self.stop = threading.Event()
+        self.stop = stop or threading.Event()  # shared with providers doing long work (an SMS fan-out)
         self.run_id = uuid.uuid4().hex[:12]
 
     # -- reconcile -------------------------------------------------------------------------------
@@ -80,6 +80,7 @@ class Applier:
 
     # -- apply -----------------------------------------------------------------------------------
     def apply(self, plan: Plan) -> ApplyReport:
+        self.stop.clear()
         report = ApplyReport(self.run_id, plan.changes)
         by_account: dict[tuple[str, str], list[Change]] = {}
         for change in plan.changes:

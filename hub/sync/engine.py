@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from ..workspace import load_workspace
 from .accounts import Account, Accounts, Sandbox, sandbox_time_scale
 from .apply import Applier, ApplyReport
 from .plan import Plan, compute_plan
+from .services import bind_services
 
 
 @dataclass
@@ -76,6 +78,8 @@ class Session:
         self.sandbox = Sandbox(hub_dir / "sandbox", self.clock) if options.sandbox else None
         self._accounts = Accounts(self.workspace, plugins, self.clock, self.sandbox)
         self.accounts: list[Account] = self._accounts.open(list(options.clients) or None)
+        self.stop = threading.Event()
+        bind_services(self.accounts, self.state, plugins.registry, self.stop)
 
     @property
     def client_names(self) -> list[str]:
@@ -86,7 +90,7 @@ class Session:
                             sandbox=self.options.sandbox, prune=self.options.prune, clients=self.client_names)
 
     def applier(self, progress: Callable[[int], None] | None = None) -> Applier:
-        return Applier(self.state, self.accounts, prune=self.options.prune, progress=progress)
+        return Applier(self.state, self.accounts, prune=self.options.prune, progress=progress, stop=self.stop)
 
     def apply(self, plan: Plan, progress: Callable[[int], None] | None = None) -> ApplyReport:
         return self.applier(progress).apply(plan)

@@ -171,7 +171,10 @@ def plan_account(account: Account, state: StateStore, *, prune: bool) -> list[Ch
         live: dict[str, Live] = res.read_live(refs) if res.live_read and (wanted or records) else {}
         by_vendor_id = {lv.vendor_id: lv for lv in live.values()}
         for want in wanted:
-            changes.append(_decide(account, res, want, records.get(want.id), live, by_vendor_id, refs))
+            change = _decide(account, res, want, records.get(want.id), live, by_vendor_id, refs)
+            if change.action == "create":
+                refs.plan(res.kind, want.id)
+            changes.append(change)
         wanted_ids = {w.id for w in wanted}
         for rec in records.values():
             if rec.neutral_id in wanted_ids or not res.prunable:
@@ -230,6 +233,9 @@ def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict
             change.action, change.vendor_id = "update", rec.vendor_id
         else:
             change.vendor_id = rec.vendor_id
+            left = res.outstanding(want, rec)
+            if left:
+                change.action, change.reason = "update", _join(change.reason, left)
         return change
 
     if found is None:

@@ -169,7 +169,9 @@ class ProviderContract:
         n = self.page_size_hint + 5
         for i in range(n):
             want = res.desired(harness.account.client, refs)[0]
-            want.natural_key = want.payload["name"] = f"{want.payload['name']} {i:03d}"
+            want.natural_key = f"{want.natural_key} {i:03d}"
+            if "name" in want.payload:
+                want.payload["name"] = want.natural_key
             res.create(want, refs)
         assert len(res.read_live(refs)) >= n
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from ..state import StateStore
 from ..sync.accounts import Account, HttpFactory, open_provider
 from ..sync.apply import Applier, ApplyReport
 from ..sync.plan import Plan, compute_plan
+from ..sync.services import bind_services
 
 
 def make_client(provider: str, *, name: str = "acme", audience: dict[str, Any] | None = None,
@@ -61,13 +63,15 @@ class Harness:
                                       account, clock, self.http)
         self.account = Account(client, account, self.provider)
         self.state = StateStore(state_dir / "state.db")
+        self.stop = threading.Event()
+        bind_services([self.account], self.state, None, self.stop)
 
     def plan(self, *, prune: bool = False) -> Plan:
         return compute_plan([self.account], self.state, workspace_digest="test", sandbox=True, prune=prune,
                             clients=[self.account.client.name])
 
     def applier(self, *, prune: bool = False) -> Applier:
-        return Applier(self.state, [self.account], prune=prune)
+        return Applier(self.state, [self.account], prune=prune, stop=self.stop)
 
     def apply(self, plan: Plan | None = None, *, prune: bool = False) -> ApplyReport:
         applier = self.applier(prune=prune)

@@ -8,6 +8,7 @@ this never exceeds the vendor's window however latency varies. In-flight request
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -22,14 +23,15 @@ class _Window:
         self.limit = limit
         self.stamps: list[float] = []  # response times of recent requests; +inf while in flight
 
-    def wait_time(self, now: float) -> float:
-        """0 when a request may start now, > 0 to wait that long, < 0 to wait for a response."""
+    def wait_time(self, now: float, cost: int = 1) -> float:
+        """0 when a request costing `cost` may start now, > 0 to wait that long, < 0 to wait for a response."""
         horizon = now - self.limit.per_seconds
         self.stamps = [t for t in self.stamps if t > horizon]
-        if len(self.stamps) < self.limit.requests:
+        cost = min(cost, self.limit.requests)  # a request dearer than the whole window waits for an empty one
+        if len(self.stamps) + cost <= self.limit.requests:
             return 0.0
-        oldest = min(self.stamps)
-        return -1.0 if oldest == _IN_FLIGHT else oldest - horizon
+        needed = sorted(self.stamps)[len(self.stamps) + cost - self.limit.requests - 1]
+        return -1.0 if needed == _IN_FLIGHT else needed - horizon
 
 
 class AccountGate:
@@ -42,24 +44,36 @@ class AccountGate:
         self._slots = threading.BoundedSemaphore(max(1, limits.max_concurrency))
         self.waited = 0.0  # vendor seconds spent waiting on rate windows (for benchmarks)
 
+    def configure(self, limit: RateLimit) -> None:
+        """Add or change a window once the provider knows it (e.g. how many senders an SMS service has)."""
+        with self._cond:
+            old = self.windows.get(limit.bucket)
+            self.windows[limit.bucket] = window = _Window(limit)
+            if old is not None:
+                window.stamps = old.stamps
+
     @contextmanager
     def slot(self, buckets: Iterable[str]) -> Iterator[None]:
-        windows = [self.windows[b] for b in buckets if b in self.windows]
+        """Hold a connection and a place in each named window; a bucket named n times costs n places
+        (an SMS of three segments takes three of the sender's per-second places)."""
+        costs = Counter(b for b in buckets)
         with self._slots:
+            with self._cond:
+                windows = [(self.windows[b], n) for b, n in costs.items() if b in self.windows]
             self._acquire(windows)
             try:
                 yield
             finally:
                 self._release(windows)
 
-    def _acquire(self, windows: list[_Window]) -> None:
+    def _acquire(self, windows: list[tuple[_Window, int]]) -> None:
         with self._cond:
             while True:
                 now = self.clock.now()
-                waits = [w.wait_time(now) for w in windows]
+                waits = [w.wait_time(now, n) for w, n in windows]
                 if all(w == 0.0 for w in waits):
-                    for w in windows:
-                        w.stamps.append(_IN_FLIGHT)
+                    for w, n in windows:
+                        w.stamps.extend([_IN_FLIGHT] * min(n, w.limit.requests))
                     return
                 if any(w < 0 for w in waits):
                     self._cond.wait(timeout=0.05)
@@ -72,11 +86,12 @@ class AccountGate:
                 finally:
                     self._cond.acquire()
 
-    def _release(self, windows: list[_Window]) -> None:
+    def _release(self, windows: list[tuple[_Window, int]]) -> None:
         with self._cond:
             now = self.clock.now()
-            for w in windows:
-                w.stamps[w.stamps.index(_IN_FLIGHT)] = now
+            for w, n in windows:
+                for _ in range(min(n, w.limit.requests)):
+                    w.stamps[w.stamps.index(_IN_FLIGHT)] = now
             self._cond.notify_all()
 
 

@@ -247,6 +247,15 @@ class MailchimpProvider(Provider):
             raise Unavailable(f"batch {job_id} did not finish in time", provider=self.name)
         return _batch_results(self.http.download(job["response_body_url"]))
 
+    def set_contact_field(self, client: Client, email: str, field_id: str, value: str, refs: References) -> None:
+        h = m.subscriber_hash(email)
+        body = {"merge_fields": {m.merge_tag_for(field_id): value}}
+        try:
+            self.api("PATCH", f"lists/{self.audience_id}/members/{h}",
+                     lambda c: c.lists.update_list_member(self.audience_id, h, body), body=body)
+        except NotFound:
+            return  # not a member (yet): the next contact push carries the workspace's value
+
     def read_members(self, client: Client, list_id: str, segment_id: str | None,
                      refs: References) -> list[Contact]:
         kind, neutral = ("segment", segment_id) if segment_id else ("list", list_id)

@@ -538,6 +538,14 @@ class MailerLiteProvider(Provider):
             raise ProviderError(f"/batch answered {len(answers)} of {len(requests)} requests", provider=self.name)
         return answers
 
+    def set_contact_field(self, client: Client, email: str, field_id: str, value: str, refs: References) -> None:
+        key = self.field_keys(client).get(field_id, field_id)
+        try:
+            sub = self.http.get(f"subscribers/{email}")["data"]
+        except NotFound:
+            return  # not at MailerLite (yet): the next contact push carries the workspace's value
+        self.http.put(f"subscribers/{sub['id']}", json={"fields": {key: value}})
+
     def read_members(self, client: Client, list_id: str, segment_id: str | None,
                      refs: References) -> list[Contact]:
         if segment_id:

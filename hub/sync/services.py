@@ -1,0 +1,151 @@
+"""What the engine lends a provider beyond HTTP: the client's audience as the contact source holds it,
+hub's state (delivery ledger, opt-outs), a stop flag, and writing an opt-out back to the contact source.
+
+An SMS provider has no audience of its own: its recipients are the members of a list (or segment) of the
+client's contact source (usually the email provider), merged with the contacts written in the workspace,
+filtered to those with a phone and SMS consent who never opted out.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from ..errors import HubError
+from ..model import Client, ConsentStatus, Contact
+from ..model.segments import matches
+from ..provider import Capability, Fidelity
+from ..routing import contact_source
+
+if TYPE_CHECKING:
+    from ..registry import ProviderRegistry
+    from ..state import StateStore
+    from .accounts import Account
+
+log = logging.getLogger("hub.audience")
+CONSENTING_VALUES = {"subscribed", "yes", "true", "1", "opted_in"}
+
+
+class AccountServices:
+    def __init__(self, client: Client, state: StateStore, accounts: dict[str, Account],
+                 registry: ProviderRegistry | None, stop: threading.Event) -> None:
+        self.client = client
+        self.state = state
+        self.accounts = accounts  # this client's opened accounts, by account name
+        self.registry = registry
+        self.stop = stop
+        self._lock = threading.Lock()
+        self._members: dict[tuple[str, str | None], list[Contact]] = {}
+
+    # -- audience ---------------------------------------------------------------------------------------
+    def members(self, list_id: str, segment_id: str | None = None) -> list[Contact]:
+        """Contacts in the list (and segment): the contact source's members merged with the workspace's."""
+        key = (list_id, segment_id)
+        with self._lock:
+            if key in self._members:
+                return self._members[key]
+        found = self._resolve(list_id, segment_id)
+        with self._lock:
+            self._members[key] = found
+        return found
+
+    def _resolve(self, list_id: str, segment_id: str | None) -> list[Contact]:
+        segment = next((s for s in self.client.audience.segments if s.id == segment_id), None)
+        written = {c.key: c for c in self.client.audience.contacts
+                   if list_id in c.lists and (segment is None or matches(c, segment))}
+        vendor = self._vendor_members(list_id, segment_id)
+        if vendor is None:
+            return list(written.values())
+        merged: dict[str, Contact] = {}
+        if segment is not None:  # the vendor decides who is in a segment
+            written = {k: c for k, c in written.items() if k in {v.key for v in vendor}}
+        for v in vendor:
+            mine = written.get(v.key)
+            merged[v.key] = self._merge(mine, v)
+        for k, c in written.items():
+            merged.setdefault(k, c)  # written in the workspace but not pushed yet
+        return list(merged.values())
+
+    def _vendor_members(self, list_id: str, segment_id: str | None) -> list[Contact] | None:
+        if self.registry is None:
+            return None
+        try:
+            source = contact_source(self.client, self.registry)
+        except HubError:
+            return None
+        account = self.accounts.get(source or "")
+        if account is None or account.provider.support(Capability.MEMBERS_READ).fidelity == Fidelity.UNSUPPORTED:
+            return None
+        from .plan import build_refs
+
+        refs = build_refs(self.state, account)
+        if refs.vendor_id("list", list_id) is None:
+            return None  # not pushed yet: the workspace's contacts are the audience
+        try:
+            return account.provider.read_members(self.client, list_id, segment_id, refs)
+        except HubError as exc:
+            log.warning("could not read members of %s from %s: %s", list_id, source, exc)
+            return None
+
+    def _merge(self, written: Contact | None, vendor: Contact) -> Contact:
+        field = self.client.config.sms_consent_field
+        if written is None:
+            sms = None
+            if field and str(vendor.fields.get(field, "")).lower() in CONSENTING_VALUES:
+                sms = ConsentStatus.SUBSCRIBED
+            elif field and vendor.fields.get(field):
+                sms = ConsentStatus.UNSUBSCRIBED
+            return vendor.model_copy(update={"consent": vendor.consent.model_copy(update={"sms": sms})})
+        # the workspace says who may be texted and where; the vendor says who unsubscribed from email
+        consent = written.consent.model_copy(update={"email": vendor.consent.email})
+        if field and str(vendor.fields.get(field, "")).lower() == "unsubscribed":
+            consent = consent.model_copy(update={"sms": ConsentStatus.UNSUBSCRIBED})
+        return written.model_copy(update={"consent": consent, "phone": written.phone or vendor.phone})
+
+    # -- opt-outs ---------------------------------------------------------------------------------------
+    def optouts(self, channel: str = "sms") -> dict[str, str]:
+        return self.state.optouts(self.client.name, channel)
+
+    def record_optout(self, address: str, source: str, channel: str = "sms") -> None:
+        """Never message `address` on `channel` again, and tell the contact source (its SMS consent field)."""
+        if not self.state.record_optout(self.client.name, channel, address, source):
+            return
+        field = self.client.config.sms_consent_field
+        source_name = None
+        if self.registry is not None:
+            try:
+                source_name = contact_source(self.client, self.registry)
+            except HubError:
+                source_name = None
+        account = self.accounts.get(source_name or "")
+        if not field or account is None:
+            return
+        from .plan import build_refs
+
+        emails = {c.email.lower() for c in self._known_contacts() if c.phone == address and c.email}
+        for email in sorted(emails):
+            try:
+                account.provider.set_contact_field(self.client, email, field, "unsubscribed",
+                                                   build_refs(self.state, account))
+            except HubError as exc:  # hub's own record stands; the write-back is retried by the next plan
+                log.warning("could not write the SMS opt-out of %s back to %s: %s", email, source_name, exc)
+
+    def _known_contacts(self) -> list[Contact]:
+        with self._lock:
+            resolved = [c for members in self._members.values() for c in members]
+        return [*self.client.audience.contacts, *resolved]
+
+
+def bind_services(accounts: list[Account], state: StateStore, registry: ProviderRegistry | None,
+                  stop: threading.Event) -> None:
+    """Give every opened account the services of its client."""
+    by_client: dict[str, dict[str, Account]] = {}
+    for acc in accounts:
+        by_client.setdefault(acc.client.name, {})[acc.name] = acc
+    services: dict[str, AccountServices] = {}
+    for acc in accounts:
+        if acc.client.name not in services:
+            services[acc.client.name] = AccountServices(acc.client, state, by_client[acc.client.name], registry, stop)
+        acc.provider.ctx.services = services[acc.client.name]
+
