@@ -23,7 +23,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..clock import Clock
 
 SCHEMA_VERSION = 2
 
@@ -68,8 +71,8 @@ CREATE TRIGGER IF NOT EXISTS audit_append_only_d BEFORE DELETE ON audit
 """
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _stamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -130,8 +133,10 @@ class Settlement:
 
 
 class StateStore:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
         self.path = Path(path)
+        # timestamps follow the engine's clock, so that they compare with the vendor's (simulated) times
+        self.clock = clock
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
@@ -144,6 +149,9 @@ class StateStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _now(self) -> str:
+        return _stamp(self.clock.utcnow() if self.clock else datetime.now(UTC))
 
     # -- schema ----------------------------------------------------------------------------------
     def _migrate(self) -> None:
@@ -208,7 +216,7 @@ class StateStore:
     def begin(self, run_id: str, client: str, account: str, provider: str, kind: str,
               ops: Iterable[tuple[str, str, str, str]]) -> list[int]:
         """Journal writes about to be sent: ops are (neutral_id, op, natural_key, fingerprint)."""
-        now = _now()
+        now = self._now()
         ids = []
         with self._tx() as db:
             for neutral_id, op, natural_key, fp in ops:
@@ -221,7 +229,7 @@ class StateStore:
 
     def settle(self, settlements: Iterable[Settlement]) -> None:
         """Close journal entries and, in the same transaction, update the item map and the audit log."""
-        now = _now()
+        now = self._now()
         with self._tx() as db:
             changed = False
             for s in settlements:
@@ -275,7 +283,7 @@ class StateStore:
     def record_deliveries(self, client: str, account: str, campaign: str,
                           rows: Iterable[tuple[str, str, str, str, str, str]]) -> None:
         """Upsert (recipient, status, message_id, fingerprint, send_at, detail) rows in one transaction."""
-        now = _now()
+        now = self._now()
         with self._tx() as db:
             db.executemany(
                 "INSERT INTO deliveries VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (client, account, campaign,"
@@ -300,7 +308,7 @@ class StateStore:
         """Remember that `address` opted out of `channel`; True when it is news."""
         with self._tx() as db:
             cur = db.execute("INSERT OR IGNORE INTO optouts VALUES (?,?,?,?,?)",
-                             (client, channel, address, source, _now()))
+                             (client, channel, address, source, self._now()))
             return cur.rowcount > 0
 
     def optouts(self, client: str, channel: str) -> dict[str, str]:

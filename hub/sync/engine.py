@@ -64,7 +64,7 @@ class Session:
         self.options = options
         hub_dir = root / ".hub"
         self.clock = options.clock or (ScaledClock(sandbox_time_scale()) if options.sandbox else SYSTEM_CLOCK)
-        self.state = StateStore(state_path(root, sandbox=options.sandbox))
+        self.state = StateStore(state_path(root, sandbox=options.sandbox), self.clock)
         try:
             self.workspace: Workspace = load_workspace(root, plugins.registry, now=self.clock.utcnow(),
                                                        is_sent=lambda c, i: campaign_sent(self.state, c, i, self.clock))

@@ -62,7 +62,7 @@ class Harness:
         self.provider = open_provider(provider_cls, provider_cls.Settings.model_validate(values), client.name,
                                       account, clock, self.http)
         self.account = Account(client, account, self.provider)
-        self.state = StateStore(state_dir / "state.db")
+        self.state = StateStore(state_dir / "state.db", clock)
         self.stop = threading.Event()
         bind_services([self.account], self.state, None, self.stop)
 

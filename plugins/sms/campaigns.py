@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from hub.errors import HubError, ProviderError, VendorValidationError
@@ -25,7 +25,7 @@ from hub.provider import Capability, Desired, Live, References, Resource
 from hub.smstext import count_segments
 from hub.transport.http import AmbiguousWrite
 
-from .timing import not_before, timing
+from .timing import SCHEDULE_MAX, not_before, timing
 
 if TYPE_CHECKING:
     from .provider import TwilioProvider
@@ -106,10 +106,14 @@ class SmsCampaignResource(Resource):
 
     def outstanding(self, want: Desired, record: Any) -> str | None:
         ledger = self._ledger(want.id)
-        now = self.provider.ctx.clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
-        due = [d for d in ledger.values() if d.status == "pending" or (d.status == "held" and d.send_at <= now)]
+        now = self.provider.ctx.clock.utcnow()
+        # a held text is due once Twilio can schedule it (inside its window), or when its time has come
+        horizon = now + (SCHEDULE_MAX if self.provider.can_schedule else timedelta(0))
+        cutoff = horizon.strftime("%Y-%m-%dT%H:%M:%SZ")
+        due = [d for d in ledger.values() if d.status in ("pending", "retry")
+               or (d.status == "held" and d.send_at <= cutoff)]
         if due:
-            return f"{len(due)} recipient(s) now due (held for quiet hours, or interrupted)"
+            return f"{len(due)} recipient(s) now due (held until now, or interrupted)"
         return None
 
     # -- applying -------------------------------------------------------------------------------------

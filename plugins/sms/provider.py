@@ -275,15 +275,20 @@ class TwilioProvider(Provider):
 
     def find_message(self, to: str, body: str, since: datetime) -> tuple[str, str] | None:
         """A text already sent to `to` with this body since `since` (the reconciliation after a crash)."""
+        # Not filtered by DateSent: a text still queued has no date_sent yet. The list is newest first.
         after = since - timedelta(minutes=5)
-        messages = self.api("GET", "Messages.json", lambda c: list(c.messages.stream(
-            to=to, date_sent_after=after, page_size=PAGE)))
-        for msg in messages:
-            if msg.body == body and msg.direction.startswith("outbound") and msg.status != "canceled":
-                return str(msg.sid), "scheduled" if msg.status == "scheduled" else "sent"
-        return None
 
-    def inbound_stops(self) -> dict[str, str]:
+        def scan(c: Any) -> tuple[str, str] | None:
+            for msg in c.messages.stream(to=to, page_size=50):
+                if msg.date_created is not None and msg.date_created < after:
+                    return None
+                if msg.body == body and msg.direction.startswith("outbound") and msg.status != "canceled":
+                    return str(msg.sid), "scheduled" if msg.status == "scheduled" else "sent"
+            return None
+
+        return self.api("GET", "Messages.json", scan)
+
+    def inbound_stops(self, *, refresh: bool = False) -> dict[str, str]:
         """Numbers that texted a STOP word to one of our senders (read once per plan)."""
         def load() -> dict[str, str]:
             stops: dict[str, str] = {}
@@ -296,14 +301,14 @@ class TwilioProvider(Provider):
                     if msg.direction == "inbound" and (msg.body or "").strip().upper() in STOP_WORDS:
                         stops[str(msg.from_)] = "inbound STOP"
             return stops
-        return self._stops.get(load)
+        return self._stops.get(load, refresh=refresh)
 
     def take_stops(self) -> None:
         """Record inbound STOPs in hub and write them back to the contact source (apply only)."""
         services = self.ctx.services
         if services is None:
             return
-        for phone, why in self.inbound_stops().items():
+        for phone, why in self.inbound_stops(refresh=True).items():  # STOPs since the plan count too
             services.record_optout(phone, why)
 
     def sync_statuses(self, campaign: str) -> None:

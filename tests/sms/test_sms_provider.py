@@ -1,0 +1,149 @@
+"""SMS behaviour a consultant relies on: exactly once, consent, quiet hours, Studio flows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_sms_contract import sms_client
+
+from hub.clock import FakeClock
+from hub.model import QuietHours
+from hub.plugins import make_plugins
+from hub.testing import Harness, make_client
+from hub_sms.timing import not_before, timing
+
+UTC_NOON = datetime(2026, 3, 2, 12, 0)
+
+
+@pytest.fixture
+def sms() -> Any:
+    return make_plugins().registry.get("sms")
+
+
+@pytest.fixture
+def harness(sms: Any, tmp_path: Path) -> Iterator[Harness]:
+    h = Harness(sms, sms_client(), tmp_path, FakeClock(utc=UTC_NOON))
+    yield h
+    h.close()
+
+
+def texts(h: Harness, prefix: str = "Hi ") -> Counter[str]:
+    """Recipients of the campaign's texts (the sample's Studio flow texts its own welcome)."""
+    return Counter(m["to"] for m in h.simulator.messages() if m["body"].startswith(prefix))
+
+
+# -- pure timing ----------------------------------------------------------------------------------------
+
+
+def test_quiet_hours_are_in_the_recipients_timezone() -> None:
+    from datetime import UTC, time
+
+    quiet = QuietHours(start=time(21), end=time(8))
+    now = datetime(2026, 3, 2, 22, 30, tzinfo=UTC)  # 22:30 in London, 17:30 in New York
+    assert not_before(None, now, "Europe/London", quiet) == datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    assert not_before(None, now, "America/New_York", quiet) == now
+    assert timing(now, now, can_schedule=True).mode == "now"
+    assert timing(now + timedelta(hours=9), now, can_schedule=True).mode == "schedule"
+    assert timing(now + timedelta(days=40), now, can_schedule=True).mode == "hold"
+    assert timing(now + timedelta(hours=9), now, can_schedule=False).mode == "hold"
+
+
+# -- against the simulator -------------------------------------------------------------------------------
+
+
+def test_each_consenting_recipient_gets_exactly_one_text(harness: Harness) -> None:
+    plan = harness.plan()
+    [campaign] = [c for c in plan.changes if c.kind == "sms_campaign"]
+    assert campaign.action == "create" and "2 recipient(s), 2 segment(s)" in campaign.reason
+    assert "1 no SMS consent" in campaign.reason
+    assert not harness.apply(plan).failed
+    assert texts(harness) == Counter({"+447700900001": 1, "+447700900002": 1})
+    bodies = {m["body"] for m in harness.simulator.messages() if m["to"] == "+447700900001"}
+    assert "Hi Ada, 20% off today only. Reply STOP to opt out." in bodies  # rendered per recipient
+    harness.apply()
+    assert texts(harness) == Counter({"+447700900001": 1, "+447700900002": 1})
+    assert [c for c in harness.plan().changes if c.writes] == []
+
+
+def test_a_crash_between_the_send_and_the_ledger_is_reconciled(harness: Harness) -> None:
+    plan = harness.plan()
+    [campaign] = [c for c in plan.changes if c.kind == "sms_campaign"]
+    ada, bob = campaign.details["recipients"]
+    # the previous run journalled both texts, sent Ada's, and died before settling either
+    harness.state.record_deliveries("acme", "main", "flash", [
+        (ada["to"], "pending", "", campaign.fingerprint, "", ""), (bob["to"], "pending", "", campaign.fingerprint, "", "")])
+    harness.provider.create_message(ada["to"], ada["body"], [], None, segments=1)
+    assert not harness.apply(plan).failed
+    assert texts(harness) == Counter({"+447700900001": 1, "+447700900002": 1})
+    ledger = harness.state.deliveries("acme", "main", "flash")
+    assert {d.status for d in ledger.values()} <= {"sent", "delivered"}
+
+
+def test_a_stop_keeps_the_recipient_out_for_good(harness: Harness) -> None:
+    sim = harness.simulator
+    service_number = sim.SANDBOX_SERVICE_NUMBER
+    plan = harness.plan()
+    sim.inbound("+447700900002", service_number, "STOP")  # after the plan, before the apply
+    assert not harness.apply(plan).failed
+    assert texts(harness) == Counter({"+447700900001": 1})
+    assert "+447700900002" in harness.state.optouts("acme", "sms")
+    again = [c for c in harness.plan().changes if c.kind == "sms_campaign"][0]
+    assert "1 opted out" in again.reason
+
+
+def test_quiet_hours_schedule_with_the_vendor_and_beyond_its_window_hub_holds(sms: Any, tmp_path: Path) -> None:
+    client = make_client("sms", audience={"lists": [{"id": "club", "name": "Club"}], "contacts": [
+        {"phone": "+447700900010", "timezone": "Europe/London", "lists": ["club"], "consent": {"sms": "subscribed"}},
+        {"phone": "+12025550123", "timezone": "America/New_York", "lists": ["club"], "consent": {"sms": "subscribed"}},
+    ]}, campaigns=[{"id": "late", "name": "Late", "audience": {"list": "club"}, "schedule": "now",
+                    "quiet_hours": {"start": "21:00", "end": "08:00"}, "sms": {"body": "Doors open!"}},
+                   {"id": "far", "name": "Far", "audience": {"list": "club"}, "schedule": "2026-06-01 12:00",
+                    "sms": {"body": "Summer!"}}])
+    clock = FakeClock(utc=datetime(2026, 3, 2, 22, 30))  # 22:30 in London, 17:30 in New York
+    h = Harness(sms, client, tmp_path, clock)
+    try:
+        assert not h.apply().failed
+        by_to = {m["to"]: m for m in h.simulator.messages()}
+        assert by_to["+447700900010"]["status"] == "scheduled"  # Twilio holds it until 08:00 London time
+        assert by_to["+12025550123"]["status"] != "scheduled"  # sent now
+        far = h.state.deliveries("acme", "main", "far")
+        assert {d.status for d in far.values()} == {"held"}  # 91 days ahead: beyond Twilio's 35-day window
+        assert [c for c in h.plan().changes if c.writes] == []
+        clock.advance((datetime(2026, 5, 20) - datetime(2026, 3, 2, 22, 30)).total_seconds())
+        plan = h.plan()
+        far_change = next(c for c in plan.changes if c.id == "far")
+        assert far_change.action == "update" and "now due" in far_change.reason
+        assert not h.apply(plan).failed
+        assert {d.status for d in h.state.deliveries("acme", "main", "far").values()} == {"scheduled"}
+        assert len(h.simulator.messages()) == 4  # two campaigns, two recipients, one text each
+    finally:
+        h.close()
+
+
+def test_sms_only_automation_is_a_studio_flow_and_enrols_once(harness: Harness) -> None:
+    plan = harness.plan()
+    flow = next(c for c in plan.changes if c.kind == "automation")
+    assert (flow.action, flow.fidelity) == ("create", "exact")
+    assert {c.action for c in plan.changes if c.kind == "enrolment"} == {"create"}  # the flow comes first
+    assert not harness.apply(plan).failed
+    [stored] = harness.simulator.flows()
+    assert stored["friendly_name"] == "Join the club" and stored["status"] == "published"
+    types = [s["type"] for s in stored["definition"]["states"]]
+    assert types == ["trigger", "split-based-on", "send-and-wait-for-reply", "split-based-on", "send-message"]
+    executions = harness.simulator.executions()
+    assert sorted(e["contact_channel_address"] for e in executions) == ["+447700900001", "+447700900002"]
+    harness.apply()
+    assert len(harness.simulator.executions()) == 2
+    # an edit in the workspace becomes a new revision of the same flow
+    a = harness.account.client.automations[0]
+    a.steps[0].send_sms.body = "Welcome! Reply YES for offers"  # type: ignore[union-attr]
+    plan = harness.plan()
+    assert next(c for c in plan.changes if c.kind == "automation").action == "update"
+    assert not harness.apply(plan).failed
+    [stored] = harness.simulator.flows()
+    assert stored["revision"] == 2
