@@ -83,8 +83,9 @@ def test_plan_apply_plan_again_in_the_sandbox(agency: Path, capsys: pytest.Captu
     assert drift["summary"]["drift"] == 1
 
     status = hub(capsys, "status", "-w", str(agency), "--sandbox", "-c", "bakery", "--json").json()
-    [row] = status["clients"]
-    assert row["drift"] == 1 and row["last_apply"]
+    rows = {r["account"]: r for r in status["clients"]}  # one row per client and account
+    assert rows["mailerlite"]["drift"] == 1 and rows["mailerlite"]["last_apply"]
+    assert rows["sms"]["drift"] == 0 and rows["sms"]["pending"] == 0
 
 
 def test_saved_plan_applies_exactly_and_refuses_when_stale(agency: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -136,10 +137,12 @@ def test_plan_with_no_stdout_noise_in_json(agency: Path, capsys: pytest.CaptureF
 
 def test_vendor_down_exits_5_and_names_the_client(agency: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("BAKERY_MAILERLITE_KEY", "not-a-real-key")
+    monkeypatch.setenv("BAKERY_TWILIO_TOKEN", "not-a-real-token")
     monkeypatch.setattr("hub.sync.engine.SYSTEM_CLOCK", FakeClock())  # retries back off without waiting
     client = agency / "clients" / "bakery" / "client.yaml"
     client.write_text(client.read_text().replace("provider: mailerlite",
-                                                 "provider: mailerlite\n    base_url: http://127.0.0.1:9/api"))
+                                                 "provider: mailerlite\n    base_url: http://127.0.0.1:9/api")
+                      .replace("provider: sms ", "provider: sms\n    base_url: http://127.0.0.1:9\n   "))
     result = hub(capsys, "plan", "-w", str(agency), "-c", "bakery", "--json")
     assert result.code == 5
     assert "bakery/mailerlite" in result.err

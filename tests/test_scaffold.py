@@ -44,8 +44,8 @@ def test_the_example_validates_clean(tmp_path: Path) -> None:
     assert bakery.audience.list_ids() == {"newsletter", "wholesale"}
     assert {c.consent.email.value for c in bakery.audience.contacts} == {"subscribed", "unsubscribed", "bounced"}
     assert all(c.phone is None or c.phone.startswith("+44") for c in bakery.audience.contacts)
-    assert [c.id for c in bakery.campaigns] == ["spring-launch"]
-    assert sorted(a.id for a in bakery.automations) == ["birthday", "welcome-series"]
+    assert sorted(c.id for c in bakery.campaigns) == ["saturday-bake", "spring-launch"]
+    assert sorted(a.id for a in bakery.automations) == ["birthday", "text-club", "welcome-series"]
     welcome = next(a for a in bakery.automations if a.id == "welcome-series")
     assert welcome.trigger.joined_list == "newsletter"
     assert "WELCOME10" in (welcome.steps[3].send_email.body_markdown or "")  # type: ignore[union-attr]
@@ -57,7 +57,8 @@ def test_the_launch_is_always_a_few_weeks_ahead(tmp_path: Path) -> None:
         target = tmp_path / str(now.year)
         init_workspace(target, now=now)
         ws = load_workspace(target, make_plugins().registry, now=now)
-        at = ws.clients["bakery"].campaigns[0].schedule.at_utc("Europe/London")
+        launch = next(c for c in ws.clients["bakery"].campaigns if c.id == "spring-launch")
+        at = launch.schedule.at_utc("Europe/London")
         assert at is not None and timedelta(days=14) < at - now < timedelta(days=28)
 
 

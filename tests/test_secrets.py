@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,22 +10,32 @@ from cli_helpers import hub
 
 from hub.clock import SYSTEM_CLOCK
 from hub_mailerlite.simulator import MailerLiteSimulator
+from hub_sms.simulator import TwilioSimulator
 
 PLANTED = "ml-planted-secret-4c0ffee5d00d"
+PLANTED_TWILIO = "tw-planted-secret-9e2b7a31c5d4"
 
 
 @pytest.fixture
 def live_agency(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    sim = MailerLiteSimulator(SYSTEM_CLOCK, tokens={PLANTED: "bakery"})
-    base_url = sim.start()
+    """The example bakery pointed (not sandboxed) at simulators that accept two planted secrets."""
+    ml = MailerLiteSimulator(SYSTEM_CLOCK, tokens={PLANTED: "bakery"})
+    tw = TwilioSimulator(SYSTEM_CLOCK, accounts={TwilioSimulator.SANDBOX_ACCOUNT_SID: {
+        **TwilioSimulator.sandbox_config(), "auth_token": PLANTED_TWILIO}})
     root = tmp_path / "agency"
     assert hub(capsys, "init", str(root)).code == 0
     client = root / "clients" / "bakery" / "client.yaml"
-    client.write_text(client.read_text().replace("provider: mailerlite",
-                                                 f"provider: mailerlite\n    base_url: {base_url}"))
+    text = client.read_text().replace("provider: mailerlite", f"provider: mailerlite\n    base_url: {ml.start()}")
+    text = text.replace("provider: sms ", f"provider: sms\n    base_url: {tw.start()}\n   ")
+    text = re.sub(r"account_sid: AC\w+", f"account_sid: {TwilioSimulator.SANDBOX_ACCOUNT_SID}", text)
+    text = re.sub(r"messaging_service_sid: MG\w+",
+                  f"messaging_service_sid: {TwilioSimulator.SANDBOX_MESSAGING_SERVICE_SID}", text)
+    client.write_text(text)
     monkeypatch.setenv("BAKERY_MAILERLITE_KEY", PLANTED)
+    monkeypatch.setenv("BAKERY_TWILIO_TOKEN", PLANTED_TWILIO)
     yield root
-    sim.stop()
+    ml.stop()
+    tw.stop()
 
 
 def test_planted_secret_appears_nowhere(live_agency: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -43,9 +54,9 @@ def test_planted_secret_appears_nowhere(live_agency: Path, capsys: pytest.Captur
     assert any("GET http://127.0.0.1" in t for t in texts), "verbose logging shows requests"
     texts.append((root / "plan.json").read_text())
     for text in texts:
-        assert PLANTED not in text
+        assert PLANTED not in text and PLANTED_TWILIO not in text
     for db in (root / ".hub").glob("state.db*"):
-        assert PLANTED.encode() not in db.read_bytes()
+        assert PLANTED.encode() not in db.read_bytes() and PLANTED_TWILIO.encode() not in db.read_bytes()
 
 
 def test_a_refused_key_is_not_echoed_in_the_error(live_agency: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -75,8 +75,9 @@ def test_a_crash_between_the_send_and_the_ledger_is_reconciled(harness: Harness)
     [campaign] = [c for c in plan.changes if c.kind == "sms_campaign"]
     ada, bob = campaign.details["recipients"]
     # the previous run journalled both texts, sent Ada's, and died before settling either
-    harness.state.record_deliveries("acme", "main", "flash", [
-        (ada["to"], "pending", "", campaign.fingerprint, "", ""), (bob["to"], "pending", "", campaign.fingerprint, "", "")])
+    fp = campaign.fingerprint
+    harness.state.record_deliveries("acme", "main", "flash", [(ada["to"], "pending", "", fp, "", ""),
+                                                              (bob["to"], "pending", "", fp, "", "")])
     harness.provider.create_message(ada["to"], ada["body"], [], None, segments=1)
     assert not harness.apply(plan).failed
     assert texts(harness) == Counter({"+447700900001": 1, "+447700900002": 1})
@@ -92,7 +93,7 @@ def test_a_stop_keeps_the_recipient_out_for_good(harness: Harness) -> None:
     assert not harness.apply(plan).failed
     assert texts(harness) == Counter({"+447700900001": 1})
     assert "+447700900002" in harness.state.optouts("acme", "sms")
-    again = [c for c in harness.plan().changes if c.kind == "sms_campaign"][0]
+    again = next(c for c in harness.plan().changes if c.kind == "sms_campaign")
     assert "1 opted out" in again.reason
 
 
