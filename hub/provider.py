@@ -357,6 +357,21 @@ class Provider:
                 return res
         raise NotSupported(f"{self.name} does not handle {kind}", provider=self.name)
 
+    def contacts_to_push(self, client: Client) -> list[Contact]:
+        """The client's contacts as a contact source should hold them: when the workspace names an SMS
+        consent field, it carries each contact's SMS consent, and "unsubscribed" for anyone who texted STOP."""
+        field = client.config.sms_consent_field
+        if not field:
+            return list(client.audience.contacts)
+        optouts = self.ctx.services.optouts() if self.ctx.services else {}
+        out = []
+        for c in client.audience.contacts:
+            value = c.consent.sms.value if c.consent.sms else None
+            if c.phone and c.phone in optouts:
+                value = "unsubscribed"
+            out.append(c.model_copy(update={"fields": {**c.fields, field: value}}) if value else c)
+        return out
+
     def set_contact_field(self, client: Client, email: str, field_id: str, value: str, refs: References) -> None:
         """Write one custom field of one contact (e.g. an SMS opt-out written back to the contact source)."""
         raise NotSupported(f"{self.name} cannot write a contact's field", provider=self.name)

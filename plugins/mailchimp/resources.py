@@ -206,7 +206,7 @@ class MemberResource(_McResource):
         tags = m.merge_tags_of(client)
         names = m.tag_names(client)
         out = []
-        for c in client.audience.contacts:
+        for c in self.provider.contacts_to_push(client):
             if c.email:
                 payload = m.contact_member(c, tags, names)
                 out.append(Desired(payload["email_address"], payload["email_address"], payload,

@@ -203,7 +203,7 @@ class SubscriberResource(Resource):
     def desired(self, client: Client, refs: References) -> list[Desired]:
         keys = self.provider.field_keys(client)
         out = []
-        for c in client.audience.contacts:
+        for c in self.provider.contacts_to_push(client):
             if not c.email:
                 continue  # phone-only contacts live in hub for SMS; MailerLite needs an email
             payload = m.contact_payload(c, keys)

@@ -1,0 +1,90 @@
+"""SMS through a whole workspace: the audience comes from the email provider, opt-outs go back to it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml_writer
+
+from hub.clock import ScaledClock
+from hub.plugins import make_plugins
+from hub.sync.engine import Session, SessionOptions
+from hub_mailerlite.mapping import derive_field_key
+from hub_mailerlite.simulator import MailerLiteSimulator
+from hub_sms.simulator import TwilioSimulator
+
+N = 30
+KEY = derive_field_key("SMS consent")  # the field's key at MailerLite ("s_m_s_consent")
+
+
+def workspace(root: Path, ml_url: str, tw_url: str, schedule: str) -> None:
+    yaml_writer.write(root / "hub.yaml", {"version": 1, "timezone": "Europe/London"})
+    client = root / "clients" / "shop"
+    yaml_writer.write(client / "client.yaml", {
+        "name": "Corner shop", "sms_consent_field": "sms_consent",
+        "brand": {"sender_name": "Corner shop", "sender_email": "hi@shop.example"},
+        "accounts": {
+            "email": {"provider": "mailerlite", "api_key": "env:SHOP_ML_KEY", "base_url": ml_url},
+            "text": {"provider": "sms", "account_sid": TwilioSimulator.SANDBOX_ACCOUNT_SID,
+                     "auth_token": "env:SHOP_TWILIO_TOKEN", "base_url": tw_url, "throughput": 10,
+                     "messaging_service_sid": TwilioSimulator.SANDBOX_MESSAGING_SERVICE_SID}}})
+    yaml_writer.write(client / "audience.yaml", {
+        "lists": [{"id": "club", "name": "Club"}],
+        "fields": [{"id": "sms_consent", "name": "SMS consent"}],
+        "contacts": [{"email": f"p{i:02d}@example.com", "phone": f"+441174960{i:03d}", "first_name": f"P{i}",
+                      "lists": ["club"], "consent": {"sms": "subscribed"}} for i in range(N)]})
+    yaml_writer.write(client / "campaigns" / "deal.yaml", {
+        "name": "Deal", "audience": {"list": "club"}, "schedule": schedule,
+        "sms": {"body": "Hi {{ first_name }}: 2 for 1 on bread today. Reply STOP to opt out."}})
+
+
+def apply(root: Path, clock: Any) -> Any:
+    with Session(root, make_plugins(), SessionOptions(clock=clock)) as session:
+        applier = session.applier()
+        applier.reconcile()
+        return applier.apply(session.plan())
+
+
+def test_stop_mid_campaign_gets_nothing_further_and_is_unsubscribed_at_the_email_provider(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    clock = ScaledClock(1.0)
+    ml = MailerLiteSimulator(clock)
+    tw = TwilioSimulator(clock)
+    monkeypatch.setenv("SHOP_ML_KEY", "sandbox-token")
+    monkeypatch.setenv("SHOP_TWILIO_TOKEN", TwilioSimulator.SANDBOX_AUTH_TOKEN)
+    try:
+        workspace(tmp_path, ml.start(), tw.start(), "draft")
+        assert not apply(tmp_path, clock).failed  # contacts pushed; the campaign is still a draft
+        assert tw.messages() == []
+        workspace(tmp_path, ml.base_url, tw.base_url, "now")
+        phones = {f"+441174960{i:03d}" for i in range(N)}
+        stopped: list[str] = []
+
+        def text_stop_mid_campaign() -> None:
+            deadline = time.monotonic() + 30
+            while len(tw.messages()) < 5 and time.monotonic() < deadline:
+                time.sleep(0.005)  # watching the simulator's log, not waiting for time to pass
+            waiting = sorted(phones - {m["to"] for m in tw.messages()})
+            stopped.append(waiting[-1])  # someone still waiting for their text replies STOP to an earlier one
+            tw.inbound(stopped[0], TwilioSimulator.SANDBOX_SERVICE_NUMBER, "stop")
+
+        watcher = threading.Thread(target=text_stop_mid_campaign)
+        watcher.start()
+        report = apply(tmp_path, clock)
+        watcher.join()
+        assert stopped and not report.failed
+        late = stopped[0]
+        email = f"p{int(late[-3:]):02d}@example.com"
+        sent = [m["to"] for m in tw.messages()]
+        assert late not in sent and len(sent) == len(set(sent)) == N - 1
+        assert ml.subscriber(email, "sandbox")["fields"][KEY] == "unsubscribed"
+        # and it stays so: later applies never text them, and the contact push keeps the field
+        assert not apply(tmp_path, clock).failed
+        assert len(tw.messages()) == N - 1
+        assert ml.subscriber(email, "sandbox")["fields"][KEY] == "unsubscribed"
+    finally:
+        ml.stop()
+        tw.stop()
