@@ -62,11 +62,16 @@ class Support:
 
 @dataclass(frozen=True)
 class RateLimit:
-    """At most `requests` per `per_seconds` vendor seconds, for requests tagged with `bucket`."""
+    """At most `requests` per `per_seconds` vendor seconds, for requests tagged with `bucket`.
+
+    `strict` limits are refused beyond (429s): hub counts a request until its answer arrives, which can
+    never overrun the vendor's window. Others only queue at the vendor (an SMS sender's throughput):
+    hub counts them when sent, which keeps the sender exactly busy."""
 
     bucket: str
     requests: int
     per_seconds: float
+    strict: bool = True
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """Client-side rate limiting per vendor account.
 
-Limits are sliding windows in vendor seconds. A slot is stamped with the time its *response* arrived,
-not when the request left: the vendor counts arrivals, and an arrival always precedes its response, so
-this never exceeds the vendor's window however latency varies. In-flight requests hold their slot.
+Limits are sliding windows in vendor seconds. For a strict limit (the vendor refuses what is over it) a
+slot is stamped with the time its *response* arrived, not when the request left: the vendor counts
+arrivals, and an arrival always precedes its response, so this never exceeds the vendor's window however
+latency varies; in-flight requests hold their slot. A limit that only queues at the vendor is stamped
+when the request leaves.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class AccountGate:
                 waits = [w.wait_time(now, n) for w, n in windows]
                 if all(w == 0.0 for w in waits):
                     for w, n in windows:
-                        w.stamps.extend([_IN_FLIGHT] * min(n, w.limit.requests))
+                        w.stamps.extend([_IN_FLIGHT if w.limit.strict else now] * min(n, w.limit.requests))
                     return
                 if any(w < 0 for w in waits):
                     self._cond.wait(timeout=0.05)
@@ -90,8 +92,9 @@ class AccountGate:
         with self._cond:
             now = self.clock.now()
             for w, n in windows:
-                for _ in range(min(n, w.limit.requests)):
-                    w.stamps[w.stamps.index(_IN_FLIGHT)] = now
+                if w.limit.strict:
+                    for _ in range(min(n, w.limit.requests)):
+                        w.stamps[w.stamps.index(_IN_FLIGHT)] = now
             self._cond.notify_all()
 
 
