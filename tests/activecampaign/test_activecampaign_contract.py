@@ -1,0 +1,7 @@
+"""The conformance kit against the ActiveCampaign provider and its simulator."""
+
+from hub.testing import ProviderContract
+
+
+class TestActiveCampaignContract(ProviderContract):
+    provider_name = "activecampaign"
