@@ -208,6 +208,10 @@ class Resource:
         """Describe how `live` differs from `want`, or None when it matches."""
         return describe_difference(want.payload, live.payload)
 
+    def history(self, live: Live) -> str | None:
+        """A reason when the vendor's item can no longer change (a sent campaign): the plan leaves it be."""
+        return None
+
     def outstanding(self, want: Desired, record: Any) -> str | None:
         """For kinds planned against state: work left although nothing changed in the workspace (e.g. SMS
         recipients held for quiet hours who are now due). A reason makes the change an update."""
@@ -233,6 +237,13 @@ class Resource:
 
     def apply_batch(self, items: Sequence[Desired], refs: References) -> list[ItemResult]:
         raise NotSupported(f"bulk {self.kind} is not supported", provider=self.provider.name)
+
+
+def sent_campaign(live: Live) -> str | None:
+    """`Resource.history` for campaigns projected with a `schedule.mode` of "sent"."""
+    if live.payload.get("schedule", {}).get("mode") == "sent":
+        return "already sent: changes in the workspace no longer apply to it"
+    return None
 
 
 def describe_difference(want: Mapping[str, Any], have: Mapping[str, Any]) -> str | None:

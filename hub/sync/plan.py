@@ -244,6 +244,11 @@ def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict
             change.drift = True
             change.reason = _join(change.reason, "missing in the vendor (deleted outside hub?); hub recreates it")
         return change
+    settled = res.history(found)
+    if settled:
+        change.reason = _join(change.reason, settled)
+        change.adopt = rec is None or rec.vendor_id != found.vendor_id or rec.fingerprint != want.fingerprint
+        return change
     diff = res.compare(want, found)
     if rec is None or rec.vendor_id != found.vendor_id:
         change.adopt = True
@@ -254,9 +259,10 @@ def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict
             change.reason = _join(change.reason, "exists in the vendor as described; hub adopts it")
         return change
     if rec.fingerprint != want.fingerprint:
-        change.action = "update" if diff else "noop"
-        if not diff:
-            change.adopt = True  # workspace changed to match the vendor: only the fingerprint moves
+        # The workspace changed since hub applied it. Update even when the comparable projection shows no
+        # difference: it leaves out what vendors rewrite (an email's HTML), which may be what changed.
+        change.action = "update"
+        change.reason = _join(change.reason, "changed in the workspace" + (f": {diff}" if diff else ""))
         return change
     if diff:
         change.action, change.drift = "update", True

@@ -21,6 +21,7 @@ from hub.provider import (
     References,
     Resource,
     describe_difference,
+    sent_campaign,
 )
 
 from . import mapping as m
@@ -384,9 +385,10 @@ class CampaignResource(_AcResource):
             out.append(Desired(c.id, c.name, payload, reason=reason, details=details))
         return out
 
+    def history(self, live: Live) -> str | None:
+        return sent_campaign(live)
+
     def compare(self, want: Desired, live: Live) -> str | None:
-        if live.payload.get("schedule", {}).get("mode") == "sent":
-            return None  # sent campaigns are history: nothing to change
         have = live.payload
         cmp = {k: v for k, v in m.comparable_campaign(want.payload).items()
                if k in have or k in ("name", "schedule", "segment")}

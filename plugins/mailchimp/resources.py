@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from hub.errors import NotFound, VendorValidationError
 from hub.model import Client
-from hub.provider import Capability, Desired, Fidelity, ItemResult, Live, References, Resource
+from hub.provider import Capability, Desired, Fidelity, ItemResult, Live, References, Resource, sent_campaign
 
 from . import mapping as m
 
@@ -305,9 +305,10 @@ class CampaignResource(_McResource):
                                {"source": c.source, "record": {"send_at": send_at}}))
         return out
 
+    def history(self, live: Live) -> str | None:
+        return sent_campaign(live)
+
     def compare(self, want: Desired, live: Live) -> str | None:
-        if live.payload.get("schedule", {}).get("mode") == "sent":
-            return None  # sent campaigns are history: nothing to change
         return super().compare(Desired(want.id, want.natural_key, m.comparable_campaign(want.payload)), live)
 
     def read_live(self, refs: References) -> dict[str, Live]:

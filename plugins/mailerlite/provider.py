@@ -27,6 +27,7 @@ from hub.provider import (
     SharedRead,
     Support,
     describe_difference,
+    sent_campaign,
 )
 
 from . import mapping as m
@@ -289,9 +290,10 @@ class CampaignResource(Resource):
             out.append(Desired(c.id, c.name, payload, details={"source": c.source, "record": {"send_at": send_at}}))
         return out
 
+    def history(self, live: Live) -> str | None:
+        return sent_campaign(live)
+
     def compare(self, want: Desired, live: Live) -> str | None:
-        if live.payload.get("schedule", {}).get("mode") == "sent":
-            return None  # sent campaigns are history: nothing to change
         return super().compare(Desired(want.id, want.natural_key, m.comparable_campaign(want.payload)), live)
 
     def read_live(self, refs: References) -> dict[str, Live]:

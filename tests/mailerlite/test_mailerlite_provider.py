@@ -268,3 +268,17 @@ def test_push_under_20_percent_faults_keeps_everyone_once_with_their_status(ml: 
         assert any(e.fault for e in h.simulator.log), "faults were injected"
     finally:
         h.close()
+
+
+def test_a_body_only_edit_updates_the_campaign(harness: Harness) -> None:
+    harness.apply()
+    client = harness.account.client
+    email = client.campaigns[0].email
+    assert email is not None
+    edited = email.model_copy(update={"body_markdown": "New text. [Unsubscribe]({{ unsubscribe_url }})"})
+    client.campaigns[0] = client.campaigns[0].model_copy(update={"email": edited})
+    plan = harness.plan()
+    assert [c.action for c in plan.changes if c.kind == "email_campaign"] == ["update"]
+    assert not harness.apply(plan).failed
+    [campaign] = harness.simulator.campaigns(ACCOUNT)
+    assert "New text." in campaign["emails"][0]["content"]
