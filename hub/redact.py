@@ -35,6 +35,18 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+# Libraries that log request URLs (where some vendors put credentials, e.g. ActiveCampaign's v1 api_key)
+LIBRARY_LOGGERS = ("urllib3.connectionpool", "twilio.http_client", "hub")
+
+
+def guard_library_loggers() -> None:
+    """Redact what HTTP libraries log, whatever handlers the application (or pytest) installed."""
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
+
+
 def install_logging_filter() -> None:
     root = logging.getLogger()
     if not any(isinstance(f, RedactingFilter) for f in root.filters):

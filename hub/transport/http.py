@@ -20,6 +20,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from ..clock import Clock
 from ..errors import ProviderError, RateLimited, Unavailable
+from ..redact import guard_library_loggers
 from .ratelimit import AccountGate
 
 
@@ -84,6 +85,7 @@ class HttpClient:
         self.attempts = attempts
         self.max_backoff = max_backoff
         self.stats = RequestStats()
+        guard_library_loggers()
         self.session = requests.Session()
         self.session.trust_env = False  # never route a vendor call through a stray proxy variable
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1), max_retries=0)

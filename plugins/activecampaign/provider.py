@@ -11,7 +11,6 @@ in a URL: hub registers it for redaction, and no error message here ever quotes 
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -41,7 +40,6 @@ from hub.provider import (
     References,
     Support,
 )
-from hub.redact import RedactingFilter, register
 from hub.transport.errors import retry_after_seconds
 
 from . import mapping as m
@@ -226,7 +224,6 @@ class ActiveCampaignProvider(Provider):
         """One v1 action: a form-encoded POST, or a GET for `read` actions. `result_code: 0` is a validation
         error with the vendor's message."""
         key = self.ac_settings.api_key.get_secret_value()
-        _guard_v1_key(key)
         params = {"api_action": action, "api_output": "json", "api_key": key}
         url = self.api_root + "/admin/api.php"
         try:
@@ -416,16 +413,3 @@ def _problem(source: str, client: Client, message: str) -> Problem:
     return Problem(file, int(line), message)
 
 
-_guarded: set[str] = set()
-
-
-def _guard_v1_key(key: str) -> None:
-    """v1 takes the key in the query string, which urllib3 logs at DEBUG level: register it for redaction
-    and redact urllib3's connection log, whatever handlers the application installed."""
-    if key in _guarded:
-        return
-    register(key)
-    logger = logging.getLogger("urllib3.connectionpool")
-    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-        logger.addFilter(RedactingFilter())
-    _guarded.add(key)
