@@ -221,15 +221,14 @@ class ProviderContract:
     def test_secrets_never_leak(self, provider_cls: type[Provider], sample_client: Client, tmp_path: Path,
                                 clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
         secret_field = provider_cls.Settings.secret_fields()[0]
-        h = Harness(provider_cls, sample_client, tmp_path, clock)
+        # the simulator accepts the planted secret, so that a whole apply runs with it
+        sim = provider_cls.create_simulator(clock)
+        sandbox_value = provider_cls.sandbox_settings(sim.start())[secret_field]
+        sim.alias_credential(PLANTED_SECRET, sandbox_value)
+        caplog.set_level(logging.DEBUG)
+        h = Harness(provider_cls, sample_client, tmp_path, clock, simulator=sim,
+                    settings={secret_field: PLANTED_SECRET})
         try:
-            # the simulator accepts the planted secret, so that a whole apply runs with it
-            sandbox_value = provider_cls.sandbox_settings(h.simulator.base_url)[secret_field]
-            h.simulator.alias_credential(PLANTED_SECRET, sandbox_value)
-            h.provider.settings = h.provider.settings.model_copy(
-                update={secret_field: type(getattr(h.provider.settings, secret_field))(PLANTED_SECRET)})
-            h.provider._http = None
-            caplog.set_level(logging.DEBUG)
             plan = h.plan()
             plan_file = tmp_path / "plan.json"
             plan.save(plan_file)
@@ -243,6 +242,7 @@ class ProviderContract:
             assert PLANTED_SECRET.encode() not in (tmp_path / "state.db").read_bytes()
         finally:
             h.close()
+            sim.stop()
 
     def test_members_are_neutral_contacts_with_consent(self, harness: Harness, provider_cls: type[Provider]) -> None:
         if provider_cls.support(Capability.MEMBERS_READ).fidelity == Fidelity.UNSUPPORTED:
