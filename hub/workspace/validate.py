@@ -531,6 +531,11 @@ def _check_merge_tags(ctx: ClientCheck) -> None:
                 if not is_recipient_variable(var, field_keys) or translator.tag(var) is not None:
                     continue
                 line = w.text_line((key,), var.start, text)
+                if var.default is not None and translator.tag(Variable(var.name, None, 0, 0)) is not None:
+                    ctx.add(w, (key,), f"{label} (account '{account}') cannot fall back to a default when"
+                                       f" '{var.name}' is empty; remove `| default(\"{var.default}\")`, or fill"
+                                       f" '{var.name}' for every contact", line=line)
+                    continue
                 hint = close_matches(var.name, supported)
                 ctx.add(w, (key,), f"{label} (account '{account}') has no merge tag for '{{{{ {var.name} }}}}';"
                                    + (f" did you mean '{hint[0]}'?" if hint else "")

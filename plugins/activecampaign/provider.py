@@ -29,7 +29,6 @@ from hub.errors import (
     VendorValidationError,
 )
 from hub.model import Channel, Client, Contact
-from hub.model.personalisation import find_variables
 from hub.provider import (
     Capability,
     Fidelity,
@@ -297,27 +296,6 @@ class ActiveCampaignProvider(Provider):
             why = m.perstag_problem(f.id)
             if why:
                 problems.append(_problem(f.source, client, why))
-        texts: list[tuple[str, str]] = []
-        for c in client.campaigns:
-            if c.email is not None:
-                texts += [(c.source, t) for t in (c.email.subject, c.email.preheader, c.email.body_html,
-                                                   c.email.body_markdown, c.email.text) if t]
-        for a in client.automations:
-            for s in a.steps:
-                if s.send_email is not None:
-                    e = s.send_email
-                    texts += [(a.source, t) for t in (e.subject, e.preheader, e.body_html, e.body_markdown, e.text)
-                              if t]
-        seen: set[tuple[str, str]] = set()
-        for source, text in texts:
-            for var in find_variables(text):
-                if var.default is None or var.namespace in ("brand", "vars") or (source, var.name) in seen:
-                    continue
-                seen.add((source, var.name))
-                problems.append(_problem(source, client, (
-                    f"ActiveCampaign merge tags have no fallback, so '{{{{ {var.name} | default(\"{var.default}\")"
-                    f" }}}}' cannot be sent as written (account '{account}'); write '{{{{ {var.name} }}}}' and"
-                    " make sure every contact has the value, or leave the variable out")))
         return problems
 
     # -- members --------------------------------------------------------------------------------------------

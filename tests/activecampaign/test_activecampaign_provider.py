@@ -76,7 +76,28 @@ def test_check_client_names_reserved_perstags_and_defaults(ac: Any) -> None:
     assert any("%EMAIL%" in p for p in problems)
     assert any("%ACCT_SIZE%" in p for p in problems)
     assert not any("%LOAF%" in p for p in problems)
-    assert any("no fallback" in p and "first_name" in p for p in problems)
+
+
+def test_a_default_activecampaign_cannot_carry_is_a_clear_validation_error(tmp_path: Path) -> None:
+    import yaml_writer
+
+    from hub.errors import ConfigError
+    from hub.workspace import load_workspace
+
+    yaml_writer.write(tmp_path / "hub.yaml", {"version": 1})
+    client = tmp_path / "clients" / "firm"
+    yaml_writer.write(client / "client.yaml", {
+        "name": "Firm", "brand": {"sender_name": "Firm", "sender_email": "a@firm.example"},
+        "accounts": {"ac": {"provider": "activecampaign", "api_key": "env:K", "base_url": "https://x.api-us1.com"}}})
+    yaml_writer.write(client / "audience.yaml", {"lists": [{"id": "news", "name": "News"}]})
+    yaml_writer.write(client / "campaigns" / "c.yaml", {
+        "name": "C", "audience": {"list": "news"},
+        "email": {"subject": 'Hi {{ first_name | default("you") }}', "body_html": "{{ unsubscribe_url }}"}})
+    with pytest.raises(ConfigError) as info:
+        load_workspace(tmp_path, make_plugins().registry)
+    [problem] = info.value.problems
+    assert problem.file == "clients/firm/campaigns/c.yaml" and problem.line
+    assert "cannot fall back to a default" in problem.message and 'default("you")' in problem.message
 
 
 def test_contact_payload_consent() -> None:
