@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
+import openapi_check
 import pytest
 
 from hub.clock import FakeClock
@@ -24,8 +24,7 @@ from hub.model import Automation
 from hub.plugins import make_plugins
 from hub.testing import Harness, make_client
 
-SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "vendor-specs"
-SPEC = SPECS / "activecampaign-v3.openapi.json"
+SPEC = openapi_check.SPECS / "activecampaign-v3.openapi.json"
 ACCOUNT = "sandbox"
 
 # Operations on paths of the document whose method it leaves out (vendors/mailerlite-activecampaign.md):
@@ -42,39 +41,16 @@ LINKED = {("GET", "/contacts/{id}/contactTags"): ("/contacts/{id}", "contactTags
 pytestmark = pytest.mark.skipif(not SPEC.exists(), reason=f"{SPEC} is absent (../shared/vendor-specs not checked out)")
 
 
-@cache
 def spec() -> dict[str, Any]:
-    return json.loads(SPEC.read_text(encoding="utf-8"))
+    return openapi_check.load(SPEC.name)
 
 
-def resolve(node: Any, doc: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
-    """Inline every local `$ref` (cycles are left as an open schema)."""
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/"):
-            if ref in seen:
-                return {}
-            target: Any = doc
-            for part in ref[2:].split("/"):
-                target = target[part.replace("~1", "/").replace("~0", "~")]
-            rest = {k: v for k, v in node.items() if k != "$ref"}
-            return resolve({**target, **rest}, doc, (*seen, ref))
-        return {k: resolve(v, doc, seen) for k, v in node.items()}
-    if isinstance(node, list):
-        return [resolve(v, doc, seen) for v in node]
-    return node
+def resolve(node: Any, doc: dict[str, Any]) -> Any:
+    return openapi_check.resolve(node, doc)
 
 
 def match_template(path: str) -> str | None:
-    """The document's path template for a request path (literal segments win over `{params}`)."""
-    best: tuple[int, str] | None = None
-    for template in spec()["paths"]:
-        pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
-        if re.match(pattern, path):
-            literal = sum(1 for seg in template.split("/") if seg and not seg.startswith("{"))
-            if best is None or literal > best[0]:
-                best = (literal, template)
-    return best[1] if best else None
+    return openapi_check.match_template(spec(), path)
 
 
 def advertised(method: str, path: str) -> str | None:
