@@ -26,6 +26,11 @@ from hub.plugins import make_plugins
 from hub.testing import Harness, make_client
 
 STATUSES = ["subscribed"] * 8 + ["unsubscribed", "bounced"]
+# Vendor words for hub's consent statuses, and the documented approximations (the plan marks them so)
+HELD_AS = {"subscribed": ("active", "subscribed"), "unsubscribed": ("unsubscribed",), "bounced": ("bounced", "cleaned")}
+APPROXIMATED = {"activecampaign": {"bounced": ("unsubscribed",)}}  # its API cannot mark a contact bounced
+# Time scales at which each vendor's rate limit forces a few real seconds for 10,000 contacts
+TIME_SCALES = {"mailerlite": 200.0, "activecampaign": 2.0}
 
 
 def build_client(provider: str, n: int) -> Any:
@@ -57,11 +62,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--provider", required=True)
     ap.add_argument("--n", type=int, default=10000)
-    ap.add_argument("--time-scale", type=float, default=200.0, help="vendor seconds per real second")
+    ap.add_argument("--time-scale", type=float, default=None,
+                    help="vendor seconds per real second (default: one that makes the rate limit take seconds)")
     ap.add_argument("--faults", type=float, default=0.0, help="fraction of requests answered with a fault")
     args = ap.parse_args()
 
     provider_cls = make_plugins().registry.get(args.provider)
+    args.time_scale = args.time_scale or TIME_SCALES.get(args.provider, 100.0)
     contacts_res = next(r for r in provider_cls.resource_types if r.kind == "contact")
     clock = ScaledClock(args.time_scale)
     client = build_client(args.provider, args.n)
@@ -94,10 +101,8 @@ def main() -> None:
             h.close()
     counts = Counter(c["email"] for c in held)
     want = {c.email.lower(): c.consent.email.value for c in client.audience.contacts if c.email}
-    status_out = {"subscribed": ("active", "subscribed"), "unsubscribed": ("unsubscribed",),
-                  "bounced": ("bounced", "cleaned")}
-    status_changed = sum(1 for c in held if c["email"] in want
-                         and str(c["status"]) not in status_out[want[c["email"]]])
+    allowed = {k: (*v, *APPROXIMATED.get(args.provider, {}).get(k, ())) for k, v in HELD_AS.items()}
+    status_changed = sum(1 for c in held if c["email"] in want and str(c["status"]) not in allowed[want[c["email"]]])
     lower = math.ceil(args.n / contacts_res.batch_size) + 1  # + the list the contacts join
     result = {
         "provider": args.provider, "n": args.n, "requests": len(writes), "lower_bound": lower,

@@ -140,6 +140,9 @@ class ItemResult:
     vendor_id: str = ""
     error: str = ""
     note: str = ""
+    # the vendor accepted the write but reports its outcome later (an asynchronous import): a token the
+    # resource's `confirm` takes at the start of the next apply
+    confirm: str = ""
 
 
 class References:
@@ -237,6 +240,11 @@ class Resource:
 
     def apply_batch(self, items: Sequence[Desired], refs: References) -> list[ItemResult]:
         raise NotSupported(f"bulk {self.kind} is not supported", provider=self.provider.name)
+
+    def confirm(self, pending: Mapping[str, Sequence[str]], refs: References) -> dict[str, ItemResult]:
+        """Settle writes accepted earlier with `ItemResult.confirm`: `pending` maps each token to the items
+        it covers. Return results for those whose outcome is now known (a failure is sent again)."""
+        return {}
 
 
 def sent_campaign(live: Live) -> str | None:

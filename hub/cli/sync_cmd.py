@@ -85,7 +85,7 @@ def apply(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], 
         applier = session.applier()
         reconciled = applier.reconcile()
         if reconciled:
-            say(f"Reconciled {reconciled} interrupted operation(s) with the vendors.")
+            say(f"Settled {reconciled} earlier operation(s) with the vendors (interrupted writes, queued imports).")
         if plan_file:
             the_plan = Plan.load(plan_file)
             the_plan.check_binding(session.workspace.digest, session.state.revision, sandbox)

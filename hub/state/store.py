@@ -206,6 +206,13 @@ class StateStore:
                 (client, account, kind, neutral_id)).fetchone()
         return _item(row) if row else None
 
+    def confirm_item(self, client: str, account: str, kind: str, neutral_id: str, vendor_id: str,
+                     data: dict[str, Any]) -> None:
+        """An asynchronous write turned out well: keep the item, with what the vendor reported."""
+        with self._tx() as db:
+            db.execute("UPDATE items SET vendor_id=?, data=? WHERE client=? AND account=? AND kind=? AND neutral_id=?",
+                       (vendor_id, json.dumps(data), client, account, kind, neutral_id))
+
     def forget(self, client: str, account: str, kind: str, neutral_id: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM items WHERE client=? AND account=? AND kind=? AND neutral_id=?",

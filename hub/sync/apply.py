@@ -76,7 +76,37 @@ class Applier:
                 # idempotent bulk writes: the next plan sends them again if they did not land
                 settled.append(Settlement(entry.id, "absent", error="reconciled: outcome unknown, will resend"))
         self.state.settle(settled)
-        return len(settled)
+        return len(settled) + self._confirm()
+
+    def _confirm(self) -> int:
+        """Ask the vendors how writes they accepted asynchronously ended; a failed one is forgotten, so
+        that the plan sends it again."""
+        done = 0
+        for acc in self.accounts.values():
+            for res in acc.provider.resources:
+                records = [r for r in self.state.items(acc.client.name, acc.name, res.kind) if r.data.get("confirm")]
+                if not records:
+                    continue
+                pending: dict[str, list[str]] = {}
+                for r in records:
+                    pending.setdefault(r.data["confirm"], []).append(r.neutral_id)
+                try:
+                    outcome = res.confirm(pending, build_refs(self.state, acc))
+                except HubError:
+                    continue  # the vendor is not answering: ask again next time
+                by_id = {r.neutral_id: r for r in records}
+                for neutral_id, result in outcome.items():
+                    rec = by_id.get(neutral_id)
+                    if rec is None:
+                        continue
+                    if result.ok:
+                        data = {k: v for k, v in rec.data.items() if k != "confirm"}
+                        self.state.confirm_item(rec.client, rec.account, rec.kind, rec.neutral_id,
+                                                result.vendor_id or rec.vendor_id, data)
+                    else:
+                        self.state.forget(rec.client, rec.account, rec.kind, rec.neutral_id)
+                    done += 1
+        return done
 
     # -- apply -----------------------------------------------------------------------------------
     def apply(self, plan: Plan) -> ApplyReport:
@@ -207,7 +237,10 @@ class Applier:
                 c.result, c.vendor_id = "ok", r.vendor_id
                 if r.note:
                     c.details["note"] = r.note
-                settlements.append(Settlement(jid, "ok", r.vendor_id, data=c.details.get("record")))
+                data = dict(c.details.get("record") or {})
+                if r.confirm:
+                    data["confirm"] = r.confirm
+                settlements.append(Settlement(jid, "ok", r.vendor_id, data=data))
             else:
                 c.result, c.error = "failed", r.error
                 settlements.append(Settlement(jid, "failed", error=r.error))

@@ -44,8 +44,6 @@ from hub.transport.errors import retry_after_seconds
 from . import mapping as m
 from .resources import (
     IMPORT_MAX,
-    IMPORT_POLL_MAX_DELAY,
-    IMPORT_WAIT_MAX,
     AutomationResource,
     CampaignResource,
     ContactResource,
@@ -195,15 +193,6 @@ class ActiveCampaignProvider(Provider):
                 return str(c["id"])
         return None
 
-    def emails_of(self, ids: list[str]) -> dict[str, str]:
-        """{email: contact id} for contact ids (when an import's answer cannot be matched by order)."""
-        out: dict[str, str] = {}
-        for i in range(0, len(ids), PAGE):
-            chunk = ids[i:i + PAGE]
-            for c in self.pages("contacts", "contacts", {"ids": ",".join(chunk)}):
-                out[str(c.get("email", "")).lower()] = str(c["id"])
-        return out
-
     def campaign_lists(self, campaign_ids: list[str]) -> dict[str, list[str]]:
         """The list ids of campaigns: v3 does not show them, v1 `campaign_list` does (20 a page)."""
         out: dict[str, list[str]] = {}
@@ -247,12 +236,11 @@ class ActiveCampaignProvider(Provider):
         return body
 
     # -- bulk import ---------------------------------------------------------------------------------------
-    def bulk_import(self, contacts: list[dict[str, Any]]) -> dict[str, Any]:
-        """Queue one import (≤ 250 contacts), wait for it on the clock, and return `/import/info`'s answer.
-
-        Contacts the vendor's payload validation refuses are reported as failures and the rest imported
-        again without them. Resending an import is harmless (contacts are matched by email), so the POST
-        is retried like a read."""
+    def queue_import(self, contacts: list[dict[str, Any]]) -> tuple[str, list[str]]:
+        """Queue one import (≤ 250 contacts): its batch id, and the emails the vendor's payload validation
+        refused (the rest are imported again without them). Resending an import is harmless (contacts are
+        matched by email), so the POST is retried like a read. Its outcome is read by `import_info`, at the
+        start of the next apply: waiting here would spend the account's 5 requests a second on polling."""
         assert len(contacts) <= IMPORT_MAX
         refused: list[str] = []
         while contacts:
@@ -267,22 +255,16 @@ class ActiveCampaignProvider(Provider):
                 continue
             if not isinstance(answer, dict) or str(answer.get("success", "0")) != "1" or not answer.get("batchId"):
                 raise ProviderError(f"the bulk import was not queued: {error_text(answer)}", provider=self.name)
-            info = self._wait_for_import(str(answer["batchId"]))
-            return {**info, "failure": [*(info.get("failure") or []), *refused]}
-        return {"status": "completed", "success": [], "failure": refused}
+            return str(answer["batchId"]), refused
+        return "", refused
 
-    def _wait_for_import(self, batch_id: str) -> dict[str, Any]:
-        waited, delay = 0.0, 0.5
-        while True:
+    def import_info(self, batch_id: str) -> dict[str, Any] | None:
+        """`/import/info` of a queued import; None while it is still being processed."""
+        try:
             info = self.http.get("import/info", params={"batchId": batch_id}) or {}
-            if str(info.get("status", "")).lower() == "completed":
-                return info
-            if waited >= IMPORT_WAIT_MAX:
-                raise Unavailable(f"bulk import {batch_id} still {info.get('status') or 'processing'} after"
-                                  f" {int(waited)} s; the next apply sends these contacts again", provider=self.name)
-            self.ctx.clock.sleep(delay)
-            waited += delay
-            delay = min(delay * 2, IMPORT_POLL_MAX_DELAY)
+        except NotFound:
+            return {"status": "completed", "success": [], "failure": [], "unknown": True}
+        return info if str(info.get("status", "")).lower() == "completed" else None
 
     # -- validation ---------------------------------------------------------------------------------------
     @classmethod

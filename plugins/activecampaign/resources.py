@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hub.content import email_html
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from .provider import ActiveCampaignProvider
 
 IMPORT_MAX = 250  # contacts per POST /import/bulk_import
-IMPORT_WAIT_MAX = 1800.0  # vendor seconds to wait for an import before giving up (the next apply resends)
-IMPORT_POLL_MAX_DELAY = 30.0
 REPLACE_NOTE = ("ActiveCampaign's API cannot edit a campaign: if it has not gone out, hub deletes it and creates it"
                 " again as described (one that went out is left as it is)")
 
@@ -250,7 +248,7 @@ class ContactResource(_AcResource):
             self._opted_out.clear()  # a new plan: read who opted out again when it is applied
         names = {t.id: t.name for t in client.audience.tags}
         out = []
-        for c in client.audience.contacts:
+        for c in self.provider.contacts_to_push(client):
             if not c.email:
                 continue  # phone-only contacts live in hub for SMS; ActiveCampaign's import needs an email
             payload, reason = m.contact_payload(c, names)
@@ -288,10 +286,33 @@ class ContactResource(_AcResource):
             contacts.append(item)
             sent.append(want)
         if contacts:
-            info = self.provider.bulk_import(contacts)
-            results.update(self._results(sent, contacts, info, notes))
+            batch, refused = self.provider.queue_import(contacts)
+            for want in sent:
+                if want.payload["email"] in refused:
+                    results[want.id] = ItemResult(want.id, False, error="ActiveCampaign refused this contact"
+                                                                        " (is the address valid?)")
+                else:
+                    results[want.id] = ItemResult(want.id, True, note=notes.get(want.id, ""), confirm=batch)
             self._untag(sent, results, refs)
         return [results[w.id] for w in items]
+
+    def confirm(self, pending: Mapping[str, Sequence[str]], refs: References) -> dict[str, ItemResult]:
+        """How earlier imports ended (`/import/info`, one request per import): a contact the import failed
+        is sent again by the next plan."""
+        out: dict[str, ItemResult] = {}
+        for batch, emails in pending.items():
+            info = self.provider.import_info(batch)
+            if info is None:
+                continue  # still processing: ask again next time
+            failed = {str(e).strip().lower() for e in info.get("failure") or []}
+            for email in emails:
+                if info.get("unknown"):
+                    out[email] = ItemResult(email, False, error=f"import {batch} is unknown to ActiveCampaign")
+                elif email in failed:
+                    out[email] = ItemResult(email, False, error=f"import {batch} refused this contact")
+                else:
+                    out[email] = ItemResult(email, True)
+        return out
 
     def _import_item(self, want: Desired, refs: References) -> tuple[dict[str, Any], list[str]]:
         """The contact's import entry, and how it stands on the lists it is not subscribed to because it
@@ -313,28 +334,6 @@ class ContactResource(_AcResource):
         unsubscribe += [lid for lid in (refs.vendor_id("list", x) for x in gone) if lid and lid not in unsubscribe]
         return m.import_item(p, field_ids, subscribe, unsubscribe), held
 
-    def _results(self, items: Sequence[Desired], contacts: list[dict[str, Any]], info: dict[str, Any],
-                 notes: dict[str, str]) -> dict[str, ItemResult]:
-        failed = {str(e).strip().lower() for e in info.get("failure") or []}
-        ok_emails = [c["email"] for c in contacts if c["email"] not in failed]
-        ids = [str(x) for x in info.get("success") or []]
-        if len(ids) == len(ok_emails):
-            # the import reports the ids of the contacts that succeeded in the order they were sent
-            by_email = dict(zip(ok_emails, ids, strict=True))
-        else:
-            by_email = self.provider.emails_of(ids)
-        results: dict[str, ItemResult] = {}
-        for want in items:
-            email = want.payload["email"]
-            if email in failed:
-                results[want.id] = ItemResult(want.id, False, error="ActiveCampaign's import refused this contact"
-                                                                    " (is the address valid?)")
-            elif email in by_email:
-                results[want.id] = ItemResult(want.id, True, by_email[email], note=notes.get(want.id, ""))
-            else:
-                results[want.id] = ItemResult(want.id, False, error="the import did not report this contact")
-        return results
-
     def _untag(self, items: Sequence[Desired], results: dict[str, ItemResult], refs: References) -> None:
         """Tags dropped from a contact in YAML since the last push (imports only add tags)."""
         for want in items:
@@ -345,7 +344,10 @@ class ContactResource(_AcResource):
             if not tag_ids or not result.ok:
                 continue
             try:
-                body = self.http.get(f"contacts/{result.vendor_id}/contactTags")
+                contact_id = self.provider.contact_id(want.payload["email"])  # it was pushed before
+                if contact_id is None:
+                    continue
+                body = self.http.get(f"contacts/{contact_id}/contactTags")
                 for assoc in body.get("contactTags") or []:
                     if str(assoc.get("tag")) in tag_ids:
                         _delete(self.http, f"contactTags/{assoc['id']}")

@@ -541,3 +541,24 @@ def test_example_law_firm_plans_applies_and_settles_in_the_sandbox(tmp_path: Pat
     again = hub(capsys, "plan", "-w", str(root), "--sandbox", "-c", "law-firm", "--json")
     assert again.code == 0, again.err
     assert [again.json()["summary"][a] for a in ("create", "update", "delete")] == [0, 0, 0]
+
+
+def test_imports_are_confirmed_by_the_next_apply_and_a_refused_contact_is_sent_again(ac: Any, tmp_path: Path) -> None:
+    client = make_client("activecampaign", audience={"lists": [{"id": "news", "name": "News"}], "contacts": [
+        {"email": "ok@example.com", "lists": ["news"]}, {"email": "ops@localhost", "lists": ["news"]}]})
+    h = Harness(ac, client, tmp_path, FakeClock())
+    try:
+        assert not h.apply().failed  # the import is queued: its outcome is not known yet
+        pending = {r.neutral_id: r.data.get("confirm") for r in h.state.items(kind="contact")}
+        assert all(pending.values()) and len(set(pending.values())) == 1
+        polls = len(h.simulator.log.entries("GET", "/api/3/import/info"))
+        assert polls == 0  # no request spent waiting on the import
+        applier = h.applier()
+        applier.reconcile()  # the next apply starts by asking how the import ended
+        assert len(h.simulator.log.entries("GET", "/api/3/import/info")) == 1
+        confirmed = {r.neutral_id: r.data.get("confirm") for r in h.state.items(kind="contact")}
+        assert confirmed == {"ok@example.com": None}  # the refused one is forgotten...
+        plan = h.plan()
+        assert [c.action for c in plan.changes if c.kind == "contact" and c.id == "ops@localhost"] == ["create"]
+    finally:
+        h.close()
