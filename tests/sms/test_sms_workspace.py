@@ -88,3 +88,26 @@ def test_stop_mid_campaign_gets_nothing_further_and_is_unsubscribed_at_the_email
     finally:
         ml.stop()
         tw.stop()
+
+
+def test_example_bakery_texts_each_consenting_contact_once_in_the_sandbox(tmp_path: Path, capsys: Any) -> None:
+    from collections import Counter
+
+    from cli_helpers import hub
+
+    root = tmp_path / "agency"
+    assert hub(capsys, "init", str(root)).code == 0
+    plan = hub(capsys, "plan", "-w", str(root), "--sandbox", "-c", "bakery", "--json").json()
+    [sms] = [c for c in plan["clients"][0]["changes"] if c["kind"] == "sms_campaign"]
+    assert sms["action"] == "create" and "2 recipient(s)" in sms["reason"]
+    assert hub(capsys, "apply", "-w", str(root), "--sandbox", "-c", "bakery", "--yes").code == 0
+    again = hub(capsys, "plan", "-w", str(root), "--sandbox", "-c", "bakery", "--json").json()
+    assert [again["summary"][a] for a in ("create", "update", "delete")] == [0, 0, 0]
+    sim = TwilioSimulator(ScaledClock(1.0), state_file=root / ".hub" / "sandbox" / "bakery" / "sms.json")
+    sim.start()
+    try:
+        texts = Counter(m["to"] for m in sim.messages())
+    finally:
+        sim.stop()
+    # Amelia and Sam have a phone and SMS consent; Priya has no SMS consent; Jo and Alex opted out
+    assert texts == Counter({"+441174960101": 1, "+441174960105": 1})
