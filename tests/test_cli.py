@@ -203,3 +203,14 @@ def test_a_past_schedule_is_fine_once_the_campaign_was_sent(agency: Path, capsys
     state.settle([Settlement(jid, "ok", "123", data={"send_at": "2020-01-06T09:00:00Z"})])
     state.close()
     assert hub(capsys, "validate", "-w", str(agency)).code == 0
+
+
+def test_yoga_studio_on_mailchimp_converges_in_the_sandbox(agency: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = hub(capsys, "plan", "-w", str(agency), "--sandbox", "-c", "yoga-studio", "--json").json()
+    creates = {c["kind"] for c in plan["clients"][0]["changes"] if c["action"] == "create"}
+    assert {"list", "tag", "field", "segment", "contact", "email_campaign"} <= creates
+    social = next(c for c in plan["clients"][0]["changes"] if c["kind"] == "email_campaign")
+    assert social["fidelity"] == "approximated" and "social card" in social["reason"]
+    assert hub(capsys, "apply", "-w", str(agency), "--sandbox", "-c", "yoga-studio", "--yes").code == 0
+    again = hub(capsys, "plan", "-w", str(agency), "--sandbox", "-c", "yoga-studio", "--json").json()
+    assert [again["summary"][a] for a in ("create", "update", "delete")] == [0, 0, 0]

@@ -63,8 +63,9 @@ def _rows(changes: list[Change], *, results: bool, show_noop: bool) -> list[tupl
             rows.append((account, kind, f"{len(items)} items", f"[{style}]{action}[/]", items[0].fidelity, outcome))
             continue
         for c in items:
+            warnings = "".join(f"\n[yellow]warning:[/] {_esc(w)}" for w in c.details.get("warnings") or [])
             last = (f"{c.result}{': ' + c.error if c.error else ''}" if results
-                    else ("[bold]drift:[/] " if c.drift else "") + _esc(c.reason))
+                    else ("[bold]drift:[/] " if c.drift else "") + _esc(c.reason) + warnings)
             rows.append((account, kind, c.id, f"[{style}]{action}[/]", c.fidelity, last))
     return rows
 

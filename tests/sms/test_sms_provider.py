@@ -148,3 +148,18 @@ def test_sms_only_automation_is_a_studio_flow_and_enrols_once(harness: Harness) 
     assert not harness.apply(plan).failed
     [stored] = harness.simulator.flows()
     assert stored["revision"] == 2
+
+
+def test_delivery_statuses_are_recorded_for_reports(harness: Harness) -> None:
+    assert not harness.apply().failed
+    assert {d.status for d in harness.state.deliveries("acme", "main", "flash").values()} == {"sent"}
+    harness.clock.advance(120)  # the vendor delivers
+    harness.provider.sync_statuses("flash")
+    assert {d.status for d in harness.state.deliveries("acme", "main", "flash").values()} == {"delivered"}
+
+
+def test_stray_edge_and_region_settings_do_not_redirect_hub(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWILIO_EDGE", "sydney")
+    monkeypatch.setenv("TWILIO_REGION", "au1")
+    assert not harness.apply().failed  # still talking to the simulator at 127.0.0.1
+    assert texts(harness)
