@@ -105,6 +105,12 @@ class MailchimpProvider(Provider):
         return {k: v.model_dump() for k, v in self.mc_settings.journeys.items()}
 
     @property
+    def automation_names(self) -> dict[str, str]:
+        """Hub automation id -> name, for the client this provider serves."""
+        services = self.ctx.services
+        return {a.id: a.name for a in services.client.automations} if services else {}
+
+    @property
     def data_centre(self) -> str:
         if self.mc_settings.server:
             return self.mc_settings.server

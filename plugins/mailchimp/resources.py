@@ -386,8 +386,9 @@ class CampaignResource(_McResource):
 
 
 class JourneyResource(_McResource):
-    """A hub automation is a customer journey built in Mailchimp's UI with an API starting point; hub
-    enrols contacts through it. The API cannot read journeys, so the binding lives in client.yaml."""
+    """A hub automation is built in Mailchimp's UI, either as a customer journey with an API starting point
+    (bound in client.yaml: the API cannot read journeys) or as a classic automation with an API-triggered
+    first email (found by its name). hub verifies it and enrols contacts through it."""
 
     kind = "automation"
     capability = Capability.AUTOMATIONS
@@ -399,56 +400,79 @@ class JourneyResource(_McResource):
             if a.channels == {"sms"}:
                 continue
             binding = self.provider.journeys.get(a.id)
-            sheet = self.provider.journey_build_sheet(a, client)
+            details = {"build_sheet": self.provider.journey_build_sheet(a, client), "source": a.source}
             if binding is None:
-                out.append(Desired(a.id, a.name, {"automation": a.id}, Fidelity.MANUAL,
-                                   "build it as a customer journey with an API starting point, then bind it in"
-                                   " client.yaml (see the build sheet)", {"build_sheet": sheet, "source": a.source}))
+                out.append(Desired(a.id, a.name, {}, Fidelity.MANUAL,
+                                   "build it as a customer journey with an API starting point (then bind it in"
+                                   " client.yaml), or as a classic automation of the same name", details))
             else:
-                out.append(Desired(a.id, a.name, {"automation": a.id, **binding}, Fidelity.MANUAL,
+                out.append(Desired(a.id, a.name, {}, Fidelity.MANUAL,
                                    f"bound to journey {binding['journey_id']} step {binding['step_id']}"
-                                   " (checked when contacts are enrolled: the API cannot read journeys)",
-                                   {"build_sheet": sheet, "source": a.source}))
+                                   " (checked when contacts are enrolled: the API cannot read journeys)", details))
         return out
 
     def read_live(self, refs: References) -> dict[str, Live]:
-        # Nothing to read: a configured binding is what there is to verify before enrolling.
-        return {}
+        """Classic automations by title (their first email's queue enrols), then journeys bound in
+        client.yaml, which win: what is bound is what hub enrols through."""
+        out: dict[str, Live] = {}
+        for auto in paged(self.api, "automations", "automations",
+                          lambda c, n, o: c.automations.list(count=n, offset=o)):
+            title = (auto.get("settings") or {}).get("title") or ""
+            wf = str(auto["id"])
+            emails = self.api("GET", f"automations/{wf}/emails",
+                              lambda c, w=wf: c.automations.list_all_workflow_emails(w))
+            first = (emails or {}).get("emails") or []
+            if first:
+                out[title] = Live(f"classic/{wf}/{first[0]['id']}", title, {}, auto)
+        names = self.provider.automation_names
+        for automation_id, binding in self.provider.journeys.items():
+            name = names.get(automation_id)
+            if name:
+                out[name] = Live(f"journey/{binding['journey_id']}/{binding['step_id']}", name, {})
+        return out
 
     def compare(self, want: Desired, live: Live) -> str | None:
-        return None
+        return None  # neither journeys nor classic workflows expose enough to compare: verified by name
 
 
 class EnrolmentResource(_McResource):
-    """Enrolling a contact = triggering the journey's API step for them, once (hub keeps the ledger)."""
+    """Enrolling a contact = triggering the journey's API step for them (or queueing them for the classic
+    automation's first email), once: hub keeps the ledger."""
 
     kind = "enrolment"
     capability = Capability.ENROLMENT
     live_read = False
     prunable = False
-    unknown_outcome = "assume_done"  # a journey trigger cannot be looked up: never risk a second one
+    unknown_outcome = "assume_done"  # a trigger cannot be looked up: never risk a second one
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
         out = []
         for a in client.automations:
             if a.enrol is None or a.channels == {"sms"}:
                 continue
-            binding = self.provider.journeys.get(a.id)
+            target = refs.vendor_id("automation", a.id)
             for email in client.enrolled(a):
                 wid = f"{a.id}/{email}"
-                if binding is None:
+                if target is None:
                     out.append(Desired(wid, email, {"email": email}, Fidelity.MANUAL,
-                                       f"waits until automation '{a.name}' is bound to a journey"))
+                                       f"waits until automation '{a.name}' is built (a journey or a classic"
+                                       " automation)"))
                 else:
-                    out.append(Desired(wid, email, {"email": email, **binding}))
+                    out.append(Desired(wid, email, {"email": email, "automation": a.id}))
         return out
 
     def create(self, want: Desired, refs: References) -> str:
-        journey, step, email = want.payload["journey_id"], want.payload["step_id"], want.payload["email"]
+        how, first, second = refs.require("automation", want.payload["automation"]).split("/")
+        email = want.payload["email"]
         body = {"email_address": email}
-        self.api("POST", f"customer-journeys/journeys/{journey}/steps/{step}/actions/trigger",
-                 lambda c: c.customerJourneys.trigger(journey, step, body), body=body, idempotent=False)
-        return f"{journey}/{step}/{m.subscriber_hash(email)}"
+        if how == "journey":
+            self.api("POST", f"customer-journeys/journeys/{first}/steps/{second}/actions/trigger",
+                     lambda c: c.customerJourneys.trigger(first, second, body), body=body, idempotent=False)
+        else:
+            self.api("POST", f"automations/{first}/emails/{second}/queue",
+                     lambda c: c.automations.add_workflow_email_subscriber(first, second, body), body=body,
+                     idempotent=False)
+        return f"{how}/{first}/{second}/{m.subscriber_hash(email)}"
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
-        return self.create(want, refs)  # bound to another journey: enrol there
+        return vendor_id  # enrolled once; hub never enrols anybody twice

@@ -240,3 +240,27 @@ def test_never_more_than_ten_connections_to_one_account(mc: Any, tmp_path: Path)
     finally:
         h.simulator.clear_faults()
         h.close()
+
+
+def test_a_classic_automation_of_the_same_name_is_verified_and_enrols_through_its_queue(
+        mc: Any, tmp_path: Path) -> None:
+    client = make_client("mailchimp", audience={"lists": [{"id": "news", "name": "News"}],
+                                                "contacts": [{"email": "a@x.com", "lists": ["news"]}]})
+    client.automations.append(Automation.model_validate({
+        "id": "welcome", "name": "Welcome", "trigger": {"joined_list": "news"}, "enrol": {"list": "news"},
+        "steps": [{"send_email": {"subject": "Hi", "body_html": "{{ unsubscribe_url }}"}}]}))
+    h = Harness(mc, client, tmp_path, FakeClock())
+    try:
+        assert not h.apply().failed
+        built = h.simulator.add_classic_automation(ACCOUNT, AUDIENCE, title="Welcome")
+        plan = h.plan()
+        auto = next(c for c in plan.changes if c.kind == "automation")
+        assert auto.action == "noop" and "verified" in auto.reason
+        assert actions(plan, "enrolment") == {"welcome/a@x.com": "create"}
+        assert not h.apply(plan).failed
+        queued = h.simulator.automation_queue(ACCOUNT, built["workflow_id"], built["email_ids"][0])
+        assert [q["email_address"] for q in queued] == ["a@x.com"]
+        assert not h.apply().failed and len(h.simulator.automation_queue(
+            ACCOUNT, built["workflow_id"], built["email_ids"][0])) == 1
+    finally:
+        h.close()
