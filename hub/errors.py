@@ -38,6 +38,14 @@ class Problem:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.message}" if where else self.message
 
+    @classmethod
+    def at(cls, source: str, message: str, fallback: str = "") -> Problem:
+        """A problem at an item's source ("clients/x/campaigns/y.yaml:12"), or at `fallback` without one."""
+        file, _, line = source.rpartition(":") if source else ("", "", "")
+        if not line.isdigit():
+            return cls(source or fallback, None, message)
+        return cls(file, int(line), message)
+
 
 class ConfigError(HubError):
     """The workspace, a setting or a credential is wrong; carries every problem found, not only the first."""

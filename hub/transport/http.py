@@ -19,7 +19,7 @@ from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from ..clock import Clock
-from ..errors import ProviderError, RateLimited, Unavailable
+from ..errors import NotFound, ProviderError, RateLimited, Unavailable
 from ..redact import guard_library_loggers
 from .ratelimit import AccountGate
 
@@ -102,8 +102,14 @@ class HttpClient:
     def put(self, path: str, **kw: Any) -> Any:
         return self.request("PUT", path, **kw).body
 
-    def delete(self, path: str, **kw: Any) -> Any:
-        return self.request("DELETE", path, **kw).body
+    def delete(self, path: str, *, missing_ok: bool = False, **kw: Any) -> Any:
+        """DELETE; with `missing_ok`, something already gone is the desired outcome, not an error."""
+        try:
+            return self.request("DELETE", path, **kw).body
+        except NotFound:
+            if not missing_ok:
+                raise
+            return None
 
     def request(
         self,

@@ -277,7 +277,7 @@ class ActiveCampaignProvider(Provider):
         for f in client.audience.fields:
             why = m.perstag_problem(f.id)
             if why:
-                problems.append(_problem(f.source, client, why))
+                problems.append(Problem.at(f.source, why, f"clients/{client.name}"))
         return problems
 
     # -- members --------------------------------------------------------------------------------------------
@@ -365,11 +365,5 @@ def failure_reasons(body: Any) -> dict[str, list[str]]:
                 out.setdefault(str(r["contact"]), []).append(str(r.get("failureReason")))
     return out
 
-
-def _problem(source: str, client: Client, message: str) -> Problem:
-    file, _, line = source.rpartition(":") if source else ("", "", "")
-    if not line.isdigit():
-        return Problem(source or f"clients/{client.name}", None, message)
-    return Problem(file, int(line), message)
 
 

@@ -45,11 +45,6 @@ class _AcResource(Resource):
         return neutral
 
 
-def _delete(http: Any, path: str) -> None:
-    with contextlib.suppress(NotFound):  # already gone: the desired outcome
-        http.delete(path)
-
-
 # -- lists ----------------------------------------------------------------------------------------------
 
 
@@ -93,7 +88,7 @@ class ListResource(_AcResource):
         return vendor_id
 
     def delete(self, vendor_id: str, refs: References) -> None:
-        _delete(self.http, f"lists/{vendor_id}")
+        self.http.delete(f"lists/{vendor_id}", missing_ok=True)
 
 
 # -- tags -----------------------------------------------------------------------------------------------
@@ -135,7 +130,7 @@ class TagResource(_AcResource):
         return vendor_id
 
     def delete(self, vendor_id: str, refs: References) -> None:
-        _delete(self.http, f"tags/{vendor_id}")
+        self.http.delete(f"tags/{vendor_id}", missing_ok=True)
 
 
 # -- custom fields ------------------------------------------------------------------------------------------
@@ -196,7 +191,7 @@ class FieldResource(_AcResource):
         self.http.post("fieldRels", json={"fieldRel": {"field": int(vendor_id), "relid": 0}}, idempotent=True)
 
     def delete(self, vendor_id: str, refs: References) -> None:
-        _delete(self.http, f"fields/{vendor_id}")
+        self.http.delete(f"fields/{vendor_id}", missing_ok=True)
 
 
 # -- segments -------------------------------------------------------------------------------------------------
@@ -350,7 +345,7 @@ class ContactResource(_AcResource):
                 body = self.http.get(f"contacts/{contact_id}/contactTags")
                 for assoc in body.get("contactTags") or []:
                     if str(assoc.get("tag")) in tag_ids:
-                        _delete(self.http, f"contactTags/{assoc['id']}")
+                        self.http.delete(f"contactTags/{assoc['id']}", missing_ok=True)
             except HubError as exc:
                 results[want.id] = ItemResult(want.id, False, error=f"removing a tag: {exc}")
 
@@ -470,7 +465,7 @@ class CampaignResource(_AcResource):
                                             provider=self.provider.name)
         message_id = str(current.get("basemessageid") or "0")
         if message_id != "0":
-            _delete(self.http, f"messages/{message_id}")
+            self.http.delete(f"messages/{message_id}", missing_ok=True)
 
 
 # -- automations -------------------------------------------------------------------------------------------------------

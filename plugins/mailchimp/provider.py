@@ -155,7 +155,7 @@ class MailchimpProvider(Provider):
         problems: list[Problem] = []
 
         def problem(source: str, message: str) -> None:
-            problems.append(_problem(source, client, message))
+            problems.append(Problem.at(source, message, f"clients/{client.name}/client.yaml"))
 
         seen = {"EMAIL": "Mailchimp's email", **{t: f"the built-in {t}" for t in m.BUILT_IN_TAGS.values()}}
         for f in client.audience.fields:
@@ -307,8 +307,3 @@ def _batch_results(archive: bytes) -> dict[str, tuple[int, str]]:
                 status = int(item.get("status_code") or 0)
                 out[str(item.get("operation_id"))] = (status, str(item.get("response"))[:300])
     return out
-
-
-def _problem(source: str, client: Client, message: str) -> Problem:
-    file, _, line = source.rpartition(":") if source else ("", "", "")
-    return Problem(file or f"clients/{client.name}/client.yaml", int(line) if line.isdigit() else None, message)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -115,7 +114,7 @@ class _GroupBacked(Resource):
         return vendor_id
 
     def delete(self, vendor_id: str, refs: References) -> None:
-        _delete(self.http, f"groups/{vendor_id}")
+        self.http.delete(f"groups/{vendor_id}", missing_ok=True)
         self.provider.forget_groups()
 
 
@@ -164,7 +163,7 @@ class FieldResource(Resource):
         return vendor_id
 
     def delete(self, vendor_id: str, refs: References) -> None:
-        _delete(self.http, f"fields/{vendor_id}")
+        self.http.delete(f"fields/{vendor_id}", missing_ok=True)
 
 
 class SegmentResource(Resource):
@@ -343,7 +342,7 @@ class CampaignResource(Resource):
             self.http.post(f"campaigns/{vendor_id}/schedule", json=body)
 
     def delete(self, vendor_id: str, refs: References) -> None:
-        _delete(self.http, f"campaigns/{vendor_id}")
+        self.http.delete(f"campaigns/{vendor_id}", missing_ok=True)
 
 
 class AutomationResource(Resource):
@@ -440,11 +439,6 @@ class EnrolmentResource(Resource):
                            else f"HTTP {a.get('code')}: {a.get('body')}") for o, a in zip(owners, answers, strict=True)]
 
 
-def _delete(http: Any, path: str) -> None:
-    with contextlib.suppress(NotFound):  # already gone: the desired outcome
-        http.delete(path)
-
-
 # -- provider ---------------------------------------------------------------------------------------
 
 
@@ -512,10 +506,9 @@ class MailerLiteProvider(Provider):
         lists = {x.name.lower(): x for x in client.audience.lists}
         for tag in client.audience.tags:
             if tag.name.lower() in lists:
-                problems.append(Problem(tag.source.rsplit(":", 1)[0] if tag.source else f"clients/{client.name}",
-                                        _line(tag.source),
-                                        f"tag '{tag.id}' is named like list '{lists[tag.name.lower()].id}'; MailerLite"
-                                        " keeps both as groups, so give the tag a different name"))
+                problems.append(Problem.at(tag.source, f"tag '{tag.id}' is named like list"
+                                           f" '{lists[tag.name.lower()].id}'; MailerLite keeps both as groups, so"
+                                           " give the tag a different name", f"clients/{client.name}"))
         return problems
 
     # -- shared reads ------------------------------------------------------------------------------
@@ -561,7 +554,3 @@ class MailerLiteProvider(Provider):
                 members.append(m.contact_from_subscriber(s, neutral_keys))
         return members
 
-
-def _line(source: str) -> int | None:
-    tail = source.rsplit(":", 1)[-1] if source else ""
-    return int(tail) if tail.isdigit() else None
