@@ -156,7 +156,9 @@ def status(workspace: Path | None, clients: tuple[str, ...], as_json: bool, sand
                 "last_apply": session.state.last_apply(acc.client, acc.account),
                 "pending": sum(1 for c in mine if c.writes or c.action == "manual"),
                 "drift": sum(1 for c in mine if c.drift),
-                "unsettled": sum(1 for j in unsettled if (j.client, j.account) == (acc.client, acc.account)),
+                # writes whose outcome is not known yet: interrupted ones, and imports the vendor still processes
+                "unsettled": sum(1 for j in unsettled if (j.client, j.account) == (acc.client, acc.account))
+                + sum(1 for r in session.state.items(acc.client, acc.account) if r.data.get("confirm")),
                 "error": acc.error,
             })
     if as_json:
