@@ -24,6 +24,9 @@ from .accounts import Account
 
 ACTIONS = ("create", "update", "delete", "noop", "manual", "unsupported")
 PLAN_FORMAT = 1
+# details the applier needs (kept in plan files) but a printed plan leaves out: last push's record, and
+# an SMS campaign's per-recipient texts (thousands of lines; the reason says how many and what they cost)
+BOOKKEEPING = ("previous", "record", "recipients")
 # Accounts are independent and their work is waiting on vendors: one thread each, so that 50 clients
 # take about as long as the slowest one (PRODUCT §6).
 MAX_PARALLEL_ACCOUNTS = 64
@@ -60,7 +63,7 @@ class Change:
         out = asdict(self)
         if not payload:  # bookkeeping for apply; plan files keep it, printed plans do not
             out.pop("payload")
-            out["details"] = {k: v for k, v in self.details.items() if k not in ("previous", "record")}
+            out["details"] = {k: v for k, v in self.details.items() if k not in BOOKKEEPING}
         for key in ("result", "error"):
             if not out[key]:
                 out.pop(key)
