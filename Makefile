@@ -19,6 +19,14 @@ test: $(STAMP)
 	$(BIN)/ruff check hub plugins tests bench
 	$(BIN)/python -m pytest -n 2
 
+bench: $(STAMP)
+	$(BIN)/python bench/cli_startup.py
+	$(BIN)/python bench/contacts_push.py --provider mailerlite --n 10000
+	$(BIN)/python bench/contacts_push.py --provider mailchimp --n 10000
+	$(BIN)/python bench/contacts_push.py --provider activecampaign --n 10000
+	$(BIN)/python bench/sms_fanout.py --n 10000
+	$(BIN)/python bench/many_clients.py --clients 50
+
 lint: $(STAMP)
 	$(BIN)/ruff check hub plugins tests bench
 
