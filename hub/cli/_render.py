@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from ..sync.plan import Change, Plan
@@ -38,7 +39,8 @@ def render_plan(plan: Plan, *, results: bool = False, show_noop: bool = False) -
                 console.print(sheet, markup=False)
     for acc in plan.accounts:
         if acc.error:
-            console.print(f"[red]{acc.client}/{acc.account} ({acc.provider}) could not be planned: {acc.error}[/]")
+            console.print(f"[red]{acc.client}/{acc.account} ({acc.provider}) could not be planned:"
+                          f" {_esc(acc.error)}[/]")
     if results:
         outcome = Counter(c.result for c in plan.changes if c.writes or c.adopt)
         console.print("Applied: " + ", ".join(f"{outcome.get(r, 0)} {r}" for r in ("ok", "failed", "skipped")))
@@ -64,7 +66,7 @@ def _rows(changes: list[Change], *, results: bool, show_noop: bool) -> list[tupl
             continue
         for c in items:
             warnings = "".join(f"\n[yellow]warning:[/] {_esc(w)}" for w in c.details.get("warnings") or [])
-            last = (f"{c.result}{': ' + c.error if c.error else ''}" if results
+            last = (f"{c.result}{': ' + _esc(c.error) if c.error else ''}" if results
                     else ("[bold]drift:[/] " if c.drift else "") + _esc(c.reason) + warnings)
             rows.append((account, kind, c.id, f"[{style}]{action}[/]", c.fidelity, last))
     return rows
@@ -82,7 +84,7 @@ def _common_reason(items: list[Change]) -> str:
 
 
 def _esc(text: str) -> str:
-    return text.replace("[", r"\[")
+    return escape(text)
 
 
 def render_status(rows: list[dict[str, Any]]) -> None:

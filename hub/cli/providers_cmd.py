@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from ._common import json_option
 from ._output import data_console, emit_json, say
@@ -87,4 +88,4 @@ def providers_show(name: str, as_json: bool) -> None:
     console.print("settings: " + ", ".join(f"{k}{' (secret)' if v['secret'] else ''}{' *' if v['required'] else ''}"
                                            for k, v in info["settings"].items()))
     for cap, sup in info["capabilities"].items():
-        console.print(f"  {cap:16} {_cell(sup['fidelity'])}  {sup['note']}")
+        console.print(f"  {cap:16} {_cell(sup['fidelity'])}  {escape(sup['note'])}")
