@@ -164,6 +164,10 @@ class References:
     def neutral_id(self, kind: str, vendor_id: str) -> str | None:
         return self._to_neutral.get((kind, str(vendor_id)))
 
+    def of_kind(self, kind: str) -> dict[str, str]:
+        """Neutral id -> vendor id of every known item of `kind`."""
+        return {n: v for (k, n), v in self._to_vendor.items() if k == kind}
+
     def plan(self, kind: str, neutral_id: str) -> None:
         """Note that the plan creates this item before later kinds are applied."""
         self._planned.add((kind, neutral_id))

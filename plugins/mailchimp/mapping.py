@@ -138,6 +138,16 @@ def _condition(rule: SegmentRule, types: dict[str, str]) -> dict[str, Any]:
     return {"condition_type": "Aim", "field": "aim", "op": ENGAGEMENT[rule.engagement or "opened"], "value": "any"}
 
 
+def audience_of(options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """With lists as audiences: the segment's list rule names its audience and is implied there."""
+    conditions = options["conditions"]
+    for i, cond in enumerate(conditions):
+        is_list = cond["condition_type"] == "StaticSegment" and str(cond["value"]).startswith("list:")
+        if is_list and cond["op"] == "static_is":
+            return cond["value"], {**options, "conditions": conditions[:i] + conditions[i + 1:]}
+    return "", options  # validation refuses such a segment in this mode
+
+
 def resolve_conditions(options: dict[str, Any], tag_id: Any) -> dict[str, Any]:
     """Replace neutral refs in StaticSegment conditions by Mailchimp segment ids (ints)."""
     out = []

@@ -3,14 +3,15 @@ members in bulk), email campaigns with their social card, and customer journeys 
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
 import tarfile
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
 from hub.errors import AuthError, NotFound, Problem, ProviderError, RateLimited, Unavailable, VendorValidationError
 from hub.model import Automation, Channel, Client, Contact
@@ -29,6 +30,7 @@ from hub.transport.errors import retry_after_seconds
 
 from . import mapping as m
 from .resources import (
+    AudienceResource,
     CampaignResource,
     EnrolmentResource,
     FieldResource,
@@ -37,7 +39,9 @@ from .resources import (
     MemberResource,
     SegmentResource,
     TagResource,
+    join_ids,
     paged,
+    split_ids,
 )
 from .sdk import MailchimpApi
 
@@ -50,13 +54,38 @@ class JourneyBinding(BaseModel):
     step_id: int
 
 
+class AudienceContact(BaseModel):
+    """What Mailchimp requires to create an audience: the postal address its emails show, and a reminder."""
+
+    model_config = ConfigDict(extra="forbid")
+    company: str
+    address1: str
+    city: str
+    state: str  # Mailchimp requires it (a county, for UK addresses)
+    zip: str
+    country: str
+    permission_reminder: str = "You signed up on our website."
+    from_name: str | None = None  # the audience's default sender: the client's brand kit unless given
+    from_email: str | None = None
+
+
 class MailchimpSettings(ProviderSettings):
     api_key: SecretStr
     server: str | None = None  # data-centre prefix ("us21"); taken from the key when not given
-    audience_id: str
+    # lists are tags in the client's one audience (`audience_id`), or each list is an audience of its own
+    lists_as: Literal["tags", "audiences"] = "tags"
+    audience_id: str | None = None
+    audience_contact: AudienceContact | None = None  # lets hub create audiences (lists_as: audiences)
     # hub automation id -> the customer journey (and its API starting step) built for it in Mailchimp
     journeys: dict[str, JourneyBinding] = {}
     timeout: float = 30.0
+
+    @model_validator(mode="after")
+    def _audience(self) -> MailchimpSettings:
+        if self.lists_as == "tags" and not self.audience_id:
+            raise ValueError("give audience_id (the client's audience, whose tags are the lists), or set"
+                             " `lists_as: audiences` to keep each list in an audience of its own")
+        return self
 
 
 class MailchimpProvider(Provider):
@@ -65,7 +94,8 @@ class MailchimpProvider(Provider):
     docs_url = "https://mailchimp.com/developer/marketing/api/"
     channels = frozenset({Channel.EMAIL, Channel.SOCIAL})
     capabilities = {
-        Capability.LISTS: Support(Fidelity.APPROXIMATED, "a list is a tag in the client's Mailchimp audience"),
+        Capability.LISTS: Support(Fidelity.APPROXIMATED, "a list is a tag in the client's Mailchimp audience (or,"
+                                  " with `lists_as: audiences`, an audience of its own)"),
         Capability.TAGS: Support(Fidelity.EXACT, "tags in the client's audience"),
         Capability.FIELDS: Support(Fidelity.EXACT, "merge fields (tags of at most 10 characters)"),
         Capability.SEGMENTS: Support(Fidelity.EXACT, "saved segments with conditions"),
@@ -87,9 +117,13 @@ class MailchimpProvider(Provider):
                       CampaignResource, JourneyResource, EnrolmentResource)
 
     def __init__(self, settings: ProviderSettings, ctx: Any) -> None:
+        if getattr(settings, "lists_as", "tags") == "audiences":  # no tag resource: tags exist per audience
+            self.resource_types = (AudienceResource, FieldResource, SegmentResource, MemberResource,
+                                   CampaignResource, JourneyResource, EnrolmentResource)
         super().__init__(settings, ctx)
         self.api = MailchimpApi(self)
         self._tags = SharedRead()
+        self._audience_tags: dict[str, SharedRead] = {}
 
     @property
     def mc_settings(self) -> MailchimpSettings:
@@ -98,7 +132,16 @@ class MailchimpProvider(Provider):
 
     @property
     def audience_id(self) -> str:
-        return self.mc_settings.audience_id
+        return self.mc_settings.audience_id or ""
+
+    @property
+    def lists_are_audiences(self) -> bool:
+        return self.mc_settings.lists_as == "audiences"
+
+    @property
+    def client(self) -> Client:
+        assert self.ctx.services is not None, "the engine lends every provider its client"
+        return self.ctx.services.client
 
     @property
     def journeys(self) -> dict[str, dict[str, int]]:
@@ -174,6 +217,12 @@ class MailchimpProvider(Provider):
                     problem(x.source, f"{kind} '{x.id}' has the name of {names[x.name.lower()]}; Mailchimp keeps"
                                       " both as tags, so give it a different name")
                 names.setdefault(x.name.lower(), f"{kind} '{x.id}'")
+        if (client.config.accounts[account].model_extra or {}).get("lists_as") == "audiences":
+            for seg in client.audience.segments:
+                lists = [r.list for r in seg.rules if r.list]
+                if len(lists) != 1 or any(r.not_list for r in seg.rules):
+                    problem(seg.source, f"segment '{seg.id}': with lists as audiences a segment lives in one"
+                                        " audience; give it exactly one `list:` rule (and no `not_list:`)")
         for c in client.campaigns:
             at = c.schedule.at_utc(client.timezone)
             if at is not None and not m.on_quarter_hour(at):
@@ -199,9 +248,50 @@ class MailchimpProvider(Provider):
                 return f"{kind}:{neutral}"
         return f"tag:?{vendor_id}"  # a tag hub does not manage
 
-    def segment_ref(self, refs: References, vendor_id: Any) -> str:
-        neutral = refs.neutral_id("segment", str(vendor_id))
+    def segment_ref(self, refs: References, vendor_id: Any, audience: str = "") -> str:
+        key = join_ids({audience: str(vendor_id)}) if self.lists_are_audiences else str(vendor_id)
+        neutral = refs.neutral_id("segment", key)
         return f"segment:{neutral}" if neutral else f"segment:?{vendor_id}"
+
+    # -- tags of one audience (lists as audiences) -------------------------------------------------------------
+    def _tags_of(self, audience: str, *, refresh: bool = False) -> dict[str, str]:
+        """tag name -> static segment id in `audience`."""
+        memo = self._audience_tags.setdefault(audience, SharedRead())
+        return memo.get(lambda: {t["name"]: str(t["id"]) for t in paged(
+            self.api, f"lists/{audience}/segments", "segments",
+            lambda c, n, o: c.lists.list_segments(audience, type="static", count=n, offset=o))}, refresh=refresh)
+
+    def tag_id(self, audience: str, ref: str, refs: References) -> str:
+        """The Mailchimp id of a list or tag a segment condition names (created in `audience` if needed)."""
+        kind, _, neutral = ref.partition(":")
+        if not self.lists_are_audiences:
+            return refs.require(kind, neutral)
+        name = next(t.name for t in self.client.audience.tags if t.id == neutral)
+        found = self._tags_of(audience).get(name) or self._tags_of(audience, refresh=True).get(name)
+        if found is None:
+            body = {"name": name, "static_segment": []}
+            found = str(self.api("POST", f"lists/{audience}/segments", lambda c: c.lists.create_segment(audience, body),
+                                 body=body, idempotent=False)["id"])
+            self._audience_tags[audience].forget()
+        return found
+
+    def tag_ref_in(self, audience: str, refs: References, vendor_id: Any) -> str:
+        if not self.lists_are_audiences:
+            return self.tag_ref(refs, vendor_id)
+        names = {i: n for n, i in self._tags_of(audience).items()}
+        by_name = {t.name: t.id for t in self.client.audience.tags}
+        name = names.get(str(vendor_id))
+        return f"tag:{by_name[name]}" if name in by_name else f"tag:?{vendor_id}"
+
+    def audience_body(self, name: str) -> dict[str, Any]:
+        contact = self.mc_settings.audience_contact
+        assert contact is not None
+        brand = self.client.config.brand
+        sender = contact.from_name or brand.sender_name or self.client.config.name
+        return {"name": name, "permission_reminder": contact.permission_reminder, "email_type_option": False,
+                "contact": contact.model_dump(exclude={"permission_reminder", "from_name", "from_email"}),
+                "campaign_defaults": {"from_name": sender, "from_email": contact.from_email or brand.sender_email or "",
+                                      "language": "en", "subject": f"News from {sender}"}}
 
     def tag_names_by_ref(self, refs: References) -> dict[str, str]:
         """Neutral ref -> tag name as Mailchimp holds it (members are tagged by name)."""
@@ -256,20 +346,31 @@ class MailchimpProvider(Provider):
     def set_contact_field(self, client: Client, email: str, field_id: str, value: str, refs: References) -> None:
         h = m.subscriber_hash(email)
         body = {"merge_fields": {m.merge_tag_for(field_id): value}}
-        try:
-            self.api("PATCH", f"lists/{self.audience_id}/members/{h}",
-                     lambda c: c.lists.update_list_member(self.audience_id, h, body), body=body)
-        except NotFound:
-            return  # not a member (yet): the next contact push carries the workspace's value
+        audiences = sorted(set(refs.of_kind("list").values())) if self.lists_are_audiences else [self.audience_id]
+        for aud in audiences:
+            with contextlib.suppress(NotFound):  # not a member there (yet): the next push carries the value
+                self.api("PATCH", f"lists/{aud}/members/{h}",
+                         lambda c, a=aud: c.lists.update_list_member(a, h, body), body=body)
 
     def read_members(self, client: Client, list_id: str, segment_id: str | None,
                      refs: References) -> list[Contact]:
+        by_tag = {tag: fid for fid, tag in m.merge_tags_of(client).items()}
+        if self.lists_are_audiences:
+            aud = refs.require("list", list_id)
+            if segment_id:
+                sid = split_ids(refs.require("segment", segment_id), aud)[aud]
+                members = paged(self.api, f"lists/{aud}/segments/{sid}/members", "members",
+                                lambda c, n, o: c.lists.get_segment_members_list(
+                                    aud, sid, count=n, offset=o, include_unsubscribed=True, include_cleaned=True))
+            else:
+                members = paged(self.api, f"lists/{aud}/members", "members",
+                                lambda c, n, o: c.lists.get_list_members_info(aud, count=n, offset=o))
+            return [m.contact_from_member(x, by_tag) for x in members if x.get("status") != "archived"]
         kind, neutral = ("segment", segment_id) if segment_id else ("list", list_id)
         sid = refs.require(kind, neutral)
         path = f"lists/{self.audience_id}/segments/{sid}/members"
         members = paged(self.api, path, "members", lambda c, n, o: c.lists.get_segment_members_list(
             self.audience_id, sid, count=n, offset=o, include_unsubscribed=True, include_cleaned=True))
-        by_tag = {tag: fid for fid, tag in m.merge_tags_of(client).items()}
         return [m.contact_from_member(x, by_tag) for x in members]
 
     # -- build sheets ---------------------------------------------------------------------------------------------

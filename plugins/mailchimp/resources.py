@@ -31,6 +31,24 @@ class _McResource(Resource):
     def audience(self) -> str:
         return self.provider.audience_id
 
+    def audiences(self, refs: References) -> list[str]:
+        """The audiences this account's items live in: the client's one audience, or (lists as audiences)
+        the audience of every list hub knows."""
+        if not self.provider.lists_are_audiences:
+            return [self.audience]
+        return sorted(set(refs.of_kind("list").values()))
+
+
+def split_ids(vendor_id: str, default_audience: str) -> dict[str, str]:
+    """An item kept in several audiences has one id in each: "aud1:7,aud2:9" (a plain id: one audience)."""
+    if ":" not in vendor_id:
+        return {default_audience: vendor_id} if vendor_id else {}
+    return dict(part.split(":", 1) for part in vendor_id.split(",") if part)
+
+
+def join_ids(ids: dict[str, str]) -> str:
+    return ",".join(f"{aud}:{i}" for aud, i in sorted(ids.items()))
+
 
 def paged(api: Any, path: str, key: str, fetch: Any) -> Iterator[dict[str, Any]]:
     """Drain a count/offset collection in pages of 1000 (`fetch(client, count, offset)`)."""
@@ -83,6 +101,46 @@ class _TagBacked(_McResource):
         self.provider.forget_static_segments()
 
 
+class AudienceResource(_McResource):
+    """With lists as audiences: each list is a Mailchimp audience, created by hub when the account says
+    how (the postal address Mailchimp requires), else built in the UI and verified by name."""
+
+    kind = "list"
+    capability = Capability.LISTS
+
+    def desired(self, client: Client, refs: References) -> list[Desired]:
+        out = []
+        for x in client.audience.lists:
+            if self.provider.mc_settings.audience_contact is None:
+                out.append(Desired(x.id, x.name, {"name": x.name}, Fidelity.MANUAL,
+                                   "set `audience_contact` on the account for hub to create audiences, or create it",
+                                   {"build_sheet": f"In Mailchimp: Audience -> Create audience named '{x.name}'."}))
+            else:
+                out.append(Desired(x.id, x.name, {"name": x.name}))
+        return out
+
+    def read_live(self, refs: References) -> dict[str, Live]:
+        items = paged(self.api, "lists", "lists", lambda c, n, o: c.lists.get_all_lists(count=n, offset=o))
+        return {x["name"]: Live(str(x["id"]), x["name"], {"name": x["name"]}, x) for x in items}
+
+    def compare(self, want: Desired, live: Live) -> str | None:
+        return super().compare(want, live) if want.fidelity != Fidelity.MANUAL else None
+
+    def create(self, want: Desired, refs: References) -> str:
+        body = self.provider.audience_body(want.payload["name"])
+        made = self.api("POST", "lists", lambda c: c.lists.create_list(body), body=body, idempotent=False)
+        return str(made["id"])
+
+    def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
+        body = {**self.provider.audience_body(want.payload["name"])}
+        self.api("PATCH", f"lists/{vendor_id}", lambda c: c.lists.update_list(vendor_id, body), body=body)
+        return vendor_id
+
+    def delete(self, vendor_id: str, refs: References) -> None:
+        with contextlib.suppress(NotFound):
+            self.api("DELETE", f"lists/{vendor_id}", lambda c: c.lists.delete_list(vendor_id))
+
+
 class ListResource(_TagBacked):
     kind = "list"
     capability = Capability.LISTS
@@ -104,6 +162,8 @@ class TagResource(_TagBacked):
 
 
 class FieldResource(_McResource):
+    """Merge fields; with lists as audiences, the same field in every audience (one id in each)."""
+
     kind = "field"
     capability = Capability.FIELDS
     TYPES: ClassVar[dict[str, str]] = {"text": "text", "number": "number", "date": "date"}
@@ -113,80 +173,116 @@ class FieldResource(_McResource):
                                                        "tag": m.merge_tag_for(f.id)})
                 for f in client.audience.fields]
 
+    def _fields(self, audience: str) -> dict[str, dict[str, Any]]:
+        items = paged(self.api, f"lists/{audience}/merge-fields", "merge_fields",
+                      lambda c, n, o: c.lists.get_list_merge_fields(audience, count=n, offset=o))
+        return {f["tag"]: f for f in items}
+
     def read_live(self, refs: References) -> dict[str, Live]:
-        items = paged(self.api, f"lists/{self.audience}/merge-fields", "merge_fields",
-                      lambda c, n, o: c.lists.get_list_merge_fields(self.audience, count=n, offset=o))
-        return {f["tag"]: Live(str(f["merge_id"]), f["tag"], {"name": f["name"], "type": f["type"], "tag": f["tag"]},
-                               f) for f in items}
+        audiences = self.audiences(refs)
+        per_audience = {aud: self._fields(aud) for aud in audiences}
+        out = {}
+        for tag, f in (per_audience[audiences[0]] if audiences else {}).items():
+            if all(tag in fields for fields in per_audience.values()):  # missing anywhere: not there yet
+                ids = {aud: str(fields[tag]["merge_id"]) for aud, fields in per_audience.items()}
+                vendor_id = ids[self.audience] if not self.provider.lists_are_audiences else join_ids(ids)
+                out[tag] = Live(vendor_id, tag, {"name": f["name"], "type": f["type"], "tag": tag}, f)
+        return out
 
     def create(self, want: Desired, refs: References) -> str:
         body = dict(want.payload)
-        made = self.api("POST", f"lists/{self.audience}/merge-fields",
-                        lambda c: c.lists.add_list_merge_field(self.audience, body), body=body, idempotent=False)
-        return str(made["merge_id"])
+        ids = {}
+        for aud in self.audiences(refs):
+            have = self._fields(aud).get(body["tag"]) if self.provider.lists_are_audiences else None
+            if have is None:
+                have = self.api("POST", f"lists/{aud}/merge-fields",
+                                lambda c, a=aud: c.lists.add_list_merge_field(a, body), body=body, idempotent=False)
+            ids[aud] = str(have["merge_id"])
+        return join_ids(ids) if self.provider.lists_are_audiences else ids[self.audience]
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         body = {"name": want.payload["name"]}
-        self.api("PATCH", f"lists/{self.audience}/merge-fields/{vendor_id}",
-                 lambda c: c.lists.update_list_merge_field(self.audience, vendor_id, body), body=body)
+        if self.provider.lists_are_audiences and set(split_ids(vendor_id, self.audience)) != set(self.audiences(refs)):
+            return self.create(want, refs)  # a new audience (list) lacks it
+        for aud, merge_id in split_ids(vendor_id, self.audience).items():
+            self.api("PATCH", f"lists/{aud}/merge-fields/{merge_id}",
+                     lambda c, a=aud, i=merge_id: c.lists.update_list_merge_field(a, i, body), body=body)
         return vendor_id
 
     def delete(self, vendor_id: str, refs: References) -> None:
-        with contextlib.suppress(NotFound):
-            self.api("DELETE", f"lists/{self.audience}/merge-fields/{vendor_id}",
-                     lambda c: c.lists.delete_list_merge_field(self.audience, vendor_id))
+        for aud, merge_id in split_ids(vendor_id, self.audience).items():
+            with contextlib.suppress(NotFound):
+                self.api("DELETE", f"lists/{aud}/merge-fields/{merge_id}",
+                         lambda c, a=aud, i=merge_id: c.lists.delete_list_merge_field(a, i))
 
 
 # -- saved segments ---------------------------------------------------------------------------------------
 
 
 class SegmentResource(_McResource):
+    """Saved segments. With lists as audiences, a segment lives in the audience of its list rule."""
+
     kind = "segment"
     capability = Capability.SEGMENTS
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
-        return [Desired(s.id, s.name, {"name": s.name, "options": m.segment_conditions(s, client)})
-                for s in client.audience.segments]
-
-    def read_live(self, refs: References) -> dict[str, Live]:
-        items = paged(self.api, f"lists/{self.audience}/segments", "segments",
-                      lambda c, n, o: c.lists.list_segments(self.audience, type="saved", count=n, offset=o))
-        out = {}
-        for s in items:
-            options = s.get("options") or {}
-            conditions = []
-            for cond in options.get("conditions") or []:
-                if cond.get("condition_type") == "StaticSegment":
-                    cond = {**cond, "value": self.provider.tag_ref(refs, cond.get("value"))}
-                conditions.append({k: cond[k] for k in ("condition_type", "field", "op", "value") if k in cond})
-            payload = {"name": s["name"], "options": {"match": options.get("match", "all"), "conditions": conditions}}
-            out[s["name"]] = Live(str(s["id"]), s["name"], payload, s)
+        out = []
+        for s in client.audience.segments:
+            options = m.segment_conditions(s, client)
+            payload: dict[str, Any] = {"name": s.name, "options": options}
+            if self.provider.lists_are_audiences:
+                payload["audience"], payload["options"] = m.audience_of(options)
+            out.append(Desired(s.id, s.name, payload))
         return out
 
+    def read_live(self, refs: References) -> dict[str, Live]:
+        out = {}
+        for aud in self.audiences(refs):
+            items = paged(self.api, f"lists/{aud}/segments", "segments",
+                          lambda c, n, o, a=aud: c.lists.list_segments(a, type="saved", count=n, offset=o))
+            for s in items:
+                options = s.get("options") or {}
+                conditions = []
+                for cond in options.get("conditions") or []:
+                    if cond.get("condition_type") == "StaticSegment":
+                        cond = {**cond, "value": self.provider.tag_ref_in(aud, refs, cond.get("value"))}
+                    conditions.append({k: cond[k] for k in ("condition_type", "field", "op", "value") if k in cond})
+                payload: dict[str, Any] = {"name": s["name"], "options": {"match": options.get("match", "all"),
+                                                                          "conditions": conditions}}
+                vendor_id = str(s["id"])
+                if self.provider.lists_are_audiences:
+                    payload["audience"] = f"list:{refs.neutral_id('list', aud)}"
+                    vendor_id = join_ids({aud: vendor_id})
+                out[s["name"]] = Live(vendor_id, s["name"], payload, s)
+        return out
+
+    def _audience(self, want: Desired, refs: References) -> str:
+        if not self.provider.lists_are_audiences:
+            return self.audience
+        return refs.require("list", want.payload["audience"].split(":", 1)[1])
+
     def _body(self, want: Desired, refs: References) -> dict[str, Any]:
-        options = m.resolve_conditions(want.payload["options"], lambda ref: int(self._tag_id(ref, refs)))
+        aud = self._audience(want, refs)
+        options = m.resolve_conditions(want.payload["options"], lambda ref: int(self.provider.tag_id(aud, ref, refs)))
         return {"name": want.payload["name"], "options": options}
 
-    def _tag_id(self, ref: str, refs: References) -> str:
-        kind, _, neutral = ref.partition(":")
-        return refs.require(kind, neutral)
-
     def create(self, want: Desired, refs: References) -> str:
-        body = self._body(want, refs)
-        made = self.api("POST", f"lists/{self.audience}/segments",
-                        lambda c: c.lists.create_segment(self.audience, body), body=body, idempotent=False)
-        return str(made["id"])
+        aud, body = self._audience(want, refs), self._body(want, refs)
+        made = self.api("POST", f"lists/{aud}/segments",
+                        lambda c: c.lists.create_segment(aud, body), body=body, idempotent=False)
+        return join_ids({aud: str(made["id"])}) if self.provider.lists_are_audiences else str(made["id"])
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         body = self._body(want, refs)
-        self.api("PATCH", f"lists/{self.audience}/segments/{vendor_id}",
-                 lambda c: c.lists.update_segment(self.audience, vendor_id, body), body=body)
+        for aud, sid in split_ids(vendor_id, self.audience).items():
+            self.api("PATCH", f"lists/{aud}/segments/{sid}",
+                     lambda c, a=aud, i=sid: c.lists.update_segment(a, i, body), body=body)
         return vendor_id
 
     def delete(self, vendor_id: str, refs: References) -> None:
-        with contextlib.suppress(NotFound):
-            self.api("DELETE", f"lists/{self.audience}/segments/{vendor_id}",
-                     lambda c: c.lists.delete_segment(self.audience, vendor_id))
+        for aud, sid in split_ids(vendor_id, self.audience).items():
+            with contextlib.suppress(NotFound):
+                self.api("DELETE", f"lists/{aud}/segments/{sid}", lambda c, a=aud, i=sid: c.lists.delete_segment(a, i))
 
 
 # -- members ------------------------------------------------------------------------------------------------
@@ -213,36 +309,61 @@ class MemberResource(_McResource):
                                    details={"record": {"tags": payload["tags"]}}))
         return out
 
-    def lookup(self, natural_key: str, refs: References) -> Live | None:
-        h = m.subscriber_hash(natural_key)
-        try:
-            body = self.api("GET", f"lists/{self.audience}/members/{h}",
-                            lambda c: c.lists.get_list_member(self.audience, h))
-        except NotFound:
-            return None
-        return Live(h, natural_key, {}, body)
-
     def apply_batch(self, items: Sequence[Desired], refs: References) -> list[ItemResult]:
-        names = self.provider.tag_names_by_ref(refs)
         results: dict[str, ItemResult] = {}
+        if not self.provider.lists_are_audiences:
+            self._push(self.audience, items, self.provider.tag_names_by_ref(refs), results)
+        else:  # one push per audience; a contact counts as done when every one of its audiences took it
+            names = {f"tag:{t.id}": t.name for t in self.provider.client.audience.tags}
+            for aud, members, gone in self._by_audience(items, refs):
+                done: dict[str, ItemResult] = {}
+                self._push(aud, members, names, done, leaving=gone)
+                for owner, r in done.items():
+                    if owner not in results or results[owner].ok:
+                        results[owner] = r
+        return [results.get(w.id) or ItemResult(w.id, False, error="no answer from Mailchimp") for w in items]
+
+    def _by_audience(self, items: Sequence[Desired], refs: References) -> list[tuple[str, list[Desired], list[str]]]:
+        """With lists as audiences: each audience's members (their record tells which are new there), and
+        who left it. A member of an audience is known there when its list was in the last push."""
+        out: dict[str, tuple[list[Desired], list[str]]] = {}
+        for w in items:
+            before = [r for r in (w.details.get("previous") or {}).get("tags") or [] if r.startswith("list:")]
+            now = [r for r in w.payload["tags"] if r.startswith("list:")]
+            payload = {**w.payload, "tags": [r for r in w.payload["tags"] if r.startswith("tag:")]}
+            for ref in now:
+                aud = refs.require("list", ref.split(":", 1)[1])
+                previous = dict(w.details.get("previous") or {}) if ref in before else {}
+                if previous:
+                    previous["tags"] = [r for r in previous.get("tags") or [] if r.startswith("tag:")]
+                member = Desired(w.id, w.natural_key, payload, details={**w.details, "previous": previous})
+                out.setdefault(aud, ([], []))[0].append(member)
+            for ref in set(before) - set(now):
+                aud = refs.vendor_id("list", ref.split(":", 1)[1])
+                if aud:
+                    out.setdefault(aud, ([], []))[1].append(w.payload["email_address"])
+        return [(aud, members, gone) for aud, (members, gone) in sorted(out.items())]
+
+    def _push(self, audience: str, items: Sequence[Desired], names: dict[str, str],
+              results: dict[str, ItemResult], leaving: Sequence[str] = ()) -> None:
         new = [w for w in items if not w.details.get("previous")]
         known = [w for w in items if w.details.get("previous")]
         if new:
-            known += self._subscribe(new, names, results)
-        ops = [op for w in known for op in self._upsert_ops(w, names)]
+            known += self._subscribe(audience, new, names, results)
+        ops = [op for w in known for op in self._upsert_ops(audience, w, names)]
+        ops += [(email, "DELETE", f"/lists/{audience}/members/{m.subscriber_hash(email)}", {}) for email in leaving]
         if ops:
             for owner, result in self.provider.run_operations(ops).items():
                 if owner in results and not results[owner].ok:
                     continue
                 results[owner] = result
-        return [results.get(w.id) or ItemResult(w.id, False, error="no answer from Mailchimp") for w in items]
 
-    def _subscribe(self, items: Sequence[Desired], names: dict[str, str],
+    def _subscribe(self, audience: str, items: Sequence[Desired], names: dict[str, str],
                    results: dict[str, ItemResult]) -> list[Desired]:
         """Batch subscribe new contacts; those Mailchimp already has are returned, to be upserted instead."""
         body = {"members": [m.member_write(w.payload, names, new=True) for w in items], "update_existing": False}
-        answer = self.api("POST", f"lists/{self.audience}",
-                          lambda c: c.lists.batch_list_members(self.audience, body), body=body, idempotent=True)
+        answer = self.api("POST", f"lists/{audience}",
+                          lambda c: c.lists.batch_list_members(audience, body), body=body, idempotent=True)
         by_email = {w.payload["email_address"]: w for w in items}
         existing: list[Desired] = []
         for member in answer.get("new_members") or []:
@@ -262,9 +383,10 @@ class MemberResource(_McResource):
                 results[email] = ItemResult(email, True, m.subscriber_hash(email))
         return existing
 
-    def _upsert_ops(self, want: Desired, names: dict[str, str]) -> list[tuple[str, str, str, dict[str, Any]]]:
+    def _upsert_ops(self, audience: str, want: Desired,
+                    names: dict[str, str]) -> list[tuple[str, str, str, dict[str, Any]]]:
         h = m.subscriber_hash(want.payload["email_address"])
-        base = f"/lists/{self.audience}/members/{h}"
+        base = f"/lists/{audience}/members/{h}"
         ops = [(want.id, "PUT", base, m.member_write(want.payload, names, new=False))]
         before = set((want.details.get("previous") or {}).get("tags") or [])
         now = set(want.payload["tags"])
@@ -309,16 +431,23 @@ class CampaignResource(_McResource):
         return sent_campaign(live)
 
     def compare(self, want: Desired, live: Live) -> str | None:
-        return super().compare(Desired(want.id, want.natural_key, m.comparable_campaign(want.payload)), live)
+        comparable = m.comparable_campaign(want.payload)
+        if self.provider.lists_are_audiences:  # the audience is the list; a segment lives in it
+            comparable["audience"] = {k: v for k, v in want.payload["audience"].items()}
+        return super().compare(Desired(want.id, want.natural_key, comparable), live)
 
     def read_live(self, refs: References) -> dict[str, Live]:
+        one = None if self.provider.lists_are_audiences else self.audience  # else: every audience's campaigns
         items = paged(self.api, "campaigns", "campaigns",
-                      lambda c, n, o: c.campaigns.list(count=n, offset=o, list_id=self.audience))
+                      lambda c, n, o: c.campaigns.list(count=n, offset=o, list_id=one))
         out = {}
         for raw in items:
             title = (raw.get("settings") or {}).get("title") or ""
+            list_id = str((raw.get("recipients") or {}).get("list_id") or "")
             payload = m.campaign_projection(raw, lambda v: self.provider.tag_ref(refs, v),
-                                            lambda v: self.provider.segment_ref(refs, v))
+                                            lambda v, a=list_id: self.provider.segment_ref(refs, v, a))
+            if self.provider.lists_are_audiences:
+                payload["audience"] = {**payload["audience"], "list": f"list:{refs.neutral_id('list', list_id)}"}
             live = Live(str(raw["id"]), title, payload, raw)
             if raw.get("status") == "save":
                 live.warnings = self._checklist(str(raw["id"]), problems_only=True)
@@ -335,9 +464,13 @@ class CampaignResource(_McResource):
     def _body(self, want: Desired, refs: References) -> dict[str, Any]:
         audience = want.payload["audience"]
         seg = audience.get("segment")
-        segment_id = int(refs.require("segment", seg.split(":", 1)[1])) if seg else None
-        tag_id = int(refs.require("list", audience["list"].split(":", 1)[1])) if not seg else None
-        return m.campaign_body(want.payload, self.audience, tag_id, segment_id)
+        list_vendor_id = refs.require("list", audience["list"].split(":", 1)[1])
+        list_id = list_vendor_id if self.provider.lists_are_audiences else self.audience
+        segment_id = None
+        if seg:
+            segment_id = int(split_ids(refs.require("segment", seg.split(":", 1)[1]), list_id)[list_id])
+        tag_id = int(list_vendor_id) if not seg and not self.provider.lists_are_audiences else None
+        return m.campaign_body(want.payload, list_id, tag_id, segment_id)
 
     def create(self, want: Desired, refs: References) -> str:
         body = self._body(want, refs)

@@ -96,11 +96,11 @@ def hash_of(email: str) -> str:
     return subscriber_hash(email)
 
 
-def test_every_request_is_accepted_and_matches_the_openapi_document(tmp_path: Path) -> None:
+def check_log(log: list[Any]) -> set[tuple[str, str]]:
+    """Assert every request was accepted and matches the document; the operations used."""
     from jsonschema import Draft4Validator
 
     doc = openapi_check.load(SPEC)
-    log = full_apply(tmp_path)
     api = [e for e in log if e.path.startswith("/3.0/")]
     refused = [(e.method, e.path, e.status, e.response) for e in api if e.status >= 400]
     assert refused == [], "every request hub sends is accepted"
@@ -130,6 +130,11 @@ def test_every_request_is_accepted_and_matches_the_openapi_document(tmp_path: Pa
                 check(op["method"], op["path"], json.loads(op["body"]) if op.get("body") else None,
                       op.get("params") or {})
     assert problems == [], "\n".join(problems)
+    return used
+
+
+def test_every_request_is_accepted_and_matches_the_openapi_document(tmp_path: Path) -> None:
+    used = check_log(full_apply(tmp_path))
     for needed in [("POST", "/lists/{list_id}/segments"), ("POST", "/lists/{list_id}/merge-fields"),
                    ("POST", "/lists/{list_id}"), ("PUT", "/lists/{list_id}/members/{subscriber_hash}"),
                    ("POST", "/lists/{list_id}/members/{subscriber_hash}/tags"), ("POST", "/batches"),
@@ -140,3 +145,20 @@ def test_every_request_is_accepted_and_matches_the_openapi_document(tmp_path: Pa
                    ("PATCH", "/lists/{list_id}/segments/{segment_id}"),
                    ("POST", "/customer-journeys/journeys/{journey_id}/steps/{step_id}/actions/trigger")]:
         assert needed in used, f"{needed} was not exercised"
+
+
+def test_lists_as_audiences_requests_match_the_document_too(tmp_path: Path) -> None:
+    from test_mailchimp_provider import CONTACT, audiences_client
+
+    mc = make_plugins().registry.get("mailchimp")
+    h = Harness(mc, audiences_client(), tmp_path, FakeClock(), settings={"lists_as": "audiences",
+                                                                         "audience_contact": CONTACT})
+    try:
+        assert not h.apply().failed
+        client = h.account.client
+        client.audience.contacts[1] = client.audience.contacts[1].model_copy(update={"lists": ["trade"]})
+        assert not h.apply().failed
+        used = check_log(list(h.simulator.log))
+    finally:
+        h.close()
+    assert ("POST", "/lists") in used and ("DELETE", "/lists/{list_id}/members/{subscriber_hash}") in used

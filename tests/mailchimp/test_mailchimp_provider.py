@@ -264,3 +264,90 @@ def test_a_classic_automation_of_the_same_name_is_verified_and_enrols_through_it
             ACCOUNT, built["workflow_id"], built["email_ids"][0])) == 1
     finally:
         h.close()
+
+
+# -- lists as audiences of their own -----------------------------------------------------------------------
+
+CONTACT = {"company": "Acme", "address1": "1 High St", "city": "Bristol", "state": "Avon", "zip": "BS1 1AA",
+           "country": "GB", "from_email": "hello@acme.example"}
+
+
+def audiences_client() -> Any:
+    return make_client("mailchimp", audience={
+        "lists": [{"id": "news", "name": "News"}, {"id": "trade", "name": "Trade"}],
+        "tags": [{"id": "vip", "name": "VIP"}],
+        "fields": [{"id": "level", "name": "Level"}],
+        "segments": [{"id": "keen", "name": "Keen", "rules": [{"list": "news"}, {"tag": "vip"}]}],
+        "contacts": [
+            {"email": "a@x.com", "first_name": "A", "lists": ["news", "trade"], "tags": ["vip"],
+             "fields": {"level": "1"}},
+            {"email": "b@x.com", "first_name": "B", "lists": ["news"]},
+            {"email": "c@x.com", "first_name": "C", "lists": ["trade"], "consent": {"email": "unsubscribed"}}]},
+        campaigns=[{"id": "offer", "name": "Trade offer", "audience": {"list": "trade"}, "schedule": "draft",
+                    "email": {"subject": "Offer", "from": {"name": "A", "email": "a@acme.example"},
+                              "body_html": "<a href='{{ unsubscribe_url }}'>u</a>"}},
+                   {"id": "keen", "name": "For the keen", "audience": {"list": "news", "segment": "keen"},
+                    "schedule": "draft", "email": {"subject": "Hi", "from": {"name": "A", "email": "a@acme.example"},
+                                                   "body_html": "<a href='{{ unsubscribe_url }}'>u</a>"}}])
+
+
+def test_each_list_can_be_an_audience_of_its_own(mc: Any, tmp_path: Path) -> None:
+    h = Harness(mc, audiences_client(), tmp_path, FakeClock(),
+                settings={"lists_as": "audiences", "audience_contact": CONTACT})
+    try:
+        assert "tag" not in [r.kind for r in h.provider.resources]  # tags live in each audience, by name
+        report = h.apply()
+        assert not report.failed, [c.error for c in report.failed]
+        sim = h.simulator
+        audiences = {x["name"]: x["id"] for x in sim.lists(ACCOUNT)}
+        news, trade = audiences["News"], audiences["Trade"]
+        assert {x["email"]: x["status"] for x in sim.members(ACCOUNT, news)} == {
+            "a@x.com": "subscribed", "b@x.com": "subscribed"}
+        assert {x["email"]: x["status"] for x in sim.members(ACCOUNT, trade)} == {
+            "a@x.com": "subscribed", "c@x.com": "unsubscribed"}
+        assert {t["name"] for t in sim.member("a@x.com", ACCOUNT, news)["tags"]} == {"VIP"}
+        assert "LEVEL" in {f["tag"] for f in sim.merge_fields(ACCOUNT, news)}
+        assert "LEVEL" in {f["tag"] for f in sim.merge_fields(ACCOUNT, trade)}
+        [keen] = [x for x in sim.segments(ACCOUNT, news) if x["type"] == "saved"]
+        assert keen["member_emails"] == ["a@x.com"]
+        by_title = {c["settings"]["title"]: c for c in sim.campaigns(ACCOUNT)}
+        assert by_title["Trade offer"]["recipients"]["list_id"] == trade
+        assert by_title["For the keen"]["recipients"]["segment_opts"]["saved_segment_id"] == int(keen["id"])
+        assert [c.public() for c in h.plan().changes if c.writes] == []
+        # b leaves News: archived there; a leaves Trade
+        client = h.account.client
+        client.audience.contacts[1] = client.audience.contacts[1].model_copy(update={"lists": ["trade"]})
+        assert not h.apply().failed
+        assert sim.member("b@x.com", ACCOUNT, news)["status"] == "archived"
+        assert sim.member("b@x.com", ACCOUNT, trade)["status"] == "subscribed"
+        assert [c.public() for c in h.plan().changes if c.writes] == []
+    finally:
+        h.close()
+
+
+def test_without_an_address_hub_asks_for_the_audiences_to_be_built(mc: Any, tmp_path: Path) -> None:
+    h = Harness(mc, audiences_client(), tmp_path, FakeClock(), settings={"lists_as": "audiences"})
+    try:
+        plan = h.plan()
+        assert {c.id: c.action for c in plan.changes if c.kind == "list"} == {"news": "manual", "trade": "manual"}
+        assert "audience_contact" in next(c for c in plan.changes if c.kind == "list").reason
+        h.simulator.create_audience(ACCOUNT, "News")
+        h.simulator.create_audience(ACCOUNT, "Trade")
+        plan = h.plan()
+        assert {c.id: c.action for c in plan.changes if c.kind == "list"} == {"news": "noop", "trade": "noop"}
+    finally:
+        h.close()
+
+
+def test_with_lists_as_audiences_a_segment_needs_its_list(mc: Any) -> None:
+    from hub.model.workspace import Account as AccountConfig
+
+    client = make_client("mailchimp", audience={
+        "lists": [{"id": "news", "name": "News"}], "tags": [{"id": "vip", "name": "VIP"}],
+        "segments": [{"id": "vips", "name": "VIPs", "rules": [{"tag": "vip"}]}]})
+    client.config.accounts["main"] = AccountConfig.model_validate({"provider": "mailchimp", "lists_as": "audiences"})
+    [problem] = mc.check_client(client, "main")
+    assert "segment 'vips'" in problem.message and "exactly one `list:` rule" in problem.message
+    assert mc.check_client(make_client("mailchimp", audience={"segments": []}), "main") == []
+    with pytest.raises(ValueError, match="audience_id"):
+        mc.Settings.model_validate({"api_key": "k-us1"})  # one audience needs naming
