@@ -14,7 +14,7 @@ from ..plugins import Plugins
 from ..state import StateStore
 from ..workspace import load_workspace
 from .accounts import Account, Accounts, Sandbox, sandbox_time_scale
-from .apply import Applier, ApplyReport
+from .apply import Applier
 from .plan import Plan, compute_plan
 from .services import bind_services
 
@@ -91,9 +91,6 @@ class Session:
 
     def applier(self, progress: Callable[[int], None] | None = None) -> Applier:
         return Applier(self.state, self.accounts, prune=self.options.prune, progress=progress, stop=self.stop)
-
-    def apply(self, plan: Plan, progress: Callable[[int], None] | None = None) -> ApplyReport:
-        return self.applier(progress).apply(plan)
 
     def close(self) -> None:
         self._accounts.close()

@@ -9,9 +9,8 @@ vendor may already have done it (connection dropped after sending, HTTP 500): th
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import requests
@@ -33,20 +32,6 @@ class Response:
     status: int
     body: Any
     headers: Mapping[str, str]
-
-
-@dataclass
-class RequestStats:
-    requests: int = 0
-    writes: int = 0
-    retries: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def count(self, method: str) -> None:
-        with self.lock:
-            self.requests += 1
-            if method not in ("GET", "HEAD"):
-                self.writes += 1
 
 
 log = logging.getLogger("hub.http")
@@ -84,7 +69,6 @@ class HttpClient:
         self.timeout = timeout
         self.attempts = attempts
         self.max_backoff = max_backoff
-        self.stats = RequestStats()
         guard_library_loggers()
         self.session = requests.Session()
         self.session.trust_env = False  # never route a vendor call through a stray proxy variable
@@ -137,7 +121,6 @@ class HttpClient:
 
         def once() -> T:
             with self.gate.slot(self._buckets(method, path, body)):
-                self.stats.count(method)
                 result = fn()
             log.debug("%s %s (sdk)", method, path)
             return result
@@ -166,7 +149,6 @@ class HttpClient:
             wait=self._wait,
             sleep=self.clock.sleep,
             reraise=True,
-            before_sleep=self._count_retry,
         )
 
     def close(self) -> None:
@@ -179,16 +161,11 @@ class HttpClient:
             return exc.retry_after
         return min(self.max_backoff, 0.5 * 2 ** (state.attempt_number - 1))
 
-    def _count_retry(self, state: RetryCallState) -> None:
-        with self.stats.lock:
-            self.stats.retries += 1
-
     def _once(self, method: str, path: str, params: Any, json: Any, data: Any, idempotent: bool,
               ok: tuple[int, ...]) -> Response:
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
         headers = {"Accept": "application/json", **self._auth_headers()}
         with self.gate.slot(self._buckets(method, path, json if json is not None else data)):
-            self.stats.count(method)
             try:
                 resp = self.session.request(method, url, params=params, json=json, data=data, headers=headers,
                                             timeout=self.timeout)

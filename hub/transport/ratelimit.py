@@ -44,7 +44,6 @@ class AccountGate:
         self.windows = {r.bucket: _Window(r) for r in limits.rate}
         self._cond = threading.Condition()
         self._slots = threading.BoundedSemaphore(max(1, limits.max_concurrency))
-        self.waited = 0.0  # vendor seconds spent waiting on rate windows (for benchmarks)
 
     def configure(self, limit: RateLimit) -> None:
         """Add or change a window once the provider knows it (e.g. how many senders an SMS service has)."""
@@ -83,7 +82,6 @@ class AccountGate:
                 delay = max(waits)
                 self._cond.release()
                 try:
-                    self.waited += delay
                     self.clock.sleep(delay)
                 finally:
                     self._cond.acquire()
