@@ -161,3 +161,8 @@ class Automation(Model):
     @property
     def channels(self) -> set[str]:
         return {"sms" if s.send_sms else "email" for s in self.steps if s.send_sms or s.send_email}
+
+    @property
+    def sms_only(self) -> bool:
+        """SMS-only automations belong to the SMS provider (a Studio Flow); any other to the email provider."""
+        return self.channels == {"sms"}

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, time
 from enum import StrEnum
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Model, Slug
+from .base import Model, Slug, timezone_problem
 
 
 class Channel(StrEnum):
@@ -62,12 +62,9 @@ class Schedule(Model):
     def _check(self) -> Schedule:
         if self.mode == "at" and self.at is None:
             raise ValueError("a scheduled campaign needs 'at' (e.g. '2026-12-01 09:00')")
-        if self.timezone:
-            try:
-                ZoneInfo(self.timezone)
-            except (ZoneInfoNotFoundError, ValueError):
-                hint = "use an IANA name like 'Europe/London'"
-                raise ValueError(f"unknown timezone '{self.timezone}' ({hint})") from None
+        why = timezone_problem(self.timezone) if self.timezone else None
+        if why:
+            raise ValueError(why)
         return self
 
     def at_utc(self, default_tz: str) -> datetime | None:

@@ -48,23 +48,25 @@ class Applier:
     # -- reconcile -------------------------------------------------------------------------------
     def reconcile(self) -> int:
         """Settle journal entries left pending by a crash: ask the vendor whether each write happened."""
-        pending = self.state.pending()
         settled: list[Settlement] = []
-        for entry in pending:
+        refs: dict[tuple[str, str], References] = {}
+        for entry in self.state.pending():
             acc = self.accounts.get((entry.client, entry.account))
             if acc is None:
                 continue
+            if acc.key not in refs:
+                refs[acc.key] = build_refs(self.state, acc)
             try:
                 res = acc.provider.resource(entry.kind)
             except HubError:
                 settled.append(Settlement(entry.id, "absent", error="provider no longer handles this kind"))
                 continue
             if entry.op == "delete":
-                live = res.lookup(entry.natural_key, build_refs(self.state, acc)) if res.live_read else None
+                live = res.lookup(entry.natural_key, refs[acc.key]) if res.live_read else None
                 settled.append(Settlement(entry.id, "ok" if live is None else "absent", entry.vendor_id,
                                           error="reconciled"))
             elif res.live_read:
-                live = res.lookup(entry.natural_key, build_refs(self.state, acc))
+                live = res.lookup(entry.natural_key, refs[acc.key])
                 if live is not None:
                     settled.append(Settlement(entry.id, "ok", live.vendor_id, error="reconciled: found in vendor"))
                 else:
@@ -143,37 +145,28 @@ class Applier:
     def _apply_account(self, acc: Account, changes: list[Change]) -> None:
         refs = build_refs(self.state, acc)
         pending = [c for c in changes if not c.result]
-        order = {res.kind: i for i, res in enumerate(acc.provider.resources)}
         upserts = [c for c in pending if c.action != "delete"]
         deletes = [c for c in pending if c.action == "delete"]
         for res in acc.provider.resources:
             self._run_kind(acc, res, [c for c in upserts if c.kind == res.kind], refs)
-        for res in sorted(acc.provider.resources, key=lambda r: -order[r.kind]):
+        for res in reversed(acc.provider.resources):
             self._run_kind(acc, res, [c for c in deletes if c.kind == res.kind], refs)
 
     def _run_kind(self, acc: Account, res: Resource, changes: list[Change], refs: References) -> None:
         if not changes:
             return
-        adopts = [c for c in changes if not c.writes]
-        for c in adopts:
-            self._adopt(acc, c, refs)
+        for c in changes:
+            if not c.writes:
+                self._adopt(c, refs)
         writes = [c for c in changes if c.writes]
-        if res.batch_size and any(c.action != "delete" for c in writes):
-            units: list[Callable[[], None]] = []
-            batchable = [c for c in writes if c.action != "delete"]
-            for i in range(0, len(batchable), res.batch_size):
-                chunk = batchable[i:i + res.batch_size]
-                units.append(lambda chunk=chunk: self._batch(acc, res, chunk, refs))
-            units += [lambda c=c: self._one(acc, res, c, refs) for c in writes if c.action == "delete"]
-        else:
-            units = [lambda c=c: self._one(acc, res, c, refs) for c in writes]
+        units: list[Callable[[], None]] = []
+        singles = writes
+        if res.batch_size:  # creates and updates go in chunks; deletions one by one
+            batched, singles = [c for c in writes if c.action != "delete"], [c for c in writes if c.action == "delete"]
+            units = [lambda i=i: self._batch(acc, res, batched[i:i + res.batch_size], refs)
+                     for i in range(0, len(batched), res.batch_size)]
+        units += [lambda c=c: self._one(acc, res, c, refs) for c in singles]
         workers = max(1, min(acc.provider.limits.max_concurrency, len(units)))
-        if workers == 1:
-            for unit in units:
-                if self.stop.is_set():
-                    return
-                unit()
-            return
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for f in [pool.submit(self._guarded, u) for u in units]:
                 f.result()
@@ -183,7 +176,7 @@ class Applier:
             unit()
 
     # -- one change -------------------------------------------------------------------------------
-    def _adopt(self, acc: Account, c: Change, refs: References) -> None:
+    def _adopt(self, c: Change, refs: References) -> None:
         self.state.record(self.run_id, c.client, c.account, c.provider, c.kind, c.id, c.natural_key, c.fingerprint,
                           c.vendor_id, c.details.get("record"))
         refs.add(c.kind, c.id, c.vendor_id)

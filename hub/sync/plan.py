@@ -182,7 +182,8 @@ def plan_account(account: Account, state: StateStore, *, prune: bool) -> list[Ch
         for rec in records.values():
             if rec.neutral_id in wanted_ids or not res.prunable:
                 continue
-            if res.live_read and rec.vendor_id not in by_vendor_id:
+            gone = res.live_read and rec.vendor_id not in by_vendor_id
+            if gone:
                 reason = "gone from the workspace and from the vendor: hub forgets it"
             elif prune:
                 reason = "not in the workspace any more"
@@ -190,7 +191,7 @@ def plan_account(account: Account, state: StateStore, *, prune: bool) -> list[Ch
                 reason = "not in the workspace any more; apply with --prune to delete it"
             changes.append(Change(client.name, account.name, provider.name, res.kind, rec.neutral_id, "delete",
                                   reason=reason, vendor_id=rec.vendor_id, natural_key=rec.natural_key,
-                                  details={"vendor_gone": res.live_read and rec.vendor_id not in by_vendor_id}))
+                                  details={"vendor_gone": gone}))
     return changes
 
 
@@ -224,7 +225,7 @@ def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict
                 change.reason = f"built, but differs from the workspace: {diff}"
             else:
                 change.reason = "verified: built in the vendor as described"
-                change.adopt = rec is None or rec.vendor_id != found.vendor_id or rec.fingerprint != want.fingerprint
+                change.adopt = _record_stale(rec, found, want)
         return change
 
     if not res.live_read:  # planned against what hub applied last time
@@ -250,7 +251,7 @@ def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict
     settled = res.history(found)
     if settled:
         change.reason = _join(change.reason, settled)
-        change.adopt = rec is None or rec.vendor_id != found.vendor_id or rec.fingerprint != want.fingerprint
+        change.adopt = _record_stale(rec, found, want)
         return change
     diff = res.compare(want, found)
     if rec is None or rec.vendor_id != found.vendor_id:
@@ -271,6 +272,11 @@ def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict
         change.action, change.drift = "update", True
         change.reason = _join(change.reason, f"changed in the vendor since the last apply: {diff}")
     return change
+
+
+def _record_stale(rec: Any, found: Live, want: Desired) -> bool:
+    """Whether apply must (re)record an item it writes nothing for: unknown, re-bound or changed."""
+    return rec is None or rec.vendor_id != found.vendor_id or rec.fingerprint != want.fingerprint
 
 
 def _join(a: str, b: str) -> str:

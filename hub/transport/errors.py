@@ -30,15 +30,21 @@ def message_of(body: Any) -> str:
     return "no details given"
 
 
-def default_error(provider: str, status: int, body: Any, headers: Mapping[str, str]) -> ProviderError:
-    msg = f"HTTP {status}: {message_of(body)}"
+def default_error(provider: str, status: int, body: Any, headers: Mapping[str, str], *, text: str | None = None,
+                  auth_hint: str = "check the account's credentials",
+                  errors: dict[str, list[str]] | None = None) -> ProviderError:
+    """The error for a status. Providers handle their special cases first, then pass what they know: the
+    vendor's explanation (`text`, default: read from common body shapes), what to check when the vendor
+    refuses the credentials, and per-field problems (`errors`, default: a dict under "errors")."""
+    msg = f"HTTP {status}: {text or message_of(body)}"
     if status in (401, 403):
-        return AuthError(msg + " (check the account's credentials)", provider=provider, status=status)
+        return AuthError(f"{msg} ({auth_hint})", provider=provider, status=status)
     if status == 404:
         return NotFound(msg, provider=provider, status=status)
     if status == 429:
         return RateLimited(msg, retry_after=retry_after_seconds(headers), provider=provider, status=status)
     if status >= 500:
         return Unavailable(msg, provider=provider, status=status)
-    errors = body.get("errors") if isinstance(body, dict) and isinstance(body.get("errors"), dict) else None
+    if errors is None and isinstance(body, dict) and isinstance(body.get("errors"), dict):
+        errors = body["errors"]
     return VendorValidationError(msg, errors=errors, provider=provider, status=status)

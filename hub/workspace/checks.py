@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..credentials import is_reference
 from .yamlpos import Path_, YamlDoc, walk_strings
@@ -64,14 +63,6 @@ def known_region(country: str) -> bool:
     import phonenumbers
 
     return phonenumbers.country_code_for_region(country) != 0
-
-
-def timezone_problem(name: str) -> str | None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return f"unknown timezone '{name}'; use an IANA name like 'Europe/London' or 'America/New_York'"
-    return None
 
 
 # -- literal secrets -----------------------------------------------------------------------------------

@@ -40,9 +40,9 @@ from ..model import (
     TagDef,
     Workspace,
 )
-from ..model.base import Model, slugify
+from ..model.base import Model, slugify, timezone_problem
 from ..registry import ProviderRegistry
-from .checks import email_problem, known_region, scan_secrets, timezone_problem
+from .checks import email_problem, known_region, scan_secrets
 from .expand import Expander
 from .messages import Where, allowed_keys, close_matches, data_path, did_you_mean, models_at, validation_problems
 from .validate import ClientCheck, check_client, utc

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from ..credentials import PLACEHOLDER, how_to_reference, reference_problem
 from ..errors import Problem
 from ..model import Automation, Campaign, Channel, Client, Contact, EmailContent, FieldType, SmsContent
+from ..model.base import timezone_problem
 from ..model.personalisation import (
     CONTACT_VARIABLES,
     LINK_VARIABLES,
@@ -149,8 +150,6 @@ def _check_contact(ctx: ClientCheck, contact: Contact, country: str | None) -> N
         else:
             contact.phone = e164
     if contact.timezone:
-        from .checks import timezone_problem
-
         why = timezone_problem(contact.timezone)
         if why:
             ctx.add(w, ("timezone",), why)

@@ -13,7 +13,6 @@ vendor ids; the resources resolve them at apply time.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -93,11 +92,6 @@ class ActiveCampaignTags(MergeTagTranslator):
         if var.namespace:
             return None
         return BUILTIN_TAGS.get(var.name)
-
-
-def slug(text: str) -> str:
-    """A url-safe list `stringid` ("Wholesale buyers" -> "wholesale-buyers")."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "list"
 
 
 # -- contacts -----------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 from pydantic import SecretStr, field_validator
@@ -29,6 +28,7 @@ from hub.errors import (
     VendorValidationError,
 )
 from hub.model import Channel, Client, Contact
+from hub.model.base import timezone_problem
 from hub.provider import (
     Capability,
     Fidelity,
@@ -39,7 +39,7 @@ from hub.provider import (
     References,
     Support,
 )
-from hub.transport.errors import retry_after_seconds
+from hub.transport.errors import default_error, retry_after_seconds
 
 from . import mapping as m
 from .resources import (
@@ -82,10 +82,9 @@ class ActiveCampaignSettings(ProviderSettings):
     def _tz(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone '{value}' (use an IANA name like 'America/Chicago')") from None
+        why = timezone_problem(value)
+        if why:
+            raise ValueError(why)
         return value
 
 
@@ -153,20 +152,12 @@ class ActiveCampaignProvider(Provider):
         if status == 403 and "SubscriberSeries" in text:
             return VendorValidationError(msg + " (is the automation active? ActiveCampaign refuses to enrol contacts"
                                                " in an inactive automation)", provider=self.name, status=status)
-        if status in (401, 403):
-            return AuthError(msg + " (check the account's API token and base_url: Settings -> Developer)",
-                             provider=self.name, status=status)
-        if status == 404:
-            return NotFound(msg, provider=self.name, status=status)
-        if status == 429:
-            return RateLimited(msg, retry_after=retry_after_seconds(headers), provider=self.name, status=status)
         if status == 400 and isinstance(body, dict) and "rate limit" in str(body.get("message", "")).lower():
             # the bulk import's own budget (100 a minute) answers 400, without Retry-After
             return RateLimited(msg, retry_after=retry_after_seconds(headers) or IMPORT_WINDOW, provider=self.name,
                                status=status)
-        if status >= 500:
-            return Unavailable(msg, provider=self.name, status=status)
-        return VendorValidationError(msg, errors=failure_reasons(body), provider=self.name, status=status)
+        return default_error(self.name, status, body, headers, text=text, errors=failure_reasons(body),
+                             auth_hint="check the account's API token and base_url: Settings -> Developer")
 
     # -- reading ------------------------------------------------------------------------------------
     def page_bodies(self, path: str, key: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from hub.content import email_html
 from hub.errors import HubError, NotFound, NotSupported, VendorValidationError
 from hub.model import Client
+from hub.model.base import slugify
 from hub.provider import (
     Capability,
     Desired,
@@ -63,11 +64,11 @@ class ListResource(_AcResource):
                 for x in self.provider.pages("lists", "lists")}
 
     def create(self, want: Desired, refs: References) -> str:
-        base = {"name": want.payload["name"],
-                "sender_url": want.details.get("sender_url") or "https://www.activecampaign.com",
-                "sender_reminder": want.details.get("sender_reminder") or "You signed up for our updates."}
-        # stringid (url-safe) is unique per account: the neutral id, else with the name, else numbered
-        ident, name = m.slug(want.id), m.slug(want.payload["name"])
+        base = {"name": want.payload["name"], "sender_url": want.details["sender_url"],
+                "sender_reminder": want.details["sender_reminder"]}
+        # stringid ("Wholesale buyers" -> "wholesale-buyers") is unique per account: the neutral id, else with
+        # the name, else numbered
+        ident, name = slugify(want.id, "list"), slugify(want.payload["name"], "list")
         candidates = list(dict.fromkeys([ident, f"{ident}-{name}", *(f"{ident}-{name}-{n}" for n in range(2, 5))]))
         last: VendorValidationError | None = None
         for stringid in candidates:
@@ -484,8 +485,8 @@ class AutomationResource(_AcResource):
         tags = self.provider.merge_tags(client)
         out = []
         for a in client.automations:
-            if a.channels == {"sms"}:
-                continue  # SMS-only automations belong to the SMS provider
+            if a.sms_only:
+                continue
             if m.automation_trigger(a, names, fields) is None:
                 out.append(Desired(a.id, a.name, {"name": a.name}, Fidelity.UNSUPPORTED,
                                    f"ActiveCampaign automations cannot be triggered by"
@@ -540,7 +541,7 @@ class EnrolmentResource(_AcResource):
         fields = {x.id: x.name for x in client.audience.fields}
         out = []
         for a in client.automations:
-            if a.enrol is None or a.channels == {"sms"} or m.automation_trigger(a, names, fields) is None:
+            if a.enrol is None or a.sms_only or m.automation_trigger(a, names, fields) is None:
                 continue
             built = refs.vendor_id("automation", a.id) is not None
             for email in client.enrolled(a):

@@ -61,7 +61,7 @@ class MailchimpTags(MergeTagTranslator):
         return f"*|{tag}|*"
 
 
-def contact_member(contact: Contact, field_tags: dict[str, str], tag_names: dict[str, str]) -> dict[str, Any]:
+def contact_member(contact: Contact, field_tags: dict[str, str]) -> dict[str, Any]:
     """The comparable payload for one member; `tags` holds neutral refs ("list:x", "tag:y")."""
     merge: dict[str, Any] = {}
     if contact.first_name:
@@ -86,13 +86,6 @@ def contact_from_member(member: dict[str, Any], field_ids: dict[str, str]) -> Co
         "first_name": merge.get("FNAME") or "", "last_name": merge.get("LNAME") or "", "fields": custom,
         "consent": {"email": STATUS_IN.get(member.get("status", ""), ConsentStatus.PENDING)},
     })
-
-
-def tag_names(client: Client) -> dict[str, str]:
-    """Neutral ref -> the Mailchimp tag name that stands for it (lists and tags are both tags)."""
-    out = {f"list:{x.id}": x.name for x in client.audience.lists}
-    out.update({f"tag:{x.id}": x.name for x in client.audience.tags})
-    return out
 
 
 def member_write(payload: dict[str, Any], names: dict[str, str], *, new: bool) -> dict[str, Any]:

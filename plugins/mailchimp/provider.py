@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
-from hub.errors import AuthError, NotFound, Problem, ProviderError, RateLimited, Unavailable, VendorValidationError
+from hub.errors import NotFound, Problem, ProviderError, Unavailable
 from hub.model import Automation, Channel, Client, Contact
 from hub.provider import (
     Capability,
@@ -26,7 +26,7 @@ from hub.provider import (
     SharedRead,
     Support,
 )
-from hub.transport.errors import retry_after_seconds
+from hub.transport.errors import default_error
 
 from . import mapping as m
 from .resources import (
@@ -44,6 +44,8 @@ from .resources import (
     split_ids,
 )
 from .sdk import MailchimpApi
+
+DIRECT_WRITES_MAX = 4  # more member writes than this go through one /batches job
 
 BATCH_POLL_MAX = 60  # polls of a /batches job before giving up (with backoff, ~20 vendor minutes)
 
@@ -170,16 +172,8 @@ class MailchimpProvider(Provider):
         fields = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in problem.get("errors") or []
                            if isinstance(e, dict))
         text = " - ".join(x for x in (title, detail, fields) if x) or "no details given"
-        msg = f"HTTP {status}: {text}"
-        if status in (401, 403):
-            return AuthError(msg + " (check the account's api_key and audience)", provider=self.name, status=status)
-        if status == 404:
-            return NotFound(msg, provider=self.name, status=status)
-        if status == 429:
-            return RateLimited(msg, retry_after=retry_after_seconds(headers), provider=self.name, status=status)
-        if status >= 500:
-            return Unavailable(msg, provider=self.name, status=status)
-        return VendorValidationError(msg, provider=self.name, status=status)
+        return default_error(self.name, status, body, headers, text=text,
+                             auth_hint="check the account's api_key and audience")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict[str, Any]:
@@ -307,7 +301,7 @@ class MailchimpProvider(Provider):
     def run_operations(self, ops: list[tuple[str, str, str, dict[str, Any]]]) -> dict[str, ItemResult]:
         """Run (owner, METHOD, /path, body) writes: one by one when few, else as one /batches job."""
         results: dict[str, ItemResult] = {}
-        if len(ops) <= 4:
+        if len(ops) <= DIRECT_WRITES_MAX:
             for owner, method, path, body in ops:
                 try:
                     self.api(method, path.lstrip("/"), lambda c, p=path, me=method, b=body:

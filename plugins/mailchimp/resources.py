@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 PAGE = 1000  # Mailchimp's largest page (`count`)
 BATCH_SUBSCRIBE_MAX = 500
-DIRECT_WRITES_MAX = 4  # more member updates than this go through one /batches job
 
 
 class _McResource(Resource):
@@ -300,11 +299,10 @@ class MemberResource(_McResource):
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
         tags = m.merge_tags_of(client)
-        names = m.tag_names(client)
         out = []
         for c in self.provider.contacts_to_push(client):
             if c.email:
-                payload = m.contact_member(c, tags, names)
+                payload = m.contact_member(c, tags)
                 out.append(Desired(payload["email_address"], payload["email_address"], payload,
                                    details={"record": {"tags": payload["tags"]}}))
         return out
@@ -450,16 +448,17 @@ class CampaignResource(_McResource):
                 payload["audience"] = {**payload["audience"], "list": f"list:{refs.neutral_id('list', list_id)}"}
             live = Live(str(raw["id"]), title, payload, raw)
             if raw.get("status") == "save":
-                live.warnings = self._checklist(str(raw["id"]), problems_only=True)
+                live.warnings = self._checklist(str(raw["id"]))
             out[title] = live
         return out
 
-    def _checklist(self, vendor_id: str, *, problems_only: bool) -> list[str]:
+    def _checklist(self, vendor_id: str) -> list[str]:
+        """The send checklist's errors and warnings (a draft that cannot be sent says why)."""
         body = self.api("GET", f"campaigns/{vendor_id}/send-checklist",
                         lambda c: c.campaigns.get_send_checklist(vendor_id)) or {}
         items = body.get("items") or []
         return [f"{i.get('heading')}: {i.get('details')}" for i in items
-                if not problems_only or i.get("type") in ("error", "warning")]
+                if i.get("type") in ("error", "warning")]
 
     def _body(self, want: Desired, refs: References) -> dict[str, Any]:
         audience = want.payload["audience"]
@@ -505,7 +504,7 @@ class CampaignResource(_McResource):
                 self.api("POST", f"campaigns/{vendor_id}/actions/schedule",
                          lambda c: c.campaigns.schedule(vendor_id, body), body=body)
         except VendorValidationError as exc:
-            problems = self._checklist(vendor_id, problems_only=True)
+            problems = self._checklist(vendor_id)
             detail = f"; send checklist: {' | '.join(problems)}" if problems else ""
             raise VendorValidationError(f"{exc.message}{detail}", provider=self.provider.name,
                                         status=exc.status) from None
@@ -530,7 +529,7 @@ class JourneyResource(_McResource):
     def desired(self, client: Client, refs: References) -> list[Desired]:
         out = []
         for a in client.automations:
-            if a.channels == {"sms"}:
+            if a.sms_only:
                 continue
             binding = self.provider.journeys.get(a.id)
             details = {"build_sheet": self.provider.journey_build_sheet(a, client), "source": a.source}
@@ -581,7 +580,7 @@ class EnrolmentResource(_McResource):
     def desired(self, client: Client, refs: References) -> list[Desired]:
         out = []
         for a in client.automations:
-            if a.enrol is None or a.channels == {"sms"}:
+            if a.enrol is None or a.sms_only:
                 continue
             target = refs.vendor_id("automation", a.id)
             for email in client.enrolled(a):

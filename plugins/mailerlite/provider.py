@@ -87,8 +87,6 @@ class _Paged:
 class _GroupBacked(Resource):
     """Lists and tags both live as MailerLite groups (one read of /groups serves both)."""
 
-    ref_kind: ClassVar[str]
-
     def _items(self, client: Client) -> list[tuple[str, str]]:
         raise NotImplementedError
 
@@ -211,54 +209,39 @@ class SubscriberResource(Resource):
                 "record": {"groups": payload["groups"]}}))
         return out
 
-    def lookup(self, natural_key: str, refs: References) -> Live | None:
-        try:
-            body = self.http.get(f"subscribers/{natural_key}")
-        except NotFound:
-            return None
-        return Live(str(body["data"]["id"]), natural_key, {}, body["data"])
-
     def apply_batch(self, items: Sequence[Desired], refs: References) -> list[ItemResult]:
         requests: list[dict[str, Any]] = []
-        owners: list[str] = []
         for want in items:
             body: dict[str, Any] = {"email": want.payload["email"], "fields": want.payload["fields"],
                                     "groups": [self._group_id(g, refs) for g in want.payload["groups"]]}
             if "status" in want.payload:
                 body["status"] = want.payload["status"]
             requests.append({"method": "POST", "path": "api/subscribers", "body": body})
-            owners.append(want.id)
-        removals = self._removals(items, refs)
-        results: dict[str, ItemResult] = {}
-        for chunk_start in range(0, len(requests), BATCH_MAX):
-            chunk = requests[chunk_start:chunk_start + BATCH_MAX]
-            answers = self.provider.batch(chunk)
-            for owner, answer in zip(owners[chunk_start:chunk_start + BATCH_MAX], answers, strict=True):
-                results[owner] = _subscriber_result(owner, answer)
-        for owner, reqs in removals.items():
-            if results.get(owner) and results[owner].ok:
-                sid = results[owner].vendor_id
-                for answer in self.provider.batch([{**r, "path": r["path"].format(sid=sid)} for r in reqs]):
-                    if answer.get("code", 500) >= 400 and answer.get("code") != 404:
-                        results[owner] = ItemResult(owner, False, error=f"removing from a group: {answer.get('body')}")
-        return [results.get(w.id) or ItemResult(w.id, False, error="no answer") for w in items]
+        answers = self.provider.batch(requests)  # the applier hands over at most batch_size (= BATCH_MAX) items
+        results = {w.id: _subscriber_result(w.id, a) for w, a in zip(items, answers, strict=True)}
+        # groups the contact left since the last push: upserting never removes anyone from a group
+        removals: list[tuple[str, dict[str, Any]]] = []
+        for want in items:
+            if results[want.id].ok:
+                target = results[want.id].vendor_id or want.payload["email"]
+                removals += [(want.id, {"method": "DELETE", "path": f"api/subscribers/{target}/groups/{gid}"})
+                             for gid in self._left_groups(want, refs)]
+        for i in range(0, len(removals), BATCH_MAX):
+            chunk = removals[i:i + BATCH_MAX]
+            for (owner, _), answer in zip(chunk, self.provider.batch([r for _, r in chunk]), strict=True):
+                if answer.get("code", 500) >= 400 and answer.get("code") != 404:
+                    results[owner] = ItemResult(owner, False, error=f"removing from a group: {answer.get('body')}")
+        return [results[w.id] for w in items]
 
     def _group_id(self, ref: str, refs: References) -> str:
         kind, _, neutral = ref.partition(":")
         return refs.require(kind, neutral)
 
-    def _removals(self, items: Sequence[Desired], refs: References) -> dict[str, list[dict[str, Any]]]:
-        out: dict[str, list[dict[str, Any]]] = {}
-        for want in items:
-            before = set((want.details.get("previous") or {}).get("groups") or [])
-            gone = before - set(want.payload["groups"])
-            for ref in sorted(gone):
-                kind, _, neutral = ref.partition(":")
-                gid = refs.vendor_id(kind, neutral)
-                if gid:
-                    path = f"api/subscribers/{{sid}}/groups/{gid}"
-                    out.setdefault(want.id, []).append({"method": "DELETE", "path": path})
-        return out
+    @staticmethod
+    def _left_groups(want: Desired, refs: References) -> list[str]:
+        before = set((want.details.get("previous") or {}).get("groups") or [])
+        gone = [ref.partition(":") for ref in sorted(before - set(want.payload["groups"]))]
+        return [gid for kind, _, neutral in gone if (gid := refs.vendor_id(kind, neutral))]
 
 
 def _subscriber_result(owner: str, answer: dict[str, Any]) -> ItemResult:
@@ -302,9 +285,6 @@ class CampaignResource(Resource):
             for c in _Paged(self.provider).pages("campaigns", {"filter[status]": status}):
                 out[c["name"]] = Live(str(c["id"]), c["name"], m.campaign_projection(c, neutral), c)
         return out
-
-    def lookup(self, natural_key: str, refs: References) -> Live | None:
-        return self.read_live(refs).get(natural_key)
 
     def _body(self, want: Desired, refs: References) -> dict[str, Any]:
         p = want.payload
@@ -358,8 +338,8 @@ class AutomationResource(Resource):
         tags = self.provider.merge_tags(client)
         out = []
         for a in client.automations:
-            if a.channels == {"sms"}:
-                continue  # SMS-only automations belong to the SMS provider
+            if a.sms_only:
+                continue
             trig = a.trigger
             reason = "MailerLite's API cannot create automations: build it in the UI"
             if trig.kind == "joined_list":

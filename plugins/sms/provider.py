@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import SecretStr, model_validator
 
-from hub.errors import AuthError, NotFound, Problem, RateLimited, Unavailable, VendorValidationError
+from hub.errors import NotFound, VendorValidationError
 from hub.model import Channel, Client
 from hub.provider import (
     Capability,
@@ -26,7 +26,7 @@ from hub.provider import (
     SharedRead,
     Support,
 )
-from hub.transport.errors import retry_after_seconds
+from hub.transport.errors import default_error
 
 from .campaigns import OptedOut, SmsCampaignResource, contact_values
 from .sdk import TwilioApi
@@ -68,7 +68,7 @@ class FlowResource(Resource):
     def desired(self, client: Client, refs: References) -> list[Desired]:
         out = []
         for a in client.automations:
-            if a.channels != {"sms"}:
+            if not a.sms_only:
                 continue  # automations with emails live in the email provider (or hub's runner)
             definition, problems = compile_flow(a)
             if problems:
@@ -118,7 +118,7 @@ class ExecutionResource(Resource):
         by_email = {c.email.lower(): c for c in client.audience.contacts if c.email}
         out = []
         for a in client.automations:
-            if a.channels != {"sms"} or a.enrol is None:
+            if not a.sms_only or a.enrol is None:
                 continue
             emails = client.enrolled(a)
             contacts = [by_email[e] for e in emails if e in by_email]
@@ -139,7 +139,7 @@ class ExecutionResource(Resource):
         to, params = want.payload["to"], want.payload["parameters"]
         try:
             ex = self.provider.api("POST", f"v2/Flows/{flow}/Executions", lambda c: c.studio.v2.flows(flow)
-                                   .executions.create(to=to, from_=self.provider.flow_sender, parameters=params),
+                                   .executions.create(to=to, from_=self.provider.sender_label, parameters=params),
                                    idempotent=False)
         except VendorValidationError as exc:
             if exc.status == 409:  # already running for this contact: enrolled
@@ -163,9 +163,9 @@ class TwilioProvider(Provider):
         Capability.ENROLMENT: Support(Fidelity.EXACT, "a Studio execution per contact, once"),
     }
     # API requests, and texts paced at the senders' throughput ("send", set once the senders are known)
-    limits = Limits(rate=(RateLimit("api", 100, 1.0),), max_concurrency=8, retry_attempts=6)
+    limits = Limits(rate=(RateLimit("api", 100, 1.0),), max_concurrency=8)
     Settings = TwilioSettings
-    default_base_url = ""
+    default_base_url = "https://api.twilio.com"
     simulator = "hub_sms.simulator:TwilioSimulator"
     resource_types = (SmsCampaignResource, FlowResource, ExecutionResource)
 
@@ -182,23 +182,12 @@ class TwilioProvider(Provider):
         return self.settings
 
     @property
-    def base_url(self) -> str:
-        return self.settings.base_url or "https://api.twilio.com"
-
-    @property
     def can_schedule(self) -> bool:
         return bool(self.tw_settings.messaging_service_sid)  # Twilio schedules only through a service
 
     @property
     def sender_label(self) -> str:
         return self.tw_settings.messaging_service_sid or self.tw_settings.from_number or ""
-
-    @property
-    def flow_sender(self) -> str:
-        return self.tw_settings.messaging_service_sid or self.tw_settings.from_number or ""
-
-    def auth_headers(self) -> dict[str, str]:
-        return {}  # the SDK authenticates
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict[str, Any]:
@@ -207,26 +196,15 @@ class TwilioProvider(Provider):
         return {"base_url": base_url, "account_sid": Sim.SANDBOX_ACCOUNT_SID, "auth_token": Sim.SANDBOX_AUTH_TOKEN,
                 "messaging_service_sid": Sim.SANDBOX_MESSAGING_SERVICE_SID}
 
-    @classmethod
-    def check_client(cls, client: Client, account: str) -> list[Problem]:
-        return []
-
     def map_error(self, status: int, body: Any, headers: Mapping[str, str]) -> Exception:
         body = body if isinstance(body, dict) else {}
         code, text = body.get("code"), body.get("message") or "no details given"
-        msg = f"HTTP {status}, Twilio error {code}: {text}" if code else f"HTTP {status}: {text}"
+        text = f"Twilio error {code}: {text}" if code else text
         if code == 21610:
-            return OptedOut(msg, provider=self.name, status=status)
-        if status in (401, 403) or code == 20003:
-            return AuthError(msg + " (check account_sid and auth_token or the API key)", provider=self.name,
-                             status=status)
-        if status == 404:
-            return NotFound(msg, provider=self.name, status=status)
-        if status == 429 or code == 20429:
-            return RateLimited(msg, retry_after=retry_after_seconds(headers), provider=self.name, status=status)
-        if status >= 500:
-            return Unavailable(msg, provider=self.name, status=status)
-        return VendorValidationError(msg, provider=self.name, status=status)
+            return OptedOut(f"HTTP {status}: {text}", provider=self.name, status=status)
+        # 20003 (authentication) comes as 401/403 and 20429 (too many requests) as 429: the statuses say it
+        return default_error(self.name, status, body, headers, text=text,
+                             auth_hint="check account_sid and auth_token or the API key")
 
     def bucket_for(self, method: str, path: str, body: Any) -> tuple[str, ...]:
         if isinstance(body, dict) and "segments" in body:  # a text sent now: the senders' throughput too

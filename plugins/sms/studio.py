@@ -12,10 +12,9 @@ import re
 from typing import Any
 
 from hub.model import Automation, Step
-from hub.model.personalisation import MergeTagTranslator, Variable
+from hub.model.personalisation import CONTACT_VARIABLES, MergeTagTranslator, Variable
 
 DEFAULT_REPLY_TIMEOUT = 3600  # seconds to wait for a reply when no `wait` says otherwise
-CONTACT_KEYS = ("first_name", "last_name", "email", "phone")
 
 
 class StudioLiquid(MergeTagTranslator):
@@ -24,7 +23,7 @@ class StudioLiquid(MergeTagTranslator):
     def tag(self, var: Variable) -> str | None:
         if var.namespace == "fields":
             key = f"fields_{var.key}"
-        elif not var.namespace and var.name in CONTACT_KEYS:
+        elif not var.namespace and var.name in CONTACT_VARIABLES:
             key = var.name
         else:
             return None  # links (unsubscribe_url) mean nothing in a text
@@ -58,13 +57,11 @@ def compile_flow(automation: Automation) -> tuple[dict[str, Any], list[str]]:
     def after(i: int, step: Step) -> str | None:
         return target(index[step.next]) if step.next else target(i + 1)
 
-    def goto(event: str, nxt: str | None, **extra: Any) -> dict[str, Any]:
-        return {"event": event, **({"next": nxt} if nxt else {}), **extra}
-
     first = target(0)
     trigger = automation.trigger
-    transitions = [goto("incomingMessage", first if not trigger.sms_keyword else "keyword"),
-                   goto("incomingCall", None), goto("incomingRequest", first), goto("incomingParent", None)]
+    transitions = [goto_event("incomingMessage", first if not trigger.sms_keyword else "keyword"),
+                   goto_event("incomingCall", None), goto_event("incomingRequest", first),
+                   goto_event("incomingParent", None)]
     states.append({"name": "Trigger", "type": "trigger", "properties": {"offset": {"x": 0, "y": 0}},
                    "transitions": transitions})
     if trigger.sms_keyword:
@@ -90,15 +87,15 @@ def compile_flow(automation: Automation) -> tuple[dict[str, Any], list[str]]:
                 if step.send_sms.media:
                     props["media_url"] = step.send_sms.media[0]
                 states.append({"name": name, "type": "send-and-wait-for-reply", "properties": props,
-                               "transitions": [goto("incomingMessage", split), goto("timeout", no),
-                                               goto("deliveryFailure", None)]})
+                               "transitions": [goto_event("incomingMessage", split), goto_event("timeout", no),
+                                               goto_event("deliveryFailure", None)]})
                 states.append(_split(split, "{{widgets." + name + ".inbound.Body}}", cond.condition.replied, yes, no))
                 continue
             props = {"from": "{{flow.channel.address}}", "to": "{{contact.channel.address}}", "body": body}
             if step.send_sms.media:
                 props["media_url"] = step.send_sms.media[0]
             states.append({"name": name, "type": "send-message", "properties": props,
-                           "transitions": [goto("sent", after(i, step)), goto("failed", None)]})
+                           "transitions": [goto_event("sent", after(i, step)), goto_event("failed", None)]})
         elif step.wait:
             problems.append(f"step '{step.id}': Studio has no delay widget; a wait belongs between a text and a"
                             " `condition: {replied: [...]}` (it becomes how long the flow waits for the reply)")

@@ -47,11 +47,11 @@ def test_merge_tags_and_defaults() -> None:
 
 
 def test_known_members_are_never_resubscribed_by_what_hub_sends() -> None:
-    payload = m.contact_member(Contact(email="A@x.com", lists=["news"]), {}, {"list:news": "News"})
+    payload = m.contact_member(Contact(email="A@x.com", lists=["news"]), {})
     assert m.member_write(payload, {"list:news": "News"}, new=True)["status"] == "subscribed"
     known = m.member_write(payload, {}, new=False)
     assert known["status_if_new"] == "subscribed" and "status" not in known
-    unsub = m.contact_member(Contact.model_validate({"email": "b@x.com", "consent": {"email": "unsubscribed"}}), {}, {})
+    unsub = m.contact_member(Contact.model_validate({"email": "b@x.com", "consent": {"email": "unsubscribed"}}), {})
     assert m.member_write(unsub, {}, new=False)["status"] == "unsubscribed"
 
 
