@@ -28,7 +28,6 @@ EMAIL_RE = re.compile(r"^[^@\s\"'(),:;<>\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Z
 # the vendor's internal model names, as its 404 bodies spell them
 MODEL_CONTACT = "Subscriber"
 MODEL_LIST = "_List"
-MODEL_CONTACT_LIST = "SubscriberList"
 MODEL_TAG = "Tag"
 MODEL_CONTACT_TAG = "SubscriberTag"
 MODEL_FIELD = "Field"
@@ -93,10 +92,6 @@ def unprocessable(title: str, attribute: str | None, *, code: str = "invalid", d
     if attribute is not None:
         error["source"] = {"pointer": f"/data/attributes/{attribute}"}
     return Abort(422, {"errors": [error]})
-
-
-def bad_request() -> Abort:
-    return Abort(400, {"errors": [{"status": 400, "title": "Bad Request"}]})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -183,11 +178,9 @@ class ShapesMixin:
 
     @staticmethod
     def _json(req: SimRequest) -> dict[str, Any]:
-        """The JSON body as an object; malformed JSON is the vendor's 400, a non-object an empty body."""
-        try:
-            data = req.json()
-        except Exception:
-            raise bad_request() from None
+        """The JSON body as an object; malformed JSON is the vendor's 400 (`malformed_body`), a non-object an
+        empty body."""
+        data = req.json()
         return data if isinstance(data, dict) else {}
 
     def _wrapped(self, req: SimRequest, key: str) -> dict[str, Any]:
@@ -279,9 +272,6 @@ class ShapesMixin:
         if obj is None:
             raise not_found(model, ident)
         return obj
-
-    def _link(self, path: str) -> str:
-        return f"{self.base_url}{path}"
 
     def _links(self, prefix: str, names: Iterable[str]) -> dict[str, str]:
         base = f"{self.base_url}{prefix}/"

@@ -49,7 +49,6 @@ limits, headers, error bodies, the pending-work tick, and the control actions an
 from __future__ import annotations
 
 from collections.abc import Iterable
-from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -206,11 +205,6 @@ class ActiveCampaignSimulator(
             resp.body = {"message": "No Result found for Subscriber with id 0"}
         elif status == 422:
             resp.body = {"errors": [{"title": "Unprocessable Entity", "detail": "", "code": "invalid"}]}
-        else:
-            try:
-                resp.body = {"message": HTTPStatus(status).phrase}
-            except ValueError:
-                resp.body = {"message": "Error"}
         return resp
 
     # ---------------------------------------------------------------- "vendor UI" actions

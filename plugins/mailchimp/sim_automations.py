@@ -22,6 +22,7 @@ from typing import Any
 
 from hub.simulator import SimRequest
 from hub_mailchimp.sim_shapes import (
+    TRACKING_DEFAULTS,
     ShapesMixin,
     api,
     collection,
@@ -139,15 +140,7 @@ class AutomationsMixin(ShapesMixin):
             "emails_sent": sum(e["emails_sent"] for e in auto["emails"].values()),
             "recipients": self._recipients_block(st, auto),
             "settings": dict(auto["settings"]),
-            "tracking": {
-                "opens": True,
-                "html_clicks": True,
-                "text_clicks": False,
-                "goal_tracking": False,
-                "ecomm360": False,
-                "google_analytics": "",
-                "clicktale": "",
-            },
+            "tracking": dict(TRACKING_DEFAULTS),
             "trigger_settings": self._trigger_settings(auto),
             "report_summary": {
                 "opens": 0,

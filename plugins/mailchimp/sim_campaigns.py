@@ -21,6 +21,7 @@ from typing import Any
 
 from hub.simulator import SimRequest
 from hub_mailchimp.sim_shapes import (
+    TRACKING_DEFAULTS,
     ShapesMixin,
     api,
     email_problem,
@@ -73,15 +74,6 @@ SETTINGS_TYPES: dict[str, type | tuple[type, ...]] = {
     "timewarp": bool,
     "template_id": int,
     "drag_and_drop": bool,
-}
-TRACKING_DEFAULTS: dict[str, Any] = {
-    "opens": True,
-    "html_clicks": True,
-    "text_clicks": False,
-    "goal_tracking": False,
-    "ecomm360": False,
-    "google_analytics": "",
-    "clicktale": "",
 }
 REPORT_COUNTERS = (
     "opens",

@@ -31,6 +31,16 @@ NOT_FOUND_DETAIL = "The requested resource could not be found."
 MEMBER_STATUSES = ("subscribed", "unsubscribed", "cleaned", "pending", "transactional")
 LIST_STATUSES = (*MEMBER_STATUSES, "archived")
 COMPLIANCE_STATUSES = ("unsubscribed", "cleaned")
+# what a new campaign or automation tracks when the request does not say
+TRACKING_DEFAULTS: dict[str, Any] = {
+    "opens": True,
+    "html_clicks": True,
+    "text_clicks": False,
+    "goal_tracking": False,
+    "ecomm360": False,
+    "google_analytics": "",
+    "clicktale": "",
+}
 
 DEFAULT_COUNT = 10
 MAX_COUNT = 1000

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.simulator import Abort, SimRequest
+from hub.simulator.server import MalformedBody
 
 TS = "%Y-%m-%d %H:%M:%S"
 STATUSES = ("active", "unsubscribed", "unconfirmed", "bounced", "junk")
@@ -140,7 +141,7 @@ class ShapesMixin:
         """Laravel reads malformed or non-object JSON as empty input (then validation answers)."""
         try:
             data = req.json()
-        except Exception:
+        except MalformedBody:
             return {}
         return data if isinstance(data, dict) else {}
 

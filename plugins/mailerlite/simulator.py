@@ -180,12 +180,9 @@ class MailerLiteSimulator(
         )
         return SimResponse(405, {"message": message})
 
-    def malformed_body(self, req: SimRequest, message: str) -> SimResponse:
-        return SimResponse(400, {"message": "The request body is not valid JSON."})
-
     def fault_response(self, req: SimRequest, status: int, retry_after: int | None) -> SimResponse:
         resp = super().fault_response(req, status, retry_after)
-        messages = {429: "Too Many Attempts.", 500: "Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+        messages = {429: "Too Many Attempts.", 500: "Server Error"}  # others: the standard phrase
         if status in messages:
             resp.body = {"message": messages[status]}
         return resp
@@ -347,11 +344,6 @@ class MailerLiteSimulator(
         with self.lock:
             st = self.account_state(account)
             return [self.render_automation(st, a) for a in st["automations"].values()]
-
-    def automation_activity_of(self, automation_id: str, account: str = "sandbox") -> list[dict[str, Any]]:
-        with self.lock:
-            auto = self.account_state(account)["automations"].get(automation_id)
-            return [dict(a) for a in auto["_activity"]] if auto else []
 
     @control("webhooks")
     def webhooks(self, account: str = "sandbox") -> list[dict[str, Any]]:

@@ -147,43 +147,10 @@ class MessagesMixin:
         ):
             raise tw_error(400, 21610)
 
-        segments = segment_count(body)
         callback = first(form, "StatusCallback") or (service["status_callback"] if service is not None else None)
-        sid = self._new_sid("MM" if media else "SM", account)
-        date = self._rfc(now)
-        uri = f"/2010-04-01/Accounts/{account}/Messages/{sid}"
-        msg: dict[str, Any] = {
-            "account_sid": account,
-            "api_version": API_VERSION,
-            "body": body,
-            "date_created": date,
-            "date_sent": None,
-            "date_updated": date,
-            "direction": "outbound-api",
-            "error_code": None,
-            "error_message": None,
-            "from": from_,
-            "messaging_service_sid": mg,
-            "num_media": str(len(media)),
-            "num_segments": str(segments),
-            "price": None,
-            "price_unit": "USD",
-            "sid": sid,
-            "status": "queued",
-            "subresource_uris": {"media": f"{uri}/Media.json", "feedback": f"{uri}/Feedback.json"},
-            "to": to,
-            "uri": f"{uri}.json",
-            "_t": now,
-            "_seg": segments,
-            "_from": from_,
-            "_cb": callback,
-            "_vp": validity,
-            "_start": None,
-            "_fail": None,
-            "_fail_t": None,
-            "_sent": None,
-            "_media": media,
-        }
+        msg = self._message_record(account, now, body, media, from_, to, mg, "outbound-api", "queued")
+        sid = msg["sid"]
+        msg.update({"_cb": callback, "_vp": validity, "_start": None, "_fail": None, "_fail_t": None, "_sent": None})
         if due is not None:
             msg["status"] = "scheduled"
             msg["from"] = None
@@ -200,6 +167,40 @@ class MessagesMixin:
         else:
             self._push(st, now, "queue", sid)
         return msg
+
+    def _message_record(self, account: str, now: float, body: str, media: list[str], from_: str | None, to: str,
+                        service_sid: str | None, direction: str, status: str) -> dict[str, Any]:
+        """A Message resource as the API shows it, with the simulator's own bookkeeping under ``_`` keys."""
+        segments = segment_count(body)
+        sid = self._new_sid("MM" if media else "SM", account)
+        date = self._rfc(now)
+        uri = f"/2010-04-01/Accounts/{account}/Messages/{sid}"
+        return {
+            "account_sid": account,
+            "api_version": API_VERSION,
+            "body": body,
+            "date_created": date,
+            "date_sent": None,
+            "date_updated": date,
+            "direction": direction,
+            "error_code": None,
+            "error_message": None,
+            "from": from_,
+            "messaging_service_sid": service_sid,
+            "num_media": str(len(media)),
+            "num_segments": str(segments),
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": status,
+            "subresource_uris": {"media": f"{uri}/Media.json", "feedback": f"{uri}/Feedback.json"},
+            "to": to,
+            "uri": f"{uri}.json",
+            "_t": now,
+            "_seg": segments,
+            "_from": from_,
+            "_media": media,
+        }
 
     def _store(self, st: dict[str, Any], msg: dict[str, Any]) -> None:
         order = st["order"]
@@ -382,39 +383,10 @@ class MessagesMixin:
                 st["opt_outs"].pop(key, None)
         elif keyword in HELP_WORDS:
             opt_type = "HELP"
-        segments = segment_count(body)
-        sid = self._new_sid("MM" if media else "SM", account)
-        date = self._rfc(now)
-        uri = f"/2010-04-01/Accounts/{account}/Messages/{sid}"
-        msg: dict[str, Any] = {
-            "account_sid": account,
-            "api_version": API_VERSION,
-            "body": body,
-            "date_created": date,
-            "date_sent": date,
-            "date_updated": date,
-            "direction": "inbound",
-            "error_code": None,
-            "error_message": None,
-            "from": from_,
-            "messaging_service_sid": service_sid,
-            "num_media": str(len(media)),
-            "num_segments": str(segments),
-            "price": f"-{segments * self.price_per_segment:.5f}",
-            "price_unit": "USD",
-            "sid": sid,
-            "status": "received",
-            "subresource_uris": {"media": f"{uri}/Media.json", "feedback": f"{uri}/Feedback.json"},
-            "to": number,
-            "uri": f"{uri}.json",
-            "_t": now,
-            "_seg": segments,
-            "_from": from_,
-            "_cb": None,
-            "_sent": self._epoch(now),
-            "_media": media,
-            "_opt": opt_type,
-        }
+        msg = self._message_record(account, now, body, media, from_, number, service_sid, "inbound", "received")
+        sid = msg["sid"]
+        msg.update({"date_sent": msg["date_created"], "price": f"-{msg['_seg'] * self.price_per_segment:.5f}",
+                    "_cb": None, "_sent": self._epoch(now), "_opt": opt_type})
         self._store(st, msg)
         url = self._inbound_url(st, number, service_sid)
         if url:
@@ -429,7 +401,7 @@ class MessagesMixin:
                 "To": number,
                 "Body": body,
                 "NumMedia": str(len(media)),
-                "NumSegments": str(segments),
+                "NumSegments": msg["num_segments"],
             }
             if service_sid:
                 params["MessagingServiceSid"] = service_sid

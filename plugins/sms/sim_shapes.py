@@ -24,7 +24,6 @@ API_VERSION = "2010-04-01"
 MORE_INFO = "https://www.twilio.com/docs/errors/"
 E164_RE = re.compile(r"^\+[1-9]\d{1,14}$")
 SHORT_CODE_RE = re.compile(r"^\d{3,8}$")
-SID_RE = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 TOLL_FREE_PREFIXES = ("+1800", "+1833", "+1844", "+1855", "+1866", "+1877", "+1888")
 
 DEFAULT_PAGE_SIZE = 50
@@ -163,10 +162,6 @@ def parse_datetime(text: str) -> float | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
-
-
-def is_date_only(text: str) -> bool:
-    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()))
 
 
 # --------------------------------------------------------------------------------------------------
