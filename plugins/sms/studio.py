@@ -9,6 +9,7 @@ as execution parameters: `{{ first_name }}` becomes `{{flow.data.first_name}}`.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from hub.model import Automation, Step
@@ -32,8 +33,10 @@ class StudioLiquid(MergeTagTranslator):
 
 
 def flow_parameters(values: dict[str, Any]) -> dict[str, Any]:
-    """Execution parameters for one contact (`fields.x` travels as `fields_x`)."""
-    return {k.replace("fields.", "fields_"): v for k, v in values.items() if v not in (None, "")}
+    """Execution parameters for one contact (`fields.x` travels as `fields_x`); Twilio takes them as JSON, so
+    dates travel as ISO text."""
+    return {k.replace("fields.", "fields_"): v.isoformat() if isinstance(v, date) else v
+            for k, v in values.items() if v not in (None, "")}
 
 
 def widget_name(step_id: str) -> str:
