@@ -12,8 +12,8 @@ from typing import Any
 _EXPORTS = {
     "hookimpl": "hub.hookspecs",
     **{name: "hub.errors" for name in (
-        "AuthError", "ConfigError", "HubError", "NotFound", "NotSupported", "Problem", "ProviderError",
-        "RateLimited", "Unavailable", "VendorValidationError")},
+        "AuthError", "ConfigError", "HubError", "NotFound", "NotSupported", "OutcomeUnknown", "Problem",
+        "ProviderError", "RateLimited", "Unavailable", "VendorValidationError")},
     **{name: "hub.provider" for name in (
         "Capability", "Desired", "Fidelity", "ItemResult", "Limits", "Live", "Provider", "ProviderSettings",
         "RateLimit", "References", "Resource", "Support")},

@@ -109,6 +109,11 @@ class Unavailable(ProviderError):
     """5xx, timeout or a dropped connection: worth retrying."""
 
 
+class OutcomeUnknown(ProviderError):
+    """A write whose answer was lost cannot be read back: the vendor offers no way to tell whether it
+    happened. hub never repeats it blindly; the user settles it (`hub resolve`)."""
+
+
 class NotSupported(ProviderError):
     """The provider does not declare the capability that was asked of it."""
 
@@ -122,18 +127,25 @@ class ItemFailure:
     kind: str
     id: str
     error: str
+    result: str = "failed"  # or "unknown": it may or may not have happened
 
 
 @dataclass
 class PartialFailure(HubError):
-    """apply finished, but some items failed; each is named."""
+    """apply finished, but some items failed or ended with an unknown outcome; each is named."""
 
     failures: list[ItemFailure] = field(default_factory=list)
     exit_code = ExitCode.PARTIAL_FAILURE
 
     def __str__(self) -> str:
-        lines = [f"{len(self.failures)} item(s) failed:"]
-        lines += [f"  {f.client}/{f.provider} {f.kind} {f.id}: {f.error}" for f in self.failures]
+        lines = []
+        for result, title in (("failed", "item(s) failed"),
+                              ("unknown", "item(s) may or may not have happened (answers lost); never repeated"
+                                          " blindly: settle each with `hub resolve`")):
+            mine = [f for f in self.failures if f.result == result]
+            if mine:
+                lines.append(f"{len(mine)} {title}:")
+                lines += [f"  {f.client}/{f.provider} {f.kind} {f.id}: {f.error}" for f in mine]
         return "\n".join(lines)
 
 

@@ -17,12 +17,13 @@ import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from .errors import NotSupported, Problem
+from .errors import NotSupported, OutcomeUnknown, Problem
 from .model import Channel, Client, Contact
 from .model.personalisation import MergeTagTranslator
 
@@ -143,6 +144,10 @@ class ItemResult:
     # the vendor accepted the write but reports its outcome later (an asynchronous import): a token the
     # resource's `confirm` takes at the start of the next apply
     confirm: str = ""
+    # written only in part (a tag that does not exist yet was left out): what was left out, and what was
+    # written instead of the plan's record; the next plan writes the item again
+    incomplete: str = ""
+    record: dict[str, Any] | None = None
 
 
 class References:
@@ -191,8 +196,10 @@ class Resource:
     live_read: ClassVar[bool] = True  # False: planned against state fingerprints only (bulk contacts)
     batch_size: ClassVar[int] = 0  # > 0: the applier calls apply_batch with up to this many items
     prunable: ClassVar[bool] = True
-    # A write hub cannot look up after a crash (live_read False): "resend" when resending is harmless
-    # (upserts), "assume_done" when a second one would do harm (a journey trigger sends emails).
+    # A write of a kind without a live read whose outcome is unknown (its answer was lost, or hub was killed
+    # before it came): "resend" when sending it again is harmless (upserts, or a create that looks at the
+    # vendor first); "ask" when a second one would do harm (a journey trigger sends emails): `find_write`
+    # settles it by what the vendor shows, or the user does (`hub resolve`). Never repeated blindly.
     unknown_outcome: ClassVar[str] = "resend"
 
     def __init__(self, provider: Provider) -> None:
@@ -230,11 +237,35 @@ class Resource:
         raise NotSupported(f"reading {self.kind} is not supported", provider=self.provider.name)
 
     def lookup(self, natural_key: str, refs: References) -> Live | None:
-        """Find one item by natural key (used to reconcile an unsettled journal entry)."""
+        """Find one item by natural key, as the vendor holds it now: used when a write's outcome is unknown,
+        so it must never answer from a cache read before that write."""
         return self.read_live(refs).get(natural_key)
 
+    def find_write(self, want: Desired, refs: References, since: datetime) -> str | None:
+        """After a write whose answer was lost (sent at `since` or later): its vendor id when the vendor shows it
+        happened, None when the vendor shows it did not (hub sends it again). Raise `OutcomeUnknown` when the
+        vendor offers no way to tell: hub records the write as unknown and never repeats it blindly."""
+        if self.live_read:
+            found = self.lookup(want.natural_key, refs)
+            return found.vendor_id if found is not None else None
+        if self.unknown_outcome == "ask":
+            raise OutcomeUnknown(f"{self.provider.display_name or self.provider.name} offers no way to tell whether"
+                                 f" this {self.kind.replace('_', ' ')} happened", provider=self.provider.name)
+        return None
+
     def create(self, want: Desired, refs: References) -> str:
+        """Make the item exist; return its vendor id. A kind that takes more calls than one (content, a
+        schedule) does the rest in `finish`."""
         raise NotSupported(f"creating {self.kind} is not supported", provider=self.provider.name)
+
+    def finish(self, vendor_id: str, want: Desired, refs: References) -> None:
+        """The steps of a create after the first. The applier journals the vendor id `create` returned before
+        calling this, so that an interruption leaves an item hub finishes later (with `update`, which must
+        bring any existing item to `want`), never a half-made one it would take for the vendor's doing."""
+
+    @property
+    def multi_step(self) -> bool:
+        return type(self).finish is not Resource.finish
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         raise NotSupported(f"updating {self.kind} is not supported", provider=self.provider.name)

@@ -64,13 +64,14 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from . import providers_cmd, secrets_cmd, simulate_cmd, sync_cmd, workspace_cmd
+    from . import providers_cmd, resolve_cmd, secrets_cmd, simulate_cmd, sync_cmd, workspace_cmd
 
     cli.add_command(workspace_cmd.init)
     cli.add_command(workspace_cmd.validate)
     cli.add_command(sync_cmd.plan)
     cli.add_command(sync_cmd.apply)
     cli.add_command(sync_cmd.status)
+    cli.add_command(resolve_cmd.resolve)
     cli.add_command(providers_cmd.providers)
     cli.add_command(simulate_cmd.simulate)
     cli.add_command(simulate_cmd.demo)

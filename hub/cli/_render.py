@@ -43,7 +43,8 @@ def render_plan(plan: Plan, *, results: bool = False, show_noop: bool = False) -
                           f" {_esc(acc.error)}[/]")
     if results:
         outcome = Counter(c.result for c in plan.changes if c.writes or c.adopt)
-        console.print("Applied: " + ", ".join(f"{outcome.get(r, 0)} {r}" for r in ("ok", "failed", "skipped")))
+        shown = ("ok", "failed", "skipped", "unknown") if outcome.get("unknown") else ("ok", "failed", "skipped")
+        console.print("Applied: " + ", ".join(f"{outcome.get(r, 0)} {r}" for r in shown))
         return
     s = plan.summary()
     console.print("Plan: " + ", ".join(f"{s[a]} {a}" for a in ("create", "update", "delete", "manual",
@@ -89,9 +90,14 @@ def _esc(text: str) -> str:
 
 def render_status(rows: list[dict[str, Any]]) -> None:
     table = Table(title="status", title_justify="left")
-    for col in ("client", "account", "provider", "last apply", "pending", "drift", "unsettled", "note"):
+    for col in ("client", "account", "provider", "last apply", "pending", "drift", "unsettled", "unknown", "note"):
         table.add_column(col)
     for r in rows:
+        unknown = f"[bold red]{r['unknown']}[/]" if r["unknown"] else "0"
         table.add_row(r["client"], r["account"], r["provider"], r["last_apply"] or "never", str(r["pending"]),
-                      str(r["drift"]), str(r["unsettled"]), _esc(r.get("error") or ""))
-    data_console().print(table)
+                      str(r["drift"]), str(r["unsettled"]), unknown, _esc(r.get("error") or ""))
+    console = data_console()
+    console.print(table)
+    if any(r["unknown"] for r in rows):
+        console.print("[bold red]unknown[/]: writes whose answers were lost and that the vendor cannot confirm; hub"
+                      " never repeats them blindly. `hub resolve` lists them and settles each.")

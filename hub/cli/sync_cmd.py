@@ -110,8 +110,9 @@ def apply(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], 
         emit_json(the_plan.to_json(results=True))
     else:
         render_plan(the_plan, results=True)
-    if report.failed:
-        raise PartialFailure([ItemFailure(c.client, c.provider, c.kind, c.id, c.error) for c in report.failed])
+    if report.failed or report.unknown:
+        raise PartialFailure([ItemFailure(c.client, c.provider, c.kind, c.id, c.error, c.result)
+                              for c in report.failed + report.unknown])
     ctx.exit(account_rc)
 
 
@@ -151,6 +152,7 @@ def status(workspace: Path | None, clients: tuple[str, ...], as_json: bool, sand
         rows = []
         for acc in the_plan.accounts:
             mine = [c for c in the_plan.changes if (c.client, c.account) == (acc.client, acc.account)]
+            records = session.state.items(acc.client, acc.account)
             rows.append({
                 "client": acc.client, "account": acc.account, "provider": acc.provider,
                 "last_apply": session.state.last_apply(acc.client, acc.account),
@@ -158,7 +160,9 @@ def status(workspace: Path | None, clients: tuple[str, ...], as_json: bool, sand
                 "drift": sum(1 for c in mine if c.drift),
                 # writes whose outcome is not known yet: interrupted ones, and imports the vendor still processes
                 "unsettled": sum(1 for j in unsettled if (j.client, j.account) == (acc.client, acc.account))
-                + sum(1 for r in session.state.items(acc.client, acc.account) if r.data.get("confirm")),
+                + sum(1 for r in records if r.data.get("confirm")),
+                # may or may not have happened, and the vendor cannot tell: the user settles them (`hub resolve`)
+                "unknown": sum(1 for r in records if "unknown" in r.data),
                 "error": acc.error,
             })
     if as_json:

@@ -121,15 +121,23 @@ class AuditEntry:
     detail: str
 
 
+# How a journalled write ended. "ok": done as planned; "failed": nothing changed at the vendor; "absent": it
+# never reached the vendor; "unfinished": the item exists at the vendor but not as planned (a create whose later
+# steps, or an update, did not complete): hub finishes it next time and never calls that drift; "unknown": it may
+# or may not have happened and the vendor cannot tell (the user settles it with `hub resolve`).
+RECORDED = ("ok", "unfinished", "unknown")
+
+
 @dataclass(frozen=True)
 class Settlement:
-    """How one journalled write ended: status ok/failed/absent, and what to record for the item."""
+    """How one journalled write ended (see RECORDED), and what to record for the item."""
 
     journal_id: int
     status: str
     vendor_id: str = ""
     error: str = ""
     data: dict[str, Any] | None = None
+    fingerprint: str | None = None  # instead of the planned one (e.g. "" for an item written only in part)
 
 
 class StateStore:
@@ -234,6 +242,12 @@ class StateStore:
                 ids.append(int(cur.lastrowid or 0))
         return ids
 
+    def progress(self, journal_id: int, vendor_id: str) -> None:
+        """A create's first step is done: the item exists at the vendor with this id (a multi-step create
+        interrupted later is finished, not made again)."""
+        with self._tx() as db:
+            db.execute("UPDATE journal SET vendor_id=? WHERE id=? AND status='pending'", (vendor_id, journal_id))
+
     def settle(self, settlements: Iterable[Settlement]) -> None:
         """Close journal entries and, in the same transaction, update the item map and the audit log."""
         now = self._now()
@@ -243,26 +257,62 @@ class StateStore:
                 row = db.execute("SELECT * FROM journal WHERE id=?", (s.journal_id,)).fetchone()
                 if row is None or row["status"] != "pending":
                     continue
+                vendor_id = s.vendor_id or row["vendor_id"]
                 db.execute("UPDATE journal SET status=?, vendor_id=?, error=?, settled_at=? WHERE id=?",
-                           (s.status, s.vendor_id, s.error, now, s.journal_id))
+                           (s.status, vendor_id, s.error, now, s.journal_id))
                 key = (row["client"], row["account"], row["kind"], row["neutral_id"])
-                if s.status == "ok":
+                if s.status in RECORDED:
                     changed = True
-                    if row["op"] == "delete":
+                    if row["op"] == "delete" and s.status == "ok":
                         db.execute("DELETE FROM items WHERE client=? AND account=? AND kind=? AND neutral_id=?", key)
                     else:
-                        db.execute(
-                            "INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?,?,?,?)",
-                            (row["client"], row["account"], row["provider"], row["kind"], row["neutral_id"],
-                             s.vendor_id, row["natural_key"], row["fingerprint"], now,
-                             json.dumps(s.data or {})))
+                        self._write_item(db, row, s, vendor_id, now)
                 db.execute(
                     "INSERT INTO audit (at, actor, run_id, client, account, provider, kind, neutral_id, action,"
                     " result, vendor_id, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (now, self.actor, row["run_id"], row["client"], row["account"], row["provider"], row["kind"],
-                     row["neutral_id"], row["op"], s.status, s.vendor_id, s.error))
+                     row["neutral_id"], row["op"], s.status, vendor_id, s.error))
             if changed:
                 self._bump(db)
+
+    def _write_item(self, db: sqlite3.Connection, row: sqlite3.Row, s: Settlement, vendor_id: str, now: str) -> None:
+        key = (row["client"], row["account"], row["kind"], row["neutral_id"])
+        data = dict(s.data or {})
+        fingerprint = row["fingerprint"] if s.fingerprint is None else s.fingerprint
+        if s.status != "ok":
+            old = db.execute("SELECT * FROM items WHERE client=? AND account=? AND kind=? AND neutral_id=?",
+                             key).fetchone()
+            if old is not None:  # what was applied before still stands, with a note of what is left to do
+                data = {**json.loads(old["data"] or "{}"), **data}
+                vendor_id = vendor_id or old["vendor_id"]
+                if s.status == "unfinished" and row["op"] == "update":
+                    fingerprint = old["fingerprint"]
+            data[s.status] = s.error or s.status
+            if s.status == "unknown":
+                now = row["created_at"]  # when the write went out: what the vendor is asked about
+        db.execute("INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?,?,?,?)",
+                   (*key[:2], row["provider"], *key[2:], vendor_id, row["natural_key"], fingerprint, now,
+                    json.dumps(data)))
+
+    def resolve(self, record: ItemRecord, *, done: bool) -> None:
+        """The user settled a write whose outcome was unknown: it happened (`done`: kept as applied) or it did
+        not (forgotten: the next plan makes it again). Audited."""
+        key = (record.client, record.account, record.kind, record.neutral_id)
+        now = self._now()
+        with self._tx() as db:
+            if done:
+                data = {k: v for k, v in record.data.items() if k != "unknown"}
+                db.execute("UPDATE items SET data=?, applied_at=? WHERE client=? AND account=? AND kind=?"
+                           " AND neutral_id=?", (json.dumps(data), now, *key))
+            else:
+                db.execute("DELETE FROM items WHERE client=? AND account=? AND kind=? AND neutral_id=?", key)
+            db.execute(
+                "INSERT INTO audit (at, actor, run_id, client, account, provider, kind, neutral_id, action,"
+                " result, vendor_id, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (now, self.actor, "resolve", record.client, record.account, record.provider, record.kind,
+                 record.neutral_id, "resolve", "done" if done else "retry", record.vendor_id,
+                 "settled by the user: " + ("it happened" if done else "it did not happen; make it again")))
+            self._bump(db)
 
     def record(self, run_id: str, client: str, account: str, provider: str, kind: str, neutral_id: str,
                natural_key: str, fingerprint: str, vendor_id: str, data: dict[str, Any] | None = None) -> None:

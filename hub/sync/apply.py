@@ -15,13 +15,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..errors import HubError, Interrupted
+from ..errors import HubError, Interrupted, OutcomeUnknown
 from ..provider import Desired, ItemResult, References, Resource
 from ..state import StateStore
-from ..state.store import Settlement
+from ..state.store import JournalEntry, Settlement
 from ..transport.http import AmbiguousWrite
 from .accounts import Account
 from .plan import MAX_PARALLEL_ACCOUNTS, Change, Plan, build_refs
+
+CREATE_ATTEMPTS = 3  # creates whose answers were lost and that the vendor shows did not happen
 
 
 @dataclass
@@ -30,9 +32,14 @@ class ApplyReport:
     changes: list[Change]
     interrupted: bool = False
     failed: list[Change] = field(default_factory=list)
+    unknown: list[Change] = field(default_factory=list)  # may or may not have happened: the user settles them
 
 
 Progress = Callable[[int], None]
+
+
+class _Unasked(HubError):
+    """A write's answer was lost and the vendor could not be asked whether it happened."""
 
 
 class Applier:
@@ -61,24 +68,30 @@ class Applier:
             except HubError:
                 settled.append(Settlement(entry.id, "absent", error="provider no longer handles this kind"))
                 continue
-            if entry.op == "delete":
-                live = res.lookup(entry.natural_key, refs[acc.key]) if res.live_read else None
-                settled.append(Settlement(entry.id, "ok" if live is None else "absent", entry.vendor_id,
-                                          error="reconciled"))
-            elif res.live_read:
-                live = res.lookup(entry.natural_key, refs[acc.key])
-                if live is not None:
-                    settled.append(Settlement(entry.id, "ok", live.vendor_id, error="reconciled: found in vendor"))
-                else:
-                    settled.append(Settlement(entry.id, "absent", error="reconciled: not in vendor"))
-            elif res.unknown_outcome == "assume_done":
-                settled.append(Settlement(entry.id, "ok", entry.vendor_id,
-                                          error="reconciled: outcome unknown, assumed done (never sent twice)"))
-            else:
-                # idempotent bulk writes: the next plan sends them again if they did not land
-                settled.append(Settlement(entry.id, "absent", error="reconciled: outcome unknown, will resend"))
+            settled.append(self._reconciled(res, entry, refs[acc.key]))
         self.state.settle(settled)
         return len(settled) + self._confirm()
+
+    @staticmethod
+    def _reconciled(res: Resource, entry: JournalEntry, refs: References) -> Settlement:
+        if entry.op == "delete":
+            live = res.lookup(entry.natural_key, refs) if res.live_read else None
+            return Settlement(entry.id, "ok" if live is None else "absent", entry.vendor_id, error="reconciled")
+        if res.live_read:
+            live = res.lookup(entry.natural_key, refs)
+            if live is None and entry.vendor_id:
+                return Settlement(entry.id, "absent", error="reconciled: made, then gone from the vendor")
+            if live is None:
+                return Settlement(entry.id, "absent", error="reconciled: not in vendor")
+            if entry.op == "update" or (res.multi_step and entry.op == "create"):
+                # it exists, but whether its later steps (or the update) happened is not known: finished next time
+                return Settlement(entry.id, "unfinished", live.vendor_id,
+                                  error="interrupted before it was finished; hub finishes it")
+            return Settlement(entry.id, "ok", live.vendor_id, error="reconciled: found in vendor")
+        if res.unknown_outcome == "ask":  # settled by the next plan, which knows what was being written
+            return Settlement(entry.id, "unknown", error="interrupted before the vendor answered")
+        # idempotent writes: the next plan sends them again if they did not land
+        return Settlement(entry.id, "absent", error="reconciled: outcome unknown, will resend")
 
     def _confirm(self) -> int:
         """Ask the vendors how writes they accepted asynchronously ended; a failed one is forgotten, so
@@ -138,6 +151,7 @@ class Applier:
                 change.result = "skipped"
                 change.error = change.error or ("interrupted" if report.interrupted else "not run")
         report.failed = [c for c in plan.changes if c.result == "failed"]
+        report.unknown = [c for c in plan.changes if c.result == "unknown"]
         if report.interrupted:
             raise Interrupted("interrupted: finished writes are recorded; run apply again to continue")
         return report
@@ -188,16 +202,30 @@ class Applier:
         want = c.desired()
         try:
             if c.action == "create":
-                vendor_id = self._create(res, want, refs)
+                vendor_id = self._create(res, want, refs, jid, c)
             elif c.action == "update":
                 vendor_id = res.update(c.vendor_id, want, None, refs)
             else:
                 if not c.details.get("vendor_gone"):
                     res.delete(c.vendor_id, refs)
                 vendor_id = c.vendor_id
+        except _Unasked as exc:  # settled by the next plan, which asks the vendor again
+            c.result, c.error = "failed", str(exc)
+            self.state.settle([Settlement(jid, "unknown", c.vendor_id, error=str(exc), data=c.details.get("record"))])
+            self.progress(1)
+            return
+        except OutcomeUnknown as exc:
+            c.result = "unknown"
+            c.error = (f"{exc.message}: check in the vendor, then `hub resolve {c.client} {c.kind}:{c.id} --done`"
+                       " if it happened, or `--retry` to make it again")
+            self.state.settle([Settlement(jid, "unknown", error=exc.message, data=c.details.get("record"))])
+            self.progress(1)
+            return
         except HubError as exc:
             c.result, c.error = "failed", str(exc)
-            self.state.settle([Settlement(jid, "failed", error=str(exc))])
+            # an item that exists at the vendor but not as planned is finished next time, not taken for drift
+            exists = res.live_read and c.action != "delete" and bool(c.vendor_id)
+            self.state.settle([Settlement(jid, "unfinished" if exists else "failed", c.vendor_id, error=str(exc))])
             self.progress(1)
             return
         c.result, c.vendor_id = "ok", vendor_id
@@ -205,15 +233,39 @@ class Applier:
         self.state.settle([Settlement(jid, "ok", vendor_id, data=c.details.get("record"))])
         self.progress(1)
 
-    def _create(self, res: Resource, want: Desired, refs: References) -> str:
-        try:
-            return res.create(want, refs)
-        except AmbiguousWrite:
-            # the vendor may have created it: look before creating again, so nothing exists twice
-            found = res.lookup(want.natural_key, refs) if res.live_read else None
-            if found is not None:
-                return found.vendor_id
-            return res.create(want, refs)
+    def _create(self, res: Resource, want: Desired, refs: References, jid: int, c: Change) -> str:
+        lost: AmbiguousWrite | None = None
+        for _ in range(CREATE_ATTEMPTS):
+            sent = res.provider.ctx.clock.utcnow()
+            try:
+                vendor_id = res.create(want, refs)
+            except AmbiguousWrite as exc:
+                # the vendor may have done it: ask before doing it again, so that nothing exists twice
+                try:
+                    found = res.find_write(want, refs, since=sent)
+                except OutcomeUnknown:
+                    raise
+                except HubError as why:
+                    raise _Unasked(f"{exc}; asking {res.provider.display_name or res.provider.name} whether it"
+                                   f" happened failed too ({why}): the next apply asks again first") from None
+                if found is None:
+                    lost = exc
+                    continue
+                self._made(jid, c, found)
+                return res.update(found, want, None, refs) if res.multi_step else found
+            self._made(jid, c, vendor_id)
+            if res.multi_step:
+                try:
+                    res.finish(vendor_id, want, refs)
+                except AmbiguousWrite:  # a later step's answer was lost: bring the item where it should be
+                    return res.update(vendor_id, want, None, refs)
+            return vendor_id
+        assert lost is not None
+        raise lost
+
+    def _made(self, jid: int, c: Change, vendor_id: str) -> None:
+        self.state.progress(jid, vendor_id)
+        c.vendor_id = vendor_id
 
     def _batch(self, acc: Account, res: Resource, chunk: list[Change], refs: References) -> None:
         jids = self.state.begin(self.run_id, acc.client.name, acc.name, acc.provider.name, res.kind,
@@ -228,12 +280,15 @@ class Applier:
             r = by_id.get(c.id) or ItemResult(c.id, False, error="no result from the vendor")
             if r.ok:
                 c.result, c.vendor_id = "ok", r.vendor_id
-                if r.note:
-                    c.details["note"] = r.note
-                data = dict(c.details.get("record") or {})
+                if r.note or r.incomplete:
+                    c.details["note"] = "; ".join(x for x in (r.note, r.incomplete) if x)
+                data = dict(r.record if r.record is not None else c.details.get("record") or {})
                 if r.confirm:
                     data["confirm"] = r.confirm
-                settlements.append(Settlement(jid, "ok", r.vendor_id, data=data))
+                if r.incomplete:  # recorded as written, so that the next plan writes the rest
+                    data["incomplete"] = r.incomplete
+                settlements.append(Settlement(jid, "ok", r.vendor_id, data=data,
+                                              fingerprint="" if r.incomplete else None))
             else:
                 c.result, c.error = "failed", r.error
                 settlements.append(Settlement(jid, "failed", error=r.error))

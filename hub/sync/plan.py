@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, HubError, StalePlanError
+from ..errors import ConfigError, HubError, OutcomeUnknown, StalePlanError
 from ..provider import Desired, Fidelity, Live, References, Resource
 from ..state import StateStore
 from .accounts import Account
@@ -229,8 +229,12 @@ def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict
         return change
 
     if not res.live_read:  # planned against what hub applied last time
+        if rec is not None and "unknown" in rec.data:
+            return _settle_unknown(change, res, want, rec, refs)
         if rec is not None:
             change.details["previous"] = rec.data
+            if rec.data.get("incomplete"):
+                change.reason = _join(change.reason, f"not finished last time: {rec.data['incomplete']}")
         if rec is None:
             change.action = "create"
         elif rec.fingerprint != want.fingerprint:
@@ -242,11 +246,19 @@ def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict
                 change.action, change.reason = "update", _join(change.reason, left)
         return change
 
+    # hub's own work left half-done (an interrupted create or update), or a create whose outcome is unknown
+    unfinished = (rec.data.get("unfinished") or rec.data.get("unknown")) if rec is not None else None
     if found is None:
         change.action = "create"
-        if rec is not None:
+        if unfinished:
+            change.reason = _join(change.reason, f"hub's last apply did not finish it ({unfinished}); hub creates it")
+        elif rec is not None:
             change.drift = True
             change.reason = _join(change.reason, "missing in the vendor (deleted outside hub?); hub recreates it")
+        return change
+    if unfinished and not res.history(found):  # finished, never called drift
+        change.action = "update"
+        change.reason = _join(change.reason, f"finishing what hub started ({unfinished})")
         return change
     settled = res.history(found)
     if settled:
@@ -271,6 +283,25 @@ def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict
     if diff:
         change.action, change.drift = "update", True
         change.reason = _join(change.reason, f"changed in the vendor since the last apply: {diff}")
+    return change
+
+
+def _settle_unknown(change: Change, res: Resource, want: Desired, rec: Any, refs: References) -> Change:
+    """A write whose outcome was unknown: settled now by what the vendor shows, if it can tell."""
+    try:
+        found = res.find_write(want, refs, since=datetime.fromisoformat(rec.applied_at.replace("Z", "+00:00")))
+    except OutcomeUnknown as exc:
+        change.action = "manual"
+        change.reason = (f"outcome unknown since {rec.applied_at} ({rec.data['unknown']}): {exc.message}. Check in"
+                         f" the vendor, then `hub resolve {change.client} {change.kind}:{change.id} --done` if it"
+                         " happened, or `--retry` to make it again")
+        return change
+    if found is None:
+        change.action = "create"
+        change.reason = _join(change.reason, "the vendor shows that hub's earlier attempt did not happen")
+    else:
+        change.vendor_id, change.adopt = found, True
+        change.reason = _join(change.reason, "the vendor shows that hub's earlier attempt happened")
     return change
 
 

@@ -174,9 +174,10 @@ class FieldResource(_AcResource):
         body = {"field": {"title": want.payload["title"], "type": want.payload["type"],
                           "perstag": want.natural_key, "visible": True}}
         answer = self.http.post("fields", json=body, idempotent=False)
-        vendor_id = str(answer["field"]["id"])
+        return str(answer["field"]["id"])
+
+    def finish(self, vendor_id: str, want: Desired, refs: References) -> None:
         self._all_lists(vendor_id)
-        return vendor_id
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         current = self.http.get(f"fields/{vendor_id}")
@@ -361,6 +362,12 @@ class CampaignResource(_AcResource):
     kind = "email_campaign"
     capability = Capability.EMAIL_CAMPAIGNS
 
+    def __init__(self, provider: Any) -> None:
+        super().__init__(provider)
+        # one create at a time: a message made by another create that has not reached `campaign_create` yet
+        # must not look like one left behind
+        self._creating = threading.Lock()
+
     def desired(self, client: Client, refs: References) -> list[Desired]:
         tags = self.provider.merge_tags(client)
         account_tz = self.provider.account_timezone or client.timezone
@@ -409,17 +416,25 @@ class CampaignResource(_AcResource):
         return out
 
     def create(self, want: Desired, refs: References) -> str:
+        with self._creating:
+            return self._create(want, refs)
+
+    def _create(self, want: Desired, refs: References) -> str:
         p = want.payload
         list_id = refs.require("list", p["list"].split(":", 1)[1])
-        message = self.provider.v1("message_add", {
-            "format": "mime", "subject": p["subject"], "fromemail": p["from_email"], "fromname": p["from_name"],
-            "reply2": p["reply_to"], "priority": "3", "charset": "utf-8", "encoding": "quoted-printable",
-            "htmlconstructor": "editor", "html": p["html"], "textconstructor": "editor", "text": p["text"],
-            f"p[{list_id}]": list_id,
-        })
-        message_id = str(message["id"])
-        if p["preheader"]:  # v1 message_add has no preheader; v3 sets it on the same message
-            self.http.put(f"messages/{message_id}", json={"message": {"preheader_text": p["preheader"]}})
+        content = {"subject": p["subject"], "fromemail": p["from_email"], "fromname": p["from_name"],
+                   "reply2": p["reply_to"], "html": p["html"], "text": p["text"]}
+        message_id = self._orphan_message(content)
+        if message_id is None:
+            message = self.provider.v1("message_add", {
+                **content, "format": "mime", "priority": "3", "charset": "utf-8", "encoding": "quoted-printable",
+                "htmlconstructor": "editor", "textconstructor": "editor", f"p[{list_id}]": list_id,
+            })
+            message_id = str(message["id"])
+            if p["preheader"]:  # v1 message_add has no preheader; v3 sets it on the same message
+                self.http.put(f"messages/{message_id}", json={"message": {"preheader_text": p["preheader"]}})
+        else:  # made by an attempt whose answer was lost (or that hub did not finish): reused, brought up to date
+            self.http.put(f"messages/{message_id}", json={"message": {**content, "preheader_text": p["preheader"]}})
         data: dict[str, Any] = {
             "type": "single", "name": p["name"], "status": "0", "public": "1", "tracklinks": "all",
             "trackreads": "1", "trackreplies": "0",
@@ -436,6 +451,16 @@ class CampaignResource(_AcResource):
             data.update({"status": "1", "sdate": m.v1_sdate(self.provider.ctx.clock.utcnow(), account_tz)})
         campaign = self.provider.v1("campaign_create", data)
         return str(campaign["id"])
+
+    def _orphan_message(self, content: dict[str, str]) -> str | None:
+        """A message with this subject and sender that no campaign uses: what a `message_add` left behind when
+        its answer was lost, or when hub stopped before `campaign_create`."""
+        used = {str(c.get("basemessageid")) for c in self.provider.pages("campaigns", "campaigns")}
+        for msg in self.provider.pages("messages", "messages"):
+            if str(msg["id"]) not in used and all(msg.get(k) == content[k] for k in ("subject", "fromemail",
+                                                                                    "fromname")):
+                return str(msg["id"])
+        return None
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         try:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from hub.errors import NotFound, VendorValidationError
+from hub.errors import NotFound, OutcomeUnknown, VendorValidationError
 from hub.model import Client
 from hub.provider import Capability, Desired, Fidelity, ItemResult, Live, References, Resource, sent_campaign
 
@@ -75,9 +76,12 @@ class _TagBacked(_McResource):
         reason = support.note if support.fidelity == Fidelity.APPROXIMATED else ""
         return [Desired(i, name, {"name": name}, support.fidelity, reason) for i, name in self._items(client)]
 
-    def read_live(self, refs: References) -> dict[str, Live]:
+    def read_live(self, refs: References, *, fresh: bool = False) -> dict[str, Live]:
         return {t["name"]: Live(str(t["id"]), t["name"], {"name": t["name"]}, t)
-                for t in self.provider.static_segments(refresh=self.fresh_read)}
+                for t in self.provider.static_segments(refresh=fresh or self.fresh_read)}
+
+    def lookup(self, natural_key: str, refs: References) -> Live | None:
+        return self.read_live(refs, fresh=True).get(natural_key)
 
     def create(self, want: Desired, refs: References) -> str:
         body = {"name": want.payload["name"], "static_segment": []}
@@ -310,7 +314,14 @@ class MemberResource(_McResource):
     def apply_batch(self, items: Sequence[Desired], refs: References) -> list[ItemResult]:
         results: dict[str, ItemResult] = {}
         if not self.provider.lists_are_audiences:
-            self._push(self.audience, items, self.provider.tag_names_by_ref(refs), results)
+            names = self.provider.tag_names_by_ref(refs)
+            self._push(self.audience, items, names, results)
+            for w in items:  # a tag not in Mailchimp (its creation failed) is left out, and recorded as such
+                r = results.get(w.id)
+                missing = [ref for ref in w.payload["tags"] if ref not in names]
+                if r is not None and r.ok and missing:
+                    r.record = {"tags": [ref for ref in w.payload["tags"] if ref in names]}
+                    r.incomplete = f"{', '.join(missing)} not in Mailchimp yet, left out"
         else:  # one push per audience; a contact counts as done when every one of its audiences took it
             names = {f"tag:{t.id}": t.name for t in self.provider.client.audience.tags}
             for aud, members, gone in self._by_audience(items, refs):
@@ -474,9 +485,10 @@ class CampaignResource(_McResource):
     def create(self, want: Desired, refs: References) -> str:
         body = self._body(want, refs)
         made = self.api("POST", "campaigns", lambda c: c.campaigns.create(body), body=body, idempotent=False)
-        vendor_id = str(made["id"])
+        return str(made["id"])
+
+    def finish(self, vendor_id: str, want: Desired, refs: References) -> None:
         self._content_and_schedule(vendor_id, want)
-        return vendor_id
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         current = self.api("GET", f"campaigns/{vendor_id}", lambda c: c.campaigns.get(vendor_id))
@@ -575,7 +587,7 @@ class EnrolmentResource(_McResource):
     capability = Capability.ENROLMENT
     live_read = False
     prunable = False
-    unknown_outcome = "assume_done"  # a trigger cannot be looked up: never risk a second one
+    unknown_outcome = "ask"  # a second trigger sends the journey's emails again
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
         out = []
@@ -601,10 +613,30 @@ class EnrolmentResource(_McResource):
             self.api("POST", f"customer-journeys/journeys/{first}/steps/{second}/actions/trigger",
                      lambda c: c.customerJourneys.trigger(first, second, body), body=body, idempotent=False)
         else:
-            self.api("POST", f"automations/{first}/emails/{second}/queue",
-                     lambda c: c.automations.add_workflow_email_subscriber(first, second, body), body=body,
-                     idempotent=False)
+            try:
+                self.api("POST", f"automations/{first}/emails/{second}/queue",
+                         lambda c: c.automations.add_workflow_email_subscriber(first, second, body), body=body,
+                         idempotent=False)
+            except VendorValidationError as exc:
+                # Mailchimp queues an address once ("already in the queue"; once sent, "already sent":
+                # unverified wording): a second attempt finds it done
+                if "already" not in str(exc).lower():
+                    raise
         return f"{how}/{first}/{second}/{m.subscriber_hash(email)}"
+
+    def find_write(self, want: Desired, refs: References, since: datetime) -> str | None:
+        how, first, second = refs.require("automation", want.payload["automation"]).split("/")
+        if how == "journey":
+            raise OutcomeUnknown("Mailchimp's API cannot show whether a journey trigger arrived (journeys and their"
+                                 " contacts cannot be read; the journey's report in Mailchimp shows who entered)",
+                                 provider=self.provider.name)
+        h = m.subscriber_hash(want.payload["email"])
+        try:
+            self.api("GET", f"automations/{first}/emails/{second}/queue/{h}",
+                     lambda c: c.automations.get_workflow_email_subscriber(first, second, h))
+        except NotFound:
+            return None  # not queued: queueing again is refused if it was already sent
+        return f"{how}/{first}/{second}/{h}"
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         return vendor_id  # enrolled once; hub never enrols anybody twice

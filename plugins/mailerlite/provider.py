@@ -97,9 +97,12 @@ class _GroupBacked(Resource):
 
     fresh_read: ClassVar[bool] = True  # lists are read first in a plan and refresh the shared /groups read
 
-    def read_live(self, refs: References) -> dict[str, Live]:
+    def read_live(self, refs: References, *, fresh: bool = False) -> dict[str, Live]:
         return {g["name"]: Live(str(g["id"]), g["name"], {"name": g["name"]}, g)
-                for g in self.provider.groups(refresh=self.fresh_read)}
+                for g in self.provider.groups(refresh=fresh or self.fresh_read)}
+
+    def lookup(self, natural_key: str, refs: References) -> Live | None:
+        return self.read_live(refs, fresh=True).get(natural_key)
 
     def create(self, want: Desired, refs: References) -> str:
         body = self.http.post("groups", json={"name": want.payload["name"]}, idempotent=False)
@@ -302,9 +305,10 @@ class CampaignResource(Resource):
 
     def create(self, want: Desired, refs: References) -> str:
         body = self.http.post("campaigns", json=self._body(want, refs), idempotent=False)
-        vendor_id = str(body["data"]["id"])
+        return str(body["data"]["id"])
+
+    def finish(self, vendor_id: str, want: Desired, refs: References) -> None:
         self._schedule(vendor_id, want)
-        return vendor_id
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         current = self.http.get(f"campaigns/{vendor_id}")["data"]

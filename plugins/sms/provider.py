@@ -110,6 +110,7 @@ class ExecutionResource(Resource):
     capability = Capability.ENROLMENT
     live_read = False
     prunable = False
+    unknown_outcome = "ask"  # a second execution texts the contact again once the first has ended
     provider: TwilioProvider
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
@@ -146,6 +147,20 @@ class ExecutionResource(Resource):
                 return f"{flow}/{to}"
             raise
         return str(ex.sid)
+
+    def find_write(self, want: Desired, refs: References, since: datetime) -> str | None:
+        """The flow's executions started for this contact since the write (Studio lists them by creation
+        date, newest first)."""
+        flow = refs.require("automation", want.payload["automation"])
+        after = since - timedelta(minutes=5)  # clock skew between hub and Twilio
+
+        def scan(c: Any) -> str | None:
+            for ex in c.studio.v2.flows(flow).executions.stream(date_created_from=after, page_size=50):
+                if ex.contact_channel_address == want.payload["to"]:
+                    return str(ex.sid)
+            return None
+
+        return self.provider.api("GET", f"v2/Flows/{flow}/Executions", scan)
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         return vendor_id  # enrolled once; a changed detail does not enrol anyone again
