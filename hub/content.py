@@ -9,12 +9,34 @@ from functools import cache
 from .model import EmailContent
 from .model.personalisation import ANY_BRACES_RE
 
+# Email clients drop <style> blocks (Gmail) or ignore most CSS (Outlook): tables are styled inline
+TABLE_STYLE = "border-collapse:collapse;border-spacing:0;margin:0 0 16px 0"
+CELL_STYLE = "border:1px solid #d0d7de;padding:6px 12px;vertical-align:top"
+HEAD_STYLE = f"{CELL_STYLE};background-color:#f6f8fa;font-weight:bold"
+
 
 @cache
 def _markdown():  # type: ignore[no-untyped-def]
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": True, "linkify": False})
+    md = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
+    md.add_render_rule("table_open", _inline_style(TABLE_STYLE, cellpadding="6", cellspacing="0"))
+    md.add_render_rule("th_open", _inline_style(HEAD_STYLE, "text-align:left"))
+    md.add_render_rule("td_open", _inline_style(CELL_STYLE, "text-align:left"))
+    return md
+
+
+def _inline_style(style: str, align: str | None = None, **attrs: str):  # type: ignore[no-untyped-def]
+    """A render rule writing `style` and `attrs` on the element; a cell keeps its column's alignment (`:---:`)."""
+
+    def rule(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
+        token = tokens[idx]
+        token.attrSet("style", ";".join(x for x in (style, token.attrGet("style") or align) if x))
+        for name, value in attrs.items():
+            token.attrSet(name, value)
+        return self.renderToken(tokens, idx, options, env)
+
+    return rule
 
 
 def email_html(email: EmailContent) -> str:
@@ -41,6 +63,9 @@ def email_text(email: EmailContent) -> str:
     """A plain-text part: the given one, or the HTML with tags stripped."""
     if email.text:
         return email.text
-    text = re.sub(r"<(br|/p|/h\d|/li)[^>]*>", "\n", email_html(email), flags=re.I)
+    # a table row stays one line
+    text = re.sub(r"</t[hd]>\s*<t[hd][^>]*>", " | ", email_html(email), flags=re.I)
+    text = re.sub(r"\s*</tr>\s*<tr[^>]*>\s*", "\n", text, flags=re.I)
+    text = re.sub(r"<(br|/p|/h\d|/li)[^>]*>", "\n", text, flags=re.I)
     text = re.sub(r"<[^>]+>", "", text)
     return html.unescape(re.sub(r"\n{3,}", "\n\n", text)).strip()

@@ -214,3 +214,65 @@ def test_yoga_studio_on_mailchimp_converges_in_the_sandbox(agency: Path, capsys:
     assert hub(capsys, "apply", "-w", str(agency), "--sandbox", "-c", "yoga-studio", "--yes").code == 0
     again = hub(capsys, "plan", "-w", str(agency), "--sandbox", "-c", "yoga-studio", "--json").json()
     assert [again["summary"][a] for a in ("create", "update", "delete")] == [0, 0, 0]
+
+
+# -- issue 9 ---------------------------------------------------------------------------------------------
+
+
+def _break_law_firm_phone(agency: Path) -> tuple[str, int]:
+    """Give one law-firm contact a phone that is not a number; returns where the problem is."""
+    rel = "clients/law-firm/audience.yaml"
+    audience = agency / rel
+    text = audience.read_text().replace("    first_name: David\n", "    first_name: David\n    phone: '12345'\n", 1)
+    audience.write_text(text)
+    line = next(i for i, row in enumerate(text.splitlines(), start=1) if "'12345'" in row)
+    return rel, line
+
+
+def test_one_clients_problems_do_not_block_the_other_clients(agency: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rel, line = _break_law_firm_phone(agency)
+    where = f"{rel}:{line}"
+
+    validated = hub(capsys, "validate", "-w", str(agency))
+    assert validated.code == 4 and where in validated.err and "law-firm" in validated.err
+
+    plan = hub(capsys, "plan", "-w", str(agency), "--sandbox", "--json")
+    assert plan.code == 4, plan.err
+    doc = plan.json()
+    assert sorted(c["client"] for c in doc["clients"]) == ["bakery", "yoga-studio"]
+    [refused] = [e for e in doc["errors"] if e["client"] == "law-firm"]
+    assert refused["exit_code"] == 4 and where in refused["error"]
+    assert "law-firm" in plan.err and where in plan.err
+
+    applied = hub(capsys, "apply", "-w", str(agency), "--sandbox", "--yes", "--json")
+    assert applied.code == 4, applied.err
+    doc = applied.json()
+    bakery = next(c for c in doc["clients"] if c["client"] == "bakery")
+    assert {c["result"] for c in bakery["changes"] if c["action"] == "create"} == {"ok"}
+    assert [e["client"] for e in doc["errors"]] == ["law-firm"]
+
+    assert hub(capsys, "plan", "-w", str(agency), "--sandbox", "-c", "bakery").code == 0  # a clean client alone
+    alone = hub(capsys, "plan", "-w", str(agency), "--sandbox", "-c", "law-firm")
+    assert alone.code == 4 and where in alone.err
+
+
+def test_a_workspace_level_problem_still_blocks_every_client(agency: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (agency / "hub.yaml").write_text("version: 1\ntimezone: Europe/Lundon\n")
+    result = hub(capsys, "plan", "-w", str(agency), "--sandbox", "--json")
+    assert result.code == 4 and result.out == "" and "hub.yaml:2" in result.err
+
+
+def test_warnings_are_printed_by_validate_and_plan_without_blocking(agency: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    campaign = agency / "clients" / "bakery" / "campaigns" / "spring-launch.yaml"
+    text = re.sub(r"at: \"?[0-9-]+ [0-9:]+\"?", 'at: "2099-10-25 01:30"', campaign.read_text())
+    campaign.write_text(text)
+    line = next(i for i, row in enumerate(text.splitlines(), start=1) if row.startswith("schedule:"))
+    where = f"clients/bakery/campaigns/spring-launch.yaml:{line}"
+    validated = hub(capsys, "validate", "-w", str(agency))
+    assert validated.code == 0 and f"warning: {where}: 2099-10-25 01:30 happens twice" in validated.err
+    planned = hub(capsys, "plan", "-w", str(agency), "--sandbox", "-c", "bakery", "--json")
+    assert planned.code == 0 and f"warning: {where}" in planned.err
+    json.loads(planned.out)  # stdout is still exactly the plan

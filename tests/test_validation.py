@@ -21,6 +21,8 @@ from workspace_fixtures import (
 )
 
 from hub.errors import ConfigError, ExitCode
+from hub.model import Client
+from hub.model.personalisation import MergeTagTranslator, Variable
 
 CAMPAIGN = "clients/acme/campaigns/launch.yaml"
 AUTOMATION = "clients/acme/automations/welcome.yaml"
@@ -737,3 +739,169 @@ def test_every_problem_in_every_file_is_reported_at_once(tmp_path: Path) -> None
     assert all(p.line and p.line >= 1 for p in found)
     text = str(ConfigError(found))
     assert "clients/acme/campaigns/launch.yaml:" in text and "sekrit" not in text
+
+
+# -- issue 9: phones with letters or extensions ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    ("07911 CALLME", ["phone '07911 CALLME' has letters (CALLME)", "+447911225563", "write the digits"]),
+    ("+44 117 496 0123 ext. 12", ["phone '+44 117 496 0123 ext. 12' has an extension (12)", "+441174960123"]),
+    ("0117 496 0123 x7", ["has an extension (7)", "+441174960123"]),
+])
+def test_phone_with_letters_or_an_extension_is_refused(tmp_path: Path, written: str, expected: list[str]) -> None:
+    root = make_workspace(tmp_path, edit(AUDIENCE, '"+44 117 496 0123"', f'"{written}"'))
+    p = only_problem(root)
+    assert (p.file, p.line) == (AUDIENCE, line_of(root, AUDIENCE, written))
+    for fragment in expected:
+        assert fragment in p.message, p.message
+
+
+# -- issue 9: email addresses are trimmed and IDN domains converted; the rest is still refused ----------
+
+
+def test_an_email_with_a_non_ascii_local_part_is_refused(tmp_path: Path) -> None:
+    root = make_workspace(tmp_path, edit(AUDIENCE, "bob@example.com", "'bøb@example.com'"))
+    p = only_problem(root)
+    assert (p.file, p.line) == (AUDIENCE, line_of(root, AUDIENCE, "bøb@example.com"))
+    assert "'bøb@example.com' is not a valid email address" in p.message and "ø" in p.message
+
+
+# -- issue 9: local times that do not exist or happen twice ----------------------------------------------
+
+
+def test_a_schedule_in_the_spring_forward_gap_is_refused_with_the_nearest_times(tmp_path: Path) -> None:
+    root = make_workspace(tmp_path, edit(CAMPAIGN, "2026-04-01 09:00", "2026-03-29 01:30"))
+    p = only_problem(root)
+    assert (p.file, p.line) == (CAMPAIGN, line_of(root, CAMPAIGN, "schedule:"))
+    assert "2026-03-29 01:30 does not exist in Europe/London" in p.message
+    assert "clocks go forward from 01:00 to 02:00" in p.message and "00:59 or 02:00" in p.message
+
+
+def test_a_schedule_in_the_autumn_fold_is_a_warning_naming_the_offset(tmp_path: Path) -> None:
+    root = make_workspace(tmp_path, edit(CAMPAIGN, "2026-04-01 09:00", "2026-10-25 01:30"))
+    ws = load(root)
+    [w] = ws.warnings
+    assert (w.file, w.line) == (CAMPAIGN, line_of(root, CAMPAIGN, "schedule:"))
+    assert "2026-10-25 01:30 happens twice in Europe/London" in w.message
+    assert "the first one, at UTC+01:00" in w.message and "2026-10-25 01:30+00:00" in w.message
+    assert ws.clients["acme"].campaigns[0].schedule.at_utc("Europe/London").hour == 0  # type: ignore[union-attr]
+
+
+def test_a_schedule_with_its_utc_offset_is_explicit(tmp_path: Path) -> None:
+    root = make_workspace(tmp_path, edit(CAMPAIGN, "at: 2026-04-01 09:00", "at: 2026-10-25T01:30+00:00"))
+    ws = load(root)
+    assert ws.warnings == []
+    assert ws.clients["acme"].campaigns[0].schedule.at_utc("Europe/London").hour == 1  # type: ignore[union-attr]
+
+
+# -- issue 9: a variable without a default where the vendor cannot fall back to one ----------------------
+
+
+class _NoDefaultTags(MergeTagTranslator):
+    """Like ActiveCampaign: merge tags, but no fallback text for an empty value."""
+
+    def tag(self, var: Variable) -> str | None:
+        if var.default is not None:
+            return None
+        if var.namespace == "fields":
+            return f"%{var.key.upper()}%"
+        return {"first_name": "%FIRSTNAME%", "unsubscribe_url": "%UNSUBSCRIBELINK%"}.get(var.name)
+
+
+class _NoDefaults(StandInMailerLite):
+    name = "nodefaults"
+    display_name = "No Defaults"
+
+    @classmethod
+    def merge_tags(cls, client: Client) -> MergeTagTranslator | None:
+        return _NoDefaultTags()
+
+
+def _no_default_changes(**extra: str) -> dict[str, str]:
+    text = textwrap.dedent(BASE_FILES[CAMPAIGN]).replace('Hello {{ first_name | default("friend") }}', "Hello")
+    text = text.replace('{{ fields.favourite_drink | default("coffee") }}', "coffee")
+    return {**edit(CLIENT, "provider: mailerlite", "provider: nodefaults"), CAMPAIGN: text, **extra}
+
+
+def test_a_variable_some_contacts_lack_on_a_vendor_without_defaults_is_an_error(tmp_path: Path) -> None:
+    root = make_workspace(tmp_path, _no_default_changes())
+    p = only_problem(root, make_registry(_NoDefaults, StandInTwilio))
+    assert (p.file, p.line) == (CAMPAIGN, line_of(root, CAMPAIGN, "Hi {{ first_name }},"))
+    assert "No Defaults (account 'mailerlite') cannot fall back to a default" in p.message
+    assert "1 of the 2 contacts it goes to has no first_name (bob@example.com)" in p.message
+    assert "they would read 'Hi ,'" in p.message
+    assert "write it without '{{ first_name }}'" in p.message and "give every contact a first_name" in p.message
+
+
+def test_a_variable_every_recipient_has_is_fine_on_a_vendor_without_defaults(tmp_path: Path) -> None:
+    audience = edit(AUDIENCE, "  - email: bob@example.com\n", "  - email: bob@example.com\n    first_name: Bob\n")
+    root = make_workspace(tmp_path, _no_default_changes(**audience))
+    assert load(root, make_registry(_NoDefaults, StandInTwilio)).clients["acme"].campaigns
+
+
+def test_activecampaign_without_a_value_for_some_contacts_is_refused(tmp_path: Path) -> None:
+    from hub.plugins import make_plugins
+
+    changes = _no_default_changes()
+    account = "  ac:\n    provider: activecampaign\n    api_key: env:ACME_AC_KEY\n    base_url: https://acme.api-us1.com\n"
+    changes[CLIENT] = changes[CLIENT].split("  mailerlite:")[0] + account  # email only
+    changes[CAMPAIGN] = changes[CAMPAIGN].split("sms:")[0] + "schedule: draft\n"
+    found = problems_of(make_workspace(tmp_path, changes), make_plugins().registry)
+    assert [p.message.split(",")[0] for p in found] == ["ActiveCampaign (account 'ac') cannot fall back to a default"]
+    assert "has no first_name (bob@example.com)" in found[0].message
+
+
+# -- issue 9: one client's problems do not block the others ----------------------------------------------
+
+
+def _two_clients(tmp_path: Path, **broken: str) -> Path:
+    files: dict[str, str | None] = {rel.replace("acme", "beta"): BASE_FILES[rel] for rel in BASE_FILES
+                                    if rel.startswith("clients/")}
+    files.update(broken)
+    return make_workspace(tmp_path, files)
+
+
+def test_a_clients_problems_refuse_only_that_client(tmp_path: Path) -> None:
+    beta_audience = AUDIENCE.replace("acme", "beta")
+    root = _two_clients(tmp_path, **{beta_audience: textwrap.dedent(BASE_FILES[AUDIENCE]).replace(
+        '"+44 117 496 0123"', '"12345"')})
+    ws = load(root, refuse_clients=True)
+    assert sorted(ws.clients) == ["acme"]
+    [p] = ws.refused["beta"]
+    assert (p.file, p.line) == (beta_audience, line_of(root, beta_audience, '"12345"'))
+    assert ws.problems == [p]
+    with pytest.raises(ConfigError):  # without refuse_clients, every problem still stops the load
+        load(root)
+
+
+def test_workspace_level_problems_still_block_every_client(tmp_path: Path) -> None:
+    root = _two_clients(tmp_path, **{"hub.yaml": "version: 1\ntimezone: Mars/Olympus\n"})
+    with pytest.raises(ConfigError) as info:
+        load(root, refuse_clients=True)
+    assert [(p.file, p.line) for p in info.value.problems] == [("hub.yaml", 2)]
+
+
+def test_a_broken_blueprint_file_blocks_every_client(tmp_path: Path) -> None:
+    root = _two_clients(tmp_path, **{"blueprints/promo.yaml": "campaigns: [unclosed\n"})
+    with pytest.raises(ConfigError) as info:
+        load(root, refuse_clients=True)
+    assert [p.file for p in info.value.problems] == ["blueprints/promo.yaml"]
+
+
+def test_a_literal_secret_in_a_clients_file_refuses_that_client(tmp_path: Path) -> None:
+    beta_client = CLIENT.replace("acme", "beta")
+    text = textwrap.dedent(BASE_FILES[CLIENT]).replace("env:ACME_ML_KEY", MAILCHIMP_KEY)
+    ws = load(_two_clients(tmp_path, **{beta_client: text}), refuse_clients=True)
+    assert sorted(ws.clients) == ["acme"] and list(ws.refused) == ["beta"]
+    assert all(MAILCHIMP_KEY not in p.message for p in ws.refused["beta"])
+
+
+def test_an_automation_email_counts_the_contacts_its_trigger_lets_in(tmp_path: Path) -> None:
+    changes = _no_default_changes(**edit(AUTOMATION, "subject: Welcome!", "subject: Welcome {{ first_name }}!"))
+    changes[CAMPAIGN] = changes[CAMPAIGN].replace("Hi {{ first_name }},", "Hi,")
+    root = make_workspace(tmp_path, changes)
+    p = only_problem(root, make_registry(_NoDefaults, StandInTwilio))
+    assert (p.file, p.line) == (AUTOMATION, line_of(root, AUTOMATION, "subject: Welcome"))
+    assert "1 of the 2 contacts it goes to has no first_name (bob@example.com)" in p.message
+    assert "they would read 'Welcome !'" in p.message

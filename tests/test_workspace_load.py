@@ -288,3 +288,60 @@ def test_now_defaults_to_the_current_time(tmp_path: Path) -> None:
     ws = load_workspace(root, make_registry())
     assert ws.clients["acme"].campaigns[0].schedule.at == datetime(2999, 4, 1, 9, 0)
     assert NOW.year == 2026
+
+
+# -- issue 9: one inheritance rule for brand-kit settings (workspace -> client -> campaign) -------------
+
+
+HUB_WITH_KIT = """\
+version: 1
+timezone: Europe/London
+quiet_hours: {start: "21:00", end: "08:00"}
+brand:
+  footer_address: The Agency, 1 Main Street
+  website: https://agency.example
+"""
+
+
+def test_hub_yaml_brand_kit_settings_reach_clients_that_do_not_set_them(tmp_path: Path) -> None:
+    changes = {"hub.yaml": HUB_WITH_KIT,
+               **edit(CLIENT, "  footer_address: 1 High Street, Bristol\n", ""),
+               **edit(CAMPAIGN, "{{ brand.footer_address }}", "{{ brand.footer_address }} {{ brand.website }}")}
+    client = load(make_workspace(tmp_path, changes)).clients["acme"]
+    quiet = client.config.quiet_hours
+    assert quiet is not None and (str(quiet.start), str(quiet.end)) == ("21:00:00", "08:00:00")
+    assert client.config.brand.footer_address == "The Agency, 1 Main Street"
+    assert client.config.brand.sender_name == "Acme Coffee"  # the client's own keys stay
+    assert "The Agency, 1 Main Street https://agency.example" in client.campaigns[0].email.body_markdown  # type: ignore
+    campaign = client.campaigns[0]
+    assert client.quiet_hours_for(campaign) == quiet
+
+
+def test_the_nearest_level_that_sets_a_brand_kit_setting_wins(tmp_path: Path) -> None:
+    changes = {"hub.yaml": HUB_WITH_KIT,
+               **edit(CLIENT, "country: GB\n", "country: GB\nquiet_hours: {start: '22:00', end: '07:00'}\n"),
+               **edit(CAMPAIGN, "schedule:", "quiet_hours: {start: '20:00', end: '09:00'}\nschedule:")}
+    client = load(make_workspace(tmp_path, changes)).clients["acme"]
+    assert client.config.brand.footer_address == "1 High Street, Bristol"  # client.yaml's, not hub.yaml's
+    assert client.config.brand.website == "https://agency.example"  # not set by the client: hub.yaml's
+    assert str(client.config.quiet_hours.start) == "22:00:00"  # type: ignore[union-attr]
+    assert str(client.quiet_hours_for(client.campaigns[0]).start) == "20:00:00"  # type: ignore[union-attr]
+    assert str(client.quiet_hours_for(None).start) == "22:00:00"  # type: ignore[union-attr]
+
+
+# -- issue 9: email addresses trimmed, IDN domains in ASCII, names trimmed ------------------------------
+
+
+def test_emails_are_trimmed_and_unicode_domains_converted_to_ascii(tmp_path: Path) -> None:
+    changes = {**edit(AUDIENCE, "- email: bob@example.com", "- email: '  Bob@Bücher.example '\n    first_name: ' Bob '"
+                                                           "\n    last_name: 'Smith  '"),
+               **edit(CLIENT, "sender_email: hello@acme.example", "sender_email: ' hello@café.example'"),
+               **edit(CAMPAIGN, "email:\n", "email:\n  reply_to: 'help@café.example '\n")}
+    client = load(make_workspace(tmp_path, changes)).clients["acme"]
+    bob = client.audience.contacts[1]
+    assert (bob.email, bob.first_name, bob.last_name) == ("Bob@xn--bcher-kva.example", "Bob", "Smith")
+    assert bob.key == "bob@xn--bcher-kva.example"
+    email = client.campaigns[0].email
+    assert email is not None and email.from_ is not None
+    assert (email.from_.email, email.reply_to) == ("hello@xn--caf-dma.example", "help@xn--caf-dma.example")
+    assert client.config.brand.sender_email == "hello@xn--caf-dma.example"

@@ -14,9 +14,13 @@ from ._output import emit_json, err, say
 def _session(workspace: Path | None, sandbox: bool, clients: tuple[str, ...], prune: bool = False):  # type: ignore[no-untyped-def]
     from ..plugins import default_plugins
     from ..sync.engine import Session, SessionOptions
+    from .workspace_cmd import say_warnings
 
-    return Session(resolve_root(workspace), default_plugins(), SessionOptions(sandbox=sandbox, clients=clients,
-                                                                               prune=prune))
+    session = Session(resolve_root(workspace), default_plugins(), SessionOptions(sandbox=sandbox, clients=clients,
+                                                                                  prune=prune))
+    # a refused client's problems are printed with the plan's account errors (and set the exit code)
+    say_warnings(session.workspace.warnings)
+    return session
 
 
 def _account_exit(plan) -> int:  # type: ignore[no-untyped-def]

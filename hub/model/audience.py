@@ -6,7 +6,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import FieldKey, Model, Slug
 
@@ -115,6 +115,11 @@ class Contact(Model):
     lists: list[Slug] = Field(default_factory=list)
     tags: list[Slug] = Field(default_factory=list)
     consent: Consent = Field(default_factory=Consent)
+
+    @field_validator("first_name", "last_name")
+    @classmethod
+    def _trimmed(cls, value: str) -> str:
+        return value.strip()  # a stray space would be pushed to the vendor and printed in every greeting
 
     @model_validator(mode="after")
     def _reachable(self) -> Contact:

@@ -91,6 +91,10 @@ class MergeTagTranslator:
     def tag(self, var: Variable) -> str | None:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def carries_default(self, var: Variable) -> bool:
+        """Whether the vendor can fall back to a default text when `var` is empty for a recipient."""
+        return self.tag(Variable(var.name, "fallback", var.start, var.end)) is not None
+
     def translate(self, text: str) -> tuple[str, list[str]]:
         """Translate every variable; returns the text and the names that could not be translated."""
         missing: list[str] = []

@@ -6,17 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..errors import Problem
 from .audience import Audience
 from .automation import Automation
 from .base import Model, Slug
 from .campaign import Campaign, QuietHours
-
-
-class HubConfig(Model):
-    version: int = 1
-    timezone: str = "UTC"
-    state_dir: str = ".hub"
-    quiet_hours: QuietHours | None = None
 
 
 class Brand(Model):
@@ -46,6 +40,15 @@ class Brand(Model):
     def values(self) -> dict[str, str]:
         """Every key that has a value, custom keys included."""
         return {k: str(v) for k, v in self.model_dump(exclude_none=True).items() if v != ""}
+
+
+class HubConfig(Model):
+    version: int = 1
+    timezone: str = "UTC"
+    state_dir: str = ".hub"
+    # brand-kit defaults for every client (see `inherit`)
+    quiet_hours: QuietHours | None = None
+    brand: Brand = Field(default_factory=Brand)
 
 
 class Account(BaseModel):
@@ -82,6 +85,25 @@ class ClientConfig(Model):
         return code
 
 
+# Brand-kit settings a client takes from hub.yaml when client.yaml leaves them unset (the brand's keys are
+# inherited one by one; a campaign overrides with its own `quiet_hours`, email `from`/`reply_to`, SMS `sender`).
+INHERITED_SETTINGS = ("quiet_hours",)
+
+
+def inherit(client: ClientConfig, workspace: HubConfig) -> ClientConfig:
+    """`client` with every brand-kit setting it leaves unset taken from hub.yaml.
+
+    The one inheritance rule (workspace -> client -> campaign/step): the nearest level that sets a value wins.
+    Applied once by the loader, so that every provider reads effective values from `client.config`."""
+    brand = Brand.model_validate({**workspace.brand.model_dump(exclude_none=True),
+                                  **client.brand.model_dump(exclude_none=True)})
+    updates: dict[str, Any] = {"brand": brand}
+    for key in INHERITED_SETTINGS:
+        if getattr(client, key) is None:
+            updates[key] = getattr(workspace, key)
+    return client.model_copy(update=updates)
+
+
 class BlueprintVariable(Model):
     description: str = ""
     default: Any = None
@@ -107,6 +129,10 @@ class Client(BaseModel):
     campaigns: list[Campaign] = Field(default_factory=list)
     automations: list[Automation] = Field(default_factory=list)
 
+    def quiet_hours_for(self, campaign: Campaign | None) -> QuietHours | None:
+        """The quiet hours a send obeys: the campaign's own, else the client's (hub.yaml's, when the client
+        sets none: see `inherit`). One helper for every provider and the runner."""
+        return (campaign.quiet_hours if campaign is not None else None) or self.config.quiet_hours
 
     def enrolled(self, automation: Automation) -> list[str]:
         """Emails hub enrols in `automation`: those listed, and subscribed members of its `enrol.list`."""
@@ -123,5 +149,9 @@ class Client(BaseModel):
 class Workspace(BaseModel):
     root: str
     config: HubConfig
-    clients: dict[str, Client]
+    clients: dict[str, Client]  # the clients that validated clean
     digest: str = ""
+    # clients left out because their own files have problems (loaded with `refuse_clients`), with those problems
+    refused: dict[str, list[Problem]] = Field(default_factory=dict)
+    problems: list[Problem] = Field(default_factory=list)  # every refused client's problems, in file order
+    warnings: list[Problem] = Field(default_factory=list)  # worth knowing, never blocking

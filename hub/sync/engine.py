@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..clock import SYSTEM_CLOCK, Clock, ScaledClock
-from ..errors import ConfigError
+from ..errors import ConfigError, ExitCode, Problem
 from ..model import Workspace
 from ..plugins import Plugins
 from ..state import StateStore
 from ..workspace import load_workspace
 from .accounts import Account, Accounts, Sandbox, sandbox_time_scale
 from .apply import Applier
-from .plan import Plan, compute_plan
+from .plan import AccountPlan, Plan, compute_plan
 from .services import bind_services
 
 
@@ -25,6 +25,18 @@ class SessionOptions:
     clients: tuple[str, ...] = ()
     prune: bool = False
     clock: Clock | None = None
+
+
+# A refused client appears among a plan's account errors under this account name: none of its accounts is
+# planned or applied (the other clients are), and the plan's exit code says so (4).
+REFUSED_ACCOUNT = "*"
+
+
+def refused_client(client: str, problems: list[Problem]) -> AccountPlan:
+    listed = "\n".join(f"  {p}" for p in problems)
+    return AccountPlan(client, REFUSED_ACCOUNT, "validation",
+                       f"refused: {len(problems)} problem(s) in this client's files, so nothing is planned or applied"
+                       f" for it until they are fixed:\n{listed}", int(ExitCode.INVALID))
 
 
 def state_path(root: Path, *, sandbox: bool) -> Path:
@@ -45,10 +57,11 @@ def campaign_sent(state: StateStore, client: str, campaign_id: str, clock: Clock
 
 def validate_workspace(root: Path, plugins: Plugins) -> Workspace:
     """`hub validate`: load and check the workspace; campaigns sent by an apply (real or sandbox) may
-    have schedules in the past."""
+    have schedules in the past. Clients with problems come back in `refused` (with every problem in
+    `problems`), so that warnings are shown alongside them."""
     stores = [StateStore(p) for p in (state_path(root, sandbox=False), state_path(root, sandbox=True)) if p.exists()]
     try:
-        return load_workspace(root, plugins.registry, now=SYSTEM_CLOCK.utcnow(),
+        return load_workspace(root, plugins.registry, now=SYSTEM_CLOCK.utcnow(), refuse_clients=True,
                               is_sent=lambda c, i: any(campaign_sent(s, c, i, SYSTEM_CLOCK) for s in stores))
     finally:
         for store in stores:
@@ -66,15 +79,20 @@ class Session:
         self.clock = options.clock or (ScaledClock(sandbox_time_scale()) if options.sandbox else SYSTEM_CLOCK)
         self.state = StateStore(state_path(root, sandbox=options.sandbox), self.clock)
         try:
+            # one client's problems do not hold back the others (problems in hub.yaml or a blueprint still raise)
             self.workspace: Workspace = load_workspace(root, plugins.registry, now=self.clock.utcnow(),
-                                                       is_sent=lambda c, i: campaign_sent(self.state, c, i, self.clock))
+                                                       is_sent=lambda c, i: campaign_sent(self.state, c, i, self.clock),
+                                                       refuse_clients=True)
+            names = {*self.workspace.clients, *self.workspace.refused}
+            unknown = [c for c in options.clients if c not in names]
+            if unknown:
+                raise ConfigError(f"unknown client(s) {', '.join(unknown)} (clients in this workspace:"
+                                  f" {', '.join(sorted(names)) or 'none'})")
         except BaseException:
             self.state.close()
             raise
-        unknown = [c for c in options.clients if c not in self.workspace.clients]
-        if unknown:
-            known = ", ".join(sorted(self.workspace.clients)) or "none"
-            raise ConfigError(f"unknown client(s) {', '.join(unknown)} (clients in this workspace: {known})")
+        self.refused = {name: problems for name, problems in self.workspace.refused.items()
+                        if not options.clients or name in options.clients}
         self.sandbox = Sandbox(hub_dir / "sandbox", self.clock) if options.sandbox else None
         self._accounts = Accounts(self.workspace, plugins, self.clock, self.sandbox)
         self.accounts: list[Account] = self._accounts.open(list(options.clients) or None)
@@ -83,11 +101,14 @@ class Session:
 
     @property
     def client_names(self) -> list[str]:
-        return list(self.options.clients) or sorted(self.workspace.clients)
+        """The clients planned and applied: those asked for (all by default) that are not refused."""
+        return [c for c in self.options.clients or sorted(self.workspace.clients) if c in self.workspace.clients]
 
     def plan(self) -> Plan:
-        return compute_plan(self.accounts, self.state, workspace_digest=self.workspace.digest,
+        plan = compute_plan(self.accounts, self.state, workspace_digest=self.workspace.digest,
                             sandbox=self.options.sandbox, prune=self.options.prune, clients=self.client_names)
+        plan.accounts += [refused_client(name, problems) for name, problems in self.refused.items()]
+        return plan
 
     def applier(self, progress: Callable[[int], None] | None = None) -> Applier:
         return Applier(self.state, self.accounts, prune=self.options.prune, progress=progress, stop=self.stop)

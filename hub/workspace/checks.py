@@ -9,35 +9,38 @@ from collections import Counter
 from ..credentials import is_reference
 from .yamlpos import Path_, YamlDoc, walk_strings
 
-# A practical RFC 5321 address: dot-atom local part (<= 64), dotted DNS labels, a letter TLD or an IDN
-# (xn--) TLD; <= 254 characters. Quoted local parts and IP-literal domains are refused on purpose:
-# email vendors refuse them too.
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-EMAIL_RE = re.compile(
-    rf"^(?=.{{3,254}}$)(?=[^@]{{1,64}}@){_ATOM}(?:\.{_ATOM})*@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$"
-)
+
+def normalise_email(value: str) -> tuple[str | None, str | None]:
+    """(the address as vendors take it, None), or (None, what is wrong and what would be right).
+
+    Surrounding spaces are trimmed and a Unicode domain becomes its ASCII (IDNA) form, which every vendor
+    accepts; quoted local parts, IP-literal domains and non-ASCII before the '@' are refused (vendors refuse
+    them too)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    text = value.strip()
+    try:
+        # test_environment: the reserved `.test` names are fine in a workspace that is being tried out
+        found = validate_email(text, check_deliverability=False, allow_smtputf8=False, test_environment=True)
+    except EmailNotValidError as exc:
+        return None, f"'{value}' is not a valid email address ({_email_reason(text, exc)}); write it like" \
+                     " name@example.com"
+    return found.ascii_email, None
 
 
-def email_problem(value: str) -> str | None:
-    """Why `value` is not a usable email address (with what would be right), or None."""
-    if EMAIL_RE.match(value):
-        return None
-    if value != value.strip() or any(c.isspace() for c in value):
-        why = "it contains spaces"
-    elif value.count("@") != 1:
-        why = "it needs exactly one '@'"
-    else:
-        local, domain = value.split("@")
-        if not local:
-            why = "the part before '@' is empty"
-        elif "." not in domain:
-            why = f"the domain '{domain}' has no '.'"
-        elif ".." in value or local.startswith(".") or local.endswith("."):
-            why = "it has a misplaced '.'"
-        else:
-            why = "it has characters an email address cannot have"
-    return f"'{value}' is not a valid email address ({why}); write it like name@example.com"
+def _email_reason(text: str, exc: Exception) -> str:
+    if any(c.isspace() for c in text):
+        return "it contains spaces"
+    if text.count("@") != 1:
+        return "it needs exactly one '@'"
+    local, domain = text.split("@")
+    if not local:
+        return "the part before '@' is empty"
+    if "." not in domain:
+        return f"the domain '{domain}' has no '.'"
+    if ".." in text or local.startswith(".") or local.endswith("."):
+        return "it has a misplaced '.'"
+    return str(exc).rstrip(".")  # email-validator's own words name the character or the rule
 
 
 def normalise_phone(value: str, country: str | None) -> tuple[str | None, str | None]:
@@ -56,7 +59,17 @@ def normalise_phone(value: str, country: str | None) -> tuple[str | None, str | 
         where = phonenumbers.region_code_for_number(parsed) or region
         where_text = f" for {where}" if where and where != "ZZ" else ""
         return None, f"phone '{value}' is not a valid number{where_text}; {hint}"
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    # phonenumbers reads keypad letters as digits and drops extensions without a word: both would text a
+    # number nobody wrote
+    if parsed.extension:
+        return None, (f"phone '{value}' has an extension ({parsed.extension}), which a text cannot reach; write"
+                      f" the number without it ({e164}), or leave the phone out")
+    letters = re.findall(r"[^\W\d_]+", value)
+    if letters:
+        return None, (f"phone '{value}' has letters ({' '.join(letters)}); write the digits (on a phone keypad it"
+                      f" would be {e164}: write that if it is the number meant)")
+    return e164, None
 
 
 def known_region(country: str) -> bool:

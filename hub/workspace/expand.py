@@ -107,7 +107,7 @@ class Expander:
             if var.namespace != "brand" or not self.check_brand:
                 continue
             message = (f"brand key '{var.key}' is not set for client '{self.client}'; add `{var.key}: ...` under"
-                       f" 'brand:' in {self.client_file}, or give a default: "
+                       f" 'brand:' in {self.client_file} (or in hub.yaml, for every client), or give a default: "
                        f"{{{{ {var.name} | default(\"...\") }}}}")
             if use_where is not None:  # the client's file is where this gets fixed
                 self.problems.append(Problem(use_where.file, use_where.line(),

@@ -41,8 +41,9 @@ from ..model import (
     Workspace,
 )
 from ..model.base import Model, slugify, timezone_problem
+from ..model.workspace import inherit
 from ..registry import ProviderRegistry
-from .checks import email_problem, known_region, scan_secrets
+from .checks import known_region, normalise_email, scan_secrets
 from .expand import Expander
 from .messages import Where, allowed_keys, close_matches, data_path, did_you_mean, models_at, validation_problems
 from .validate import ClientCheck, check_client, utc
@@ -75,12 +76,16 @@ def find_root(start: Path) -> Path:
 
 
 def load_workspace(root: Path, registry: ProviderRegistry, *, now: datetime | None = None,
-                   is_sent: Callable[[str, str], bool] = lambda client, campaign_id: False) -> Workspace:
+                   is_sent: Callable[[str, str], bool] = lambda client, campaign_id: False,
+                   refuse_clients: bool = False) -> Workspace:
     """Load and validate the workspace at `root`; raise one `ConfigError` carrying every problem found.
 
     `now` (default: the current UTC time) decides which schedules are in the past; `is_sent(client,
-    campaign_id)` exempts campaigns already sent from that check."""
-    return _Loader(Path(root), registry, utc(now), is_sent).load()
+    campaign_id)` exempts campaigns already sent from that check. With `refuse_clients`, a client whose own
+    files (or blueprints as it uses them) have problems is left out of `clients` and listed in `refused`
+    instead, so that the other clients can still be planned; problems in hub.yaml or in a blueprint file
+    itself concern every client and still raise."""
+    return _Loader(Path(root), registry, utc(now), is_sent).load(refuse_clients=refuse_clients)
 
 
 def yaml_files(folder: Path) -> list[Path]:
@@ -130,6 +135,7 @@ class _Loader:
         self.now = now
         self.is_sent = is_sent
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.docs: list[YamlDoc] = []
         self.secret_lines: set[tuple[str, int]] = set()
         self.blueprints: dict[str, tuple[Blueprint, Where]] = {}
@@ -216,7 +222,7 @@ class _Loader:
                                                     f" mean '{hint[0]}'?")
 
     # -- the workspace -----------------------------------------------------------------------------
-    def load(self) -> Workspace:
+    def load(self, *, refuse_clients: bool) -> Workspace:
         hub_file = self.root / WORKSPACE_FILE
         if not hub_file.is_file():
             raise ConfigError(f"{self.root} has no {WORKSPACE_FILE}, so it is not a hub workspace; create one with"
@@ -226,17 +232,35 @@ class _Loader:
         for path in yaml_files(self.root / "blueprints"):
             self.load_blueprint(path)
         clients: dict[str, Client] = {}
+        refused: dict[str, list[Problem]] = {}
         clients_dir = self.root / "clients"
         if clients_dir.is_dir():
             for folder in sorted(clients_dir.iterdir()):
                 if folder.is_dir() and not folder.name.startswith("."):
-                    client = self.load_client(folder, config)
-                    if client is not None:
+                    client, problems = self.load_own_client(folder, config)
+                    if problems:
+                        refused[folder.name] = problems
+                    elif client is not None:
                         clients[client.name] = client
-        self.scan_secrets()
-        if self.problems:
-            raise ConfigError(self.finish_problems())
-        return Workspace(root=str(self.root), config=config, clients=clients, digest=workspace_digest(self.root))
+        self.scan_secrets(self.docs)  # what is left: hub.yaml and blueprints
+        everything = self.finish_problems([*self.problems, *(p for found in refused.values() for p in found)])
+        if self.problems or (refused and not refuse_clients):
+            raise ConfigError(everything)
+        return Workspace(root=str(self.root), config=config, clients=clients, digest=workspace_digest(self.root),
+                         refused={name: self.finish_problems(found) for name, found in refused.items()},
+                         problems=everything, warnings=sorted(self.warnings, key=lambda p: (p.file, p.line or 0)))
+
+    def load_own_client(self, folder: Path, hub: HubConfig) -> tuple[Client | None, list[Problem]]:
+        """One client, and the problems that are its own: in its files, and in blueprints as it uses them."""
+        workspace_problems, workspace_docs = self.problems, self.docs
+        self.problems, self.docs = [], []
+        try:
+            client = self.load_client(folder, hub)
+            self.scan_secrets(self.docs)
+            own = self.problems
+        finally:
+            self.problems, self.docs = workspace_problems, workspace_docs
+        return client, own
 
     def load_hub_config(self, path: Path) -> HubConfig:
         doc = self.read(path)
@@ -252,6 +276,7 @@ class _Loader:
         if why:
             self.problems.append(where.problem(("timezone",), why))
             config.timezone = "UTC"
+        self.check_brand(config.brand, where)
         return config
 
     def load_blueprint(self, path: Path) -> None:
@@ -313,6 +338,7 @@ class _Loader:
             self.problems.append(config_where.problem(("country",), f"unknown country code '{config.country}'; use"
                                                       " an ISO 3166 alpha-2 code like GB, US or DE"))
         self.check_brand(config.brand, config_where)
+        config = inherit(config, hub)
 
         audience, wheres, declared = self.load_audience(folder / "audience.yaml")
         field_keys = None if declared is None else audience.field_ids() | declared.get("fields", set())
@@ -335,6 +361,7 @@ class _Loader:
                           config_where=config_where, audience_file=f"{rel_dir}/audience.yaml", wheres=wheres,
                           accounts_ok=accounts_ok, declared=declared or {}, audience_ok=declared is not None)
         self.problems.extend(check_client(ctx))
+        self.warnings.extend(ctx.warnings)
         self.secret_lines |= ctx.secret_lines
         return client
 
@@ -342,9 +369,11 @@ class _Loader:
         for key in ("sender_email", "reply_to"):
             value = getattr(brand, key)
             if value:
-                why = email_problem(value)
+                address, why = normalise_email(value)
                 if why:
                     self.problems.append(where.problem(("brand", key), why))
+                else:
+                    setattr(brand, key, address)
         known = allowed_keys(Brand)
         for key in brand.model_extra or {}:
             hint = close_matches(key, known)
@@ -485,8 +514,8 @@ class _Loader:
                                      f" {config_rel}"))
 
     # -- whole workspace -------------------------------------------------------------------------
-    def scan_secrets(self) -> None:
-        for doc in self.docs:
+    def scan_secrets(self, docs: list[YamlDoc]) -> None:
+        for doc in docs:
             for path, kind in scan_secrets(doc):
                 line = doc.line(path)
                 if (doc.file, line) in self.secret_lines:
@@ -497,12 +526,12 @@ class _Loader:
                                              f" YAML: write `{key}: env:NAME` and export NAME, or store it with"
                                              f" `hub secrets set` and write `{key}: keyring:NAME`")
 
-    def finish_problems(self) -> list[Problem]:
+    def finish_problems(self, problems: list[Problem]) -> list[Problem]:
         """Merge what a blueprint causes for several clients into one problem; sort by file and line."""
         merged: dict[tuple[str, int | None, str], list[str]] = {}
         notes: dict[tuple[str, int | None, str], str] = {}
         out: list[Problem] = []
-        for p in self.problems:
+        for p in problems:
             m = _NOTE_RE.search(p.message)
             if m is None:
                 out.append(p)

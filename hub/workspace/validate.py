@@ -3,9 +3,10 @@ accounts and providers. Every finding is a `Problem` on the line of the key or i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,9 +24,10 @@ from ..model.personalisation import (
     find_variables,
     is_recipient_variable,
 )
+from ..model.segments import matches
 from ..registry import ProviderRegistry
 from ..smstext import GSM_REPLACEMENTS, count_segments, describe_char, estimate_recipient_text
-from .checks import email_problem, normalise_phone
+from .checks import normalise_email, normalise_phone
 from .messages import Where, close_matches, did_you_mean, validation_problems
 
 EMAIL_TEXT_KEYS = ("subject", "preheader", "body_html", "body_markdown", "text")
@@ -48,6 +50,7 @@ class ClientCheck:
     declared: dict[str, set[str]] = field(default_factory=dict)
     audience_ok: bool = True  # False when audience.yaml could not be read: references cannot be checked
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     secret_lines: set[tuple[str, int]] = field(default_factory=set)
 
     def where(self, model: object) -> Where:
@@ -55,6 +58,9 @@ class ClientCheck:
 
     def add(self, where: Where, path: tuple[str | int, ...], message: str, **kw: Any) -> None:
         self.problems.append(where.problem(path, message, **kw))
+
+    def warn(self, where: Where, path: tuple[str | int, ...], message: str) -> None:
+        self.warnings.append(where.problem(path, message))
 
     # what the audience defines
     @cached_property
@@ -137,12 +143,18 @@ def check_audience(ctx: ClientCheck) -> None:
     _duplicates(ctx, audience.contacts, lambda c: c.key or None, "contact")
 
 
+def _address(ctx: ClientCheck, w: Where, path: tuple[str | int, ...], value: str) -> str:
+    """The address as vendors take it (trimmed, ASCII domain); a bad one is reported and kept as written."""
+    address, why = normalise_email(value)
+    if why:
+        ctx.add(w, path, why)
+    return address or value
+
+
 def _check_contact(ctx: ClientCheck, contact: Contact, country: str | None) -> None:
     w = ctx.where(contact)
     if contact.email is not None:
-        why = email_problem(contact.email)
-        if why:
-            ctx.add(w, ("email",), why)
+        contact.email = _address(ctx, w, ("email",), contact.email)
     if contact.phone is not None:
         e164, why = normalise_phone(contact.phone, country)
         if why:
@@ -197,13 +209,9 @@ def check_campaigns(ctx: ClientCheck) -> None:
 
 def _check_email(ctx: ClientCheck, email: EmailContent, w: Where) -> None:
     if email.from_ is not None:
-        why = email_problem(email.from_.email)
-        if why:
-            ctx.add(w, ("from", "email"), why)
+        email.from_.email = _address(ctx, w, ("from", "email"), email.from_.email)
     if email.reply_to is not None:
-        why = email_problem(email.reply_to)
-        if why:
-            ctx.add(w, ("reply_to",), why)
+        email.reply_to = _address(ctx, w, ("reply_to",), email.reply_to)
     body_key = "body_html" if email.body_html else "body_markdown"
     body = email.body_html or email.body_markdown or ""
     if not any(v.name == "unsubscribe_url" for v in find_variables(body)):
@@ -243,6 +251,8 @@ def _check_schedule(ctx: ClientCheck, campaign: Campaign, w: Where) -> None:
         at = schedule.at_utc(ctx.client.timezone)
     except Exception:  # an invalid client timezone is reported elsewhere
         return
+    if schedule.at.tzinfo is None and not _check_wall_clock(ctx, schedule.at, tz, w):
+        return
     if at is None or at > ctx.now or ctx.is_sent(ctx.client.name, campaign.id):
         return
     local_now = ctx.now.astimezone(ZoneInfo(tz))
@@ -250,6 +260,46 @@ def _check_schedule(ctx: ClientCheck, campaign: Campaign, w: Where) -> None:
     ctx.add(w, ("schedule",), f"the schedule {written} ({tz}) is in the past (it is now "
                               f"{local_now:%Y-%m-%d %H:%M} there); set a future time, or use `schedule: now`"
                               " or `schedule: draft`")
+
+
+def _check_wall_clock(ctx: ClientCheck, at: datetime, tz: str, w: Where) -> bool:
+    """False (reported) when the local time `at` never happens in `tz` (the clocks go forward over it); a
+    time that happens twice (the clocks go back) is a warning naming the one chosen."""
+    zone = ZoneInfo(tz)
+    # fold 0 reads a local time with the offset before a change, fold 1 with the one after (PEP 495)
+    first, second = (at.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1))
+    if first == second:
+        return True
+    written = f"{at:%Y-%m-%d %H:%M}"
+    if first > second:
+        before, after = _clock_change(second, first, zone)
+        ctx.add(w, ("schedule",), f"{written} does not exist in {tz}: the clocks go forward from"
+                                  f" {before + MINUTE:%H:%M} to {after:%H:%M} that night; pick {before:%H:%M} or"
+                                  f" {after:%H:%M}, the nearest times that exist")
+        return False
+    chosen, other = _utc_offset(first.astimezone(zone)), _utc_offset(second.astimezone(zone))
+    ctx.warn(w, ("schedule",), f"{written} happens twice in {tz} (the clocks go back that night); hub sends at"
+                               f" the first one, at UTC{chosen} ({first:%H:%M} UTC). To send at the second, write"
+                               f" its offset: `at: {written}{other}`; writing `at: {written}{chosen}` keeps the"
+                               " first and silences this warning")
+    return True
+
+
+MINUTE = timedelta(minutes=1)
+
+
+def _clock_change(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The last local minute before the clocks change between the UTC instants start < end, and the first after."""
+    offset = start.astimezone(zone).utcoffset()
+    t = start
+    while t + MINUTE < end and (t + MINUTE).astimezone(zone).utcoffset() == offset:
+        t += MINUTE
+    return t.astimezone(zone), (t + MINUTE).astimezone(zone)
+
+
+def _utc_offset(moment: datetime) -> str:
+    text = moment.strftime("%z")  # +0100
+    return f"{text[:3]}:{text[3:5]}"
 
 
 # -- automations -------------------------------------------------------------------------------------
@@ -396,7 +446,11 @@ def _check_enrol(ctx: ClientCheck, automation: Automation, w: Where) -> None:
     ctx.ref(w, ("segment",), "segment", enrol.segment, ctx.segments)
     keys = {c.key for c in ctx.client.audience.contacts}
     for i, who in enumerate(enrol.contacts):
-        key = who.strip().lower() if "@" in who else normalise_phone(who, ctx.client.config.country)[0] or who
+        if "@" in who:
+            enrol.contacts[i] = normalise_email(who)[0] or who  # enrolled as the contact's address is pushed
+            key = enrol.contacts[i].lower()
+        else:
+            key = normalise_phone(who, ctx.client.config.country)[0] or who
         if key not in keys:
             emails = [c.email for c in ctx.client.audience.contacts if c.email]
             ctx.add(w, ("contacts", i), f"'{who}' is not a contact in {ctx.audience_file}"
@@ -495,14 +549,57 @@ def _check_routing(ctx: ClientCheck) -> None:
                                     f" (no installed provider serves {channel.value})"))
 
 
-def _email_texts(ctx: ClientCheck) -> Iterable[tuple[Where, EmailContent]]:
+def _email_texts(ctx: ClientCheck) -> Iterable[tuple[Campaign | Automation, Where, EmailContent]]:
     for campaign in ctx.client.campaigns:
         if campaign.email is not None:
-            yield ctx.where(campaign).at("email"), campaign.email
+            yield campaign, ctx.where(campaign).at("email"), campaign.email
     for automation in ctx.client.automations:
         for i, step in enumerate(automation.steps):
             if step.send_email is not None:
-                yield ctx.where(automation).at("steps", i, "send_email"), step.send_email
+                yield automation, ctx.where(automation).at("steps", i, "send_email"), step.send_email
+
+
+def _email_recipients(client: Client, item: Campaign | Automation) -> list[Contact]:
+    """The contacts written in audience.yaml that an email of `item` can reach (with email consent)."""
+    segments = {s.id: s for s in client.audience.segments}
+
+    def in_segment(contact: Contact, segment: str | None) -> bool:
+        # a rule only the vendor can evaluate (engagement) may let the contact in
+        return segment in segments and matches(contact, segments[segment]) is not False
+
+    enrolled = set(client.enrolled(item)) if isinstance(item, Automation) else set()
+
+    def reached(contact: Contact) -> bool:
+        if isinstance(item, Campaign):
+            ref = item.audience
+            return ref.list in contact.lists and (ref.segment is None or in_segment(contact, ref.segment))
+        trigger = item.trigger
+        if trigger.joined_list or trigger.tag_added:
+            enters = trigger.joined_list in contact.lists or trigger.tag_added in contact.tags
+        elif trigger.anniversary:
+            enters = contact.fields.get(trigger.anniversary) not in (None, "")
+        else:
+            enters = True  # an event or a keyword can come from anyone
+        segment = item.enrol.segment if item.enrol else None
+        return enters or (contact.email or "").lower() in enrolled or in_segment(contact, segment)
+
+    return [c for c in client.audience.contacts if c.email and c.consent.email.sendable and reached(c)]
+
+
+def _lacking(contacts: list[Contact], var: Variable) -> list[Contact]:
+    def value(contact: Contact) -> object:
+        return contact.fields.get(var.key) if var.namespace == "fields" else getattr(contact, var.name, None)
+
+    return [c for c in contacts if value(c) in (None, "")]
+
+
+def _as_read(text: str, var: Variable) -> str:
+    """The line of `text` around `var` as a recipient without a value would read it."""
+    start = text.rfind("\n", 0, var.start) + 1
+    end = text.find("\n", var.end)
+    line = text[start:var.start] + text[var.end:end if end >= 0 else len(text)]
+    line = " ".join(re.sub(r"<[^>]+>", "", line).split())
+    return line if len(line) <= 60 else line[:57] + "..."
 
 
 def _check_merge_tags(ctx: ClientCheck) -> None:
@@ -521,15 +618,23 @@ def _check_merge_tags(ctx: ClientCheck) -> None:
     candidates += [Variable(f"fields.{k}", None, 0, 0) for k in sorted(field_keys)]
     supported = [v.name for v in candidates if translator.tag(v) is not None]
     label = provider_cls.display_name or provider_cls.name
-    for w, email in _email_texts(ctx):
+    recipients: dict[int, list[Contact]] = {}
+    for item, w, email in _email_texts(ctx):
         for key in EMAIL_TEXT_KEYS:
             text = getattr(email, key)
             if not text:
                 continue
             for var in find_variables(text):
-                if not is_recipient_variable(var, field_keys) or translator.tag(var) is not None:
+                if not is_recipient_variable(var, field_keys):
                     continue
                 line = w.text_line((key,), var.start, text)
+                if translator.tag(var) is not None:
+                    if var.default is None and var.name not in LINK_VARIABLES and not translator.carries_default(var):
+                        if id(item) not in recipients:
+                            recipients[id(item)] = _email_recipients(ctx.client, item)
+                        _check_blank(ctx, w, (key, line), text, var, f"{label} (account '{account}')",
+                                     recipients[id(item)])
+                    continue
                 if var.default is not None and translator.tag(Variable(var.name, None, 0, 0)) is not None:
                     ctx.add(w, (key,), f"{label} (account '{account}') cannot fall back to a default when"
                                        f" '{var.name}' is empty; remove `| default(\"{var.default}\")`, or fill"
@@ -539,6 +644,22 @@ def _check_merge_tags(ctx: ClientCheck) -> None:
                 ctx.add(w, (key,), f"{label} (account '{account}') has no merge tag for '{{{{ {var.name} }}}}';"
                                    + (f" did you mean '{hint[0]}'?" if hint else "")
                                    + f" it can personalise: {', '.join(supported) or 'nothing'}", line=line)
+
+
+def _check_blank(ctx: ClientCheck, w: Where, at: tuple[str, int], text: str, var: Variable, vendor: str,
+                 reached: list[Contact]) -> None:
+    """`var` (at key and line `at`) is left blank by a vendor without fallbacks for contacts without a value."""
+    lacking = _lacking(reached, var)
+    if not lacking:
+        return
+    what = f"value for {var.key}" if var.namespace == "fields" else var.name
+    shown = ", ".join(c.email or c.key for c in lacking[:3]) + (", ..." if len(lacking) > 3 else "")
+    total = f"{len(reached)} contact{'s' if len(reached) != 1 else ''}"
+    key, line = at
+    ctx.add(w, (key,), f"{vendor} cannot fall back to a default, and {len(lacking)} of the {total} it goes to"
+                       f" {'has' if len(lacking) == 1 else 'have'} no {what} ({shown}), so they would read"
+                       f" '{_as_read(text, var)}'; write it without '{{{{ {var.name} }}}}' (or with a field every"
+                       f" contact has), or give every contact a {what} in {ctx.audience_file}", line=line)
 
 
 def utc(now: datetime | None) -> datetime:
