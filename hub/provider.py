@@ -227,8 +227,9 @@ class Resource:
         return None
 
     def outstanding(self, want: Desired, record: Any) -> str | None:
-        """For kinds planned against state: work left although nothing changed in the workspace (e.g. SMS
-        recipients held for quiet hours who are now due). A reason makes the change an update."""
+        """For kinds planned against state: the work applying `want` does beyond what changed in the workspace
+        (e.g. SMS recipients held for quiet hours who are now due, texts scheduled earlier to cancel). A reason
+        makes the change an update."""
         return None
 
     # -- I/O ------------------------------------------------------------------------------------

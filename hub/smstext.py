@@ -10,9 +10,13 @@ segment when multipart; characters outside the Basic Multilingual Plane (most em
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .model import Contact
 
 GSM_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -22,6 +26,9 @@ GSM_EXTENSION = frozenset("\f^{}\\[~]|€")
 
 GSM_SINGLE, GSM_MULTI = 160, 153
 UCS2_SINGLE, UCS2_MULTI = 70, 67
+# Twilio refuses a longer body with error 21617 (../shared/vendors/mailchimp-twilio.md §3.3): 11 segments
+# in GSM-7, 24 in UCS-2. This, not a number of segments, is what caps a text's length.
+MAX_CHARACTERS = 1600
 
 # What a per-recipient variable is assumed to add to an SMS when hub checks the segment budget before
 # knowing the recipient: the variable's default() text padded up to this typical length with GSM-7
@@ -101,6 +108,14 @@ GSM_REPLACEMENTS: Mapping[str, str] = {
 }
 
 
+def recipient_values(contact: Contact) -> dict[str, Any]:
+    """What a text's variables take for one recipient ('first_name', 'fields.x', ...): hub renders SMS itself."""
+    values: dict[str, Any] = {"first_name": contact.first_name, "last_name": contact.last_name,
+                              "email": contact.email or "", "phone": contact.phone or ""}
+    values.update({f"fields.{k}": v for k, v in contact.fields.items()})
+    return values
+
+
 def estimate_recipient_text(text: str, field_types: Mapping[str, str] | None = None) -> str:
     """`text` with each per-recipient variable replaced by a stand-in of typical length (see
     `TYPICAL_LENGTHS`): its default() text, padded with 'x' up to the typical length."""
@@ -117,3 +132,54 @@ def estimate_recipient_text(text: str, field_types: Mapping[str, str] | None = N
         return default + "x" * max(0, typical - len(default))
 
     return substitute(text, stand_in)
+
+
+@dataclass
+class Overrun:
+    """Recipients whose own text (rendered for them) takes more segments than the budget, and why: a plan
+    and validation name them instead of letting them cost more unnoticed."""
+
+    budget: int
+    template: str  # the text before personalisation: what the recipients' values add is what is named
+    over: Counter[int] = field(default_factory=Counter)  # segments -> recipients over the budget
+    brought: dict[str, list[str]] = field(default_factory=dict)  # a character forcing UCS-2 -> values with it
+    longer: int = 0  # over the budget in GSM-7: their values are long, not the encoding
+
+    def add(self, count: SegmentCount, values: Iterable[object]) -> bool:
+        """Count one recipient's text; True when it is over the budget."""
+        if count.segments <= self.budget:
+            return False
+        self.over[count.segments] += 1
+        added = [c for c in count.ucs2_chars if c not in self.template]
+        if not added:
+            self.longer += 1
+        texts = [v for v in values if isinstance(v, str)]
+        for char in added:
+            holders = self.brought.setdefault(char, [])
+            holders.extend(v for v in texts if char in v and v not in holders)
+        return True
+
+    @property
+    def recipients(self) -> int:
+        return sum(self.over.values())
+
+    @property
+    def segments(self) -> int:
+        return sum(s * n for s, n in self.over.items())
+
+    def why(self) -> str:
+        """'their text would be 2-3 segments, over max_segments: 1; ...' (which characters, in which names)."""
+        low, high = min(self.over), max(self.over)
+        text = f"their text would be {low if low == high else f'{low}–{high}'} segments, over max_segments:" \
+               f" {self.budget}"
+        if self.brought:
+            shown = [f"{describe_char(c)} in {', '.join(v[:3])}{' and others' if len(v) > 3 else ''}"
+                     for c, v in list(self.brought.items())[:5]]
+            text += ("; their names or fields switch it to UCS-2 (70 characters a segment instead of 160): "
+                     + "; ".join(shown))
+        if self.longer:
+            text += f"; for {self.longer} of them, long names or fields make it longer"
+        return text
+
+    def fix(self) -> str:
+        return f"raise max_segments to {max(self.over)} to text them too ({self.segments} more segments to pay for)"

@@ -96,7 +96,9 @@ class SmsContent(Model):
     body: str = Field(min_length=1)
     media: list[str] = Field(default_factory=list)
     sender: str | None = None
-    max_segments: int = Field(default=1, ge=1, le=10)
+    # a budget, not a length limit: what caps a text is Twilio's 1,600 characters (checked by validation),
+    # which take up to 11 segments in GSM-7 and 24 in UCS-2
+    max_segments: int = Field(default=1, ge=1)
 
 
 class SocialContent(Model):

@@ -221,6 +221,20 @@ class StateStore:
             db.execute("UPDATE items SET vendor_id=?, data=? WHERE client=? AND account=? AND kind=? AND neutral_id=?",
                        (vendor_id, json.dumps(data), client, account, kind, neutral_id))
 
+    def refingerprint(self, client: str, account: str, kind: str, neutral_id: str, old: str, new: str) -> bool:
+        """Record that the vendor now holds `new` for an item hub last applied as `old`, written there by a
+        side way (an SMS opt-out written back to the contact source): only when the item is still `old` and
+        no write of it is in flight, so that a change still to push is never hidden. True when changed."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE items SET fingerprint=? WHERE client=? AND account=? AND kind=? AND neutral_id=?"
+                " AND fingerprint=? AND NOT EXISTS (SELECT 1 FROM journal WHERE status='pending' AND client=?"
+                " AND account=? AND kind=? AND neutral_id=?)",
+                (new, client, account, kind, neutral_id, old, client, account, kind, neutral_id))
+            if cur.rowcount:
+                self._bump(db)
+            return cur.rowcount > 0
+
     def forget(self, client: str, account: str, kind: str, neutral_id: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM items WHERE client=? AND account=? AND kind=? AND neutral_id=?",
@@ -352,9 +366,15 @@ class StateStore:
 
     def pending_deliveries(self, client: str, account: str) -> dict[str, list[Delivery]]:
         """Per campaign, the sends journalled but never settled (a crash between the call and its answer)."""
+        return self.deliveries_in(client, account, ("pending",))
+
+    def deliveries_in(self, client: str, account: str, statuses: Iterable[str]) -> dict[str, list[Delivery]]:
+        """Per campaign, the rows of an account in one of `statuses` (e.g. every text still scheduled)."""
+        statuses = list(statuses)
+        marks = ",".join("?" * len(statuses))
         with self._lock:
-            rows = self._db.execute("SELECT * FROM deliveries WHERE client=? AND account=? AND status='pending'",
-                                    (client, account)).fetchall()
+            rows = self._db.execute(f"SELECT * FROM deliveries WHERE client=? AND account=? AND status IN ({marks})",
+                                    (client, account, *statuses)).fetchall()
         out: dict[str, list[Delivery]] = {}
         for r in rows:
             out.setdefault(r["campaign"], []).append(Delivery(**{k: r[k] for k in Delivery.__dataclass_fields__}))
@@ -395,7 +415,8 @@ class StateStore:
 @dataclass(frozen=True)
 class Delivery:
     recipient: str
-    status: str  # pending | scheduled | sent | delivered | undelivered | failed | held | opted_out | canceled
+    # planned | pending | scheduled | sent | delivered | undelivered | failed | held | opted_out | canceling | canceled
+    status: str
     message_id: str
     fingerprint: str
     send_at: str
@@ -405,8 +426,8 @@ class Delivery:
 
     @property
     def final(self) -> bool:
-        """Nothing more to do for this recipient (a held or pending one still needs work)."""
-        return self.status not in ("pending", "held")
+        """Nothing more to do for this recipient (a planned, held, pending or canceling one still needs work)."""
+        return self.status not in ("planned", "pending", "held", "canceling")
 
 
 def _item(row: sqlite3.Row) -> ItemRecord:

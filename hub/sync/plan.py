@@ -237,13 +237,13 @@ def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict
                 change.reason = _join(change.reason, f"not finished last time: {rec.data['incomplete']}")
         if rec is None:
             change.action = "create"
-        elif rec.fingerprint != want.fingerprint:
-            change.action, change.vendor_id = "update", rec.vendor_id
-        else:
-            change.vendor_id = rec.vendor_id
-            left = res.outstanding(want, rec)
-            if left:
-                change.action, change.reason = "update", _join(change.reason, left)
+            return change
+        change.vendor_id = rec.vendor_id
+        if rec.fingerprint != want.fingerprint:
+            change.action = "update"
+        left = res.outstanding(want, rec)
+        if left:
+            change.action, change.reason = "update", _join(change.reason, left)
         return change
 
     # hub's own work left half-done (an interrupted create or update), or a create whose outcome is unknown

@@ -109,27 +109,55 @@ class AccountServices:
 
     def record_optout(self, address: str, source: str, channel: str = "sms") -> None:
         """Never message `address` on `channel` again, and tell the contact source (its SMS consent field)."""
-        if not self.state.record_optout(self.client.name, channel, address, source):
+        if address in self.state.optouts(self.client.name, channel):
             return
         field = self.client.config.sms_consent_field
-        source_name = None
-        if self.registry is not None:
-            try:
-                source_name = contact_source(self.client, self.registry)
-            except HubError:
-                source_name = None
-        account = self.accounts.get(source_name or "")
-        if not field or account is None:
+        account = self._source_account() if field else None
+        pushed = self._pushed(account, address) if account is not None else {}
+        if not self.state.record_optout(self.client.name, channel, address, source):
+            return
+        if account is None:  # no SMS consent field, or no contact source to write it to
             return
         from .plan import build_refs
 
         emails = {c.email.lower() for c in self._known_contacts() if c.phone == address and c.email}
+        written = set()
         for email in sorted(emails):
             try:
                 account.provider.set_contact_field(self.client, email, field, "unsubscribed",
                                                    build_refs(self.state, account))
+                written.add(email)
             except HubError as exc:  # hub's own record stands; the write-back is retried by the next plan
-                log.warning("could not write the SMS opt-out of %s back to %s: %s", email, source_name, exc)
+                log.warning("could not write the SMS opt-out of %s back to %s: %s", email, account.name, exc)
+        # The contact push carries the opt-out from now on (Provider.contacts_to_push): what was just written
+        # is what it would push, so hub's record of the push moves with it instead of planning it again.
+        for neutral_id, after in self._pushed(account, address).items():
+            before = pushed.get(neutral_id)
+            if before and before != after and neutral_id.lower() in written:
+                self.state.refingerprint(self.client.name, account.name, "contact", neutral_id, before, after)
+
+    def _source_account(self) -> Account | None:
+        if self.registry is None:
+            return None
+        try:
+            return self.accounts.get(contact_source(self.client, self.registry) or "")
+        except HubError:
+            return None
+
+    def _pushed(self, account: Account, phone: str) -> dict[str, str]:
+        """Fingerprints of the contact push (neutral id -> fingerprint) of the workspace's contacts with `phone`."""
+        try:
+            resource = account.provider.resource("contact")
+        except HubError:
+            return {}
+        holders = [c for c in self.client.audience.contacts if c.phone == phone]
+        if not holders:
+            return {}
+        from .plan import build_refs
+
+        only = self.client.model_copy(update={"audience": self.client.audience.model_copy(
+            update={"contacts": holders})})
+        return {d.id: d.fingerprint for d in resource.desired(only, build_refs(self.state, account))}
 
     def _known_contacts(self) -> list[Contact]:
         with self._lock:

@@ -15,7 +15,17 @@ from pydantic import ValidationError
 
 from ..credentials import PLACEHOLDER, how_to_reference, reference_problem
 from ..errors import Problem
-from ..model import Automation, Campaign, Channel, Client, Contact, EmailContent, FieldType, SmsContent
+from ..model import (
+    Automation,
+    Campaign,
+    Channel,
+    Client,
+    ConsentStatus,
+    Contact,
+    EmailContent,
+    FieldType,
+    SmsContent,
+)
 from ..model.base import timezone_problem
 from ..model.personalisation import (
     CONTACT_VARIABLES,
@@ -23,10 +33,19 @@ from ..model.personalisation import (
     Variable,
     find_variables,
     is_recipient_variable,
+    render,
 )
 from ..model.segments import matches
 from ..registry import ProviderRegistry
-from ..smstext import GSM_REPLACEMENTS, count_segments, describe_char, estimate_recipient_text
+from ..smstext import (
+    GSM_REPLACEMENTS,
+    MAX_CHARACTERS,
+    Overrun,
+    count_segments,
+    describe_char,
+    estimate_recipient_text,
+    recipient_values,
+)
 from .checks import normalise_email, normalise_phone
 from .messages import Where, close_matches, did_you_mean, validation_problems
 
@@ -223,8 +242,16 @@ def _check_email(ctx: ClientCheck, email: EmailContent, w: Where) -> None:
 
 def _check_sms(ctx: ClientCheck, sms: SmsContent, w: Where) -> None:
     estimated = estimate_recipient_text(sms.body, ctx.types)
+    variables = [v for v in find_variables(sms.body) if is_recipient_variable(v, ctx.fields)]
+    if len(estimated) > MAX_CHARACTERS:
+        typical = " with per-recipient variables at a typical length" if variables else ""
+        ctx.add(w, ("body",), f"the SMS body is {len(estimated):,} characters{typical}; Twilio takes at most"
+                              f" {MAX_CHARACTERS:,} characters a text (it refuses longer ones with error 21617):"
+                              " shorten it, or split it into two texts")
+        return
     count = count_segments(estimated)
     if count.segments <= sms.max_segments:
+        _check_sms_recipients(ctx, sms, w)
         return
     message = f"the SMS body is {count.describe()}, over its budget of max_segments: {sms.max_segments}"
     if count.encoding == "UCS-2":
@@ -234,12 +261,33 @@ def _check_sms(ctx: ClientCheck, sms: SmsContent, w: Where) -> None:
         message += f"; it is sent as UCS-2 (70 characters per segment, not 160) because of {chars}"
         if fixes and gsm.encoding == "GSM-7":
             message += f"; replacing {', '.join(fixes)} would make it {gsm.describe()}"
-    variables = [v for v in find_variables(sms.body) if is_recipient_variable(v, ctx.fields)]
     if variables:
         message += ("; per-recipient variables are counted at a typical length (first_name 10 characters,"
                     " or its default if longer)")
     message += "; shorten the text or raise max_segments"
     ctx.add(w, ("body",), message)
+
+
+def _check_sms_recipients(ctx: ClientCheck, sms: SmsContent, w: Where) -> None:
+    """Warn when the text, rendered for the campaign's contacts written in audience.yaml, is over budget for
+    some of them (a name with an accent makes it UCS-2): the plan leaves those out. Texts of automations are
+    rendered by the vendor, per recipient, and not counted here."""
+    campaign = next((c for c in ctx.client.campaigns if c.sms is sms), None)
+    if campaign is None:
+        return
+    ref = campaign.audience
+    segment = next((s for s in ctx.client.audience.segments if s.id == ref.segment), None)
+    contacts = [c for c in ctx.client.audience.contacts
+                if c.phone and c.consent.sms == ConsentStatus.SUBSCRIBED and ref.list in c.lists
+                and (segment is None or matches(c, segment) is not False)]
+    overrun = Overrun(sms.max_segments, sms.body)
+    for c in contacts:
+        values = recipient_values(c)
+        overrun.add(count_segments(render(sms.body, values)), values.values())
+    if overrun.recipients:
+        ctx.warn(w, ("body",), f"{overrun.recipients} of {len(contacts)} contact(s) in list '{ref.list}' written in"
+                               f" audience.yaml: {overrun.why()}; the plan leaves them out: {overrun.fix()}, or"
+                               " shorten the text")
 
 
 def _check_schedule(ctx: ClientCheck, campaign: Campaign, w: Where) -> None:

@@ -3,26 +3,38 @@
 Planning resolves the audience through hub (the contact source's members merged with the workspace's
 contacts), keeps those with an E.164 phone and SMS consent who never opted out, renders the text per
 recipient, counts segments (the cost basis) and decides each recipient's timing (quiet hours in their
-own timezone; the vendor schedules inside its window; hub holds beyond it).
+own timezone; the vendor schedules inside its window; hub holds beyond it). Consent belongs to the phone
+number: a number is texted only when every contact holding it consented. A recipient whose own text is over
+the campaign's segment budget (a name that makes it UCS-2) or over Twilio's 1,600 characters is left out,
+and the plan names them. Once a campaign has gone out, contacts who join later are not texted, and the plan
+says so.
 
 Applying walks the recipients against hub's delivery ledger: a row is written *before* each message is
 created and settled with its SID after, so that after a crash the unsettled rows are looked up in the
 vendor's message list (same recipient, same text, since the row was written) instead of being sent again.
+A text scheduled at Twilio follows the workspace until it goes out: when its text or time changes it is
+canceled and scheduled again; when its recipient leaves the audience or opts out it is canceled. A cancel
+is written to the ledger first too ("canceling") and settled by asking Twilio how the message stands, so
+that a lost answer never leaves both the old and the new text going out, nor neither.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from hub.errors import HubError, ProviderError, VendorValidationError
-from hub.model import Client, ConsentStatus, Contact
+from hub.model import Campaign, Client, ConsentStatus, Contact, QuietHours
 from hub.model.personalisation import render
-from hub.provider import Capability, Desired, Live, References, Resource
-from hub.smstext import count_segments
+from hub.provider import Capability, Desired, Fidelity, Live, References, Resource, fingerprint
+from hub.smstext import MAX_CHARACTERS, Overrun, count_segments, recipient_values
+from hub.state.store import Delivery
 from hub.transport.http import AmbiguousWrite
 
 from .timing import SCHEDULE_MAX, not_before, timing
@@ -30,17 +42,113 @@ from .timing import SCHEDULE_MAX, not_before, timing
 if TYPE_CHECKING:
     from .provider import TwilioProvider
 
+ISO = "%Y-%m-%dT%H:%M:%SZ"
+OPTED_OUT = "opted out"
+RESENDABLE = ("planned", "pending", "retry", "held", "canceled")  # rows that are no text at Twilio (any more)
+FINAL = ("delivered", "undelivered", "failed")  # statuses the ledger keeps as Twilio reports them
 
 
 class OptedOut(VendorValidationError):
     """Twilio 21610: the recipient texted STOP to this sender."""
 
 
-def contact_values(contact: Contact) -> dict[str, Any]:
-    values: dict[str, Any] = {"first_name": contact.first_name, "last_name": contact.last_name,
-                              "email": contact.email or "", "phone": contact.phone or ""}
-    values.update({f"fields.{k}": v for k, v in contact.fields.items()})
-    return values
+class NotScheduled(VendorValidationError):
+    """Twilio 30409: a message can be canceled only while it is scheduled."""
+
+
+def refused_numbers(contacts: Iterable[Contact]) -> set[str]:
+    """Numbers that not every contact holding them agreed to be texted on: consent belongs to the number, so
+    the most restrictive of its holders decides."""
+    return {c.phone for c in contacts if c.phone and c.consent.sms != ConsentStatus.SUBSCRIBED}
+
+
+@dataclass
+class Work:
+    """What applying a campaign does, recipient by recipient, given what hub's ledger says it did before."""
+
+    send: list[dict[str, Any]] = field(default_factory=list)  # no text at Twilio yet (or any more)
+    replace: list[tuple[dict[str, Any], Delivery]] = field(default_factory=list)  # scheduled as written before
+    cancel: list[tuple[Delivery, str]] = field(default_factory=list)  # scheduled for someone left out now, why
+    joined: int = 0  # of `send`: never texted
+    again: int = 0  # of `send`: their text was canceled
+    due: int = 0  # of `send`: held until now, or interrupted
+    moved: int = 0  # of `replace`: at another time
+
+    def describe(self) -> str | None:
+        """The work left, for a plan; None when there is none (held texts not due yet are not work)."""
+        parts = []
+        if self.joined:
+            parts.append(f"{self.joined} new recipient(s) joined since the last apply")
+        if self.again:
+            parts.append(f"{self.again} recipient(s) whose text was canceled are texted again")
+        if self.due:
+            parts.append(f"{self.due} recipient(s) now due (held until now, or interrupted)")
+        if self.replace:
+            what = "the new text or time" if self.moved else "the new text"
+            parts.append(f"{len(self.replace)} scheduled text(s) will be canceled and scheduled again with {what}")
+        if self.cancel:
+            whys = Counter(why for _, why in self.cancel)
+            parts.append(f"{len(self.cancel)} scheduled text(s) will be canceled: "
+                         + ", ".join(f"{n} {why}" for why, n in whys.items()))
+        return "; ".join(parts) or None
+
+
+def plan_work(recipients: list[dict[str, Any]], ledger: dict[str, Delivery], optouts: Iterable[str],
+              now: datetime, horizon: datetime, campaign_fp: str) -> Work:
+    """Sort recipients and ledger rows into work. Held texts due before `horizon` count as due (Twilio can
+    schedule them now); a scheduled text is changed only while its time is still ahead."""
+    now_iso, cutoff = now.strftime(ISO), horizon.strftime(ISO)
+    optouts = set(optouts)
+    wanted = {r["to"]: r for r in recipients if r["to"] not in optouts}
+    work = Work()
+    for to, r in wanted.items():
+        row = ledger.get(to)
+        if row is None or row.status in RESENDABLE:
+            work.send.append(r)
+            if row is None:
+                work.joined += 1
+            elif row.status == "canceled":
+                work.again += 1
+            elif row.status != "held" or row.send_at <= cutoff:
+                work.due += 1
+        # rows from before texts had their own fingerprint carry the campaign's: unchanged when it is
+        elif row.status == "canceling" or (row.status == "scheduled" and row.send_at > now_iso
+                                           and row.fingerprint not in (r["fp"], campaign_fp)):
+            work.replace.append((r, row))
+            work.moved += row.send_at != r["not_before"]
+    for to, row in ledger.items():
+        if to not in wanted and (row.status in ("held", "canceling")
+                                 or (row.status == "scheduled" and row.send_at > now_iso)):
+            work.cancel.append((row, OPTED_OUT if to in optouts else "no longer a recipient"))
+    return work
+
+
+def settled_cancel(row: Delivery, status: str, final: str, detail: str) -> tuple[str, str, str, str, str, str]:
+    """The ledger row once Twilio says how a message we canceled stands (`final` when it is canceled)."""
+    settled = final
+    if status == "scheduled":  # the cancel never reached Twilio: the next apply cancels it again
+        settled, detail = "scheduled", "not canceled yet (Twilio did not take the cancel)"
+    elif status != "canceled":  # too late: Twilio had started sending it
+        settled, detail = (status if status in FINAL else "sent"), "went out before it could be canceled"
+    return row.recipient, settled, row.message_id, row.fingerprint, row.send_at, detail
+
+
+def cancel_text(provider: TwilioProvider, campaign: str, row: Delivery, final: str, detail: str) -> str:
+    """Cancel one text hub scheduled (or holds); returns the ledger status it ends in (`final` when it will not
+    go out). Written to the ledger before the call, so that a crash leaves a row the next apply settles by
+    asking Twilio. Raises HubError when Twilio cannot be asked (the row stays "canceling")."""
+    services = provider.ctx.services
+    assert services is not None
+    state, client, account = services.state, provider.ctx.client, provider.ctx.account
+    if row.status == "held" or not row.message_id:  # held by hub: nothing at Twilio
+        state.record_deliveries(client, account, campaign, [(row.recipient, final, "", row.fingerprint,
+                                                             row.send_at, detail)])
+        return final
+    state.record_deliveries(client, account, campaign, [(row.recipient, "canceling", row.message_id,
+                                                         row.fingerprint, row.send_at, detail)])
+    settled = settled_cancel(row, provider.cancel_message(row.message_id), final, detail)
+    state.record_deliveries(client, account, campaign, [settled])
+    return settled[1]
 
 
 class SmsCampaignResource(Resource):
@@ -53,68 +161,106 @@ class SmsCampaignResource(Resource):
 
     # -- planning ------------------------------------------------------------------------------------
     def desired(self, client: Client, refs: References) -> list[Desired]:
+        return [self._desired(client, campaign) for campaign in client.campaigns if campaign.sms is not None]
+
+    def _desired(self, client: Client, campaign: Campaign) -> Desired:
+        sms = campaign.sms
+        assert sms is not None
+        opted_out = self._optouts()
+        now = self.provider.ctx.clock.utcnow()
+        mode = campaign.schedule.mode
+        at = campaign.schedule.at_utc(client.timezone) if mode == "at" else None
+        quiet = client.quiet_hours_for(campaign)
+        payload = {"body": sms.body, "media": sms.media, "schedule": campaign.schedule.model_dump(mode="json"),
+                   "quiet_hours": quiet.model_dump(mode="json") if quiet else None,
+                   "sender": self.provider.sender_label}
+        recipients, excluded, overrun = self._recipients(client, campaign, payload, opted_out, now, at, quiet)
+        candidates = len(recipients) + overrun.recipients
+        ledger = self._ledger(campaign.id)
+        # A campaign goes out once: when its time has come and hub texted someone, contacts hub never texted
+        # joined too late, and are left out rather than texted late.
+        texted = {phone for phone, row in ledger.items() if row.status != "canceled"}
+        gone_out = bool(texted) and (mode == "now" or (at is not None and at <= now))
+        late = [r for r in recipients if r["to"] not in texted] if gone_out else []
+        recipients = [r for r in recipients if r["to"] in texted] if gone_out else recipients
+        total = sum(r["segments"] for r in recipients)
+        if mode == "draft":
+            recipients, reason = [], "draft: nothing is sent until the schedule says `now` or a time"
+        else:
+            reason = f"{len(recipients)} recipient(s), {total} segment(s) to pay for"
+            if excluded:
+                reason += " (left out: " + ", ".join(f"{n} {why}" for why, n in excluded.items()) + ")"
+            if overrun.recipients:
+                reason += (f"; {overrun.recipients} of {candidates} recipient(s) left out: {overrun.why()}; "
+                           f"{overrun.fix()}, or shorten the text")
+            later = sum(1 for r in recipients if r["not_before"] > now.strftime(ISO))
+            if later:
+                reason += f"; {later} later (schedule or quiet hours)"
+            if late:
+                reason += f"; {len(late)} joined after the campaign went out: not texted (a campaign goes out once)"
+        fidelity = Fidelity.APPROXIMATED if overrun.recipients and mode != "draft" else Fidelity.EXACT
+        want = Desired(campaign.id, campaign.name, payload, fidelity, reason, details={
+            "recipients": recipients, "excluded": dict(excluded), "over_budget": overrun.recipients,
+            "late": len(late), "gone_out": gone_out, "segments": total,
+            "record": {"send_at": "now" if mode == "now" else (at.isoformat() if at else None)},
+            "source": campaign.source})
+        return want
+
+    def _recipients(self, client: Client, campaign: Campaign, payload: dict[str, Any], opted_out: dict[str, str],
+                    now: datetime, at: datetime | None, quiet: QuietHours | None,
+                    ) -> tuple[list[dict[str, Any]], Counter[str], Overrun]:
+        """Who gets the text, each with their own text, cost and earliest time; who is left out, and why."""
         services = self.provider.ctx.services
-        out = []
-        for campaign in client.campaigns:
-            sms = campaign.sms
-            if sms is None:
-                continue
-            members = services.members(campaign.audience.list, campaign.audience.segment) if services else \
-                [c for c in client.audience.contacts if campaign.audience.list in c.lists]
-            opted_out = {**(services.optouts() if services else {}), **self.provider.inbound_stops()}
-            now = self.provider.ctx.clock.utcnow()
-            at = campaign.schedule.at_utc(client.timezone) if campaign.schedule.mode == "at" else None
-            quiet = campaign.quiet_hours or client.config.quiet_hours
-            recipients: list[dict[str, Any]] = []
-            excluded: Counter[str] = Counter()
-            seen: set[str] = set()
-            for contact in members:
-                phone = contact.phone
-                if not phone or not phone.startswith("+"):
-                    excluded["no phone"] += 1
-                elif contact.consent.sms != ConsentStatus.SUBSCRIBED:
-                    excluded["no SMS consent"] += 1
-                elif phone in opted_out:
-                    excluded["opted out"] += 1
-                elif phone in seen:
-                    excluded["same phone twice"] += 1
-                else:
-                    seen.add(phone)
-                    text = render(sms.body, contact_values(contact))
-                    due = not_before(at, now, contact.timezone or client.timezone, quiet)
-                    recipients.append({"to": phone, "body": text, "segments": count_segments(text).segments,
-                                       "not_before": due.strftime("%Y-%m-%dT%H:%M:%SZ")})
-            if campaign.schedule.mode == "draft":
-                reason = "draft: nothing is sent until the schedule says `now` or a time"
+        sms = campaign.sms
+        assert sms is not None
+        members = services.members(campaign.audience.list, campaign.audience.segment) if services else \
+            [c for c in client.audience.contacts if campaign.audience.list in c.lists]
+        refused = refused_numbers([*client.audience.contacts, *members])
+        recipients: list[dict[str, Any]] = []
+        excluded: Counter[str] = Counter()
+        overrun = Overrun(sms.max_segments, sms.body)
+        seen: set[str] = set()
+        for contact in members:
+            phone = contact.phone
+            if not phone or not phone.startswith("+"):
+                excluded["no phone"] += 1
+            elif contact.consent.sms != ConsentStatus.SUBSCRIBED:
+                excluded["no SMS consent"] += 1
+            elif phone in refused:
+                excluded["no SMS consent from another contact with the same number"] += 1
+            elif phone in opted_out:
+                excluded["opted out"] += 1
+            elif phone in seen:
+                excluded["same phone twice"] += 1
             else:
-                total = sum(r["segments"] for r in recipients)
-                reason = f"{len(recipients)} recipient(s), {total} segment(s) to pay for"
-                if excluded:
-                    reason += " (left out: " + ", ".join(f"{n} {why}" for why, n in excluded.items()) + ")"
-                later = sum(1 for r in recipients if r["not_before"] > now.strftime("%Y-%m-%dT%H:%M:%SZ"))
-                if later:
-                    reason += f"; {later} later (schedule or quiet hours)"
-            payload = {"body": sms.body, "media": sms.media, "schedule": campaign.schedule.model_dump(mode="json"),
-                       "quiet_hours": quiet.model_dump(mode="json") if quiet else None,
-                       "sender": self.provider.sender_label}
-            out.append(Desired(campaign.id, campaign.name, payload, reason=reason, details={
-                "recipients": recipients if campaign.schedule.mode != "draft" else [],
-                "excluded": dict(excluded), "segments": sum(r["segments"] for r in recipients),
-                "record": {"send_at": "now" if campaign.schedule.mode == "now" else (at.isoformat() if at else None)},
-                "source": campaign.source}))
-        return out
+                seen.add(phone)
+                values = recipient_values(contact)
+                text = render(sms.body, values)
+                count = count_segments(text)
+                if len(text) > MAX_CHARACTERS:
+                    excluded[f"over {MAX_CHARACTERS:,} characters once personalised (Twilio refuses it)"] += 1
+                elif not overrun.add(count, values.values()):
+                    due = not_before(at, now, contact.timezone or client.timezone, quiet)
+                    # what this recipient gets: a change to it replaces a text already scheduled
+                    recipients.append({"to": phone, "body": text, "segments": count.segments,
+                                       "not_before": due.strftime(ISO), "fp": fingerprint({**payload, "body": text})})
+        return recipients, excluded, overrun
 
     def outstanding(self, want: Desired, record: Any) -> str | None:
-        ledger = self._ledger(want.id)
+        work = self._work(want, self._ledger(want.id), self._optouts()).describe()
+        if work is None and record.fingerprint != want.fingerprint and want.details["gone_out"]:
+            return "it went out already: the edit changes no text"
+        return work
+
+    def _optouts(self) -> dict[str, str]:
+        services = self.provider.ctx.services
+        return {**(services.optouts() if services else {}), **self.provider.inbound_stops()}
+
+    def _work(self, want: Desired, ledger: dict[str, Delivery], optouts: Iterable[str]) -> Work:
         now = self.provider.ctx.clock.utcnow()
         # a held text is due once Twilio can schedule it (inside its window), or when its time has come
         horizon = now + (SCHEDULE_MAX if self.provider.can_schedule else timedelta(0))
-        cutoff = horizon.strftime("%Y-%m-%dT%H:%M:%SZ")
-        due = [d for d in ledger.values() if d.status in ("pending", "retry")
-               or (d.status == "held" and d.send_at <= cutoff)]
-        if due:
-            return f"{len(due)} recipient(s) now due (held until now, or interrupted)"
-        return None
+        return plan_work(want.details["recipients"], ledger, optouts, now, horizon, want.fingerprint)
 
     # -- applying -------------------------------------------------------------------------------------
     def create(self, want: Desired, refs: References) -> str:
@@ -123,7 +269,7 @@ class SmsCampaignResource(Resource):
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         return self._send(want)
 
-    def _ledger(self, campaign: str) -> dict[str, Any]:
+    def _ledger(self, campaign: str) -> dict[str, Delivery]:
         services = self.provider.ctx.services
         if services is None:
             return {}
@@ -135,47 +281,79 @@ class SmsCampaignResource(Resource):
             raise ProviderError("SMS campaigns need hub's state (run them through hub plan/apply)",
                                 provider=self.provider.name)
         state, client, account = services.state, self.provider.ctx.client, self.provider.ctx.account
-        self.provider.take_stops()  # inbound STOPs since the plan: recorded and written back first
+        self.provider.take_stops()  # inbound STOPs since the plan: recorded, written back, their texts canceled
         optouts = services.optouts()
-        ledger = self._reconcile(want, state.deliveries(client, account, want.id))
+        ledger = self._reconcile(want, state.deliveries(client, account, want.id), optouts)
+        work = self._work(want, ledger, optouts)
         now = self.provider.ctx.clock.utcnow()
-        fp = want.fingerprint
-        todo = [r for r in want.details["recipients"]
-                if r["to"] not in optouts and (r["to"] not in ledger or ledger[r["to"]].status in ("held", "retry"))]
+        # the audience is fixed when the campaign goes out: everyone is noted before anyone is texted, so that
+        # those an interrupted apply did not reach yet are never mistaken for late joiners
+        state.record_deliveries(client, account, want.id, [
+            (r["to"], "planned", "", r["fp"], r["not_before"], "") for r in work.send
+            if r["to"] not in ledger or ledger[r["to"]].status == "canceled"])
         outcome: Counter[str] = Counter()
         lock = threading.Lock()
         problems: list[str] = []
 
+        def tally(status: str, problem: str = "") -> None:
+            with lock:
+                outcome[status] += 1
+                if problem:
+                    problems.append(problem)
+
         def one(r: dict[str, Any]) -> None:
-            if services.stop.is_set():
-                return
             when = timing(datetime.fromisoformat(r["not_before"].replace("Z", "+00:00")), now,
                           can_schedule=self.provider.can_schedule)
             if when.mode == "hold":
-                state.record_deliveries(client, account, want.id, [(r["to"], "held", "", fp, when.iso, "")])
-                with lock:
-                    outcome["held"] += 1
+                state.record_deliveries(client, account, want.id, [(r["to"], "held", "", r["fp"], when.iso, "")])
+                tally("held")
                 return
-            state.record_deliveries(client, account, want.id, [(r["to"], "pending", "", fp, when.iso, "")])
+            state.record_deliveries(client, account, want.id, [(r["to"], "pending", "", r["fp"], when.iso, "")])
             status, sid, detail = self._create(r, when, want)
-            state.record_deliveries(client, account, want.id, [(r["to"], status, sid, fp, when.iso, detail)])
+            state.record_deliveries(client, account, want.id, [(r["to"], status, sid, r["fp"], when.iso, detail)])
             if status == "opted_out":
                 services.record_optout(r["to"], "21610")
-            with lock:
-                outcome[status] += 1
-                if status == "retry":
-                    problems.append(f"{r['to']}: {detail}")
+            tally(status, f"{r['to']}: {detail}" if status == "retry" else "")
+
+        def cancel(row: Delivery, final: str, detail: str) -> bool:
+            try:
+                status = cancel_text(self.provider, want.id, row, final, detail)
+            except HubError as exc:
+                tally("not canceled yet", f"{row.recipient}: its scheduled text could not be canceled ({exc})")
+                return False
+            if status == "scheduled":
+                tally("not canceled yet", f"{row.recipient}: Twilio did not take the cancel of its scheduled text")
+            elif status != final:
+                tally("sent before it could be canceled")
+            return status == final
+
+        def drop(row: Delivery, why: str) -> None:
+            if cancel(row, "opted_out" if why == OPTED_OUT else "canceled", f"canceled: {why}"):
+                tally("canceled")
+
+        def replace(r: dict[str, Any], row: Delivery) -> None:
+            if cancel(row, "canceled", "canceled: replaced by the text as now written"):
+                tally("replaced")
+                one(r)
+
+        jobs: list[Callable[[], None]] = [*(partial(drop, row, why) for row, why in work.cancel),
+                                          *(partial(replace, r, row) for r, row in work.replace),
+                                          *(partial(one, r) for r in work.send)]
+
+        def run(job: Callable[[], None]) -> None:
+            if not services.stop.is_set():
+                job()
 
         workers = max(1, self.provider.limits.max_concurrency)
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(one, todo))
+            list(pool.map(run, jobs))
         self.provider.sync_statuses(want.id)
         summary = ", ".join(f"{n} {k}" for k, n in sorted(outcome.items())) or "nothing left to send"
         if services.stop.is_set():
             raise ProviderError(f"interrupted after {summary}; apply again to continue", provider=self.provider.name)
         if problems:
-            raise ProviderError(f"{len(problems)} text(s) not sent ({summary}); apply again to retry: "
-                                + "; ".join(problems[:5]), provider=self.provider.name)
+            raise ProviderError(f"{len(problems)} text(s) not sent or canceled as planned ({summary}); apply again"
+                                " to retry: " + "; ".join(problems[:5]), provider=self.provider.name)
         return summary
 
     def _create(self, r: dict[str, Any], when: Any, want: Desired) -> tuple[str, str, str]:
@@ -196,13 +374,18 @@ class SmsCampaignResource(Resource):
             return "retry", "", str(exc)
         return ("scheduled" if send_at else "sent"), sid, status
 
-    def _reconcile(self, want: Desired, ledger: dict[str, Any]) -> dict[str, Any]:
-        """Settle rows journalled before a crash: the vendor's message list says whether each text went."""
+    def _reconcile(self, want: Desired, ledger: dict[str, Delivery], optouts: Iterable[str]) -> dict[str, Delivery]:
+        """Settle rows journalled before a crash: the vendor says whether each text went, or was canceled."""
         services = self.provider.ctx.services
         assert services is not None
+        optouts = set(optouts)
         by_phone = {r["to"]: r for r in want.details["recipients"]}
         fixes = []
         for phone, row in ledger.items():
+            if row.status == "canceling":
+                final = "opted_out" if phone in optouts else "canceled"
+                fixes.append(settled_cancel(row, self.provider.message_status(row.message_id), final,
+                                            "reconciled: " + row.detail))
             if row.status != "pending":
                 continue
             body = by_phone.get(phone, {}).get("body")

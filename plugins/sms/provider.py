@@ -4,13 +4,14 @@ SMS-only automations as Studio Flows, enrolment as Studio executions."""
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr, model_validator
 
-from hub.errors import NotFound, VendorValidationError
+from hub.errors import HubError, NotFound, VendorValidationError
 from hub.model import Channel, Client
 from hub.provider import (
     Capability,
@@ -26,15 +27,18 @@ from hub.provider import (
     SharedRead,
     Support,
 )
+from hub.smstext import recipient_values
 from hub.transport.errors import default_error
+from hub.transport.http import AmbiguousWrite
 
-from .campaigns import OptedOut, SmsCampaignResource, contact_values
+from .campaigns import ISO, NotScheduled, OptedOut, SmsCampaignResource, cancel_text, refused_numbers
 from .sdk import TwilioApi
 from .studio import compile_flow, flow_parameters
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
 LONG_CODE_MPS = 1.0  # segments a second a long-code sender may send (../shared/vendors/mailchimp-twilio.md §3.5)
 PAGE = 1000
+log = logging.getLogger("hub.sms")
 
 
 class TwilioSettings(ProviderSettings):
@@ -116,6 +120,7 @@ class ExecutionResource(Resource):
     def desired(self, client: Client, refs: References) -> list[Desired]:
         services = self.provider.ctx.services
         optouts = services.optouts() if services else {}
+        refused = refused_numbers(client.audience.contacts)  # consent belongs to the number
         by_email = {c.email.lower(): c for c in client.audience.contacts if c.email}
         out = []
         for a in client.automations:
@@ -124,10 +129,12 @@ class ExecutionResource(Resource):
             emails = client.enrolled(a)
             contacts = [by_email[e] for e in emails if e in by_email]
             contacts += [c for c in client.audience.contacts if not c.email and a.enrol.list in c.lists]
+            enrolled: set[str] = set()
             for c in contacts:
-                if not c.phone or c.consent.sms != "subscribed" or c.phone in optouts:
+                if not c.phone or c.phone in refused or c.phone in optouts or c.phone in enrolled:
                     continue
-                payload = {"to": c.phone, "parameters": flow_parameters(contact_values(c))}
+                enrolled.add(c.phone)  # one execution per number, however many contacts share it
+                payload = {"to": c.phone, "parameters": flow_parameters(recipient_values(c))}
                 if not refs.known("automation", a.id):
                     out.append(Desired(f"{a.id}/{c.phone}", c.phone, payload, Fidelity.MANUAL,
                                        f"waits until the flow for '{a.name}' is created"))
@@ -217,6 +224,8 @@ class TwilioProvider(Provider):
         text = f"Twilio error {code}: {text}" if code else text
         if code == 21610:
             return OptedOut(f"HTTP {status}: {text}", provider=self.name, status=status)
+        if code == 30409:
+            return NotScheduled(f"HTTP {status}: {text}", provider=self.name, status=status)
         # 20003 (authentication) comes as 401/403 and 20429 (too many requests) as 429: the statuses say it
         return default_error(self.name, status, body, headers, text=text,
                              auth_hint="check account_sid and auth_token or the API key")
@@ -268,6 +277,20 @@ class TwilioProvider(Provider):
         msg = self.api("POST", "Messages.json", lambda c: c.messages.create(**kwargs), body=cost, idempotent=False)
         return str(msg.sid), str(msg.status)
 
+    def cancel_message(self, sid: str) -> str:
+        """Cancel a scheduled message (Status=canceled; Twilio answers 30409 once it is not scheduled any more,
+        ../shared/vendors/mailchimp-twilio.md §3.4) and return its status afterwards. When the answer is lost,
+        or Twilio says it is not scheduled, Twilio is asked how it stands: canceled, or gone out."""
+        try:
+            msg = self.api("POST", f"Messages/{sid}.json", lambda c: c.messages(sid).update(status="canceled"),
+                           idempotent=False)
+        except (AmbiguousWrite, NotScheduled):
+            return self.message_status(sid)
+        return str(msg.status)
+
+    def message_status(self, sid: str) -> str:
+        return str(self.api("GET", f"Messages/{sid}.json", lambda c: c.messages(sid).fetch()).status)
+
     def find_message(self, to: str, body: str, since: datetime) -> tuple[str, str] | None:
         """A text already sent to `to` with this body since `since` (the reconciliation after a crash)."""
         # Not filtered by DateSent: a text still queued has no date_sent yet. The list is newest first.
@@ -305,6 +328,25 @@ class TwilioProvider(Provider):
             return
         for phone, why in self.inbound_stops(refresh=True).items():  # STOPs since the plan count too
             services.record_optout(phone, why)
+        self.cancel_opted_out()
+
+    def cancel_opted_out(self) -> None:
+        """Cancel every text still scheduled (or held) for a number that opted out, in each campaign of hub's
+        ledger, including campaigns no longer in the workspace."""
+        services = self.ctx.services
+        if services is None:
+            return
+        optouts = services.optouts()
+        now = self.ctx.clock.utcnow().strftime(ISO)
+        for campaign, rows in services.state.deliveries_in(self.ctx.client, self.ctx.account,
+                                                           ("scheduled", "held")).items():
+            for row in rows:
+                if row.recipient not in optouts or (row.status == "scheduled" and row.send_at <= now):
+                    continue
+                try:
+                    cancel_text(self, campaign, row, "opted_out", "canceled: the recipient opted out")
+                except HubError as exc:  # the row stays "canceling": the next apply asks Twilio again
+                    log.warning("could not cancel a text of %s scheduled for an opted-out number: %s", campaign, exc)
 
     def sync_statuses(self, campaign: str) -> None:
         """Record the vendor's latest status of each text of a campaign (for reports)."""

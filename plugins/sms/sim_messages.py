@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.simulator import SimRequest, route
-from hub.smstext import count_segments
+from hub.smstext import MAX_CHARACTERS, count_segments
 from hub_sms.sim_shapes import (
     API_VERSION,
     MESSAGES,
@@ -37,7 +37,7 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT
 START_WORDS = frozenset({"START", "YES", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 IN_PROGRESS = frozenset({"accepted", "scheduled", "queued", "sending"})
-MAX_BODY = 1600
+MAX_BODY = MAX_CHARACTERS  # longer bodies are refused with 21617 (../shared/vendors/mailchimp-twilio.md §3.3)
 DAY = 86400.0
 
 MESSAGES_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"

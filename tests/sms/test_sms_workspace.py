@@ -111,3 +111,57 @@ def test_example_bakery_texts_each_consenting_contact_once_in_the_sandbox(tmp_pa
         sim.stop()
     # Amelia and Sam have a phone and SMS consent; Priya has no SMS consent; Jo and Alex opted out
     assert texts == Counter({"+441174960101": 1, "+441174960105": 1})
+
+
+def test_a_stop_cancels_scheduled_texts_and_its_write_back_leaves_nothing_to_push(tmp_path: Path,
+                                                                                  monkeypatch: Any) -> None:
+    from datetime import datetime
+
+    from hub.clock import FakeClock
+
+    clock = FakeClock(utc=datetime(2026, 3, 2, 12))
+    ml, tw = MailerLiteSimulator(clock), TwilioSimulator(clock)
+    monkeypatch.setenv("SHOP_ML_KEY", "sandbox-token")
+    monkeypatch.setenv("SHOP_TWILIO_TOKEN", TwilioSimulator.SANDBOX_AUTH_TOKEN)
+    stopper = "+441174960003"
+    try:
+        workspace(tmp_path, ml.start(), tw.start(), "2026-03-05 10:00")
+        assert not apply(tmp_path, clock).failed
+        assert {m["status"] for m in tw.messages()} == {"scheduled"} and len(tw.messages()) == N
+        tw.inbound(stopper, TwilioSimulator.SANDBOX_SERVICE_NUMBER, "STOP")
+        assert not apply(tmp_path, clock).failed
+        assert [m["status"] for m in tw.messages() if m["to"] == stopper] == ["canceled"]
+        assert ml.subscriber("p03@example.com", "sandbox")["fields"][KEY] == "unsubscribed"
+        with Session(tmp_path, make_plugins(), SessionOptions(clock=clock)) as session:
+            writes = [(c.kind, c.id, c.reason) for c in session.plan().changes if c.writes]
+        assert writes == []  # the contact push already holds the opt-out: no update proposed
+    finally:
+        ml.stop()
+        tw.stop()
+
+
+def test_an_opt_out_written_back_to_the_contact_source_is_not_pushed_again(tmp_path: Path,
+                                                                           monkeypatch: Any) -> None:
+    from datetime import datetime
+
+    from hub.clock import FakeClock
+
+    clock = FakeClock(utc=datetime(2026, 3, 2, 12))
+    ml, tw = MailerLiteSimulator(clock), TwilioSimulator(clock)
+    monkeypatch.setenv("SHOP_ML_KEY", "sandbox-token")
+    monkeypatch.setenv("SHOP_TWILIO_TOKEN", TwilioSimulator.SANDBOX_AUTH_TOKEN)
+    stopper = "+441174960007"
+    try:
+        workspace(tmp_path, ml.start(), tw.start(), "draft")
+        assert not apply(tmp_path, clock).failed  # contacts pushed, subscribed to texts
+        tw.inbound(stopper, TwilioSimulator.SANDBOX_SERVICE_NUMBER, "STOP")
+        workspace(tmp_path, ml.base_url, tw.base_url, "now")
+        assert not apply(tmp_path, clock).failed  # the STOP is recorded and written back, then the texts go
+        assert stopper not in {m["to"] for m in tw.messages()}
+        assert ml.subscriber("p07@example.com", "sandbox")["fields"][KEY] == "unsubscribed"
+        with Session(tmp_path, make_plugins(), SessionOptions(clock=clock)) as session:
+            writes = [(c.kind, c.id, c.reason) for c in session.plan().changes if c.writes]
+        assert writes == []
+    finally:
+        ml.stop()
+        tw.stop()
