@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
@@ -26,6 +27,12 @@ def emit_text(text: str) -> None:
 def say(message: str, style: str | None = None) -> None:
     """A human message on stderr."""
     err.print(redact(message), style=style, markup=False)
+
+
+def say_warnings(warnings: Iterable[object]) -> None:
+    """Validation warnings go to stderr, never on stdout (which may carry a JSON document), and never block."""
+    for w in warnings:
+        say(f"warning: {w}", style="yellow")
 
 
 def data_console() -> Console:

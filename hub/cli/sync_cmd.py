@@ -8,13 +8,12 @@ from pathlib import Path
 import click
 
 from ._common import clients_option, json_option, resolve_root, sandbox_option, workspace_option
-from ._output import emit_json, err, say
+from ._output import emit_json, err, say, say_warnings
 
 
 def _session(workspace: Path | None, sandbox: bool, clients: tuple[str, ...], prune: bool = False):  # type: ignore[no-untyped-def]
     from ..plugins import default_plugins
     from ..sync.engine import Session, SessionOptions
-    from .workspace_cmd import say_warnings
 
     session = Session(resolve_root(workspace), default_plugins(), SessionOptions(sandbox=sandbox, clients=clients,
                                                                                   prune=prune))

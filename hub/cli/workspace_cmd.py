@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._common import json_option, resolve_root, workspace_option
-from ._output import emit_json, say
+from ._output import emit_json, say, say_warnings
 
 if TYPE_CHECKING:
     from ..errors import Problem
@@ -50,12 +50,6 @@ def validate(workspace: Path | None, as_json: bool) -> None:
         emit_json({"valid": True, "clients": counts, "warnings": _listed(ws.warnings)})
     else:
         say(f"{root}: valid ({len(ws.clients)} client(s): {', '.join(sorted(ws.clients)) or 'none'})")
-
-
-def say_warnings(warnings: list[Problem]) -> None:
-    """Warnings go to stderr, never on stdout (which may carry a JSON document) and never block."""
-    for w in warnings:
-        say(f"warning: {w}", style="yellow")
 
 
 def _listed(problems: list[Problem]) -> list[dict[str, Any]]:

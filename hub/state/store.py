@@ -281,11 +281,8 @@ class StateStore:
                         db.execute("DELETE FROM items WHERE client=? AND account=? AND kind=? AND neutral_id=?", key)
                     else:
                         self._write_item(db, row, s, vendor_id, now)
-                db.execute(
-                    "INSERT INTO audit (at, actor, run_id, client, account, provider, kind, neutral_id, action,"
-                    " result, vendor_id, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (now, self.actor, row["run_id"], row["client"], row["account"], row["provider"], row["kind"],
-                     row["neutral_id"], row["op"], s.status, vendor_id, s.error))
+                self._audit(db, now, row["run_id"], row["client"], row["account"], row["provider"], row["kind"],
+                            row["neutral_id"], row["op"], s.status, vendor_id, s.error)
             if changed:
                 self._bump(db)
 
@@ -320,13 +317,15 @@ class StateStore:
                            " AND neutral_id=?", (json.dumps(data), now, *key))
             else:
                 db.execute("DELETE FROM items WHERE client=? AND account=? AND kind=? AND neutral_id=?", key)
-            db.execute(
-                "INSERT INTO audit (at, actor, run_id, client, account, provider, kind, neutral_id, action,"
-                " result, vendor_id, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (now, self.actor, "resolve", record.client, record.account, record.provider, record.kind,
-                 record.neutral_id, "resolve", "done" if done else "retry", record.vendor_id,
-                 "settled by the user: " + ("it happened" if done else "it did not happen; make it again")))
+            self._audit(db, now, "resolve", record.client, record.account, record.provider, record.kind,
+                        record.neutral_id, "resolve", "done" if done else "retry", record.vendor_id,
+                        "settled by the user: " + ("it happened" if done else "it did not happen; make it again"))
             self._bump(db)
+
+    def _audit(self, db: sqlite3.Connection, at: str, run_id: str, *entry: str) -> None:
+        """Append (client, account, provider, kind, neutral_id, action, result, vendor_id, detail) to the log."""
+        db.execute("INSERT INTO audit (at, actor, run_id, client, account, provider, kind, neutral_id, action,"
+                   " result, vendor_id, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", (at, self.actor, run_id, *entry))
 
     def record(self, run_id: str, client: str, account: str, provider: str, kind: str, neutral_id: str,
                natural_key: str, fingerprint: str, vendor_id: str, data: dict[str, Any] | None = None) -> None:

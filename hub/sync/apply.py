@@ -209,29 +209,32 @@ class Applier:
                 if not c.details.get("vendor_gone"):
                     res.delete(c.vendor_id, refs)
                 vendor_id = c.vendor_id
-        except _Unasked as exc:  # settled by the next plan, which asks the vendor again
-            c.result, c.error = "failed", str(exc)
-            self.state.settle([Settlement(jid, "unknown", c.vendor_id, error=str(exc), data=c.details.get("record"))])
-            self.progress(1)
-            return
-        except OutcomeUnknown as exc:
-            c.result = "unknown"
-            c.error = (f"{exc.message}: check in the vendor, then `hub resolve {c.client} {c.kind}:{c.id} --done`"
-                       " if it happened, or `--retry` to make it again")
-            self.state.settle([Settlement(jid, "unknown", error=exc.message, data=c.details.get("record"))])
-            self.progress(1)
-            return
         except HubError as exc:
-            c.result, c.error = "failed", str(exc)
-            # an item that exists at the vendor but not as planned is finished next time, not taken for drift
-            exists = res.live_read and c.action != "delete" and bool(c.vendor_id)
-            self.state.settle([Settlement(jid, "unfinished" if exists else "failed", c.vendor_id, error=str(exc))])
+            self.state.settle([self._not_done(res, c, exc, jid)])
             self.progress(1)
             return
         c.result, c.vendor_id = "ok", vendor_id
         refs.add(c.kind, c.id, vendor_id)
         self.state.settle([Settlement(jid, "ok", vendor_id, data=c.details.get("record"))])
         self.progress(1)
+
+    @staticmethod
+    def _not_done(res: Resource, c: Change, exc: HubError, jid: int) -> Settlement:
+        """How a write that raised ends: unknown (asked again by the next plan, or settled by the user),
+        unfinished (it exists at the vendor, not as planned: finished next time, never taken for drift), or
+        failed."""
+        record = c.details.get("record")
+        if isinstance(exc, _Unasked):
+            c.result, c.error = "failed", str(exc)
+            return Settlement(jid, "unknown", c.vendor_id, error=str(exc), data=record)
+        if isinstance(exc, OutcomeUnknown):
+            c.result = "unknown"
+            c.error = (f"{exc.message}: check in the vendor, then `hub resolve {c.client} {c.kind}:{c.id} --done`"
+                       " if it happened, or `--retry` to make it again")
+            return Settlement(jid, "unknown", error=exc.message, data=record)
+        c.result, c.error = "failed", str(exc)
+        exists = res.live_read and c.action != "delete" and bool(c.vendor_id)
+        return Settlement(jid, "unfinished" if exists else "failed", c.vendor_id, error=str(exc))
 
     def _create(self, res: Resource, want: Desired, refs: References, jid: int, c: Change) -> str:
         lost: AmbiguousWrite | None = None

@@ -122,10 +122,10 @@ class AccountServices:
 
         emails = {c.email.lower() for c in self._known_contacts() if c.phone == address and c.email}
         written = set()
+        refs = build_refs(self.state, account)
         for email in sorted(emails):
             try:
-                account.provider.set_contact_field(self.client, email, field, "unsubscribed",
-                                                   build_refs(self.state, account))
+                account.provider.set_contact_field(self.client, email, field, "unsubscribed", refs)
                 written.add(email)
             except HubError as exc:  # hub's own record stands; the write-back is retried by the next plan
                 log.warning("could not write the SMS opt-out of %s back to %s: %s", email, account.name, exc)
