@@ -59,6 +59,20 @@ class ConfigError(HubError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+class CredentialsError(ConfigError):
+    """An account's secrets are missing or unusable; `missing` names each reference not found (env:NAME, ...)."""
+
+    def __init__(self, problems: list[Problem] | str, missing: list[str] | None = None) -> None:
+        super().__init__(problems)
+        self.missing = missing or []
+
+
+class UsageProblem(HubError):
+    """The command asked for something that does not exist (a client, a provider): a usage error."""
+
+    exit_code = ExitCode.USAGE
+
+
 class StalePlanError(HubError):
     """A saved plan no longer matches the workspace or state it was computed from."""
 
@@ -77,6 +91,11 @@ class ProviderError(HubError):
         self.message = message  # without the client/provider prefix, for re-raising with more detail
         prefix = "/".join(p for p in (client, provider) if p)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+def without_source(exc: BaseException) -> str:
+    """The message of `exc` without its client/provider prefix, for output that names the source already."""
+    return exc.message if isinstance(exc, ProviderError) else str(exc)
 
 
 class AuthError(ProviderError):
@@ -151,3 +170,14 @@ class PartialFailure(HubError):
 
 class Interrupted(HubError):
     exit_code = ExitCode.INTERRUPTED
+
+
+class Unreachable(Unavailable):
+    """The vendor's host could not be reached (connection refused, host name not found, no answer to the
+    connection attempt): nothing was sent, so even a write is safe to try again. `kind` says which
+    ("refused", "dns", "connect-timeout", ...); `summary` is the message without its hint."""
+
+    def __init__(self, message: str, *, kind: str = "unreachable", summary: str = "", **kw: object) -> None:
+        self.kind = kind
+        self.summary = summary or message
+        super().__init__(message, **kw)  # type: ignore[arg-type]

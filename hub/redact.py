@@ -35,8 +35,10 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-# Libraries that log request URLs (where some vendors put credentials, e.g. ActiveCampaign's v1 api_key)
-LIBRARY_LOGGERS = ("urllib3.connectionpool", "twilio.http_client", "hub")
+# Libraries that log request URLs (where some vendors put credentials, e.g. ActiveCampaign's v1 api_key),
+# and hub's own loggers. A logger's filter only sees records logged on that very logger, not those of its
+# children, so hub's request log and retry lines are named one by one.
+LIBRARY_LOGGERS = ("urllib3.connectionpool", "twilio.http_client", "hub", "hub.http", "hub.retry")
 
 
 def guard_library_loggers() -> None:

@@ -1,30 +1,39 @@
 """The one HTTP client providers use: base URL, auth, per-account limits, retries and error mapping.
 
 Retries (tenacity) cover 429 (waiting `Retry-After` on the clock), 502/503/504 and connection errors.
-Validation errors are never retried. A write that is not idempotent is not blindly repeated when the
-vendor may already have done it (connection dropped after sending, HTTP 500): that raises
-`AmbiguousWrite`, and the applier asks the vendor by natural key before trying again.
+Validation errors are never retried, and a host name that does not exist (nearly always a wrong
+base_url) fails at once. A write that is not idempotent is not blindly repeated when the vendor may
+already have done it (connection dropped after sending, HTTP 500): that raises `AmbiguousWrite`, and the
+applier asks the vendor by natural key before trying again. A connection that was never made (refused,
+name not found, no answer) raises `Unreachable`: nothing was sent, so even a write is retried.
+
+Two loggers, both redacted (`hub.redact`):
+- `hub.http` INFO, one line per request: `LABEL METHOD PATH -> STATUS (N ms)`, the path without its
+  query string; a failed conversation shows its kind instead of a status (`-> refused`, `-> timeout`).
+- `hub.retry` WARNING, one line per wait before a retry:
+  `LABEL: what happened — retrying in N s (attempt K of M)`, in vendor-clock seconds.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from ..clock import Clock
 from ..errors import NotFound, ProviderError, RateLimited, Unavailable
 from ..redact import guard_library_loggers
+from .errors import DNS, DNS_TEMPORARY, AmbiguousWrite, connection_error, network_errors, seconds
 from .ratelimit import AccountGate
 
-
-class AmbiguousWrite(Unavailable):
-    """A non-idempotent write may or may not have taken effect."""
+__all__ = ["AmbiguousWrite", "HttpClient", "Response"]
 
 
 @dataclass
@@ -35,12 +44,42 @@ class Response:
 
 
 log = logging.getLogger("hub.http")
+retry_log = logging.getLogger("hub.retry")
 T = TypeVar("T")
 IDEMPOTENT_METHODS = ("GET", "HEAD", "PUT", "DELETE")
+# attempts at most, whatever the account allows, for failures that waiting does not fix
+FAIL_FAST = {DNS: 1, DNS_TEMPORARY: 2}
 
 
 def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, RateLimited | Unavailable) and not isinstance(exc, AmbiguousWrite)
+
+
+def _outcome(exc: BaseException) -> str:
+    """What the request log shows for a failed call: the kind of connection failure, else the status."""
+    kind = getattr(exc, "kind", "")
+    if kind:
+        return str(kind)
+    status = getattr(exc, "status", None)
+    return str(status) if status else "error"
+
+
+def _reason(exc: BaseException | None) -> str:
+    """What happened, in a few words, for a retry line."""
+    if exc is None:
+        return "failed"
+    summary = getattr(exc, "summary", "")
+    if summary:
+        return str(summary)
+    text = exc.message if isinstance(exc, ProviderError) else str(exc)
+    if isinstance(exc, RateLimited) and "429" not in text:
+        text = f"rate limited: {text}"
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _path_of(path_or_url: str) -> str:
+    path = urlsplit(path_or_url).path if "://" in path_or_url else path_or_url.split("?", 1)[0]
+    return "/" + path.lstrip("/")
 
 
 class HttpClient:
@@ -58,8 +97,10 @@ class HttpClient:
         attempts: int = 6,
         max_backoff: float = 30.0,
         pool_size: int = 10,
+        label: str = "",
     ) -> None:
         self.provider = provider
+        self.label = label or provider  # "client/account", for the request log and retry lines
         self.base_url = base_url.rstrip("/")
         self.gate = gate
         self.clock = clock
@@ -111,18 +152,25 @@ class HttpClient:
             idempotent = method in IDEMPOTENT_METHODS
         return self._retrying()(self._once, method, path, params, json, data, idempotent, ok)
 
-    def call(self, method: str, path: str, fn: Callable[[], T], *, body: Any = None) -> T:
+    def call(self, method: str, path: str, fn: Callable[[], T], *, body: Any = None,
+             status: Callable[[], int | None] | None = None) -> T:
         """Run one vendor call made by a vendor SDK (`fn`) under this account's limits and retries.
 
-        `fn` raises hub errors: the provider maps the SDK's own exceptions, raising `AmbiguousWrite` when
-        a write that is not idempotent may have happened. `method` and `path` say what the call is, for
-        rate-limit buckets and logs.
+        `fn` raises hub errors: the provider maps the SDK's own exceptions (connection failures through
+        `hub.transport.errors.connection_error`), raising `AmbiguousWrite` when a write that is not
+        idempotent may have happened. `method` and `path` say what the call is, for rate-limit buckets and
+        the request log; `status`, when given, tells the HTTP status of the call `fn` just made.
         """
 
         def once() -> T:
             with self.gate.slot(self._buckets(method, path, body)):
-                result = fn()
-            log.debug("%s %s (sdk)", method, path)
+                started = time.monotonic()
+                try:
+                    result = fn()
+                except Exception as exc:
+                    self._log_request(method, path, _outcome(exc), started)
+                    raise
+                self._log_request(method, path, (status() if status else None) or "ok", started)
             return result
 
         return self._retrying()(once)
@@ -131,11 +179,15 @@ class HttpClient:
         """Fetch a file the vendor links to (e.g. batch results on a CDN): no credentials, same retries."""
 
         def once() -> bytes:
+            started = time.monotonic()
             try:
                 resp = self.session.get(url, timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                raise Unavailable(f"download of {self._where(url)} failed: {type(exc).__name__}",
-                                  provider=self.provider) from None
+            except network_errors() as exc:
+                err = connection_error(exc, provider=self.provider, method="GET", url=url, idempotent=True,
+                                       timeout=self.timeout)
+                self._log_request("GET", url, _outcome(err), started)
+                raise err from None
+            self._log_request("GET", url, resp.status_code, started)
             if resp.status_code >= 400:
                 raise self._map_error(resp.status_code, _decode(resp), resp.headers)
             return resp.content
@@ -144,10 +196,11 @@ class HttpClient:
 
     def _retrying(self) -> Retrying:
         return Retrying(
-            stop=stop_after_attempt(self.attempts),
+            stop=self._stop,
             retry=retry_if_exception(_retryable),
             wait=self._wait,
             sleep=self.clock.sleep,
+            before_sleep=self._before_sleep,
             reraise=True,
         )
 
@@ -155,6 +208,23 @@ class HttpClient:
         self.session.close()
 
     # -- internals -------------------------------------------------------------------------------
+    def _max_attempts(self, exc: BaseException | None) -> int:
+        return min(self.attempts, FAIL_FAST.get(getattr(exc, "kind", ""), self.attempts))
+
+    def _stop(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        return state.attempt_number >= self._max_attempts(exc)
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        retry_log.warning("%s: %s — retrying in %s s (attempt %d of %d)", self.label, _reason(exc),
+                          seconds(wait), state.attempt_number + 1, self._max_attempts(exc))
+
+    def _log_request(self, method: str, path_or_url: str, outcome: int | str, started: float) -> None:
+        log.info("%s %s %s -> %s (%.0f ms)", self.label, method, _path_of(path_or_url), outcome,
+                 (time.monotonic() - started) * 1000)
+
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, RateLimited) and exc.retry_after is not None:
@@ -166,28 +236,23 @@ class HttpClient:
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
         headers = {"Accept": "application/json", **self._auth_headers()}
         with self.gate.slot(self._buckets(method, path, json if json is not None else data)):
+            started = time.monotonic()
             try:
                 resp = self.session.request(method, url, params=params, json=json, data=data, headers=headers,
                                             timeout=self.timeout)
-            except requests.ConnectTimeout as exc:
-                raise Unavailable(f"could not connect to {self._where(url)}: {type(exc).__name__}",
-                                  provider=self.provider) from None
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                cls = Unavailable if idempotent else AmbiguousWrite
-                raise cls(f"{method} {self._where(url)} failed: {type(exc).__name__} (connection lost)",
-                          provider=self.provider) from None
+            except network_errors() as exc:
+                err = connection_error(exc, provider=self.provider, method=method, url=url, idempotent=idempotent,
+                                       timeout=self.timeout)
+                self._log_request(method, url, _outcome(err), started)
+                raise err from None
+            self._log_request(method, url, resp.status_code, started)
         body = _decode(resp)
-        log.debug("%s %s -> %s (%.0f ms)", method, self._where(url), resp.status_code,
-                  resp.elapsed.total_seconds() * 1000)
         if resp.status_code >= 400 and resp.status_code not in ok:
             err = self._map_error(resp.status_code, body, resp.headers)
             if resp.status_code == 500 and not idempotent and isinstance(err, ProviderError):
-                raise AmbiguousWrite(str(err), provider=self.provider, status=500)
+                raise AmbiguousWrite(err.message, provider=self.provider, status=500)
             raise err
         return Response(resp.status_code, body, resp.headers)
-
-    def _where(self, url: str) -> str:
-        return url.split("?", 1)[0]
 
 
 def _decode(resp: requests.Response) -> Any:

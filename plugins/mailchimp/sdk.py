@@ -15,8 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from hub.errors import Unavailable
-from hub.transport.http import AmbiguousWrite
+from hub.transport.errors import connection_error
 
 if TYPE_CHECKING:
     from .provider import MailchimpProvider
@@ -68,7 +67,12 @@ class MailchimpApi:
                 raise self._error(exc, method, path, idempotent) from None
             return self._result(result)
 
-        return self.provider.http.call(method, path, run, body=body)
+        return self.provider.http.call(method, path, run, body=body, status=self._status)
+
+    def _status(self) -> int | None:
+        """The HTTP status of the call just made on this thread, for the request log."""
+        response = getattr(self._last, "response", None)
+        return getattr(response, "status_code", None)
 
     def _result(self, result: Any) -> Any:
         import requests
@@ -80,14 +84,11 @@ class MailchimpApi:
         return result
 
     def _error(self, exc: Any, method: str, path: str, idempotent: bool) -> Exception:
-        import requests
-
         if exc.status_code is None:  # a network failure: `text` is the requests exception
-            reason = type(exc.text).__name__
-            where = f"{method} /3.0/{path.lstrip('/')}"
-            if isinstance(exc.text, requests.ConnectTimeout) or idempotent:
-                return Unavailable(f"{where} failed: {reason}", provider=self.provider.name)
-            return AmbiguousWrite(f"{where} failed: {reason} (connection lost)", provider=self.provider.name)
+            cause = exc.text if isinstance(exc.text, BaseException) else exc
+            url = f"{self.provider.base_url}/{path.lstrip('/')}"
+            return connection_error(cause, provider=self.provider.name, method=method, url=url,
+                                    idempotent=idempotent, timeout=self.provider.settings.timeout)
         body = exc.text if isinstance(exc.text, dict) else _body(exc.text)
         response = getattr(self._last, "response", None)
         return self.provider.map_error(int(exc.status_code), body, response.headers if response is not None else {})

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from hub.errors import Unavailable
-from hub.transport.http import AmbiguousWrite
+from hub.transport.errors import connection_error, network_errors
 
 if TYPE_CHECKING:
     from .provider import TwilioProvider
@@ -73,7 +72,6 @@ class TwilioApi:
             idempotent = method in ("GET", "DELETE")
 
         def run() -> Any:
-            import requests
             from twilio.base.exceptions import TwilioException, TwilioRestException
 
             try:
@@ -85,14 +83,16 @@ class TwilioApi:
                                               headers) from None
             except TwilioException as exc:  # TwilioServiceException (RFC 9457 bodies) and list-page errors
                 raise self._other_error(exc) from None
-            except requests.ConnectTimeout:
-                raise Unavailable(f"{method} {path}: could not connect", provider=self.provider.name) from None
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                cls = Unavailable if idempotent else AmbiguousWrite
-                raise cls(f"{method} {path} failed: {type(exc).__name__} (connection lost)",
-                          provider=self.provider.name) from None
+            except network_errors() as exc:  # the URL the exception carries is the one really asked
+                raise connection_error(exc, provider=self.provider.name, method=method, idempotent=idempotent,
+                                       timeout=self.provider.settings.timeout) from None
 
-        return self.provider.http.call(method, path, run, body=body)
+        return self.provider.http.call(method, path, run, body=body, status=self._status)
+
+    def _status(self) -> int | None:
+        """The HTTP status of the call just made on this thread, for the request log."""
+        response = getattr(self.client.http_client.local, "response", None)
+        return getattr(response, "status_code", None)
 
     def _other_error(self, exc: Exception) -> Exception:
         """A list page that failed carries the raw response as its second argument; RFC 9457 errors carry
