@@ -7,7 +7,8 @@ own timezone; the vendor schedules inside its window; hub holds beyond it). Cons
 number: a number is texted only when every contact holding it consented. A recipient whose own text is over
 the campaign's segment budget (a name that makes it UCS-2) or over Twilio's 1,600 characters is left out,
 and the plan names them. Once a campaign has gone out, contacts who join later are not texted, and the plan
-says so.
+says so. After an interrupted apply the plan counts and prices only the recipients the ledger shows are still
+to text, says how many already had theirs, and counts texts whose answer was never heard as unsettled.
 
 Applying walks the recipients against hub's delivery ledger: a row is written *before* each message is
 created and settled with its SID after, so that after a crash the unsettled rows are looked up in the
@@ -46,6 +47,7 @@ ISO = "%Y-%m-%dT%H:%M:%SZ"
 OPTED_OUT = "opted out"
 RESENDABLE = ("planned", "pending", "retry", "held", "canceled")  # rows that are no text at Twilio (any more)
 FINAL = ("delivered", "undelivered", "failed")  # statuses the ledger keeps as Twilio reports them
+REFUSED = ("invalid", "failed", "opted_out")  # Twilio refused the text, or could not send it: not sent again
 
 
 class OptedOut(VendorValidationError):
@@ -71,7 +73,9 @@ class Work:
     cancel: list[tuple[Delivery, str]] = field(default_factory=list)  # scheduled for someone left out now, why
     joined: int = 0  # of `send`: never texted
     again: int = 0  # of `send`: their text was canceled
-    due: int = 0  # of `send`: held until now, or interrupted
+    due: int = 0  # of `send`: held until now
+    resumed: int = 0  # of `send`: an earlier apply stopped (or its text failed) before texting them
+    unsettled: int = 0  # of `send`: an earlier apply never heard Twilio's answer (looked up before anything)
     moved: int = 0  # of `replace`: at another time
 
     def describe(self) -> str | None:
@@ -82,7 +86,12 @@ class Work:
         if self.again:
             parts.append(f"{self.again} recipient(s) whose text was canceled are texted again")
         if self.due:
-            parts.append(f"{self.due} recipient(s) now due (held until now, or interrupted)")
+            parts.append(f"{self.due} recipient(s) now due (held until now)")
+        if self.resumed:
+            parts.append(f"{self.resumed} recipient(s) an earlier apply did not text (it stopped or failed part-way)")
+        if self.unsettled:
+            parts.append(f"{self.unsettled} text(s) an earlier apply did not hear back about are looked up at Twilio"
+                         " first")
         if self.replace:
             what = "the new text or time" if self.moved else "the new text"
             parts.append(f"{len(self.replace)} scheduled text(s) will be canceled and scheduled again with {what}")
@@ -109,7 +118,11 @@ def plan_work(recipients: list[dict[str, Any]], ledger: dict[str, Delivery], opt
                 work.joined += 1
             elif row.status == "canceled":
                 work.again += 1
-            elif row.status != "held" or row.send_at <= cutoff:
+            elif row.status == "pending":
+                work.unsettled += 1
+            elif row.status != "held":
+                work.resumed += 1
+            elif row.send_at <= cutoff:
                 work.due += 1
         # rows from before texts had their own fingerprint carry the campaign's: unchanged when it is
         elif row.status == "canceling" or (row.status == "scheduled" and row.send_at > now_iso
@@ -121,6 +134,73 @@ def plan_work(recipients: list[dict[str, Any]], ledger: dict[str, Delivery], opt
                                  or (row.status == "scheduled" and row.send_at > now_iso)):
             work.cancel.append((row, OPTED_OUT if to in optouts else "no longer a recipient"))
     return work
+
+
+@dataclass
+class Progress:
+    """Where each recipient of a campaign stands in hub's ledger: whom the next apply still texts (and what
+    that costs), who had their text already, and whose outcome an interrupted apply never heard."""
+
+    total: int = 0
+    left: list[dict[str, Any]] = field(default_factory=list)  # no text at Twilio yet (or any more), or replaced
+    unsettled: list[dict[str, Any]] = field(default_factory=list)  # journalled, Twilio's answer never heard
+    sent: int = 0  # went out (or its scheduled time has passed)
+    scheduled: int = 0  # scheduled at Twilio as written now, not gone out yet
+    failed: int = 0  # refused by Twilio, or failed there: not sent again
+
+    @property
+    def started(self) -> bool:
+        """Whether an earlier apply got anywhere with this campaign (else the plan reads as a first send)."""
+        return len(self.left) < self.total
+
+    @property
+    def segments(self) -> int:
+        return sum(r["segments"] for r in self.left)
+
+    def done(self) -> str:
+        """What an earlier apply did, e.g. "7 already sent, 1 unsettled"."""
+        parts = [f"{self.sent} already sent" if self.sent else "",
+                 f"{self.scheduled} already scheduled at Twilio" if self.scheduled else "",
+                 f"{len(self.unsettled)} unsettled" if self.unsettled else "",
+                 f"{self.failed} failed at Twilio (not sent again)" if self.failed else ""]
+        return ", ".join(p for p in parts if p)
+
+    def headline(self) -> str:
+        """e.g. "3 of 10 recipient(s) left to send, 3 segment(s) to pay for (7 already sent)"."""
+        cost = f"{self.segments} segment(s) to pay for" if self.left else "nothing to pay for"
+        done = self.done()
+        return f"{len(self.left)} of {self.total} recipient(s) left to send, {cost}" + (f" ({done})" if done else "")
+
+    def unsettled_note(self) -> str:
+        """What apply does about the unsettled texts (`_reconcile`: looked up at Twilio before any text goes out;
+        those not found are texted)."""
+        n, most = len(self.unsettled), sum(r["segments"] for r in self.unsettled)
+        return (f"{n} unsettled: an earlier apply stopped before Twilio answered; hub looks for their texts at Twilio"
+                f" before it texts anyone, and texts only those it does not find (up to {most} more segment(s))")
+
+
+def progress(recipients: list[dict[str, Any]], ledger: dict[str, Delivery], now: datetime,
+             campaign_fp: str) -> Progress:
+    """Sort a campaign's recipients by what hub's ledger says was done for them (the same rules as `plan_work`:
+    a row with no text at Twilio is sent again, a text scheduled as written before is replaced)."""
+    now_iso = now.strftime(ISO)
+    out = Progress(total=len(recipients))
+    for r in recipients:
+        row = ledger.get(r["to"])
+        if row is not None and row.status == "pending":
+            out.unsettled.append(r)
+        elif row is None or row.status in RESENDABLE or row.status == "canceling":
+            out.left.append(r)  # a "canceling" one is settled with Twilio, then gets the text as written now
+        elif row.status == "scheduled" and row.send_at > now_iso:
+            if row.fingerprint in (r["fp"], campaign_fp):
+                out.scheduled += 1
+            else:
+                out.left.append(r)  # canceled and scheduled again as written now: the new text is what goes out
+        elif row.status in REFUSED:
+            out.failed += 1
+        else:
+            out.sent += 1
+    return out
 
 
 def settled_cancel(row: Delivery, status: str, final: str, detail: str) -> tuple[str, str, str, str, str, str]:
@@ -183,25 +263,33 @@ class SmsCampaignResource(Resource):
         gone_out = bool(texted) and (mode == "now" or (at is not None and at <= now))
         late = [r for r in recipients if r["to"] not in texted] if gone_out else []
         recipients = [r for r in recipients if r["to"] in texted] if gone_out else recipients
-        total = sum(r["segments"] for r in recipients)
+        # what an earlier (maybe interrupted) apply did already: the plan counts and prices only what is left
+        done = progress(recipients, ledger, now, fingerprint(payload))
         if mode == "draft":
             recipients, reason = [], "draft: nothing is sent until the schedule says `now` or a time"
         else:
-            reason = f"{len(recipients)} recipient(s), {total} segment(s) to pay for"
-            if excluded:
-                reason += " (left out: " + ", ".join(f"{n} {why}" for why, n in excluded.items()) + ")"
+            left_out = ", ".join(f"{n} {why}" for why, n in excluded.items())
+            if done.started:
+                reason = done.headline() + (f"; left out: {left_out}" if left_out else "")
+            else:
+                reason = f"{done.total} recipient(s), {done.segments} segment(s) to pay for"
+                reason += f" (left out: {left_out})" if left_out else ""
             if overrun.recipients:
                 reason += (f"; {overrun.recipients} of {candidates} recipient(s) left out: {overrun.why()}; "
                            f"{overrun.fix()}, or shorten the text")
-            later = sum(1 for r in recipients if r["not_before"] > now.strftime(ISO))
+            later = sum(1 for r in done.left if r["not_before"] > now.strftime(ISO))
             if later:
                 reason += f"; {later} later (schedule or quiet hours)"
+            if done.unsettled:
+                reason += "; " + done.unsettled_note()
             if late:
                 reason += f"; {len(late)} joined after the campaign went out: not texted (a campaign goes out once)"
         fidelity = Fidelity.APPROXIMATED if overrun.recipients and mode != "draft" else Fidelity.EXACT
         want = Desired(campaign.id, campaign.name, payload, fidelity, reason, details={
             "recipients": recipients, "excluded": dict(excluded), "over_budget": overrun.recipients,
-            "late": len(late), "gone_out": gone_out, "segments": total,
+            "late": len(late), "gone_out": gone_out, "segments": done.segments,
+            "progress": {"left": len(done.left), "sent": done.sent, "scheduled": done.scheduled,
+                         "unsettled": len(done.unsettled), "failed": done.failed},
             "record": {"send_at": "now" if mode == "now" else (at.isoformat() if at else None)},
             "source": campaign.source})
         return want
@@ -286,6 +374,8 @@ class SmsCampaignResource(Resource):
         ledger = self._reconcile(want, state.deliveries(client, account, want.id), optouts)
         work = self._work(want, ledger, optouts)
         now = self.provider.ctx.clock.utcnow()
+        wanted = [r for r in want.details["recipients"] if r["to"] not in optouts]
+        before = progress(wanted, ledger, now, want.fingerprint)
         # the audience is fixed when the campaign goes out: everyone is noted before anyone is texted, so that
         # those an interrupted apply did not reach yet are never mistaken for late joiners
         state.record_deliveries(client, account, want.id, [
@@ -340,8 +430,13 @@ class SmsCampaignResource(Resource):
                                           *(partial(replace, r, row) for r, row in work.replace),
                                           *(partial(one, r) for r in work.send)]
 
+        skipped: list[Callable[[], None]] = []
+
         def run(job: Callable[[], None]) -> None:
-            if not services.stop.is_set():
+            if services.stop.is_set():
+                with lock:
+                    skipped.append(job)
+            else:
                 job()
 
         workers = max(1, self.provider.limits.max_concurrency)
@@ -349,8 +444,12 @@ class SmsCampaignResource(Resource):
             list(pool.map(run, jobs))
         self.provider.sync_statuses(want.id)
         summary = ", ".join(f"{n} {k}" for k, n in sorted(outcome.items())) or "nothing left to send"
-        if services.stop.is_set():
-            raise ProviderError(f"interrupted after {summary}; apply again to continue", provider=self.provider.name)
+        if before.sent or before.scheduled:
+            summary += f"; {before.sent + before.scheduled} had theirs from an earlier apply"
+        if skipped:  # stopped before all was done (a stop after the last job leaves nothing to continue)
+            after = progress(wanted, state.deliveries(client, account, want.id), now, want.fingerprint)
+            raise ProviderError(f"interrupted after {summary}; {after.headline()}: apply again to continue",
+                                provider=self.provider.name)
         if problems:
             raise ProviderError(f"{len(problems)} text(s) not sent or canceled as planned ({summary}); apply again"
                                 " to retry: " + "; ".join(problems[:5]), provider=self.provider.name)
