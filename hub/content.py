@@ -6,8 +6,8 @@ import html
 import re
 from functools import cache
 
-from .model import EmailContent
-from .model.personalisation import ANY_BRACES_RE
+from .model import Automation, EmailContent
+from .model.personalisation import ANY_BRACES_RE, MergeTagTranslator
 
 # Email clients drop <style> blocks (Gmail) or ignore most CSS (Outlook): tables are styled inline
 TABLE_STYLE = "border-collapse:collapse;border-spacing:0;margin:0 0 16px 0"
@@ -44,6 +44,13 @@ def email_html(email: EmailContent) -> str:
     if email.body_html:
         return email.body_html
     return render_markdown(email.body_markdown or "")
+
+
+def automation_emails(automation: Automation, tags: MergeTagTranslator) -> list[dict[str, str]]:
+    """Subject and HTML of each email step, in the vendor's merge tags: what a build sheet tells the user
+    to paste (email n of the sheet is item n-1)."""
+    return [{"subject": tags.translate(s.send_email.subject)[0], "html": tags.translate(email_html(s.send_email))[0]}
+            for s in automation.steps if s.send_email]
 
 
 def render_markdown(text: str) -> str:

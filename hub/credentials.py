@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr, ValidationError
 
-from .errors import ConfigError, Problem
+from .errors import ConfigError, CredentialsError, Problem
 
 if TYPE_CHECKING:
     from .model.workspace import Account
@@ -134,6 +134,7 @@ def build_settings(provider_cls: type[Provider], account: Account, pm: Any, *,
     overrides = dict(overrides or {})
     values: dict[str, Any] = {}
     problems: list[Problem] = []
+    missing: list[str] = []
     for key, value in (account.model_extra or {}).items():
         if key in secret_fields and key not in overrides and value is not None:
             why = reference_problem(value)
@@ -145,10 +146,11 @@ def build_settings(provider_cls: type[Provider], account: Account, pm: Any, *,
                 values[key] = resolve(value, pm, what=f"account '{name}' setting '{key}'")
             except ConfigError as exc:
                 problems.extend(exc.problems)
+                missing.append(value.strip())
         else:
             values[key] = value
     if problems:
-        raise ConfigError(problems)
+        raise CredentialsError(problems, missing)
     values.update(overrides)
     try:
         return settings_cls.model_validate(values)

@@ -50,7 +50,8 @@ def run_demo(directory: Path | None = None, echo: Callable[[str], None] = print)
     steps["converged"] = converged
     echo("Converged: a second apply would make no vendor writes." if converged
          else "Not converged: see the plan above.")
-    echo(f"Explore it: hub plan -w {root} --sandbox --all; hub status -w {root} --sandbox")
+    echo(f"Explore it: hub plan -w {root} --sandbox --all; hub status -w {root} --sandbox; what to build by hand,"
+         f" as files: hub sheets -w {root} --sandbox")
     return steps
 
 

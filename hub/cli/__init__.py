@@ -6,13 +6,14 @@ Errors are turned into exit codes in exactly one place (`main`), per PRODUCT.md 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 
 import click
 
 from ..errors import ExitCode, HubError, PartialFailure
-from ._output import say
+from ._output import configure_logging, say
 
 
 class HubGroup(click.Group):
@@ -35,13 +36,32 @@ class HubGroup(click.Group):
             self._plugin_commands()
         return super().get_command(ctx, name)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_flags(args))
+
+
+GLOBAL_FLAG = re.compile(r"^(-v+|--verbose|--debug)$")
+
+
+def hoist_global_flags(args: list[str]) -> list[str]:
+    """`hub plan -v` means `hub -v plan`: hub's own flags are accepted after the subcommand too."""
+    command = next((i for i, a in enumerate(args) if not a.startswith("-")), None)
+    if command is None:
+        return args
+    end = args.index("--") if "--" in args[command:] else len(args)
+    moved = [a for a in args[command:end] if GLOBAL_FLAG.match(a)]
+    kept = [a for a in args[command:end] if not GLOBAL_FLAG.match(a)]
+    return args[:command] + moved + kept + args[end:]
+
 
 @click.group(cls=HubGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hub")
 @click.option("--debug", is_flag=True, envvar="HUB_DEBUG", help="Show tracebacks for unexpected errors.")
-@click.option("-v", "--verbose", is_flag=True, help="Log every vendor request on stderr (secrets redacted).")
+@click.option("-v", "--verbose", count=True,
+              help="-v: log each vendor request hub makes (method, path, status, time; secrets redacted) on"
+                   " stderr; -vv: the libraries' logs too. Accepted before or after the command.")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
+def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
     """Campaigns and automations as code, for every client's email and SMS vendors.
 
     \b
@@ -53,29 +73,38 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    if verbose or debug:
-        import logging
-
-        from ..redact import install_logging_filter
-
-        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(name)s: %(message)s", force=True)
-        logging.getLogger("urllib3").setLevel(logging.DEBUG if debug else logging.WARNING)
-        install_logging_filter()
+    configure_logging(verbose)
 
 
 def _register() -> None:
-    from . import providers_cmd, resolve_cmd, secrets_cmd, simulate_cmd, sync_cmd, workspace_cmd
+    from . import (
+        audit_cmd,
+        completion_cmd,
+        contacts_cmd,
+        providers_cmd,
+        resolve_cmd,
+        secrets_cmd,
+        sheets_cmd,
+        simulate_cmd,
+        status_cmd,
+        sync_cmd,
+        workspace_cmd,
+    )
 
     cli.add_command(workspace_cmd.init)
     cli.add_command(workspace_cmd.validate)
     cli.add_command(sync_cmd.plan)
     cli.add_command(sync_cmd.apply)
-    cli.add_command(sync_cmd.status)
+    cli.add_command(status_cmd.status)
+    cli.add_command(sheets_cmd.sheets)
     cli.add_command(resolve_cmd.resolve)
     cli.add_command(providers_cmd.providers)
     cli.add_command(simulate_cmd.simulate)
     cli.add_command(simulate_cmd.demo)
     cli.add_command(secrets_cmd.secrets)
+    cli.add_command(contacts_cmd.contacts)
+    cli.add_command(audit_cmd.audit)
+    cli.add_command(completion_cmd.completion)
 
 
 _register()

@@ -78,6 +78,9 @@ def providers_show(name: str, as_json: bool) -> None:
     from ..plugins import default_plugins
 
     plugins = default_plugins()
+    if name not in plugins.registry.names():
+        raise click.BadParameter(f"no provider '{name}' is installed (installed: "
+                                 f"{', '.join(plugins.registry.names())}; see `hub providers list`)", param_hint="NAME")
     info = describe(plugins.registry.get(name), plugins.registry.owner(name))
     if as_json:
         emit_json(info)

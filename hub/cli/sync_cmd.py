@@ -1,17 +1,22 @@
-"""hub plan, hub apply, hub status."""
+"""hub plan, hub apply."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ._common import clients_option, json_option, resolve_root, sandbox_option, workspace_option
 from ._output import emit_json, err, say, say_warnings
 
+if TYPE_CHECKING:
+    from ..sync.engine import Session
+    from ..sync.plan import Plan
 
-def _session(workspace: Path | None, sandbox: bool, clients: tuple[str, ...], prune: bool = False):  # type: ignore[no-untyped-def]
+
+def open_session(workspace: Path | None, sandbox: bool, clients: tuple[str, ...], prune: bool = False) -> Session:
     from ..plugins import default_plugins
     from ..sync.engine import Session, SessionOptions
 
@@ -22,12 +27,16 @@ def _session(workspace: Path | None, sandbox: bool, clients: tuple[str, ...], pr
     return session
 
 
-def _account_exit(plan) -> int:  # type: ignore[no-untyped-def]
-    codes = [a.exit_code for a in plan.accounts if a.error]
-    for acc in plan.accounts:
-        if acc.error:
-            say(f"{acc.client}/{acc.account}: {acc.error}", style="red")
-    return max(codes) if codes else 0
+def account_exit(plan: Plan, *, announce: bool = False) -> int:
+    """The exit code for accounts that could not be planned (tables name each one; with --json, stdout
+    carries them under `errors` and stderr says which)."""
+    from ._render import account_problem
+
+    failed = [a for a in plan.accounts if a.error]
+    if announce:
+        for acc in failed:
+            say(account_problem(acc), style="red")
+    return max((a.exit_code for a in failed), default=0)
 
 
 @click.command()
@@ -38,9 +47,11 @@ def _account_exit(plan) -> int:  # type: ignore[no-untyped-def]
 @sandbox_option
 @click.option("--prune", is_flag=True, help="Plan deletions of items no longer in the workspace.")
 @click.option("--all", "show_all", is_flag=True, help="Also list items that need no change.")
+@click.option("--sheets", "sheets_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Write each build sheet (things to build by hand) as Markdown, emails as HTML beside it.")
 @click.pass_context
 def plan(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], as_json: bool, out: Path | None,
-         sandbox: bool, prune: bool, show_all: bool) -> None:
+         sandbox: bool, prune: bool, show_all: bool, sheets_dir: Path | None) -> None:
     """Show what would change in every client's vendor accounts. Only reads.
 
     \b
@@ -50,19 +61,28 @@ def plan(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], a
     """
     from ._render import render_plan
 
-    with _session(workspace, sandbox, clients, prune) as session:
+    with open_session(workspace, sandbox, clients, prune) as session:
         the_plan = session.plan()
     if out:
         the_plan.save(out)
         say(f"Plan saved to {out}.")
+    sheets = _write_sheets(the_plan, sheets_dir) if sheets_dir else None
     if as_json:
         emit_json(the_plan.to_json())
     else:
-        render_plan(the_plan, show_noop=show_all)
-    ctx.exit(_account_exit(the_plan))
+        render_plan(the_plan, show_noop=show_all, sheets=sheets)
+    ctx.exit(account_exit(the_plan, announce=as_json))
 
 
-@click.command()
+def _write_sheets(the_plan: Plan, directory: Path) -> dict[tuple[str, str, str, str], Path]:
+    from ..sheets import has_sheet, sheet_path, write_sheets
+
+    written = write_sheets(the_plan, directory)
+    say(f"{len(written)} build sheet(s) written under {directory}.")
+    return {(c.client, c.account, c.kind, c.id): sheet_path(directory, c) for c in the_plan.changes if has_sheet(c)}
+
+
+@click.command(short_help="Make the vendor accounts match the workspace.")
 @workspace_option
 @clients_option
 @click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -80,11 +100,11 @@ def apply(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], 
     hub apply --sandbox --yes
     hub apply --plan plan.json --yes
     """
-    from ..errors import ItemFailure, PartialFailure
+    from ..errors import ExitCode, ItemFailure, PartialFailure
     from ..sync.plan import Plan
     from ._render import render_plan
 
-    with _session(workspace, sandbox, clients, prune) as session:
+    with open_session(workspace, sandbox, clients, prune) as session:
         applier = session.applier()
         reconciled = applier.reconcile()
         if reconciled:
@@ -97,13 +117,13 @@ def apply(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], 
             the_plan = session.plan()
         if not as_json:
             render_plan(the_plan)
-        account_rc = _account_exit(the_plan)
         work = the_plan.writes
         if work and not yes:
             if not sys.stdin.isatty():
                 raise click.UsageError("refusing to apply without confirmation; pass --yes")
             if not click.confirm(f"Apply {len(work)} change(s)?", err=True):
-                raise click.exceptions.Abort()
+                say("Nothing applied.")
+                ctx.exit(int(ExitCode.UNEXPECTED))  # 1: the user said no; 130 would promise a rerun continues
         applier.progress = _progress(len(work), quiet=as_json)
         try:
             report = applier.apply(the_plan)
@@ -116,7 +136,7 @@ def apply(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], 
     if report.failed or report.unknown:
         raise PartialFailure([ItemFailure(c.client, c.provider, c.kind, c.id, c.error, c.result)
                               for c in report.failed + report.unknown])
-    ctx.exit(account_rc)
+    ctx.exit(account_exit(the_plan, announce=as_json))
 
 
 class _progress:
@@ -138,37 +158,3 @@ class _progress:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
-
-
-@click.command()
-@workspace_option
-@clients_option
-@json_option
-@sandbox_option
-def status(workspace: Path | None, clients: tuple[str, ...], as_json: bool, sandbox: bool) -> None:
-    """Per client and account: last apply, pending changes, drift, unsettled operations."""
-    from ._render import render_status
-
-    with _session(workspace, sandbox, clients) as session:
-        the_plan = session.plan()
-        unsettled = session.state.pending()
-        rows = []
-        for acc in the_plan.accounts:
-            mine = [c for c in the_plan.changes if (c.client, c.account) == (acc.client, acc.account)]
-            records = session.state.items(acc.client, acc.account)
-            rows.append({
-                "client": acc.client, "account": acc.account, "provider": acc.provider,
-                "last_apply": session.state.last_apply(acc.client, acc.account),
-                "pending": sum(1 for c in mine if c.writes or c.action == "manual"),
-                "drift": sum(1 for c in mine if c.drift),
-                # writes whose outcome is not known yet: interrupted ones, and imports the vendor still processes
-                "unsettled": sum(1 for j in unsettled if (j.client, j.account) == (acc.client, acc.account))
-                + sum(1 for r in records if r.data.get("confirm")),
-                # may or may not have happened, and the vendor cannot tell: the user settles them (`hub resolve`)
-                "unknown": sum(1 for r in records if "unknown" in r.data),
-                "error": acc.error,
-            })
-    if as_json:
-        emit_json({"clients": rows})
-    else:
-        render_status(rows)

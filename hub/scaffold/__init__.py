@@ -1,9 +1,9 @@
-"""`hub init`: a ready-to-run example agency (one bakery client on MailerLite, a shared welcome-series
-blueprint) copied into a new workspace.
+"""`hub init`: a ready-to-run example agency (three clients, a shared welcome-series blueprint), or with
+`--blank` an empty workspace with one commented client, copied into a new workspace.
 
-The example files live in `hub/scaffold/example-agency/` (shipped as package data). Dates in them are written as
-``__TODAY+N__`` and rendered relative to the day of `hub init`, so the example launch is always a few weeks
-ahead and never validates as "scheduled in the past".
+The files live in `hub/scaffold/example-agency/` and `hub/scaffold/blank/` (shipped as package data).
+Dates in them are written as ``__TODAY+N__`` and rendered relative to the day of `hub init`, so the
+example launch is always a few weeks ahead and never validates as "scheduled in the past".
 """
 
 from __future__ import annotations
@@ -22,9 +22,21 @@ _DATE_TOKEN = re.compile(r"__TODAY\+(\d+)__")
 _RENDERED_SUFFIXES = (".yaml", ".yml", ".md")
 
 
-def template_root() -> Traversable:
+def template_root(blank: bool = False) -> Traversable:
     # the folder name is not an identifier, so setuptools never mistakes it for a package
-    return resources.files(__name__).joinpath("example-agency")
+    return resources.files(__name__).joinpath("blank" if blank else "example-agency")
+
+
+def template_paths(target: Path, *, blank: bool = False) -> list[Path]:
+    """The files `init_workspace` writes in `target` (before the .gitignore)."""
+    return [Path(target).joinpath(*parts) for parts, _ in _template_files(template_root(blank))]
+
+
+def folder_contents(target: Path) -> list[str]:
+    """What a folder already holds (a fresh `git init` does not count), sorted; empty when it does not exist."""
+    if not Path(target).is_dir():
+        return []
+    return sorted(p.name for p in Path(target).iterdir() if p.name != ".git")
 
 
 def _template_files(folder: Traversable, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Traversable]]:
@@ -44,20 +56,23 @@ def render(text: str, now: datetime) -> str:
     return _DATE_TOKEN.sub(lambda m: (now.date() + timedelta(days=int(m.group(1)))).isoformat(), text)
 
 
-def init_workspace(target: Path, *, now: datetime | None = None) -> list[Path]:
-    """Write the example agency into `target` (created if needed) and return the files written.
+def init_workspace(target: Path, *, now: datetime | None = None, blank: bool = False,
+                   force: bool = False) -> list[Path]:
+    """Write the example agency (or, `blank`, an empty workspace) into `target` (created if needed) and
+    return the files written.
 
     Refuses a folder that already holds a hub.yaml, and never overwrites an existing file (nothing is
-    written when one would be). An existing .gitignore gets a `.hub/` line added when it lacks one."""
+    written when one would be), unless `force`: then the template's files replace the folder's, and every
+    other file stays. An existing .gitignore gets a `.hub/` line added when it lacks one."""
     now = now or datetime.now(UTC)
     target = Path(target)
-    if (target / WORKSPACE_FILE).exists():
-        raise ConfigError(f"{target} already holds a workspace ({WORKSPACE_FILE} exists); choose an empty folder")
     if target.exists() and not target.is_dir():
         raise ConfigError(f"{target} is a file; choose a folder for the new workspace")
-    files = _template_files(template_root())
+    if (target / WORKSPACE_FILE).exists() and not force:
+        raise ConfigError(f"{target} already holds a workspace ({WORKSPACE_FILE} exists); choose an empty folder")
+    files = _template_files(template_root(blank))
     clashes = [target.joinpath(*parts) for parts, _ in files if target.joinpath(*parts).exists()]
-    if clashes:
+    if clashes and not force:
         shown = ", ".join(str(p) for p in clashes[:5])
         raise ConfigError(f"{target} already has files the example would overwrite ({shown}); choose an empty"
                           " folder")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..clock import Clock
 from ..credentials import build_settings
+from ..errors import ConfigError, CredentialsError
 from ..model import Client, Workspace
 from ..plugins import Plugins
 from ..provider import Provider, ProviderContext, ProviderSettings
@@ -31,6 +32,20 @@ class Account:
     @property
     def key(self) -> tuple[str, str]:
         return (self.client.name, self.name)
+
+
+@dataclass
+class Unopened:
+    """An account that could not be opened (its credentials are missing or its settings are wrong)."""
+
+    client: str
+    name: str
+    provider: str
+    error: ConfigError
+
+    @property
+    def missing(self) -> list[str]:
+        return self.error.missing if isinstance(self.error, CredentialsError) else []
 
 
 @dataclass
@@ -83,6 +98,7 @@ class HttpFactory:
             timeout=provider.settings.timeout,
             attempts=provider.limits.retry_attempts,
             pool_size=provider.limits.max_concurrency,
+            label=f"{provider.ctx.client}/{provider.ctx.account}",
         )
         self.clients.append(http)
         return http
@@ -108,14 +124,20 @@ class Accounts:
         self.sandbox = sandbox
         self.http = HttpFactory(clock)
 
-    def open(self, client_names: list[str] | None = None) -> list[Account]:
+    def open(self, client_names: list[str] | None = None) -> tuple[list[Account], list[Unopened]]:
+        """Every account of these clients (all by default). One account's missing or unusable credentials
+        do not hold back the others: it comes back in the second list, with every problem found."""
         out: list[Account] = []
+        failed: list[Unopened] = []
         for name, client in sorted(self.workspace.clients.items()):
             if client_names and name not in client_names:
                 continue
             for acc_name, acc in client.config.accounts.items():
-                out.append(self.open_one(client, acc_name, acc.provider))
-        return out
+                try:
+                    out.append(self.open_one(client, acc_name, acc.provider))
+                except ConfigError as exc:
+                    failed.append(Unopened(name, acc_name, acc.provider, exc))
+        return out, failed
 
     def open_one(self, client: Client, acc_name: str, provider_name: str) -> Account:
         provider_cls = self.plugins.registry.get(provider_name)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..errors import HubError, Interrupted, OutcomeUnknown
+from ..errors import HubError, Interrupted, OutcomeUnknown, without_source
 from ..provider import Desired, ItemResult, References, Resource
 from ..state import StateStore
 from ..state.store import JournalEntry, Settlement
@@ -225,16 +225,16 @@ class Applier:
         failed."""
         record = c.details.get("record")
         if isinstance(exc, _Unasked):
-            c.result, c.error = "failed", str(exc)
-            return Settlement(jid, "unknown", c.vendor_id, error=str(exc), data=record)
+            c.result, c.error = "failed", without_source(exc)
+            return Settlement(jid, "unknown", c.vendor_id, error=without_source(exc), data=record)
         if isinstance(exc, OutcomeUnknown):
             c.result = "unknown"
             c.error = (f"{exc.message}: check in the vendor, then `hub resolve {c.client} {c.kind}:{c.id} --done`"
                        " if it happened, or `--retry` to make it again")
             return Settlement(jid, "unknown", error=exc.message, data=record)
-        c.result, c.error = "failed", str(exc)
+        c.result, c.error = "failed", without_source(exc)
         exists = res.live_read and c.action != "delete" and bool(c.vendor_id)
-        return Settlement(jid, "unfinished" if exists else "failed", c.vendor_id, error=str(exc))
+        return Settlement(jid, "unfinished" if exists else "failed", c.vendor_id, error=without_source(exc))
 
     def _create(self, res: Resource, want: Desired, refs: References, jid: int, c: Change) -> str:
         lost: AmbiguousWrite | None = None
@@ -276,7 +276,7 @@ class Applier:
         try:
             results = res.apply_batch([c.desired() for c in chunk], refs)
         except HubError as exc:
-            results = [ItemResult(c.id, False, error=str(exc)) for c in chunk]
+            results = [ItemResult(c.id, False, error=without_source(exc)) for c in chunk]
         by_id = {r.id: r for r in results}
         settlements = []
         for jid, c in zip(jids, chunk, strict=True):

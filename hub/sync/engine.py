@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..clock import SYSTEM_CLOCK, Clock, ScaledClock
-from ..errors import ConfigError, ExitCode, Problem
+from ..errors import ExitCode, Problem, UsageProblem
 from ..model import Workspace
 from ..plugins import Plugins
 from ..state import StateStore
 from ..workspace import load_workspace
-from .accounts import Account, Accounts, Sandbox, sandbox_time_scale
+from .accounts import Account, Accounts, Sandbox, Unopened, sandbox_time_scale
 from .apply import Applier
 from .plan import AccountPlan, Plan, compute_plan
 from .services import bind_services
@@ -37,6 +37,13 @@ def refused_client(client: str, problems: list[Problem]) -> AccountPlan:
     return AccountPlan(client, REFUSED_ACCOUNT, "validation",
                        f"refused: {len(problems)} problem(s) in this client's files, so nothing is planned or applied"
                        f" for it until they are fixed:\n{listed}", int(ExitCode.INVALID))
+
+
+def unopened_account(u: Unopened) -> AccountPlan:
+    # the other accounts go on; the command names this one and exits 3 (some accounts failed)
+    own = f"account '{u.client}/{u.name}' "  # the error is shown under this account's name already
+    text = "; ".join(p.message.removeprefix(own) for p in u.error.problems)
+    return AccountPlan(u.client, u.name, u.provider, text, int(ExitCode.PARTIAL_FAILURE), missing=u.missing)
 
 
 def state_path(root: Path, *, sandbox: bool) -> Path:
@@ -86,7 +93,7 @@ class Session:
             names = {*self.workspace.clients, *self.workspace.refused}
             unknown = [c for c in options.clients if c not in names]
             if unknown:
-                raise ConfigError(f"unknown client(s) {', '.join(unknown)} (clients in this workspace:"
+                raise UsageProblem(f"unknown client(s) {', '.join(unknown)} (clients in this workspace:"
                                   f" {', '.join(sorted(names)) or 'none'})")
         except BaseException:
             self.state.close()
@@ -95,7 +102,8 @@ class Session:
                         if not options.clients or name in options.clients}
         self.sandbox = Sandbox(hub_dir / "sandbox", self.clock) if options.sandbox else None
         self._accounts = Accounts(self.workspace, plugins, self.clock, self.sandbox)
-        self.accounts: list[Account] = self._accounts.open(list(options.clients) or None)
+        self.accounts: list[Account]
+        self.accounts, self.unopened = self._accounts.open(list(options.clients) or None)
         self.stop = threading.Event()
         bind_services(self.accounts, self.state, plugins.registry, self.stop)
 
@@ -107,7 +115,9 @@ class Session:
     def plan(self) -> Plan:
         plan = compute_plan(self.accounts, self.state, workspace_digest=self.workspace.digest,
                             sandbox=self.options.sandbox, prune=self.options.prune, clients=self.client_names)
+        plan.accounts += [unopened_account(u) for u in self.unopened]
         plan.accounts += [refused_client(name, problems) for name, problems in self.refused.items()]
+        plan.accounts.sort(key=lambda a: (a.client, a.account))
         return plan
 
     def applier(self, progress: Callable[[int], None] | None = None) -> Applier:

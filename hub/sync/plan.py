@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, HubError, OutcomeUnknown, StalePlanError
+from ..errors import AuthError, ConfigError, ExitCode, HubError, OutcomeUnknown, StalePlanError, without_source
 from ..provider import Desired, Fidelity, Live, References, Resource
 from ..state import StateStore
 from .accounts import Account
@@ -77,6 +77,7 @@ class AccountPlan:
     provider: str
     error: str = ""
     exit_code: int = 0
+    missing: list[str] = field(default_factory=list)  # secret references not found (env:NAME, keyring:NAME)
 
 
 @dataclass
@@ -314,6 +315,13 @@ def _join(a: str, b: str) -> str:
     return f"{a}; {b}" if a else b
 
 
+def _account_exit_code(error: HubError | None) -> int:
+    if error is None:
+        return 0
+    # credentials the vendor refused fail this account only; the others were planned (exit 3, each named)
+    return int(ExitCode.PARTIAL_FAILURE) if isinstance(error, AuthError) else int(error.exit_code)
+
+
 def compute_plan(accounts: Iterable[Account], state: StateStore, *, workspace_digest: str, sandbox: bool,
                  prune: bool, clients: list[str]) -> Plan:
     accounts = list(accounts)
@@ -332,7 +340,7 @@ def compute_plan(accounts: Iterable[Account], state: StateStore, *, workspace_di
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_ACCOUNTS, len(accounts)))) as pool:
         for acc, changes, error in pool.map(one, accounts):
             account_plans.append(AccountPlan(acc.client.name, acc.name, acc.provider.name,
-                                             str(error) if error else "", int(error.exit_code) if error else 0))
+                                             without_source(error) if error else "", _account_exit_code(error)))
             if changes is not None:
                 results[acc.key] = changes
     ordered = [c for acc in accounts for c in results.get(acc.key, [])]

@@ -21,6 +21,7 @@ from hub.content import email_html, email_text
 from hub.model import Automation, Campaign, ConsentStatus, Contact, SegmentDef, Step
 from hub.model.personalisation import MergeTagTranslator, Variable
 from hub.provider import fingerprint
+from hub.sheets import email_step_reference
 
 # neutral variable -> ActiveCampaign personalisation tag (B.12; %WEBCOPY% is "Web Copy" in the v3
 # document's personalisation tag list)
@@ -297,13 +298,15 @@ def automation_trigger(automation: Automation, names: dict[str, str], fields: di
 
 
 def automation_build_sheet(automation: Automation, names: dict[str, str], fields: dict[str, str],
-                           tags: MergeTagTranslator) -> str:
+                           tags: MergeTagTranslator, client: str | None = None) -> str:
+    """The steps to build `automation` in ActiveCampaign's builder. Email n's HTML is `details["emails"][n - 1]`,
+    which `hub sheets CLIENT` writes as a file (the sheet names the command with `client`, when given)."""
     trigger = automation_trigger(automation, names, fields) or automation.trigger.kind
     lines = [f"In ActiveCampaign: Automations -> Create an automation -> Start from scratch, name it exactly"
              f" '{automation.name}'.", f"1. Start trigger: {trigger}."]
     n, emails = 2, 0
     for step in automation.steps:
-        text, counts = _step_line(step, names, tags, emails)
+        text, counts = _step_line(step, names, tags, emails, client)
         emails += counts
         lines.append(f"{n}. {text}")
         n += 1
@@ -311,11 +314,13 @@ def automation_build_sheet(automation: Automation, names: dict[str, str], fields
     return "\n".join(lines)
 
 
-def _step_line(step: Step, names: dict[str, str], tags: MergeTagTranslator, emails: int) -> tuple[str, int]:
+def _step_line(step: Step, names: dict[str, str], tags: MergeTagTranslator, emails: int,
+               client: str | None = None) -> tuple[str, int]:
+    """One step's line, and how many emails it adds; `emails` is how many came before it."""
     if step.send_email:
         subject = tags.translate(step.send_email.subject)[0]
-        return (f"Send an email: subject '{subject}'; HTML content: details.emails[{emails}] in"
-                " `hub plan --json`.", 1)
+        return (f"Send an email: subject '{subject}'; HTML content: {email_step_reference(emails + 1, client)}.",
+                1)
     if step.wait:
         return f"Wait: {step.wait.describe()}.", 0
     if step.condition:

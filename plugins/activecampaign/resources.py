@@ -9,7 +9,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hub.content import email_html
+from hub.content import automation_emails
 from hub.errors import HubError, NotFound, NotSupported, VendorValidationError
 from hub.model import Client
 from hub.model.base import slugify
@@ -522,10 +522,9 @@ class AutomationResource(_AcResource):
                       " hub verifies it by name and enrols contacts")
             if "sms" in a.channels:
                 reason += "; its SMS steps are sent by hub's automation runner, not ActiveCampaign"
-            emails = [{"subject": tags.translate(s.send_email.subject)[0],
-                       "html": tags.translate(email_html(s.send_email))[0]} for s in a.steps if s.send_email]
+            emails = automation_emails(a, tags)
             out.append(Desired(a.id, a.name, {"name": a.name}, Fidelity.MANUAL, reason, {
-                "build_sheet": m.automation_build_sheet(a, names, fields, tags), "source": a.source,
+                "build_sheet": m.automation_build_sheet(a, names, fields, tags, client=client.name), "source": a.source,
                 "emails": emails}))
         return out
 

@@ -369,12 +369,17 @@ class MailchimpProvider(Provider):
 
     # -- build sheets ---------------------------------------------------------------------------------------------
     def journey_build_sheet(self, automation: Automation, client: Client) -> str:
+        from hub.sheets import email_step_reference
+
         tags = self.merge_tags(client)
         lines = [f"In Mailchimp: Automations -> Customer Journeys -> create a journey named '{automation.name}'",
                  "1. Starting point: 'API trigger' (Customer Journeys API); note the journey and step ids it shows."]
+        emails = 0  # email n's HTML is details["emails"][n - 1]
         for n, step in enumerate(automation.steps, start=2):
             if step.send_email:
-                lines.append(f"{n}. Send email: subject '{tags.translate(step.send_email.subject)[0]}'.")
+                emails += 1
+                lines.append(f"{n}. Send email: subject '{tags.translate(step.send_email.subject)[0]}';"
+                             f" HTML content: {email_step_reference(emails, client.name)}.")
             elif step.wait:
                 lines.append(f"{n}. Delay: {step.wait.describe()}.")
             elif step.condition:
@@ -385,8 +390,10 @@ class MailchimpProvider(Provider):
                 lines.append(f"{n}. (SMS step: sent by hub's automation runner, not Mailchimp.)")
             elif step.exit:
                 lines.append(f"{n}. End the journey.")
+            else:
+                lines.append(f"{n}. {step.action.replace('_', ' ')} (build by hand).")
         lines.append(f"Then bind it in clients/{client.name}/client.yaml under this account:"
-                     f" journeys: {{{automation.id}: {{journey_id: <id>, step_id: <id>}}}}")
+                     f" `journeys: {{{automation.id}: {{journey_id: <id>, step_id: <id>}}}}`")
         return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from hub.content import automation_emails
 from hub.errors import NotFound, OutcomeUnknown, VendorValidationError
 from hub.model import Client
 from hub.provider import Capability, Desired, Fidelity, ItemResult, Live, References, Resource, sent_campaign
@@ -544,7 +545,9 @@ class JourneyResource(_McResource):
             if a.sms_only:
                 continue
             binding = self.provider.journeys.get(a.id)
-            details = {"build_sheet": self.provider.journey_build_sheet(a, client), "source": a.source}
+            tags = self.provider.merge_tags(client)
+            details = {"build_sheet": self.provider.journey_build_sheet(a, client), "source": a.source,
+                       "emails": automation_emails(a, tags)}
             if binding is None:
                 out.append(Desired(a.id, a.name, {}, Fidelity.MANUAL,
                                    "build it as a customer journey with an API starting point (then bind it in"

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from hub.content import email_html
 from hub.model import Automation, Campaign, ConsentStatus, Contact, SegmentDef, Step
 from hub.model.personalisation import MergeTagTranslator, Variable
+from hub.sheets import email_step_reference
 
 # neutral contact variable -> MailerLite default field key
 CONTACT_FIELD_KEYS = {"first_name": "name", "last_name": "last_name", "email": "email", "phone": "phone"}
@@ -231,7 +232,9 @@ def automation_projection(raw: dict[str, Any], refs_neutral: Any) -> dict[str, A
 
 
 def automation_build_sheet(automation: Automation, group_names: dict[str, str], field_names: dict[str, str],
-                           tags: MergeTagTranslator) -> str:
+                           tags: MergeTagTranslator, client: str | None = None) -> str:
+    """The steps to build `automation` in MailerLite's UI. Email n's HTML is `details["emails"][n - 1]`, which
+    `hub sheets CLIENT` writes as a file (the sheet names the command with `client`, when given)."""
     trig = automation.trigger
     if trig.kind == "anniversary":
         trigger = f"'The anniversary of a date' -> field '{field_names.get(trig.value, trig.value)}'"
@@ -243,9 +246,8 @@ def automation_build_sheet(automation: Automation, group_names: dict[str, str], 
     for step in automation.steps:
         if step.send_email:
             subject = tags.translate(step.send_email.subject)[0]
-            lines.append(f"{n}. Email: subject '{subject}'; HTML content: details.emails[{emails}] in"
-                         " `hub plan --json`.")
             emails += 1
+            lines.append(f"{n}. Email: subject '{subject}'; HTML content: {email_step_reference(emails, client)}.")
         elif step.wait:
             lines.append(f"{n}. Delay: {step.wait.describe()}.")
         elif step.condition:

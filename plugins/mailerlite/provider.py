@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from hub.content import email_html
+from hub.content import automation_emails
 from hub.errors import NotFound, Problem, ProviderError
 from hub.model import Channel, Client, Contact
 from hub.provider import (
@@ -362,11 +362,10 @@ class AutomationResource(Resource):
             if "sms" in a.channels:
                 reason += "; its SMS steps are sent by hub's automation runner, not MailerLite"
             payload = {"trigger": trigger, "steps": m.automation_steps(a, tags)}
-            emails = [{"subject": tags.translate(s.send_email.subject)[0],
-                       "html": tags.translate(email_html(s.send_email))[0]} for s in a.steps if s.send_email]
+            emails = automation_emails(a, tags)
             out.append(Desired(a.id, a.name, payload, Fidelity.MANUAL, reason, {
-                "build_sheet": m.automation_build_sheet(a, groups, fields, tags), "source": a.source,
-                "emails": emails}))
+                "build_sheet": m.automation_build_sheet(a, groups, fields, tags, client=client.name),
+                "source": a.source, "emails": emails}))
         return out
 
     def compare(self, want: Desired, live: Live) -> str | None:

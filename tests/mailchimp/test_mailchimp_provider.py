@@ -172,7 +172,7 @@ def test_a_campaign_that_cannot_be_sent_names_the_checklist(mc: Any, tmp_path: P
         report = h.apply()
         [failed] = report.failed
         assert failed.kind == "email_campaign" and "checklist" in failed.error
-        assert "no subscribed contacts" in failed.error and failed.error.count("mailchimp:") == 1
+        assert "no subscribed contacts" in failed.error and "mailchimp:" not in failed.error
     finally:
         h.close()
 

@@ -1,0 +1,79 @@
+"""hub status: per client and account, what is done, what is waiting and for what."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ._common import clients_option, json_option, sandbox_option, workspace_option
+from ._output import emit_json
+
+if TYPE_CHECKING:
+    from ..state import StateStore
+    from ..sync.plan import AccountPlan, Change
+
+NEXT_APPLY = "at the start of the next `hub apply`"
+
+
+@click.command(short_help="Last apply, pending work, drift, what waits and why.")
+@workspace_option
+@clients_option
+@json_option
+@sandbox_option
+@click.pass_context
+def status(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], as_json: bool,
+           sandbox: bool) -> None:
+    """Per client and account: last apply, pending changes, drift, what is still unsettled and why.
+
+    Exits non-zero (like `hub plan`) when an account could not be looked at.
+    """
+    from ._render import render_status
+    from .sync_cmd import account_exit, open_session
+
+    with open_session(workspace, sandbox, clients) as session:
+        the_plan = session.plan()
+        rows = [_row(acc, [c for c in the_plan.changes if (c.client, c.account) == (acc.client, acc.account)],
+                     session.state) for acc in the_plan.accounts]
+    if as_json:
+        emit_json({"clients": rows})
+    else:
+        render_status(rows)
+    ctx.exit(account_exit(the_plan, announce=as_json))
+
+
+def _row(acc: AccountPlan, changes: list[Change], state: StateStore) -> dict[str, Any]:
+    readable = not acc.error
+    waiting = _unsettled(state, acc.client, acc.account)
+    return {
+        "client": acc.client, "account": acc.account, "provider": acc.provider,
+        "last_apply": state.last_apply(acc.client, acc.account),
+        # None: the account could not be read, so nobody knows (never shown as 0)
+        "pending": sum(1 for c in changes if c.writes or c.action == "manual") if readable else None,
+        "drift": sum(1 for c in changes if c.drift) if readable else None,
+        "unsettled": sum(1 for w in waiting if w["waits_for"] != "you"),
+        "unknown": sum(1 for w in waiting if w["waits_for"] == "you"),
+        "waiting": waiting,
+        "error": acc.error,
+    }
+
+
+def _unsettled(state: StateStore, client: str, account: str) -> list[dict[str, str]]:
+    """What each unsettled item waits for and when hub looks again."""
+    out = []
+    for j in state.pending():
+        if (j.client, j.account) == (client, account):
+            out.append({"kind": j.kind, "id": j.neutral_id, "since": j.created_at, "waits_for": "the vendor",
+                        "why": f"hub was stopped before the vendor answered its {j.op}",
+                        "next_check": NEXT_APPLY})
+    for r in state.items(client, account):
+        if r.data.get("confirm"):
+            out.append({"kind": r.kind, "id": r.neutral_id, "since": r.applied_at, "waits_for": "the vendor",
+                        "why": f"accepted by {r.provider}, still being processed there (a queued import)",
+                        "next_check": NEXT_APPLY})
+        if "unknown" in r.data:
+            out.append({"kind": r.kind, "id": r.neutral_id, "since": r.applied_at, "waits_for": "you",
+                        "why": "its answer was lost and the vendor cannot tell whether it happened",
+                        "next_check": f"when you settle it: `hub resolve {client} {r.kind}:{r.neutral_id}`"})
+    return out
