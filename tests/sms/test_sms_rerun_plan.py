@@ -11,15 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sms_sessions import SmsSessions
 
 from hub.clock import FakeClock
 from hub.errors import Interrupted
 from hub.model import Client, Contact
-from hub.plugins import make_plugins
-from hub.sync.apply import ApplyReport
-from hub.sync.plan import Change, Plan
-from hub.testing import Harness, make_client
-from hub_sms.simulator import TwilioSimulator
+from hub.testing import make_client
 
 NOON = datetime(2026, 3, 2, 12, 0)  # UTC (and London)
 # 158 characters around the name: a 2-letter name keeps the text in one segment (160), a 12-letter one takes two
@@ -45,35 +42,8 @@ def club(schedule: str = "now", members: list[dict[str, Any]] | None = None) -> 
                                    "schedule": schedule, "sms": {"body": BODY, "max_segments": 2}}])
 
 
-class Hub:
-    """Every plan and apply in a new session against the same simulator and state, as the CLI runs them."""
-
-    def __init__(self, client: Client, tmp_path: Path, clock: FakeClock) -> None:
-        self.cls = make_plugins().registry.get("sms")
-        self.client, self.dir, self.clock = client, tmp_path, clock
-        self.first = Harness(self.cls, client, tmp_path, clock)
-        self.simulator: TwilioSimulator = self.first.simulator  # type: ignore[assignment]
-        self.state = self.first.state
-
-    def session(self) -> Harness:
-        return Harness(self.cls, self.client, self.dir, self.clock, simulator=self.simulator)
-
-    def plan(self) -> Plan:
-        s = self.session()
-        try:
-            return s.plan()
-        finally:
-            s.close()
-
-    def change(self, plan: Plan | None = None) -> Change:
-        return next(c for c in (plan or self.plan()).changes if c.kind == "sms_campaign")
-
-    def apply(self) -> ApplyReport:
-        s = self.session()
-        try:
-            return s.apply()
-        finally:
-            s.close()
+class Hub(SmsSessions):
+    """The sessions, and an apply that stops part-way."""
 
     def interrupted_apply(self, after: int, result: str = "failed") -> str:
         """An apply stopped (Ctrl-C) once it sent `after` texts; one text at a time, so that exactly those

@@ -10,14 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sms_sessions import SmsSessions as Hub
 
 from hub.clock import FakeClock
 from hub.model import Client, Contact
-from hub.plugins import make_plugins
 from hub.simulator import Fault
-from hub.sync.apply import ApplyReport
-from hub.sync.plan import Change, Plan
-from hub.testing import Harness, make_client
+from hub.testing import make_client
 from hub_sms.simulator import TwilioSimulator
 
 MONDAY_NOON = datetime(2026, 3, 2, 12, 0)  # UTC (and London)
@@ -40,43 +38,6 @@ def club(*campaigns: dict[str, Any]) -> Client:
     return make_client("sms", audience={"lists": [{"id": "club", "name": "Text club"}],
                                         "contacts": [member(ADA, "Ada"), member(BOB, "Bob")]},
                        campaigns=list(campaigns))
-
-
-class Hub:
-    """Every plan and apply in a new session against the same simulator and state, as the CLI runs them."""
-
-    def __init__(self, client: Client, tmp_path: Path, clock: FakeClock) -> None:
-        self.cls = make_plugins().registry.get("sms")
-        self.client, self.dir, self.clock = client, tmp_path, clock
-        self.first = Harness(self.cls, client, tmp_path, clock)
-        self.simulator: TwilioSimulator = self.first.simulator  # type: ignore[assignment]
-        self.state = self.first.state
-
-    def session(self) -> Harness:
-        return Harness(self.cls, self.client, self.dir, self.clock, simulator=self.simulator)
-
-    def plan(self) -> Plan:
-        s = self.session()
-        try:
-            return s.plan()
-        finally:
-            s.close()
-
-    def apply(self, plan: Plan | None = None) -> ApplyReport:
-        s = self.session()
-        try:
-            return s.apply(plan)
-        finally:
-            s.close()
-
-    def change(self, plan: Plan, cid: str) -> Change:
-        return next(c for c in plan.changes if c.kind == "sms_campaign" and c.id == cid)
-
-    def texts(self, *, status: str | None = None) -> list[dict[str, Any]]:
-        return [m for m in self.simulator.messages() if status is None or m["status"] == status]
-
-    def close(self) -> None:
-        self.first.close()
 
 
 @pytest.fixture
