@@ -26,11 +26,12 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from .errors import NotSupported, OutcomeUnknown, Problem
 from .model import Channel, Client, Contact
 from .model.personalisation import MergeTagTranslator
+from .transport.limits import Limits, RateLimit  # noqa: F401  (providers declare their limits with both)
 
 if TYPE_CHECKING:
     from .clock import Clock
+    from .services import AccountServices
     from .simulator.server import Simulator
-    from .sync.services import AccountServices
     from .transport.http import HttpClient
 
 
@@ -59,27 +60,6 @@ class Fidelity(StrEnum):
 class Support:
     fidelity: Fidelity
     note: str = ""
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """At most `requests` per `per_seconds` vendor seconds, for requests tagged with `bucket`.
-
-    `strict` limits are refused beyond (429s): hub counts a request until its answer arrives, which can
-    never overrun the vendor's window. Others only queue at the vendor (an SMS sender's throughput):
-    hub counts them when sent, which keeps the sender exactly busy."""
-
-    bucket: str
-    requests: int
-    per_seconds: float
-    strict: bool = True
-
-
-@dataclass(frozen=True)
-class Limits:
-    rate: tuple[RateLimit, ...] = ()
-    max_concurrency: int = 4  # simultaneous requests to one account
-    retry_attempts: int = 6
 
 
 class ProviderSettings(BaseModel):

@@ -19,8 +19,7 @@ def completion(shell: str) -> None:
     """
     from click.shell_completion import get_completion_class
 
-    from . import cli
-
     cls = get_completion_class(shell)
     assert cls is not None  # every name in SHELLS is one click ships
-    click.echo(cls(cli, {}, "hub", "_HUB_COMPLETE").source())
+    root = click.get_current_context().find_root().command  # the hub group, without importing it (a cycle)
+    click.echo(cls(root, {}, "hub", "_HUB_COMPLETE").source())

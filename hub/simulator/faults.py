@@ -10,10 +10,14 @@ import random
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
-if TYPE_CHECKING:
-    from hub.simulator.server import SimRequest
+
+class SimRequest(Protocol):
+    """What a fault looks at in a request (the server's `SimRequest` has it)."""
+
+    method: str
+    path: str
 
 FaultKind = Literal["status", "drop_before", "drop_after", "latency"]
 FAULT_KINDS: tuple[str, ...] = ("status", "drop_before", "drop_after", "latency")

@@ -363,6 +363,10 @@ class StateStore:
                 [(client, account, campaign, r, st, mid, fp, at, detail, now, now)
                  for r, st, mid, fp, at, detail in rows])
 
+    def ledger(self, client: str, account: str) -> AccountLedger:
+        """One account's delivery ledger (`hub.services.DeliveryLedger`), as a provider is lent it."""
+        return AccountLedger(self, client, account)
+
     def pending_deliveries(self, client: str, account: str) -> dict[str, list[Delivery]]:
         """Per campaign, the sends journalled but never settled (a crash between the call and its answer)."""
         return self.deliveries_in(client, account, ("pending",))
@@ -427,6 +431,22 @@ class Delivery:
     def final(self) -> bool:
         """Nothing more to do for this recipient (a planned, held, pending or canceling one still needs work)."""
         return self.status not in ("planned", "pending", "held", "canceling")
+
+
+@dataclass(frozen=True)
+class AccountLedger:
+    store: StateStore
+    client: str
+    account: str
+
+    def deliveries(self, campaign: str) -> dict[str, Delivery]:
+        return self.store.deliveries(self.client, self.account, campaign)
+
+    def record(self, campaign: str, rows: Iterable[tuple[str, str, str, str, str, str]]) -> None:
+        self.store.record_deliveries(self.client, self.account, campaign, rows)
+
+    def deliveries_in(self, statuses: Iterable[str]) -> dict[str, list[Delivery]]:
+        return self.store.deliveries_in(self.client, self.account, statuses)
 
 
 def _item(row: sqlite3.Row) -> ItemRecord:

@@ -21,13 +21,16 @@ from ..routing import contact_source
 if TYPE_CHECKING:
     from ..registry import ProviderRegistry
     from ..state import StateStore
+    from ..state.store import AccountLedger
     from .accounts import Account
 
 log = logging.getLogger("hub.audience")
 CONSENTING_VALUES = {"subscribed", "yes", "true", "1", "opted_in"}
 
 
-class AccountServices:
+class ClientServices:
+    """The engine's `hub.services.AccountServices`, one per client."""
+
     def __init__(self, client: Client, state: StateStore, accounts: dict[str, Account],
                  registry: ProviderRegistry | None, stop: threading.Event) -> None:
         self.client = client
@@ -104,6 +107,9 @@ class AccountServices:
         return written.model_copy(update={"consent": consent, "phone": written.phone or vendor.phone})
 
     # -- opt-outs ---------------------------------------------------------------------------------------
+    def ledger(self, account: str) -> AccountLedger:
+        return self.state.ledger(self.client.name, account)
+
     def optouts(self, channel: str = "sms") -> dict[str, str]:
         return self.state.optouts(self.client.name, channel)
 
@@ -171,9 +177,9 @@ def bind_services(accounts: list[Account], state: StateStore, registry: Provider
     by_client: dict[str, dict[str, Account]] = {}
     for acc in accounts:
         by_client.setdefault(acc.client.name, {})[acc.name] = acc
-    services: dict[str, AccountServices] = {}
+    services: dict[str, ClientServices] = {}
     for acc in accounts:
         if acc.client.name not in services:
-            services[acc.client.name] = AccountServices(acc.client, state, by_client[acc.client.name], registry, stop)
+            services[acc.client.name] = ClientServices(acc.client, state, by_client[acc.client.name], registry, stop)
         acc.provider.ctx.services = services[acc.client.name]
 

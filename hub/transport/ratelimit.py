@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from ..clock import Clock
-from ..provider import Limits, RateLimit
+from .limits import Limits, RateLimit
 
 _IN_FLIGHT = float("inf")
 

@@ -219,15 +219,13 @@ def cancel_text(provider: TwilioProvider, campaign: str, row: Delivery, final: s
     asking Twilio. Raises HubError when Twilio cannot be asked (the row stays "canceling")."""
     services = provider.ctx.services
     assert services is not None
-    state, client, account = services.state, provider.ctx.client, provider.ctx.account
+    ledger = services.ledger(provider.ctx.account)
     if row.status == "held" or not row.message_id:  # held by hub: nothing at Twilio
-        state.record_deliveries(client, account, campaign, [(row.recipient, final, "", row.fingerprint,
-                                                             row.send_at, detail)])
+        ledger.record(campaign, [(row.recipient, final, "", row.fingerprint, row.send_at, detail)])
         return final
-    state.record_deliveries(client, account, campaign, [(row.recipient, "canceling", row.message_id,
-                                                         row.fingerprint, row.send_at, detail)])
+    ledger.record(campaign, [(row.recipient, "canceling", row.message_id, row.fingerprint, row.send_at, detail)])
     settled = settled_cancel(row, provider.cancel_message(row.message_id), final, detail)
-    state.record_deliveries(client, account, campaign, [settled])
+    ledger.record(campaign, [settled])
     return settled[1]
 
 
@@ -361,24 +359,24 @@ class SmsCampaignResource(Resource):
         services = self.provider.ctx.services
         if services is None:
             return {}
-        return services.state.deliveries(self.provider.ctx.client, self.provider.ctx.account, campaign)
+        return services.ledger(self.provider.ctx.account).deliveries(campaign)
 
     def _send(self, want: Desired) -> str:
         services = self.provider.ctx.services
         if services is None:
             raise ProviderError("SMS campaigns need hub's state (run them through hub plan/apply)",
                                 provider=self.provider.name)
-        state, client, account = services.state, self.provider.ctx.client, self.provider.ctx.account
+        account_ledger = services.ledger(self.provider.ctx.account)
         self.provider.take_stops()  # inbound STOPs since the plan: recorded, written back, their texts canceled
         optouts = services.optouts()
-        ledger = self._reconcile(want, state.deliveries(client, account, want.id), optouts)
+        ledger = self._reconcile(want, account_ledger.deliveries(want.id), optouts)
         work = self._work(want, ledger, optouts)
         now = self.provider.ctx.clock.utcnow()
         wanted = [r for r in want.details["recipients"] if r["to"] not in optouts]
         before = progress(wanted, ledger, now, want.fingerprint)
         # the audience is fixed when the campaign goes out: everyone is noted before anyone is texted, so that
         # those an interrupted apply did not reach yet are never mistaken for late joiners
-        state.record_deliveries(client, account, want.id, [
+        account_ledger.record(want.id, [
             (r["to"], "planned", "", r["fp"], r["not_before"], "") for r in work.send
             if r["to"] not in ledger or ledger[r["to"]].status == "canceled"])
         outcome: Counter[str] = Counter()
@@ -395,12 +393,12 @@ class SmsCampaignResource(Resource):
             when = timing(datetime.fromisoformat(r["not_before"].replace("Z", "+00:00")), now,
                           can_schedule=self.provider.can_schedule)
             if when.mode == "hold":
-                state.record_deliveries(client, account, want.id, [(r["to"], "held", "", r["fp"], when.iso, "")])
+                account_ledger.record(want.id, [(r["to"], "held", "", r["fp"], when.iso, "")])
                 tally("held")
                 return
-            state.record_deliveries(client, account, want.id, [(r["to"], "pending", "", r["fp"], when.iso, "")])
+            account_ledger.record(want.id, [(r["to"], "pending", "", r["fp"], when.iso, "")])
             status, sid, detail = self._create(r, when, want)
-            state.record_deliveries(client, account, want.id, [(r["to"], status, sid, r["fp"], when.iso, detail)])
+            account_ledger.record(want.id, [(r["to"], status, sid, r["fp"], when.iso, detail)])
             if status == "opted_out":
                 services.record_optout(r["to"], "21610")
             tally(status, f"{r['to']}: {detail}" if status == "retry" else "")
@@ -447,7 +445,7 @@ class SmsCampaignResource(Resource):
         if before.sent or before.scheduled:
             summary += f"; {before.sent + before.scheduled} had theirs from an earlier apply"
         if skipped:  # stopped before all was done (a stop after the last job leaves nothing to continue)
-            after = progress(wanted, state.deliveries(client, account, want.id), now, want.fingerprint)
+            after = progress(wanted, account_ledger.deliveries(want.id), now, want.fingerprint)
             raise ProviderError(f"interrupted after {summary}; {after.headline()}: apply again to continue",
                                 provider=self.provider.name)
         if problems:
@@ -495,6 +493,6 @@ class SmsCampaignResource(Resource):
             else:
                 fixes.append((phone, "retry", "", row.fingerprint, row.send_at, "reconciled: not sent"))
         if fixes:
-            services.state.record_deliveries(self.provider.ctx.client, self.provider.ctx.account, want.id, fixes)
-            ledger = services.state.deliveries(self.provider.ctx.client, self.provider.ctx.account, want.id)
+            services.ledger(self.provider.ctx.account).record(want.id, fixes)
+            ledger = services.ledger(self.provider.ctx.account).deliveries(want.id)
         return ledger

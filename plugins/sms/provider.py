@@ -338,8 +338,7 @@ class TwilioProvider(Provider):
             return
         optouts = services.optouts()
         now = self.ctx.clock.utcnow().strftime(ISO)
-        for campaign, rows in services.state.deliveries_in(self.ctx.client, self.ctx.account,
-                                                           ("scheduled", "held")).items():
+        for campaign, rows in services.ledger(self.ctx.account).deliveries_in(("scheduled", "held")).items():
             for row in rows:
                 if row.recipient not in optouts or (row.status == "scheduled" and row.send_at <= now):
                     continue
@@ -353,7 +352,7 @@ class TwilioProvider(Provider):
         services = self.ctx.services
         if services is None:
             return
-        ledger = services.state.deliveries(self.ctx.client, self.ctx.account, campaign)
+        ledger = services.ledger(self.ctx.account).deliveries(campaign)
         open_rows = {d.message_id: d for d in ledger.values() if d.message_id and d.status in ("sent", "scheduled")}
         if not open_rows:
             return
@@ -367,5 +366,5 @@ class TwilioProvider(Provider):
                 updates.append((row.recipient, str(msg.status), row.message_id, row.fingerprint, row.send_at,
                                 f"error {msg.error_code}" if msg.error_code else ""))
         if updates:
-            services.state.record_deliveries(self.ctx.client, self.ctx.account, campaign, updates)
+            services.ledger(self.ctx.account).record(campaign, updates)
 
