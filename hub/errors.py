@@ -73,6 +73,15 @@ class UsageProblem(HubError):
     exit_code = ExitCode.USAGE
 
 
+class Reported(HubError):
+    """The command has already shown what went wrong (its table, the problems, the accounts that failed):
+    only the exit code is left to give, and `message` (if any) to print plainly."""
+
+    def __init__(self, exit_code: ExitCode, message: str = "") -> None:
+        self.exit_code = exit_code
+        super().__init__(message)
+
+
 class StalePlanError(HubError):
     """A saved plan no longer matches the workspace or state it was computed from."""
 

@@ -88,3 +88,21 @@ def test_plugins_stand_on_hub_alone(graph: grimp.ImportGraph, plugin: str) -> No
 def test_the_checks_above_can_see_an_import(graph: grimp.ImportGraph) -> None:
     assert graph.chain_exists(importer="hub.cli", imported="hub.sync", as_packages=True)
     assert graph.direct_import_exists(importer="hub_sms", imported="hub", as_packages=True)
+
+
+def test_one_exit_path() -> None:
+    """Commands raise typed errors; only `hub.cli.main` turns an outcome into an exit code."""
+    import ast
+    from pathlib import Path
+
+    import hub
+
+    offenders = []
+    for path in Path(hub.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            named = node.func if isinstance(node, ast.Call) else node.exc if isinstance(node, ast.Raise) else None
+            text = ast.unparse(named) if named is not None else ""
+            if text in ("SystemExit", "sys.exit", "ctx.exit", "exit") or text.startswith("SystemExit("):
+                offenders.append(f"{path.relative_to(Path(hub.__file__).parent.parent)}:{node.lineno}")
+    assert sorted(offenders) == sorted(o for o in offenders if o.startswith("hub/cli/__init__.py")), offenders
+    assert offenders  # main itself is found: the check sees what it looks for

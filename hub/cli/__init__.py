@@ -12,7 +12,7 @@ import traceback
 
 import click
 
-from ..errors import ExitCode, HubError, PartialFailure
+from ..errors import ExitCode, HubError, PartialFailure, Reported
 from ._output import configure_logging, say
 
 
@@ -60,8 +60,7 @@ def hoist_global_flags(args: list[str]) -> list[str]:
 @click.option("-v", "--verbose", count=True,
               help="-v: log each vendor request hub makes (method, path, status, time; secrets redacted) on"
                    " stderr; -vv: the libraries' logs too. Accepted before or after the command.")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
+def cli(debug: bool, verbose: int) -> None:
     """Campaigns and automations as code, for every client's email and SMS vendors.
 
     \b
@@ -71,8 +70,7 @@ def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
     hub apply --sandbox --yes        make it so
     hub status                       last apply, drift and pending work per client
     """
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
+    # --debug is read once, by `main` (it must work for errors raised before this runs too)
     configure_logging(verbose)
 
 
@@ -112,7 +110,7 @@ _register()
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and translate every outcome into PRODUCT.md's exit codes."""
-    debug = "--debug" in (argv or sys.argv) or bool(os.environ.get("HUB_DEBUG"))
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv) or bool(os.environ.get("HUB_DEBUG"))
     try:
         rc = cli.main(args=argv, prog_name="hub", standalone_mode=False)
     except click.exceptions.Abort:
@@ -120,6 +118,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(ExitCode.INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
+        sys.exit(exc.exit_code)
+    except Reported as exc:
+        if str(exc):
+            say(str(exc))
         sys.exit(exc.exit_code)
     except PartialFailure as exc:
         say(str(exc), style="red")
@@ -139,4 +141,4 @@ def main(argv: list[str] | None = None) -> None:
             say(redact(traceback.format_exc()))
         say(f"Unexpected error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", style="red")
         sys.exit(ExitCode.UNEXPECTED)
-    sys.exit(rc if isinstance(rc, int) else 0)
+    sys.exit(rc if isinstance(rc, int) else 0)  # click's own exits (--help, --version) and 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -73,8 +73,8 @@ def contacts(client: str, segment: str | None, list_id: str | None, search: str 
     say(f"{len(rows)} of {total} contacts" + _filters(segment, list_id, search))
 
 
-def _refused(client: str, problems: list[Any], as_json: bool) -> None:
-    from ..errors import ExitCode
+def _refused(client: str, problems: list[Any], as_json: bool) -> NoReturn:
+    from ..errors import ExitCode, Reported
 
     if as_json:
         emit_json({"client": client, "refused": True,
@@ -83,7 +83,7 @@ def _refused(client: str, problems: list[Any], as_json: bool) -> None:
         say(str(p))
     say(f"client '{client}' has {len(problems)} problem(s) in its files (above), so hub does not read its audience"
         f" until they are fixed (`hub validate -c {client}` checks them again).", style="red")
-    raise SystemExit(int(ExitCode.INVALID))
+    raise Reported(ExitCode.INVALID)
 
 
 def _members(client: Client, list_id: str | None, segment_id: str | None) -> list[Contact]:

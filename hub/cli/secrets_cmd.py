@@ -112,12 +112,11 @@ def _is_set(scheme: str, ref: str) -> bool | None:
 def secrets_delete(client: str, account: str, setting: str, yes: bool) -> None:
     """Remove the SETTING secret of CLIENT's ACCOUNT that `hub secrets set` stored in the OS keyring."""
     from ..credentials import KEYRING_SERVICE, keyring_name
-    from ..errors import ConfigError
+    from ..errors import ConfigError, ExitCode, Reported
 
     name = keyring_name(client, account, setting)
     if not yes and not click.confirm(f"Delete keyring:{name}?", err=True):
-        say("Nothing deleted.")
-        raise SystemExit(1)
+        raise Reported(ExitCode.UNEXPECTED, "Nothing deleted.")
     try:
         import keyring
         import keyring.errors

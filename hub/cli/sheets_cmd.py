@@ -8,7 +8,7 @@ import click
 
 from ._common import json_option, sandbox_option, workspace_option
 from ._output import emit_json, say
-from .sync_cmd import account_exit, open_session
+from .sync_cmd import check_accounts, open_session
 
 DEFAULT_DIR = "build-sheets"
 SANDBOX_DIR = Path(".hub") / "sandbox" / "build-sheets"
@@ -22,8 +22,7 @@ SANDBOX_DIR = Path(".hub") / "sandbox" / "build-sheets"
 @workspace_option
 @sandbox_option
 @json_option
-@click.pass_context
-def sheets(ctx: click.Context, clients: tuple[str, ...], directory: Path | None, workspace: Path | None,
+def sheets(clients: tuple[str, ...], directory: Path | None, workspace: Path | None,
            sandbox: bool, as_json: bool) -> None:
     """Write the build sheets of what must be built by hand in the vendors' UIs, as files to follow and paste.
 
@@ -66,7 +65,7 @@ def sheets(ctx: click.Context, clients: tuple[str, ...], directory: Path | None,
         if acc.error:
             where = acc.client if acc.account == "*" else f"{acc.client}/{acc.account} ({acc.provider})"
             say(f"{where} could not be planned, so its sheets were not written: {acc.error}", style="red")
-    ctx.exit(account_exit(the_plan))
+    check_accounts(the_plan)
 
 
 def _shown(path: Path) -> Path:

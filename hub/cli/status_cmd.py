@@ -22,15 +22,14 @@ NEXT_APPLY = "at the start of the next `hub apply`"
 @clients_option
 @json_option
 @sandbox_option
-@click.pass_context
-def status(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], as_json: bool,
+def status(workspace: Path | None, clients: tuple[str, ...], as_json: bool,
            sandbox: bool) -> None:
     """Per client and account: last apply, pending changes, drift, what is still unsettled and why.
 
     Exits non-zero (like `hub plan`) when an account could not be looked at.
     """
     from ._render import render_status
-    from .sync_cmd import account_exit, open_session
+    from .sync_cmd import check_accounts, open_session
 
     with open_session(workspace, sandbox, clients) as session:
         the_plan = session.plan()
@@ -40,7 +39,7 @@ def status(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...],
         emit_json({"clients": rows})
     else:
         render_status(rows)
-    ctx.exit(account_exit(the_plan, announce=as_json))
+    check_accounts(the_plan, announce=as_json)
 
 
 def _row(acc: AccountPlan, changes: list[Change], state: StateStore) -> dict[str, Any]:

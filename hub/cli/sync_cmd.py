@@ -27,16 +27,18 @@ def open_session(workspace: Path | None, sandbox: bool, clients: tuple[str, ...]
     return session
 
 
-def account_exit(plan: Plan, *, announce: bool = False) -> int:
-    """The exit code for accounts that could not be planned (tables name each one; with --json, stdout
-    carries them under `errors` and stderr says which)."""
+def check_accounts(plan: Plan, *, announce: bool = False) -> None:
+    """Raise the exit code of accounts that could not be planned (tables name each one; with --json, stdout
+    carries them under `errors` and `announce` says which on stderr)."""
+    from ..errors import ExitCode, Reported
     from ._render import account_problem
 
     failed = [a for a in plan.accounts if a.error]
     if announce:
         for acc in failed:
             say(account_problem(acc), style="red")
-    return max((a.exit_code for a in failed), default=0)
+    if failed:
+        raise Reported(ExitCode(max(a.exit_code for a in failed)))
 
 
 @click.command()
@@ -49,8 +51,7 @@ def account_exit(plan: Plan, *, announce: bool = False) -> int:
 @click.option("--all", "show_all", is_flag=True, help="Also list items that need no change.")
 @click.option("--sheets", "sheets_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write each build sheet (things to build by hand) as Markdown, emails as HTML beside it.")
-@click.pass_context
-def plan(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], as_json: bool, out: Path | None,
+def plan(workspace: Path | None, clients: tuple[str, ...], as_json: bool, out: Path | None,
          sandbox: bool, prune: bool, show_all: bool, sheets_dir: Path | None) -> None:
     """Show what would change in every client's vendor accounts. Only reads.
 
@@ -71,7 +72,7 @@ def plan(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], a
         emit_json(the_plan.to_json())
     else:
         render_plan(the_plan, show_noop=show_all, sheets=sheets)
-    ctx.exit(account_exit(the_plan, announce=as_json))
+    check_accounts(the_plan, announce=as_json)
 
 
 def _write_sheets(the_plan: Plan, directory: Path) -> dict[tuple[str, str, str, str], Path]:
@@ -91,8 +92,7 @@ def _write_sheets(the_plan: Plan, directory: Path) -> dict[tuple[str, str, str, 
 @click.option("--prune", is_flag=True, help="Delete vendor items that are no longer in the workspace.")
 @json_option
 @sandbox_option
-@click.pass_context
-def apply(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], plan_file: Path | None, yes: bool,
+def apply(workspace: Path | None, clients: tuple[str, ...], plan_file: Path | None, yes: bool,
           prune: bool, as_json: bool, sandbox: bool) -> None:
     """Make the vendor accounts match the workspace (plan first, then apply it).
 
@@ -100,7 +100,7 @@ def apply(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], 
     hub apply --sandbox --yes
     hub apply --plan plan.json --yes
     """
-    from ..errors import ExitCode, ItemFailure, PartialFailure
+    from ..errors import ExitCode, ItemFailure, PartialFailure, Reported
     from ..sync.plan import Plan
     from ._render import render_plan
 
@@ -122,8 +122,7 @@ def apply(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], 
             if not sys.stdin.isatty():
                 raise click.UsageError("refusing to apply without confirmation; pass --yes")
             if not click.confirm(f"Apply {len(work)} change(s)?", err=True):
-                say("Nothing applied.")
-                ctx.exit(int(ExitCode.UNEXPECTED))  # 1: the user said no; 130 would promise a rerun continues
+                raise Reported(ExitCode.UNEXPECTED, "Nothing applied.")  # 1; 130 would promise a rerun continues
         applier.progress = _progress(len(work), quiet=as_json)
         try:
             report = applier.apply(the_plan)
@@ -136,7 +135,7 @@ def apply(ctx: click.Context, workspace: Path | None, clients: tuple[str, ...], 
     if report.failed or report.unknown:
         raise PartialFailure([ItemFailure(c.client, c.provider, c.kind, c.id, c.error, c.result)
                               for c in report.failed + report.unknown])
-    ctx.exit(account_exit(the_plan, announce=as_json))
+    check_accounts(the_plan, announce=as_json)
 
 
 class _progress:

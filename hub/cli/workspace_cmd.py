@@ -50,7 +50,7 @@ def validate(workspace: Path | None, clients: tuple[str, ...], as_json: bool) ->
 
     With -c, only those clients' files (and hub.yaml and the blueprints) count.
     """
-    from ..errors import ConfigError, ExitCode
+    from ..errors import ConfigError, ExitCode, Reported
     from ..plugins import default_plugins
     from ..sync.engine import validate_workspace
 
@@ -59,7 +59,7 @@ def validate(workspace: Path | None, clients: tuple[str, ...], as_json: bool) ->
         ws = validate_workspace(root, default_plugins())
     except ConfigError as exc:  # a problem in hub.yaml or a blueprint: every client is concerned
         _invalid(exc.problems, [], [], as_json)
-        raise SystemExit(int(exc.exit_code)) from None
+        raise Reported(exc.exit_code) from None
     known = {*ws.clients, *ws.refused}
     unknown = [c for c in clients if c not in known]
     if unknown:
@@ -72,7 +72,7 @@ def validate(workspace: Path | None, clients: tuple[str, ...], as_json: bool) ->
     say_warnings(warnings)
     if problems:
         _invalid(problems, refused, warnings, as_json)
-        raise SystemExit(int(ExitCode.INVALID))
+        raise Reported(ExitCode.INVALID)
     counts = {name: {"campaigns": len(c.campaigns), "automations": len(c.automations),
                      "contacts": len(c.audience.contacts)} for name, c in ws.clients.items() if name in chosen}
     if as_json:

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import pytest
 
 from ..clock import FakeClock, ScaledClock
-from ..errors import AuthError, NotFound, NotSupported, RateLimited, Unavailable, VendorValidationError
+from ..errors import AuthError, ExitCode, NotFound, NotSupported, RateLimited, Unavailable, VendorValidationError
 from ..model import Channel, Client, Contact
 from ..plugins import make_plugins
 from ..provider import Capability, Fidelity, Provider, ProviderSettings, Resource, Support
@@ -111,7 +111,7 @@ class ProviderContract:
         try:
             with pytest.raises(AuthError) as info:
                 self._read(h)
-            assert info.value.exit_code == 4 and PLANTED_SECRET not in str(info.value)
+            assert info.value.exit_code is ExitCode.INVALID and PLANTED_SECRET not in str(info.value)
         finally:
             h.close()
 
@@ -133,7 +133,7 @@ class ProviderContract:
         harness.simulator.inject(Fault("status", status=429, retry_after=1, count=-1))
         with pytest.raises(RateLimited) as info:
             self._read(harness)
-        assert info.value.exit_code == 5
+        assert info.value.exit_code is ExitCode.UNAVAILABLE
 
     @pytest.mark.parametrize("fault", [Fault("status", status=500), Fault("status", status=503),
                                        Fault("drop_before")])
@@ -145,7 +145,7 @@ class ProviderContract:
         harness.simulator.inject(fault_always)
         with pytest.raises(Unavailable) as info:
             self._read(harness)
-        assert info.value.exit_code == 5
+        assert info.value.exit_code is ExitCode.UNAVAILABLE
         harness.simulator.clear_faults()
 
     def test_timeout_is_unavailable(self, provider_cls: type[Provider], sample_client: Client,
