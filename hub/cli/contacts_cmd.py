@@ -11,6 +11,7 @@ import click
 
 from ._common import json_option, resolve_root, workspace_option
 from ._output import data_console, emit_json, say
+from .completion_cmd import complete_client
 
 if TYPE_CHECKING:
     from ..model import Client, Contact
@@ -22,7 +23,7 @@ PHONE_LIKE = re.compile(r"^[+\d][\d\s().-]*$")
 
 
 @click.command(short_help="Who is in a client's audience, with consent.")
-@click.argument("client")
+@click.argument("client", shell_complete=complete_client)
 @click.option("--segment", "-s", metavar="SEGMENT", help="Only the contacts in this segment (audience.yaml).")
 @click.option("--list", "-l", "list_id", metavar="LIST", help="Only the members of this list.")
 @click.option("--search", "-q", metavar="TEXT",

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 @click.command(short_help="Create a workspace (the example agency, or --blank).")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--blank", is_flag=True, help="An empty workspace with one commented client instead of the example.")
-@click.option("--force", is_flag=True, help="Write into a folder that is not empty (other files are kept).")
+@click.option("--force", is_flag=True, help="Write into a folder that is not empty: files of the same name are"
+              " overwritten (each one named), every other file is kept.")
 def init(directory: Path, blank: bool, force: bool) -> None:
     """Create a workspace in DIRECTORY (default: the current folder, which must then be empty).
 
@@ -26,10 +27,11 @@ def init(directory: Path, blank: bool, force: bool) -> None:
     """
     from ..scaffold import folder_contents, init_workspace, template_paths
 
+    here = directory == Path(".")
     present = folder_contents(directory)
     if present and not force:
         shown = ", ".join(present[:6]) + (f" and {len(present) - 6} more" if len(present) > 6 else "")
-        where = "the current folder" if directory == Path(".") else str(directory)
+        where = "the current folder" if here else str(directory)
         raise click.UsageError(f"{where} is not empty ({shown}): `hub init NEWFOLDER` makes a new one, or add"
                                " --force to write into it anyway (other files are kept)")
     replaced = [p for p in template_paths(directory, blank=blank) if p.exists()]
@@ -37,8 +39,9 @@ def init(directory: Path, blank: bool, force: bool) -> None:
     for path in replaced:
         say(f"overwrote {path}")
     what = "a blank workspace" if blank else "the example agency"
-    w = "" if directory == Path(".") else f" -w {directory}"
-    say(f"Created {what} in {directory} ({len(written)} files). Next: hub validate{w}; hub plan{w} --sandbox")
+    w = "" if here else f" -w {directory}"
+    say(f"Created {what} in {'the current folder' if here else directory} ({len(written)} files). Next: hub"
+        f" validate{w}; hub plan{w} --sandbox")
 
 
 @click.command(short_help="Check every workspace file (errors as file:line).")
