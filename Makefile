@@ -17,6 +17,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check hub plugins tests bench
+	$(BIN)/python -m mypy  # what it checks, and how strictly: [tool.mypy] in pyproject.toml
 	$(BIN)/python -m pytest -n 2
 
 bench: $(STAMP)
@@ -30,6 +31,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check hub plugins tests bench
+	$(BIN)/python -m mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,7 +1,8 @@
 """hub: campaigns and automations as code, synced to every client's email and SMS vendors.
 
-The public API for plugin authors is re-exported here. Names are imported on first use, so that a
-plugin's `from hub import hookimpl` (run whenever plugins load, `hub --help` included) stays cheap.
+Plugin authors import from `hub.plugin` (the declared plugin API). `hookimpl` is here too, and cheap:
+a plugin's `from hub import hookimpl` runs whenever plugins load, `hub --help` included. Every other
+name of `hub.plugin` is also reachable as `hub.<name>`, loaded on first use.
 """
 
 from __future__ import annotations
@@ -9,23 +10,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_EXPORTS = {
-    "hookimpl": "hub.hookspecs",
-    **{name: "hub.errors" for name in (
-        "AuthError", "ConfigError", "HubError", "NotFound", "NotSupported", "OutcomeUnknown", "Problem",
-        "ProviderError", "RateLimited", "Unavailable", "VendorValidationError")},
-    **{name: "hub.provider" for name in (
-        "Capability", "Desired", "Fidelity", "ItemResult", "Limits", "Live", "Provider", "ProviderSettings",
-        "RateLimit", "References", "Resource", "Support")},
-}
+from .hookspecs import hookimpl
 
-__all__ = sorted(_EXPORTS)
+__all__ = ["hookimpl"]
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    plugin_api = importlib.import_module("hub.plugin")
+    if name not in plugin_api.__all__:
         raise AttributeError(f"module 'hub' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(plugin_api, name)
     globals()[name] = value
     return value

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Sequence
 from functools import cache
+from typing import TYPE_CHECKING
 
 from .model import Automation, EmailContent
 from .model.personalisation import ANY_BRACES_RE, MergeTagTranslator
+
+if TYPE_CHECKING:  # markdown-it is imported on first use (CLI start-up time)
+    from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererHTML
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
+
+    RenderRule = Callable[[RendererHTML, Sequence[Token], int, OptionsDict, EnvType], str]
 
 # Email clients drop <style> blocks (Gmail) or ignore most CSS (Outlook): tables are styled inline
 TABLE_STYLE = "border-collapse:collapse;border-spacing:0;margin:0 0 16px 0"
@@ -16,7 +26,7 @@ HEAD_STYLE = f"{CELL_STYLE};background-color:#f6f8fa;font-weight:bold"
 
 
 @cache
-def _markdown():  # type: ignore[no-untyped-def]
+def _markdown() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
@@ -26,12 +36,12 @@ def _markdown():  # type: ignore[no-untyped-def]
     return md
 
 
-def _inline_style(style: str, align: str | None = None, **attrs: str):  # type: ignore[no-untyped-def]
+def _inline_style(style: str, align: str | None = None, **attrs: str) -> RenderRule:
     """A render rule writing `style` and `attrs` on the element; a cell keeps its column's alignment (`:---:`)."""
 
-    def rule(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
+    def rule(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         token = tokens[idx]
-        token.attrSet("style", ";".join(x for x in (style, token.attrGet("style") or align) if x))
+        token.attrSet("style", ";".join(str(x) for x in (style, token.attrGet("style") or align) if x))
         for name, value in attrs.items():
             token.attrSet(name, value)
         return self.renderToken(tokens, idx, options, env)

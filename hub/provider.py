@@ -26,7 +26,8 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from .errors import NotSupported, OutcomeUnknown, Problem
 from .model import Channel, Client, Contact
 from .model.personalisation import MergeTagTranslator
-from .transport.limits import Limits, RateLimit  # noqa: F401  (providers declare their limits with both)
+from .transport.limits import Limits as Limits  # re-exported: providers declare their limits with both
+from .transport.limits import RateLimit as RateLimit
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -329,9 +330,15 @@ class Provider:
         self.settings = settings
         self.ctx = ctx
         self._http: HttpClient | None = None
-        self.resources = [r(self) for r in self.resource_types
+        self.resources = [r(self) for r in self.resource_types_for(settings)
                           if r.capability in self.capabilities
                           and self.capabilities[r.capability].fidelity != Fidelity.UNSUPPORTED]
+
+    @classmethod
+    def resource_types_for(cls, settings: ProviderSettings) -> Sequence[type[Resource]]:
+        """The kinds an account with these settings syncs, in dependency order: `resource_types`, unless a
+        setting changes them (Mailchimp's lists kept as audiences)."""
+        return cls.resource_types
 
     def __repr__(self) -> str:  # never shows settings: they hold secrets
         return f"<{type(self).__name__} {self.ctx.client}/{self.ctx.account}>"
@@ -382,8 +389,13 @@ class Provider:
             raise NotSupported(f"provider '{cls.name}' ships no simulator", provider=cls.name)
         import importlib
 
+        from .simulator.server import Simulator
+
         module, _, attr = cls.simulator.partition(":")
-        return getattr(importlib.import_module(module), attr)(clock=clock, **options)
+        sim = getattr(importlib.import_module(module), attr)(clock=clock, **options)
+        if not isinstance(sim, Simulator):
+            raise TypeError(f"provider '{cls.name}': {cls.simulator} made a {type(sim).__name__}, not a hub Simulator")
+        return sim
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from .errors import ConfigError
@@ -46,5 +47,5 @@ class ProviderRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self._providers
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[type[Provider]]:
         return iter(self._providers[n] for n in self.names())

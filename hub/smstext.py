@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from .model import Contact
+    from .model.personalisation import Variable
 
 GSM_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -79,6 +80,7 @@ def count_segments(text: str) -> SegmentCount:
     for char in text:
         if not is_gsm(char) and char not in ucs2_chars:
             ucs2_chars.append(char)
+    encoding: Literal["GSM-7", "UCS-2"]
     if not ucs2_chars:
         sizes = [2 if c in GSM_EXTENSION else 1 for c in text]
         single, multi, encoding = GSM_SINGLE, GSM_MULTI, "GSM-7"
@@ -87,10 +89,10 @@ def count_segments(text: str) -> SegmentCount:
         single, multi, encoding = UCS2_SINGLE, UCS2_MULTI, "UCS-2"
     units = sum(sizes)
     if units == 0:
-        return SegmentCount(encoding, 0, 0, single, ucs2_chars)  # type: ignore[arg-type]
+        return SegmentCount(encoding, 0, 0, single, ucs2_chars)
     if units <= single:
-        return SegmentCount(encoding, units, 1, single, ucs2_chars)  # type: ignore[arg-type]
-    return SegmentCount(encoding, units, _pack(sizes, multi), multi, ucs2_chars)  # type: ignore[arg-type]
+        return SegmentCount(encoding, units, 1, single, ucs2_chars)
+    return SegmentCount(encoding, units, _pack(sizes, multi), multi, ucs2_chars)
 
 
 def describe_char(char: str) -> str:
@@ -123,7 +125,7 @@ def estimate_recipient_text(text: str, field_types: Mapping[str, str] | None = N
 
     field_types = field_types or {}
 
-    def stand_in(var):  # type: ignore[no-untyped-def]
+    def stand_in(var: Variable) -> str:
         if var.namespace == "fields":
             typical = TYPICAL_FIELD_LENGTHS.get(field_types.get(var.key, "text"), 15)
         else:

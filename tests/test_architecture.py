@@ -106,3 +106,33 @@ def test_one_exit_path() -> None:
                 offenders.append(f"{path.relative_to(Path(hub.__file__).parent.parent)}:{node.lineno}")
     assert sorted(offenders) == sorted(o for o in offenders if o.startswith("hub/cli/__init__.py")), offenders
     assert offenders  # main itself is found: the check sees what it looks for
+
+
+# what a plugin may import of hub: the declared plugin API, the simulator kit, the conformance kit, and
+# `hookimpl` from the top-level package (cheap: plugins load whenever hub starts)
+PLUGIN_API = ("hub.plugin", "hub.simulator", "hub.testing")
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_plugins_import_only_the_declared_plugin_api(graph: grimp.ImportGraph, plugin: str) -> None:
+    used = {imported for m in graph.find_descendants(plugin) | {plugin}
+            for imported in graph.find_modules_directly_imported_by(m) if imported.split(".")[0] == "hub"}
+    outside = {m for m in used if m != "hub" and not m.startswith(PLUGIN_API)}
+    assert outside == set(), f"{plugin} imports {sorted(outside)}: add the names to hub.plugin"
+    for m in graph.find_descendants(plugin) | {plugin}:
+        if graph.direct_import_exists(importer=m, imported="hub"):
+            lines = {d["line_contents"] for d in graph.get_import_details(importer=m, imported="hub")}
+            assert lines == {"from hub import hookimpl"}, (m, lines)
+
+
+def test_every_installed_provider_has_a_conformance_suite() -> None:
+    """Each provider registered through the `hub` entry point is held to ProviderContract by a test."""
+    import importlib.metadata
+    from pathlib import Path
+
+    tests = Path(__file__).parent
+    suites = {path.read_text(encoding="utf-8") for path in tests.rglob("test_*contract*.py")}
+    for ep in importlib.metadata.entry_points(group="hub"):
+        if ep.value.startswith("hub_testvendor"):
+            continue  # the kit's own test plugin, checked by tests/test_contract_self.py
+        assert any("(ProviderContract)" in text and f'"{ep.name}"' in text for text in suites), ep.name

@@ -127,7 +127,7 @@ def apply(workspace: Path | None, clients: tuple[str, ...], plan_file: Path | No
         try:
             report = applier.apply(the_plan)
         finally:
-            applier.progress.close()  # type: ignore[attr-defined]
+            applier.progress.close()
     if as_json:
         emit_json(the_plan.to_json(results=True))
     else:

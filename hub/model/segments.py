@@ -43,12 +43,14 @@ def _compare(have: Any, op: str, want: Any) -> bool:
         return str(have).lower() != str(want).lower()
     if op == "contains":
         return str(want).lower() in str(have).lower()
+    greater, less = op in ("greater_than", "after"), op in ("less_than", "before")
+    if not (greater or less):
+        return False
+    if isinstance(have, date):  # dates compare as dates, anything else as numbers, else as text
+        return bool(have > want if greater else have < want)
     try:
-        a, b = (have, want) if isinstance(have, date) else (float(have), float(want))
+        x, y = float(have), float(want)
     except (TypeError, ValueError):
-        a, b = str(have), str(want)
-    if op in ("greater_than", "after"):
-        return a > b  # type: ignore[operator]
-    if op in ("less_than", "before"):
-        return a < b  # type: ignore[operator]
-    return False
+        s, t = str(have), str(want)
+        return s > t if greater else s < t
+    return x > y if greater else x < y

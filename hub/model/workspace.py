@@ -31,10 +31,11 @@ class Brand(Model):
 
     @model_validator(mode="after")
     def _custom_keys_are_text(self) -> Brand:
-        for key, value in (self.model_extra or {}).items():
+        extra = self.model_extra or {}
+        for key, value in extra.items():
             if isinstance(value, bool) or not isinstance(value, str | int | float):
                 raise ValueError(f"brand key '{key}' must be text (it is used as {{{{ brand.{key} }}}})")
-            self.model_extra[key] = str(value)  # type: ignore[index]
+            extra[key] = str(value)
         return self
 
     def values(self) -> dict[str, str]:

@@ -19,11 +19,13 @@ with EchoSimulator() as sim:            # serves on 127.0.0.1:<ephemeral port>
 See `hub.simulator.server` for the request pipeline and the ``/_sim/`` control interface.
 """
 
+from hub.clock import Clock
 from hub.simulator.faults import Fault
 from hub.simulator.server import (
     Abort,
     Headers,
     LogEntry,
+    MalformedBody,
     RequestLog,
     SimRequest,
     SimResponse,
@@ -36,9 +38,11 @@ from hub.simulator.server import (
 
 __all__ = [
     "Abort",
+    "Clock",
     "Fault",
     "Headers",
     "LogEntry",
+    "MalformedBody",
     "RequestLog",
     "SimRequest",
     "SimResponse",

@@ -10,7 +10,7 @@ import random
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 
 class SimRequest(Protocol):
@@ -18,6 +18,9 @@ class SimRequest(Protocol):
 
     method: str
     path: str
+
+
+Req = TypeVar("Req", bound=SimRequest)
 
 FaultKind = Literal["status", "drop_before", "drop_after", "latency"]
 FAULT_KINDS: tuple[str, ...] = ("status", "drop_before", "drop_after", "latency")
@@ -76,21 +79,22 @@ def path_matches(path: str, prefix: str, base_path: str = "") -> bool:
 
 
 @dataclass
-class _RandomFaults:
+class _RandomFaults(Generic[Req]):
     probability: float
     kinds: tuple[str, ...]
     retry_after: int
     rng: random.Random
-    match: Callable[[SimRequest], bool] | None
+    match: Callable[[Req], bool] | None
 
 
-class FaultPlan:
-    """The scripted and random faults of one simulator (thread-safe)."""
+class FaultPlan(Generic[Req]):
+    """The scripted and random faults of one simulator (thread-safe), for its kind of request `Req`
+    (the `match` of `set_rate` is called with the simulator's own request objects)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._scripted: list[Fault] = []
-        self._random: _RandomFaults | None = None
+        self._random: _RandomFaults[Req] | None = None
 
     def add(self, fault: Fault) -> None:
         if fault.count == 0:
@@ -105,7 +109,7 @@ class FaultPlan:
         *,
         retry_after: int,
         seed: int | None,
-        match: Callable[[SimRequest], bool] | None,
+        match: Callable[[Req], bool] | None,
     ) -> None:
         kinds = tuple(str(k) for k in kinds)
         for kind in kinds:
@@ -128,7 +132,7 @@ class FaultPlan:
         with self._lock:
             return list(self._scripted)
 
-    def pick(self, req: SimRequest, base_path: str = "") -> tuple[Fault | None, Fault | None]:
+    def pick(self, req: Req, base_path: str = "") -> tuple[Fault | None, Fault | None]:
         """Consume the faults for this request: (latency fault or None, other fault or None)."""
         if not self._scripted and self._random is None:
             return None, None
@@ -157,6 +161,8 @@ class FaultPlan:
                 kind = rnd.rng.choice(rnd.kinds)
                 if kind.isdigit():
                     other = Fault("status", status=int(kind), retry_after=rnd.retry_after)
+                elif kind == "drop_before":  # set_rate let only these two through besides statuses
+                    other = Fault("drop_before")
                 else:
-                    other = Fault(kind)  # type: ignore[arg-type]
+                    other = Fault("drop_after")
         return latency, other

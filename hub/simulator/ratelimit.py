@@ -29,7 +29,7 @@ class SlidingWindows:
             checked: list[tuple[deque[float], int]] = []
             for limit in limits:
                 bucket, maximum, window = limit[0], int(limit[1]), float(limit[2])
-                cost = int(limit[3]) if len(limit) > 3 else 1  # type: ignore[misc]
+                cost = int(limit[3]) if len(limit) > 3 else 1
                 key = (account, bucket)
                 self._shape[key] = (maximum, window)
                 times = self._times.get(key)

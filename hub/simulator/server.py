@@ -454,7 +454,7 @@ class Simulator:
         self.log = RequestLog(self.base_path)
         self._seq = 0
         self._windows = SlidingWindows()
-        self._faults = FaultPlan()
+        self._faults: FaultPlan[SimRequest] = FaultPlan()
         self._in_flight: dict[str, int] = {}
         self._flight_lock = threading.Lock()
         self._aliases: dict[str, str] = {}
@@ -538,7 +538,8 @@ class Simulator:
         """Everything needed to restore this simulator's vendor data, as plain JSON data."""
         with self.lock:
             data = {"simulator": self.name, "version": 1, "seq": self._seq, "accounts": self.state}
-            return json.loads(json.dumps(data))
+            plain: dict[str, Any] = json.loads(json.dumps(data))
+            return plain
 
     def load(self, data: dict[str, Any]) -> None:
         with self.lock:

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from ..errors import HubError, Interrupted, OutcomeUnknown, without_source
 from ..provider import Desired, ItemResult, References, Resource
@@ -177,9 +178,9 @@ class Applier:
         singles = writes
         if res.batch_size:  # creates and updates go in chunks; deletions one by one
             batched, singles = [c for c in writes if c.action != "delete"], [c for c in writes if c.action == "delete"]
-            units = [lambda i=i: self._batch(acc, res, batched[i:i + res.batch_size], refs)
+            units = [partial(self._batch, acc, res, batched[i:i + res.batch_size], refs)
                      for i in range(0, len(batched), res.batch_size)]
-        units += [lambda c=c: self._one(acc, res, c, refs) for c in singles]
+        units += [partial(self._one, acc, res, c, refs) for c in singles]
         workers = max(1, min(acc.provider.limits.max_concurrency, len(units)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for f in [pool.submit(self._guarded, u) for u in units]:

@@ -122,7 +122,7 @@ class ClientServices:
         pushed = self._pushed(account, address) if account is not None else {}
         if not self.state.record_optout(self.client.name, channel, address, source):
             return
-        if account is None:  # no SMS consent field, or no contact source to write it to
+        if not field or account is None:  # no SMS consent field, or no contact source to write it to
             return
         from .plan import build_refs
 

@@ -39,8 +39,9 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
 def message_of(body: Any) -> str:
     if isinstance(body, dict):
         for key in ("message", "detail", "title", "error", "result_message"):
-            if isinstance(body.get(key), str) and body[key]:
-                return body[key]
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
         if isinstance(body.get("errors"), list) and body["errors"]:
             return "; ".join(str(e.get("title", e)) if isinstance(e, dict) else str(e) for e in body["errors"])
     if isinstance(body, str) and body.strip():
@@ -213,16 +214,18 @@ def _url_of(exc: BaseException, url: str | None) -> str:
     host and port urllib3 names."""
     chain = _chain(exc)
     for e in chain:
-        request = getattr(e, "request", None)
-        if isinstance(getattr(request, "url", None), str):
-            return str(request.url)
+        request_url = getattr(getattr(e, "request", None), "url", None)
+        if isinstance(request_url, str):
+            return request_url
     if url:
         return url
     for e in chain:
         pool = getattr(e, "pool", None) or getattr(e, "conn", None)
-        if getattr(pool, "host", None):
+        host = getattr(pool, "host", None)
+        if host:
             scheme = getattr(pool, "scheme", "http")
-            return f"{scheme}://{pool.host}:{pool.port}/" if getattr(pool, "port", None) else f"{scheme}://{pool.host}/"
+            port = getattr(pool, "port", None)
+            return f"{scheme}://{host}:{port}/" if port else f"{scheme}://{host}/"
     return ""
 
 

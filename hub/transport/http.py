@@ -229,7 +229,7 @@ class HttpClient:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, RateLimited) and exc.retry_after is not None:
             return exc.retry_after
-        return min(self.max_backoff, 0.5 * 2 ** (state.attempt_number - 1))
+        return min(self.max_backoff, 0.5 * 2.0 ** (state.attempt_number - 1))
 
     def _once(self, method: str, path: str, params: Any, json: Any, data: Any, idempotent: bool,
               ok: tuple[int, ...]) -> Response:
@@ -248,10 +248,10 @@ class HttpClient:
             self._log_request(method, url, resp.status_code, started)
         body = _decode(resp)
         if resp.status_code >= 400 and resp.status_code not in ok:
-            err = self._map_error(resp.status_code, body, resp.headers)
-            if resp.status_code == 500 and not idempotent and isinstance(err, ProviderError):
-                raise AmbiguousWrite(err.message, provider=self.provider, status=500)
-            raise err
+            refusal = self._map_error(resp.status_code, body, resp.headers)
+            if resp.status_code == 500 and not idempotent and isinstance(refusal, ProviderError):
+                raise AmbiguousWrite(refusal.message, provider=self.provider, status=500)
+            raise refusal
         return Response(resp.status_code, body, resp.headers)
 
 

@@ -33,6 +33,7 @@ from ..model import (
     Client,
     ClientConfig,
     Contact,
+    EmailContent,
     FieldDef,
     HubConfig,
     ListDef,
@@ -47,7 +48,7 @@ from .checks import known_region, normalise_email, scan_secrets
 from .expand import Expander
 from .messages import Where, allowed_keys, close_matches, data_path, did_you_mean, models_at, validation_problems
 from .validate import ClientCheck, check_client, utc
-from .yamlpos import YamlDoc, YamlSyntaxError, parse_yaml
+from .yamlpos import Path_, YamlDoc, YamlSyntaxError, parse_yaml
 
 WORKSPACE_FILE = "hub.yaml"
 SUPPORTED_VERSION = 1
@@ -486,9 +487,9 @@ class _Loader:
                     model = self.model(cls, expanded, partial=True)
                     if model is None:
                         continue
-                    key = (cls.__name__, model.id)
-                    if key in taken:
-                        other = taken[key]
+                    item_key = (cls.__name__, model.id)
+                    if item_key in taken:
+                        other = taken[item_key]
                         where_other = (f"{other.where.file}" if other.use is None else
                                        f"the blueprint used at {other.use.source()}")
                         self.problems.append(use_where.problem((), f"blueprint '{use.blueprint}' adds {kind}"
@@ -496,12 +497,12 @@ class _Loader:
                                              " give one of them another id"))
                         continue
                     item = _Item(model, expanded, use_where)
-                    taken[key] = item
+                    taken[item_key] = item
                     items.append(item)
         return items
 
     def check_senders(self, item: _Item, config_rel: str) -> None:
-        emails = []
+        emails: list[tuple[EmailContent, Path_]] = []
         if isinstance(item.model, Campaign) and item.model.email is not None:
             emails.append((item.model.email, ("email",)))
         if isinstance(item.model, Automation):
@@ -530,6 +531,7 @@ class _Loader:
         """Merge what a blueprint causes for several clients into one problem; sort by file and line."""
         merged: dict[tuple[str, int | None, str], list[str]] = {}
         notes: dict[tuple[str, int | None, str], str] = {}
+        blueprints: dict[tuple[str, int | None, str], str] = {}
         out: list[Problem] = []
         for p in problems:
             m = _NOTE_RE.search(p.message)
@@ -539,13 +541,13 @@ class _Loader:
             key = (p.file, p.line, p.message[:m.start()])
             merged.setdefault(key, []).append(m["client"])
             notes[key] = p.message[m.start():]
+            blueprints[key] = m["bp"]
         for key, clients in merged.items():
             file, line, base = key
             if len(set(clients)) == 1:
                 out.append(Problem(file, line, base + notes[key]))
             else:
-                bp = _NOTE_RE.search(notes[key])["bp"]  # type: ignore[index]
-                names = ", ".join(sorted(set(clients)))
+                bp, names = blueprints[key], ", ".join(sorted(set(clients)))
                 out.append(Problem(file, line, f"{base} (in blueprint '{bp}', as used by clients {names})"))
         unique = list(dict.fromkeys(out))
         return sorted(unique, key=lambda p: (p.file, p.line or 0))

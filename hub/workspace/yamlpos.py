@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
+from yaml.composer import Composer
 from yaml.error import MarkedYAMLError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.scanner import Scanner
 
 PathKey = str | int
 Path_ = tuple[PathKey, ...]
@@ -52,27 +56,38 @@ for _tag_name, _pattern, _first in (
     _CoreSchemaResolver.add_implicit_resolver(f"tag:yaml.org,2002:{_tag_name}", re.compile(_pattern), list(_first))
 
 
-try:  # libyaml is in PyYAML's wheels; the pure-Python parser is the same, only slower
-    from yaml.cyaml import CParser
+class _Composing(Protocol):
+    """What `parse_yaml` needs of a loader: one document's node tree."""
 
-    class _Loader(CParser, _CoreSchemaResolver):  # type: ignore[misc]
+    def get_single_node(self) -> Node | None: ...
+
+    def dispose(self) -> None: ...
+
+
+class _PyLoader(Reader, Scanner, Parser, Composer, _CoreSchemaResolver):
+    """The pure-Python parser: the same nodes as libyaml's, only slower."""
+
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        _CoreSchemaResolver.__init__(self)
+
+
+_new_loader: Callable[[str], _Composing] = _PyLoader
+
+try:  # libyaml is in PyYAML's wheels (yaml.cyaml takes CParser from the same place)
+    from yaml._yaml import CParser
+
+    class _CLoader(CParser, _CoreSchemaResolver):
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
             _CoreSchemaResolver.__init__(self)
 
+    _new_loader = _CLoader
 except ImportError:  # pragma: no cover - only without libyaml
-    from yaml.composer import Composer
-    from yaml.parser import Parser
-    from yaml.reader import Reader
-    from yaml.scanner import Scanner
-
-    class _Loader(Reader, Scanner, Parser, Composer, _CoreSchemaResolver):  # type: ignore[no-redef]
-        def __init__(self, stream: str) -> None:
-            Reader.__init__(self, stream)
-            Scanner.__init__(self)
-            Parser.__init__(self)
-            Composer.__init__(self)
-            _CoreSchemaResolver.__init__(self)
+    pass
 
 
 class YamlSyntaxError(Exception):
@@ -228,7 +243,7 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
     """Parse one YAML document. Raises `YamlSyntaxError` with the parser's line for malformed text."""
     doc = YamlDoc(file=file, data=None)
     try:
-        loader = _Loader(text)
+        loader = _new_loader(text)
         try:
             node = loader.get_single_node()
         finally:

@@ -17,11 +17,20 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hub.content import email_html, email_text
-from hub.model import Automation, Campaign, ConsentStatus, Contact, SegmentDef, Step
-from hub.model.personalisation import MergeTagTranslator, Variable
-from hub.provider import fingerprint
-from hub.sheets import email_step_reference
+from hub.plugin import (
+    Automation,
+    Campaign,
+    ConsentStatus,
+    Contact,
+    MergeTagTranslator,
+    SegmentDef,
+    Step,
+    Variable,
+    email_html,
+    email_step_reference,
+    email_text,
+    fingerprint,
+)
 
 # neutral variable -> ActiveCampaign personalisation tag (B.12; %WEBCOPY% is "Web Copy" in the v3
 # document's personalisation tag list)

@@ -18,28 +18,29 @@ from typing import Any
 import requests
 from pydantic import SecretStr, field_validator
 
-from hub.errors import (
+from hub.plugin import (
     AuthError,
-    NotFound,
-    Problem,
-    ProviderError,
-    RateLimited,
-    Unavailable,
-    VendorValidationError,
-)
-from hub.model import Channel, Client, Contact
-from hub.model.base import timezone_problem
-from hub.provider import (
     Capability,
+    Channel,
+    Client,
+    Contact,
     Fidelity,
     Limits,
+    NotFound,
+    Problem,
     Provider,
+    ProviderError,
     ProviderSettings,
     RateLimit,
+    RateLimited,
     References,
     Support,
+    Unavailable,
+    VendorValidationError,
+    default_error,
+    retry_after_seconds,
+    timezone_problem,
 )
-from hub.transport.errors import default_error, retry_after_seconds
 
 from . import mapping as m
 from .resources import (

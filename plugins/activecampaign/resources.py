@@ -9,20 +9,23 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hub.content import automation_emails
-from hub.errors import HubError, NotFound, NotSupported, VendorValidationError
-from hub.model import Client
-from hub.model.base import slugify
-from hub.provider import (
+from hub.plugin import (
     Capability,
+    Client,
     Desired,
     Fidelity,
+    HubError,
     ItemResult,
     Live,
+    NotFound,
+    NotSupported,
     References,
     Resource,
+    VendorValidationError,
+    automation_emails,
     describe_difference,
     sent_campaign,
+    slugify,
 )
 
 from . import mapping as m
@@ -207,7 +210,8 @@ class SegmentResource(_AcResource):
     prunable = False
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
-        names = {x.id: x.name for x in [*client.audience.lists, *client.audience.tags, *client.audience.fields]}
+        names = ({x.id: x.name for x in client.audience.lists} | {x.id: x.name for x in client.audience.tags}
+                 | {x.id: x.name for x in client.audience.fields})
         return [Desired(s.id, s.name, {"name": s.name}, Fidelity.MANUAL,
                         "ActiveCampaign's API cannot create segments: build it in the UI (see the build sheet)",
                         {"build_sheet": m.segment_build_sheet(s, names), "source": s.source})
@@ -505,7 +509,7 @@ class AutomationResource(_AcResource):
     prunable = False
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
-        names = {x.id: x.name for x in [*client.audience.lists, *client.audience.tags]}
+        names = {x.id: x.name for x in client.audience.lists} | {x.id: x.name for x in client.audience.tags}
         fields = {x.id: x.name for x in client.audience.fields}
         tags = self.provider.merge_tags(client)
         out = []
@@ -561,7 +565,7 @@ class EnrolmentResource(_AcResource):
         with self._lock:
             self._enrolled.clear()  # a new plan: read who is in each automation again when it is applied
             self._tried.clear()
-        names = {x.id: x.name for x in [*client.audience.lists, *client.audience.tags]}
+        names = {x.id: x.name for x in client.audience.lists} | {x.id: x.name for x in client.audience.tags}
         fields = {x.id: x.name for x in client.audience.fields}
         out = []
         for a in client.automations:

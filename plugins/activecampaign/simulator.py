@@ -52,8 +52,7 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hub.clock import Clock
-from hub.simulator import SimRequest, SimResponse, Simulator, control
+from hub.simulator import Clock, SimRequest, SimResponse, Simulator, control
 from hub_activecampaign.sim_automations import AutomationsMixin
 from hub_activecampaign.sim_campaigns import CAMPAIGN_STATUSES, COUNTERS, CampaignsMixin
 from hub_activecampaign.sim_contacts import LIST_STATUS_WORDS, ContactsMixin

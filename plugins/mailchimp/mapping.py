@@ -13,9 +13,18 @@ import re
 from datetime import datetime
 from typing import Any
 
-from hub.content import email_html, email_text
-from hub.model import Campaign, Client, ConsentStatus, Contact, SegmentDef, SegmentRule
-from hub.model.personalisation import MergeTagTranslator, Variable
+from hub.plugin import (
+    Campaign,
+    Client,
+    ConsentStatus,
+    Contact,
+    MergeTagTranslator,
+    SegmentDef,
+    SegmentRule,
+    Variable,
+    email_html,
+    email_text,
+)
 
 MERGE_TAG_MAX = 10
 BUILT_IN_TAGS = {"first_name": "FNAME", "last_name": "LNAME", "phone": "PHONE", "email": "EMAIL"}

@@ -8,25 +8,32 @@ import gzip
 import io
 import json
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
-from hub.errors import NotFound, Problem, ProviderError, Unavailable
-from hub.model import Automation, Channel, Client, Contact
-from hub.provider import (
+from hub.plugin import (
+    Automation,
     Capability,
+    Channel,
+    Client,
+    Contact,
     Fidelity,
     ItemResult,
     Limits,
+    NotFound,
+    Problem,
     Provider,
+    ProviderError,
     ProviderSettings,
     References,
+    Resource,
     SharedRead,
     Support,
+    Unavailable,
+    default_error,
 )
-from hub.transport.errors import default_error
 
 from . import mapping as m
 from .resources import (
@@ -118,10 +125,14 @@ class MailchimpProvider(Provider):
     resource_types = (ListResource, TagResource, FieldResource, SegmentResource, MemberResource,
                       CampaignResource, JourneyResource, EnrolmentResource)
 
-    def __init__(self, settings: ProviderSettings, ctx: Any) -> None:
+    @classmethod
+    def resource_types_for(cls, settings: ProviderSettings) -> Sequence[type[Resource]]:
         if getattr(settings, "lists_as", "tags") == "audiences":  # no tag resource: tags exist per audience
-            self.resource_types = (AudienceResource, FieldResource, SegmentResource, MemberResource,
-                                   CampaignResource, JourneyResource, EnrolmentResource)
+            return (AudienceResource, FieldResource, SegmentResource, MemberResource,
+                    CampaignResource, JourneyResource, EnrolmentResource)
+        return cls.resource_types
+
+    def __init__(self, settings: ProviderSettings, ctx: Any) -> None:
         super().__init__(settings, ctx)
         self.api = MailchimpApi(self)
         self._tags = SharedRead()
@@ -303,9 +314,11 @@ class MailchimpProvider(Provider):
         results: dict[str, ItemResult] = {}
         if len(ops) <= DIRECT_WRITES_MAX:
             for owner, method, path, body in ops:
+                def write(c: Any, p: str = path, me: str = method, b: dict[str, Any] = body) -> Any:
+                    return c.api_client.call_api(p, me, body=b)
+
                 try:
-                    self.api(method, path.lstrip("/"), lambda c, p=path, me=method, b=body:
-                             c.api_client.call_api(p, me, body=b), body=body)
+                    self.api(method, path.lstrip("/"), write, body=body)
                 except ProviderError as exc:
                     results[owner] = ItemResult(owner, False, error=str(exc))
                     continue
@@ -342,9 +355,11 @@ class MailchimpProvider(Provider):
         body = {"merge_fields": {m.merge_tag_for(field_id): value}}
         audiences = sorted(set(refs.of_kind("list").values())) if self.lists_are_audiences else [self.audience_id]
         for aud in audiences:
+            def update(c: Any, a: str = aud) -> Any:
+                return c.lists.update_list_member(a, h, body)
+
             with contextlib.suppress(NotFound):  # not a member there (yet): the next push carries the value
-                self.api("PATCH", f"lists/{aud}/members/{h}",
-                         lambda c, a=aud: c.lists.update_list_member(a, h, body), body=body)
+                self.api("PATCH", f"lists/{aud}/members/{h}", update, body=body)
 
     def read_members(self, client: Client, list_id: str, segment_id: str | None,
                      refs: References) -> list[Contact]:
@@ -369,7 +384,7 @@ class MailchimpProvider(Provider):
 
     # -- build sheets ---------------------------------------------------------------------------------------------
     def journey_build_sheet(self, automation: Automation, client: Client) -> str:
-        from hub.sheets import email_step_reference
+        from hub.plugin import email_step_reference
 
         tags = self.merge_tags(client)
         lines = [f"In Mailchimp: Automations -> Customer Journeys -> create a journey named '{automation.name}'",

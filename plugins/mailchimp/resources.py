@@ -7,10 +7,21 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from hub.content import automation_emails
-from hub.errors import NotFound, OutcomeUnknown, VendorValidationError
-from hub.model import Client
-from hub.provider import Capability, Desired, Fidelity, ItemResult, Live, References, Resource, sent_campaign
+from hub.plugin import (
+    Capability,
+    Client,
+    Desired,
+    Fidelity,
+    ItemResult,
+    Live,
+    NotFound,
+    OutcomeUnknown,
+    References,
+    Resource,
+    VendorValidationError,
+    automation_emails,
+    sent_campaign,
+)
 
 from . import mapping as m
 
@@ -349,9 +360,9 @@ class MemberResource(_McResource):
                 member = Desired(w.id, w.natural_key, payload, details={**w.details, "previous": previous})
                 out.setdefault(aud, ([], []))[0].append(member)
             for ref in set(before) - set(now):
-                aud = refs.vendor_id("list", ref.split(":", 1)[1])
-                if aud:
-                    out.setdefault(aud, ([], []))[1].append(w.payload["email_address"])
+                left = refs.vendor_id("list", ref.split(":", 1)[1])
+                if left:
+                    out.setdefault(left, ([], []))[1].append(w.payload["email_address"])
         return [(aud, members, gone) for aud, (members, gone) in sorted(out.items())]
 
     def _push(self, audience: str, items: Sequence[Desired], names: dict[str, str],

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from hub.transport.errors import connection_error
+from hub.plugin import connection_error
 
 if TYPE_CHECKING:
     from .provider import MailchimpProvider

@@ -85,8 +85,7 @@ import uuid
 from http import HTTPStatus
 from typing import Any, ClassVar
 
-from hub.clock import Clock
-from hub.simulator import SimRequest, SimResponse, Simulator, basic_auth, bearer_token, control
+from hub.simulator import Clock, SimRequest, SimResponse, Simulator, basic_auth, bearer_token, control
 from hub_mailchimp.sim_automations import AutomationsMixin
 from hub_mailchimp.sim_batches import ARCHIVE_PREFIX, BatchesMixin
 from hub_mailchimp.sim_campaigns import REPORT_COUNTERS, CampaignsMixin

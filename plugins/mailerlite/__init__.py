@@ -1,10 +1,17 @@
 """MailerLite provider for hub: registered through the `hub` entry point like any third-party plugin."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from hub import hookimpl
+
+if TYPE_CHECKING:
+    from hub.plugin import ProviderRegistry
 
 
 @hookimpl
-def hub_register_providers(register):  # type: ignore[no-untyped-def]
+def hub_register_providers(register: ProviderRegistry) -> None:
     from .provider import MailerLiteProvider
 
     register.add(MailerLiteProvider)

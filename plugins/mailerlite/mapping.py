@@ -12,10 +12,18 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hub.content import email_html
-from hub.model import Automation, Campaign, ConsentStatus, Contact, SegmentDef, Step
-from hub.model.personalisation import MergeTagTranslator, Variable
-from hub.sheets import email_step_reference
+from hub.plugin import (
+    Automation,
+    Campaign,
+    ConsentStatus,
+    Contact,
+    MergeTagTranslator,
+    SegmentDef,
+    Step,
+    Variable,
+    email_html,
+    email_step_reference,
+)
 
 # neutral contact variable -> MailerLite default field key
 CONTACT_FIELD_KEYS = {"first_name": "name", "last_name": "last_name", "email": "email", "phone": "phone"}

@@ -8,23 +8,27 @@ from typing import Any, ClassVar
 
 from pydantic import SecretStr
 
-from hub.content import automation_emails
-from hub.errors import NotFound, Problem, ProviderError
-from hub.model import Channel, Client, Contact
-from hub.provider import (
+from hub.plugin import (
     Capability,
+    Channel,
+    Client,
+    Contact,
     Desired,
     Fidelity,
     ItemResult,
     Limits,
     Live,
+    NotFound,
+    Problem,
     Provider,
+    ProviderError,
     ProviderSettings,
     RateLimit,
     References,
     Resource,
     SharedRead,
     Support,
+    automation_emails,
     describe_difference,
     sent_campaign,
 )
@@ -84,7 +88,11 @@ class _Paged:
 # -- resources --------------------------------------------------------------------------------------
 
 
-class _GroupBacked(Resource):
+class _MlResource(Resource):
+    provider: MailerLiteProvider
+
+
+class _GroupBacked(_MlResource):
     """Lists and tags both live as MailerLite groups (one read of /groups serves both)."""
 
     def _items(self, client: Client) -> list[tuple[str, str]]:
@@ -136,7 +144,7 @@ class TagResource(_GroupBacked):
         return [(x.id, x.name) for x in client.audience.tags]
 
 
-class FieldResource(Resource):
+class FieldResource(_MlResource):
     kind = "field"
     capability = Capability.FIELDS
 
@@ -167,7 +175,7 @@ class FieldResource(Resource):
         self.http.delete(f"fields/{vendor_id}", missing_ok=True)
 
 
-class SegmentResource(Resource):
+class SegmentResource(_MlResource):
     """Segments cannot be created through the API: hub prints a build sheet and verifies by name."""
 
     kind = "segment"
@@ -175,7 +183,7 @@ class SegmentResource(Resource):
     prunable = False
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
-        names = {x.id: x.name for x in [*client.audience.lists, *client.audience.tags]}
+        names = {x.id: x.name for x in client.audience.lists} | {x.id: x.name for x in client.audience.tags}
         out = []
         for seg in client.audience.segments:
             sheet = m.segment_build_sheet(seg, names)
@@ -192,7 +200,7 @@ class SegmentResource(Resource):
         return None  # the API does not expose segment rules: a segment is verified by its name
 
 
-class SubscriberResource(Resource):
+class SubscriberResource(_MlResource):
     """Contacts, upserted 50 at a time through /batch. Planned against what hub last pushed."""
 
     kind = "contact"
@@ -260,7 +268,7 @@ def _subscriber_result(owner: str, answer: dict[str, Any]) -> ItemResult:
     return ItemResult(owner, False, error=f"HTTP {code}: {text}")
 
 
-class CampaignResource(Resource):
+class CampaignResource(_MlResource):
     kind = "email_campaign"
     capability = Capability.EMAIL_CAMPAIGNS
 
@@ -329,7 +337,7 @@ class CampaignResource(Resource):
         self.http.delete(f"campaigns/{vendor_id}", missing_ok=True)
 
 
-class AutomationResource(Resource):
+class AutomationResource(_MlResource):
     """Automations are read-only in MailerLite's API: hub prints a build sheet and verifies the result."""
 
     kind = "automation"
@@ -337,7 +345,7 @@ class AutomationResource(Resource):
     prunable = False
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
-        groups = {x.id: x.name for x in [*client.audience.lists, *client.audience.tags]}
+        groups = {x.id: x.name for x in client.audience.lists} | {x.id: x.name for x in client.audience.tags}
         fields = {x.id: x.name for x in client.audience.fields}
         tags = self.provider.merge_tags(client)
         out = []
@@ -382,7 +390,7 @@ class AutomationResource(Resource):
         return out
 
 
-class EnrolmentResource(Resource):
+class EnrolmentResource(_MlResource):
     """Enrolling contacts in an automation = adding them to its trigger group (which fires it)."""
 
     kind = "enrolment"

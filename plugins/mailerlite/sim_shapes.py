@@ -19,8 +19,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from hub.simulator import Abort, SimRequest
-from hub.simulator.server import MalformedBody
+from hub.simulator import Abort, MalformedBody, SimRequest
 
 TS = "%Y-%m-%d %H:%M:%S"
 STATUSES = ("active", "unsubscribed", "unconfirmed", "bounced", "junk")

@@ -41,8 +41,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-from hub.clock import Clock
-from hub.simulator import SimRequest, SimResponse, Simulator, bearer_token, control, route
+from hub.simulator import Clock, SimRequest, SimResponse, Simulator, bearer_token, control, route
 from hub_mailerlite.sim_automations import AutomationsMixin
 from hub_mailerlite.sim_campaigns import CampaignsMixin, rewrite_html
 from hub_mailerlite.sim_fields import DEFAULT_FIELDS, FieldsMixin, field_key

@@ -30,13 +30,30 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from hub.errors import HubError, ProviderError, VendorValidationError
-from hub.model import Campaign, Client, ConsentStatus, Contact, QuietHours
-from hub.model.personalisation import render
-from hub.provider import Capability, Desired, Fidelity, Live, References, Resource, fingerprint
-from hub.smstext import MAX_CHARACTERS, Overrun, count_segments, recipient_values
-from hub.state.store import Delivery
-from hub.transport.http import AmbiguousWrite
+from hub.plugin import (
+    MAX_CHARACTERS,
+    AmbiguousWrite,
+    Campaign,
+    Capability,
+    Client,
+    ConsentStatus,
+    Contact,
+    Delivery,
+    Desired,
+    Fidelity,
+    HubError,
+    Live,
+    Overrun,
+    ProviderError,
+    QuietHours,
+    References,
+    Resource,
+    VendorValidationError,
+    count_segments,
+    fingerprint,
+    recipient_values,
+    render,
+)
 
 from .timing import SCHEDULE_MAX, not_before, timing
 

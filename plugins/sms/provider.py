@@ -11,14 +11,17 @@ from typing import Any
 
 from pydantic import SecretStr, model_validator
 
-from hub.errors import HubError, NotFound, VendorValidationError
-from hub.model import Channel, Client
-from hub.provider import (
+from hub.plugin import (
+    AmbiguousWrite,
     Capability,
+    Channel,
+    Client,
     Desired,
     Fidelity,
+    HubError,
     Limits,
     Live,
+    NotFound,
     Provider,
     ProviderSettings,
     RateLimit,
@@ -26,10 +29,10 @@ from hub.provider import (
     Resource,
     SharedRead,
     Support,
+    VendorValidationError,
+    default_error,
+    recipient_values,
 )
-from hub.smstext import recipient_values
-from hub.transport.errors import default_error
-from hub.transport.http import AmbiguousWrite
 
 from .campaigns import ISO, NotScheduled, OptedOut, SmsCampaignResource, cancel_text, refused_numbers
 from .sdk import TwilioApi
@@ -313,8 +316,11 @@ class TwilioProvider(Provider):
             for number in self.numbers():
                 if not number:
                     continue
-                inbound = self.api("GET", "Messages.json", lambda c, n=number: list(c.messages.stream(
-                    to=n, page_size=PAGE)))
+
+                def stream_to(c: Any, n: str = number) -> list[Any]:
+                    return list(c.messages.stream(to=n, page_size=PAGE))
+
+                inbound = self.api("GET", "Messages.json", stream_to)
                 for msg in inbound:
                     if msg.direction == "inbound" and (msg.body or "").strip().upper() in STOP_WORDS:
                         stops[str(msg.from_)] = "inbound STOP"

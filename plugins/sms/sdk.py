@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from hub.transport.errors import connection_error, network_errors
+from hub.plugin import connection_error, network_errors
 
 if TYPE_CHECKING:
     from .provider import TwilioProvider

@@ -16,8 +16,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from hub.plugin import MAX_CHARACTERS, count_segments
 from hub.simulator import SimRequest, route
-from hub.smstext import MAX_CHARACTERS, count_segments
 from hub_sms.sim_shapes import (
     API_VERSION,
     MESSAGES,

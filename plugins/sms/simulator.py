@@ -89,8 +89,7 @@ import hmac
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
-from hub.clock import Clock
-from hub.simulator import SimRequest, SimResponse, Simulator, basic_auth, control
+from hub.simulator import Clock, SimRequest, SimResponse, Simulator, basic_auth, control
 from hub_sms.sim_messages import MessagesMixin
 from hub_sms.sim_services import ServicesMixin
 from hub_sms.sim_shapes import ShapesMixin, error_body, iso8601, make_sid, public, rfc2822

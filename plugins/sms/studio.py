@@ -12,8 +12,7 @@ import re
 from datetime import date
 from typing import Any
 
-from hub.model import Automation, Step
-from hub.model.personalisation import CONTACT_VARIABLES, MergeTagTranslator, Variable
+from hub.plugin import CONTACT_VARIABLES, Automation, MergeTagTranslator, Step, Variable
 
 DEFAULT_REPLY_TIMEOUT = 3600  # seconds to wait for a reply when no `wait` says otherwise
 
@@ -78,8 +77,9 @@ def compile_flow(automation: Automation) -> tuple[dict[str, Any], list[str]]:
         if step.send_sms:
             body = liquid.translate(step.send_sms.body)[0]
             j, timeout = i + 1, DEFAULT_REPLY_TIMEOUT
-            if j < len(steps) and steps[j].wait and not steps[j].wait.until_weekday and not steps[j].wait.until_time:
-                timeout, j = steps[j].wait.total_minutes * 60, j + 1  # type: ignore[union-attr]
+            wait = steps[j].wait if j < len(steps) else None
+            if wait and not wait.until_weekday and not wait.until_time:
+                timeout, j = wait.total_minutes * 60, j + 1
             cond = steps[j] if j < len(steps) else None
             if cond is not None and cond.condition and cond.condition.replied:
                 consumed.update(range(i + 1, j + 1))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hub.model import QuietHours
+from hub.plugin import QuietHours
 
 SCHEDULE_MIN = timedelta(seconds=300)  # Twilio schedules from 5 minutes ahead ...
 SCHEDULE_MAX = timedelta(days=35)  # ... to 35 days ahead (../shared/vendors/mailchimp-twilio.md §3.4)

@@ -1,0 +1,133 @@
+"""Everything a provider plugin may use from hub, in one place: `from hub.plugin import Resource, ...`.
+
+A plugin imports from here, from `hub.simulator` (the kit its simulator is built on), from `hub.testing`
+(the conformance kit) and `hookimpl` from `hub` (its `__init__` runs whenever hub starts, so it stays
+light); nothing else of hub's: what is not listed here may change without notice.
+`tests/test_architecture.py` holds every built-in plugin to it. `from hub import X` still works for
+every name here (loaded on first use).
+"""
+
+from __future__ import annotations
+
+from .clock import Clock
+from .content import automation_emails, email_html, email_text
+from .errors import (
+    AuthError,
+    ConfigError,
+    HubError,
+    NotFound,
+    NotSupported,
+    OutcomeUnknown,
+    Problem,
+    ProviderError,
+    RateLimited,
+    Unavailable,
+    VendorValidationError,
+)
+from .hookspecs import hookimpl
+from .model import (
+    Automation,
+    Campaign,
+    Channel,
+    Client,
+    ConsentStatus,
+    Contact,
+    QuietHours,
+    SegmentDef,
+    SegmentRule,
+    Step,
+)
+from .model.base import slugify, timezone_problem
+from .model.personalisation import CONTACT_VARIABLES, MergeTagTranslator, Variable, render
+from .provider import (
+    Capability,
+    Desired,
+    Fidelity,
+    ItemResult,
+    Limits,
+    Live,
+    Provider,
+    ProviderContext,
+    ProviderSettings,
+    RateLimit,
+    References,
+    Resource,
+    SharedRead,
+    Support,
+    describe_difference,
+    fingerprint,
+    sent_campaign,
+)
+from .registry import ProviderRegistry
+from .services import AccountServices, DeliveryLedger, DeliveryRow
+from .sheets import email_step_reference
+from .smstext import MAX_CHARACTERS, Overrun, count_segments, recipient_values
+from .state.store import Delivery
+from .transport.errors import AmbiguousWrite, connection_error, default_error, network_errors, retry_after_seconds
+
+__all__ = [
+    "CONTACT_VARIABLES",
+    "MAX_CHARACTERS",
+    "AccountServices",
+    "AmbiguousWrite",
+    "AuthError",
+    "Automation",
+    "Campaign",
+    "Capability",
+    "Channel",
+    "Client",
+    "Clock",
+    "ConfigError",
+    "ConsentStatus",
+    "Contact",
+    "Delivery",
+    "DeliveryLedger",
+    "DeliveryRow",
+    "Desired",
+    "Fidelity",
+    "HubError",
+    "ItemResult",
+    "Limits",
+    "Live",
+    "MergeTagTranslator",
+    "NotFound",
+    "NotSupported",
+    "OutcomeUnknown",
+    "Overrun",
+    "Problem",
+    "Provider",
+    "ProviderContext",
+    "ProviderError",
+    "ProviderRegistry",
+    "ProviderSettings",
+    "QuietHours",
+    "RateLimit",
+    "RateLimited",
+    "References",
+    "Resource",
+    "SegmentDef",
+    "SegmentRule",
+    "SharedRead",
+    "Step",
+    "Support",
+    "Unavailable",
+    "Variable",
+    "VendorValidationError",
+    "automation_emails",
+    "connection_error",
+    "count_segments",
+    "default_error",
+    "describe_difference",
+    "email_html",
+    "email_step_reference",
+    "email_text",
+    "fingerprint",
+    "hookimpl",
+    "network_errors",
+    "recipient_values",
+    "render",
+    "retry_after_seconds",
+    "sent_campaign",
+    "slugify",
+    "timezone_problem",
+]
