@@ -26,6 +26,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -398,6 +399,27 @@ class RequestLog:
 # the simulator
 
 
+class ResumedClock:
+    """`clock` moved forward by `offset` vendor seconds (see `Simulator._resume_time`); sleeping and wall
+    time are `clock`'s own."""
+
+    def __init__(self, clock: Clock, offset: float) -> None:
+        self.clock = clock
+        self.offset = offset
+
+    def now(self) -> float:
+        return self.clock.now() + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        self.clock.sleep(seconds)
+
+    def utcnow(self) -> datetime:
+        return self.clock.utcnow()
+
+    def __repr__(self) -> str:
+        return f"ResumedClock({self.clock!r}, offset={self.offset:g})"
+
+
 class _Result:
     __slots__ = ("drop", "response")
 
@@ -535,9 +557,11 @@ class Simulator:
             return self._seq
 
     def dump(self) -> dict[str, Any]:
-        """Everything needed to restore this simulator's vendor data, as plain JSON data."""
+        """Everything needed to restore this simulator's vendor data, as plain JSON data (with the vendor
+        time it was taken at: the state keeps due times on that clock)."""
         with self.lock:
-            data = {"simulator": self.name, "version": 1, "seq": self._seq, "accounts": self.state}
+            data = {"simulator": self.name, "version": 1, "seq": self._seq, "clock": self.clock.now(),
+                    "accounts": self.state}
             plain: dict[str, Any] = json.loads(json.dumps(data))
             return plain
 
@@ -547,9 +571,22 @@ class Simulator:
             if "accounts" in data:
                 self.state = data["accounts"]
                 self._seq = int(data.get("seq", 0))
+                saved = data.get("clock")
+                if isinstance(saved, int | float) and not isinstance(saved, bool):
+                    self._resume_time(float(saved))
             else:  # a bare {account: state} mapping
                 self.state = data
                 self._seq = max(self._seq, 0)
+
+    def _resume_time(self, saved: float) -> None:
+        """Simulated time never goes back: restored into a process whose clock reads less than when the
+        state was saved (a new `hub simulate` or `--sandbox` run starts its clock at 0), the simulator
+        reads its clock from the saved time on, so that what the state has due (a queued text, a batch
+        in progress) comes due as long after the restart as it was due after the save."""
+        if saved <= self.clock.now():
+            return
+        base = self.clock.clock if isinstance(self.clock, ResumedClock) else self.clock
+        self.clock = ResumedClock(base, saved - base.now())
 
     def save(self, path: str | Path) -> None:
         """Write `dump()` to `path` atomically."""
