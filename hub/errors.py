@@ -137,6 +137,19 @@ class Unavailable(ProviderError):
     """5xx, timeout or a dropped connection: worth retrying."""
 
 
+class AmbiguousWrite(Unavailable):
+    """A write that is not idempotent may or may not have taken effect (its answer was lost, or the vendor
+    failed while handling it): never retried blindly; the applier asks the vendor by natural key first.
+    Which failures leave a write ambiguous is decided in one place, `hub.transport.writes`. `kind` names a
+    lost connection's kind ("timeout", "dropped"), if that is what happened; `summary` is the message
+    without its hint."""
+
+    def __init__(self, message: str, *, kind: str = "", summary: str = "", **kw: object) -> None:
+        self.kind = kind
+        self.summary = summary or message
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
 class OutcomeUnknown(ProviderError):
     """A write whose answer was lost cannot be read back: the vendor offers no way to tell whether it
     happened. hub never repeats it blindly; the user settles it (`hub resolve`)."""

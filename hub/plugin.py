@@ -12,6 +12,7 @@ from __future__ import annotations
 from .clock import Clock
 from .content import automation_emails, email_html, email_text
 from .errors import (
+    AmbiguousWrite,
     AuthError,
     ConfigError,
     HubError,
@@ -63,7 +64,9 @@ from .services import AccountServices, DeliveryLedger, DeliveryRow
 from .sheets import email_step_reference
 from .smstext import MAX_CHARACTERS, Overrun, count_segments, recipient_values
 from .state.store import Delivery
-from .transport.errors import AmbiguousWrite, connection_error, default_error, network_errors, retry_after_seconds
+from .transport.errors import connection_error, default_error, network_errors, retry_after_seconds
+from .transport.paging import Page, by_cursor, by_next_url, by_offset, by_page_number, every_item, under
+from .transport.sdk import SdkAdapter, SdkCall
 
 __all__ = [
     "CONTACT_VARIABLES",
@@ -94,6 +97,7 @@ __all__ = [
     "NotSupported",
     "OutcomeUnknown",
     "Overrun",
+    "Page",
     "Problem",
     "Provider",
     "ProviderContext",
@@ -105,6 +109,8 @@ __all__ = [
     "RateLimited",
     "References",
     "Resource",
+    "SdkAdapter",
+    "SdkCall",
     "SegmentDef",
     "SegmentRule",
     "SharedRead",
@@ -114,6 +120,10 @@ __all__ = [
     "Variable",
     "VendorValidationError",
     "automation_emails",
+    "by_cursor",
+    "by_next_url",
+    "by_offset",
+    "by_page_number",
     "connection_error",
     "count_segments",
     "default_error",
@@ -121,6 +131,7 @@ __all__ = [
     "email_html",
     "email_step_reference",
     "email_text",
+    "every_item",
     "fingerprint",
     "hookimpl",
     "network_errors",
@@ -130,4 +141,5 @@ __all__ = [
     "sent_campaign",
     "slugify",
     "timezone_problem",
+    "under",
 ]

@@ -16,11 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
-from ..errors import HubError, Interrupted, OutcomeUnknown, without_source
+from ..errors import AmbiguousWrite, HubError, Interrupted, OutcomeUnknown, without_source
 from ..provider import Desired, ItemResult, References, Resource
 from ..state import StateStore
 from ..state.store import JournalEntry, Settlement
-from ..transport.http import AmbiguousWrite
 from .accounts import Account
 from .plan import MAX_PARALLEL_ACCOUNTS, Change, Plan, build_refs
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..errors import AmbiguousWrite as AmbiguousWrite  # its home was here: `hub.transport.errors.AmbiguousWrite` stays
 from ..errors import (
     AuthError,
     NotFound,
@@ -24,6 +25,7 @@ from ..errors import (
     Unreachable,
     VendorValidationError,
 )
+from .writes import lost_answer_ambiguous
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
@@ -81,15 +83,6 @@ class ConnectionLost(Unavailable):
         super().__init__(message, **kw)
 
 
-class AmbiguousWrite(Unavailable):
-    """A non-idempotent write may or may not have taken effect."""
-
-    def __init__(self, message: str, *, kind: str = "", summary: str = "", **kw: Any) -> None:
-        self.kind = kind
-        self.summary = summary or message
-        super().__init__(message, **kw)
-
-
 # The kinds, as the request log (`-> refused`) and `Unreachable.kind` name them.
 REFUSED = "refused"
 DNS = "dns"  # the name does not exist: nearly always a wrong base_url
@@ -131,7 +124,7 @@ def connection_error(exc: BaseException, *, provider: str, method: str, url: str
     if kind in NOTHING_SENT:
         return Unreachable(message, kind=kind, summary=summary, provider=provider)
     path = urlsplit(_url_of(exc, url)).path or "/"
-    cls = ConnectionLost if idempotent else AmbiguousWrite
+    cls = AmbiguousWrite if lost_answer_ambiguous(idempotent) else ConnectionLost
     return cls(f"{method} {path}: {message}", kind=kind, summary=summary, provider=provider)
 
 

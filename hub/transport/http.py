@@ -5,7 +5,8 @@ Validation errors are never retried, and a host name that does not exist (nearly
 base_url) fails at once. A write that is not idempotent is not blindly repeated when the vendor may
 already have done it (connection dropped after sending, HTTP 500): that raises `AmbiguousWrite`, and the
 applier asks the vendor by natural key before trying again. A connection that was never made (refused,
-name not found, no answer) raises `Unreachable`: nothing was sent, so even a write is retried.
+name not found, no answer) raises `Unreachable`: nothing was sent, so even a write is retried. Which
+calls are idempotent and which failures are retried or ambiguous is `hub.transport.writes`' table.
 
 Two loggers, both redacted (`hub.redact`):
 - `hub.http` INFO, one line per request: `LABEL METHOD PATH -> STATUS (N ms)`, the path without its
@@ -28,10 +29,11 @@ from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from ..clock import Clock
-from ..errors import NotFound, ProviderError, RateLimited, Unavailable
+from ..errors import AmbiguousWrite, NotFound, ProviderError, RateLimited
 from ..redact import guard_library_loggers
-from .errors import DNS, DNS_TEMPORARY, AmbiguousWrite, connection_error, network_errors, seconds
+from .errors import DNS, DNS_TEMPORARY, connection_error, network_errors, seconds
 from .ratelimit import AccountGate
+from .writes import HTTP_WRITES, retryable
 
 __all__ = ["AmbiguousWrite", "HttpClient", "Response"]
 
@@ -46,13 +48,8 @@ class Response:
 log = logging.getLogger("hub.http")
 retry_log = logging.getLogger("hub.retry")
 T = TypeVar("T")
-IDEMPOTENT_METHODS = ("GET", "HEAD", "PUT", "DELETE")
 # attempts at most, whatever the account allows, for failures that waiting does not fix
 FAIL_FAST = {DNS: 1, DNS_TEMPORARY: 2}
-
-
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, RateLimited | Unavailable) and not isinstance(exc, AmbiguousWrite)
 
 
 def _outcome(exc: BaseException) -> str:
@@ -148,18 +145,17 @@ class HttpClient:
         ok: tuple[int, ...] = (),
     ) -> Response:
         """Send one request with retries. `ok` lists error statuses returned instead of raised."""
-        if idempotent is None:
-            idempotent = method in IDEMPOTENT_METHODS
-        return self._retrying()(self._once, method, path, params, json, data, idempotent, ok)
+        return self._retrying()(self._once, method, path, params, json, data,
+                                HTTP_WRITES.idempotent(method, idempotent), ok)
 
     def call(self, method: str, path: str, fn: Callable[[], T], *, body: Any = None,
              status: Callable[[], int | None] | None = None) -> T:
         """Run one vendor call made by a vendor SDK (`fn`) under this account's limits and retries.
 
-        `fn` raises hub errors: the provider maps the SDK's own exceptions (connection failures through
-        `hub.transport.errors.connection_error`), raising `AmbiguousWrite` when a write that is not
-        idempotent may have happened. `method` and `path` say what the call is, for rate-limit buckets and
-        the request log; `status`, when given, tells the HTTP status of the call `fn` just made.
+        `fn` raises hub errors: `hub.transport.sdk.SdkAdapter` maps the SDK's own exceptions (connection
+        failures through `hub.transport.errors.connection_error`), raising `AmbiguousWrite` when a write
+        that is not idempotent may have happened. `method` and `path` say what the call is, for rate-limit
+        buckets and the request log; `status`, when given, tells the HTTP status of the call `fn` just made.
         """
 
         def once() -> T:
@@ -197,7 +193,7 @@ class HttpClient:
     def _retrying(self) -> Retrying:
         return Retrying(
             stop=self._stop,
-            retry=retry_if_exception(_retryable),
+            retry=retry_if_exception(retryable),
             wait=self._wait,
             sleep=self.clock.sleep,
             before_sleep=self._before_sleep,
@@ -248,10 +244,8 @@ class HttpClient:
             self._log_request(method, url, resp.status_code, started)
         body = _decode(resp)
         if resp.status_code >= 400 and resp.status_code not in ok:
-            refusal = self._map_error(resp.status_code, body, resp.headers)
-            if resp.status_code == 500 and not idempotent and isinstance(refusal, ProviderError):
-                raise AmbiguousWrite(refusal.message, provider=self.provider, status=500)
-            raise refusal
+            raise HTTP_WRITES.refusal(self._map_error(resp.status_code, body, resp.headers),
+                                      status=resp.status_code, idempotent=idempotent, provider=self.provider)
         return Response(resp.status_code, body, resp.headers)
 
 

@@ -27,6 +27,7 @@ from hub.plugin import (
     Fidelity,
     Limits,
     NotFound,
+    Page,
     Problem,
     Provider,
     ProviderError,
@@ -37,9 +38,12 @@ from hub.plugin import (
     Support,
     Unavailable,
     VendorValidationError,
+    by_offset,
     default_error,
+    every_item,
     retry_after_seconds,
     timezone_problem,
+    under,
 )
 
 from . import mapping as m
@@ -161,22 +165,22 @@ class ActiveCampaignProvider(Provider):
                              auth_hint="check the account's API token and base_url: Settings -> Developer")
 
     # -- reading ------------------------------------------------------------------------------------
+    def _v3_pages(self, path: str, key: str, params: Mapping[str, Any] | None) -> Iterator[Page[Any]]:
+        """The pages of a v3 collection, its items under `key`: limit/offset, 100 at a time (the default is
+        20). `meta.total` may be missing, so a short page ends the walk too."""
+
+        def fetch(offset: int) -> Any:
+            return self.http.get(path, params={**(params or {}), "limit": PAGE, "offset": offset}) or {}
+
+        return by_offset(fetch, under(key), total=_total, size=PAGE)
+
     def page_bodies(self, path: str, key: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Every page of a v3 collection (limit/offset, 100 at a time: the default is 20), as the bodies the
-        API answered (with their side-loaded objects)."""
-        offset = 0
-        while True:
-            body = self.http.get(path, params={**(params or {}), "limit": PAGE, "offset": offset}) or {}
-            yield body
-            items = len(body.get(key) or [])
-            total = _int((body.get("meta") or {}).get("total"))
-            offset += PAGE
-            if items < PAGE or (total is not None and offset >= total):
-                return
+        """Every page of a v3 collection as the body the API answered (with its side-loaded objects)."""
+        return (page.body for page in self._v3_pages(path, key, params))
 
     def pages(self, path: str, key: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        for body in self.page_bodies(path, key, params):
-            yield from body.get(key) or []
+        """Every item of a v3 collection."""
+        return every_item(self._v3_pages(path, key, params))
 
     def contact_id(self, email: str) -> str | None:
         body = self.http.get("contacts", params={"email": email})
@@ -306,6 +310,11 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _total(body: Any) -> int | None:
+    """How many items a v3 collection holds (`meta.total`, a string), when the body says."""
+    return _int((body.get("meta") or {}).get("total"))
 
 
 def error_text(body: Any) -> str:

@@ -20,7 +20,10 @@ from hub.plugin import (
     Resource,
     VendorValidationError,
     automation_emails,
+    by_offset,
+    every_item,
     sent_campaign,
+    under,
 )
 
 from . import mapping as m
@@ -63,15 +66,17 @@ def join_ids(ids: dict[str, str]) -> str:
 
 
 def paged(api: Any, path: str, key: str, fetch: Any) -> Iterator[dict[str, Any]]:
-    """Drain a count/offset collection in pages of 1000 (`fetch(client, count, offset)`)."""
-    offset = 0
-    while True:
-        body = api("GET", path, lambda c, o=offset: fetch(c, PAGE, o)) or {}
-        items = body.get(key) or []
-        yield from items
-        offset += len(items)
-        if not items or offset >= int(body.get("total_items") or 0):
-            return
+    """Drain a count/offset collection in pages of 1000 (`fetch(client, count, offset)`), its items under
+    `key`, until `total_items` (no total: one page) have been read."""
+
+    def page(offset: int) -> Any:
+        return api("GET", path, lambda c: fetch(c, PAGE, offset)) or {}
+
+    return every_item(by_offset(page, under(key), total=_total_items))
+
+
+def _total_items(body: Any) -> int:
+    return int(body.get("total_items") or 0)
 
 
 # -- lists and tags: both are Mailchimp tags (static segments) ------------------------------------------

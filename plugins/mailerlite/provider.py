@@ -29,13 +29,20 @@ from hub.plugin import (
     SharedRead,
     Support,
     automation_emails,
+    by_cursor,
+    by_page_number,
     describe_difference,
+    every_item,
     sent_campaign,
+    under,
 )
 
 from . import mapping as m
 
 BATCH_MAX = 50  # requests per POST /batch
+# Lists are drained in the fewest requests: the largest pages MailerLite gives.
+PAGE = 100  # page/limit lists (groups, fields, segments, campaigns, automations)
+CURSOR_PAGE = 1000  # cursor lists (subscribers)
 
 
 class MailerLiteSettings(ProviderSettings):
@@ -56,33 +63,12 @@ def _neutral(refs: References) -> Callable[[str, str], str]:
     return neutral
 
 
-class _Paged:
-    """MailerLite's two pagination styles, drained in the fewest requests (largest pages)."""
+def _last_page(body: Any) -> int:
+    return int((body.get("meta") or {}).get("last_page") or 1)  # no page count: the only page
 
-    def __init__(self, provider: MailerLiteProvider) -> None:
-        self.http = provider.http
 
-    def pages(self, path: str, params: Mapping[str, Any] | None = None, limit: int = 100) -> Iterator[dict[str, Any]]:
-        page = 1
-        while True:
-            body = self.http.get(path, params={**(params or {}), "limit": limit, "page": page})
-            yield from body.get("data") or []
-            meta = body.get("meta") or {}
-            if page >= int(meta.get("last_page") or 1):
-                return
-            page += 1
-
-    def cursor(self, path: str, params: Mapping[str, Any] | None = None, limit: int = 1000) -> Iterator[dict[str, Any]]:
-        cursor = None
-        while True:
-            query = {**(params or {}), "limit": limit}
-            if cursor:
-                query["cursor"] = cursor
-            body = self.http.get(path, params=query)
-            yield from body.get("data") or []
-            cursor = (body.get("meta") or {}).get("next_cursor")
-            if not cursor:
-                return
+def _next_cursor(body: Any) -> str | None:
+    return (body.get("meta") or {}).get("next_cursor")
 
 
 # -- resources --------------------------------------------------------------------------------------
@@ -154,7 +140,7 @@ class FieldResource(_MlResource):
 
     def read_live(self, refs: References) -> dict[str, Live]:
         return {f["name"]: Live(str(f["id"]), f["name"], {"name": f["name"], "type": f["type"], "key": f["key"]}, f)
-                for f in _Paged(self.provider).pages("fields")}
+                for f in self.provider.pages("fields")}
 
     def compare(self, want: Desired, live: Live) -> str | None:
         diff = super().compare(want, live)
@@ -194,7 +180,7 @@ class SegmentResource(_MlResource):
 
     def read_live(self, refs: References) -> dict[str, Live]:
         return {s["name"]: Live(str(s["id"]), s["name"], {"name": s["name"]}, s)
-                for s in _Paged(self.provider).pages("segments")}
+                for s in self.provider.pages("segments")}
 
     def compare(self, want: Desired, live: Live) -> str | None:
         return None  # the API does not expose segment rules: a segment is verified by its name
@@ -293,7 +279,7 @@ class CampaignResource(_MlResource):
         neutral = _neutral(refs)
         out = {}
         for status in ("draft", "ready", "sent"):  # the list defaults to `ready` only
-            for c in _Paged(self.provider).pages("campaigns", {"filter[status]": status}):
+            for c in self.provider.pages("campaigns", {"filter[status]": status}):
                 out[c["name"]] = Live(str(c["id"]), c["name"], m.campaign_projection(c, neutral), c)
         return out
 
@@ -384,7 +370,7 @@ class AutomationResource(_MlResource):
     def read_live(self, refs: References) -> dict[str, Live]:
         neutral = _neutral(refs)
         out = {}
-        for a in _Paged(self.provider).pages("automations"):
+        for a in self.provider.pages("automations"):
             full = a if a.get("steps") is not None else self.http.get(f"automations/{a['id']}")["data"]
             out[a["name"]] = Live(str(a["id"]), a["name"], m.automation_projection(full, neutral), full)
         return out
@@ -502,9 +488,27 @@ class MailerLiteProvider(Provider):
                                            " give the tag a different name", f"clients/{client.name}"))
         return problems
 
+    # -- reading ------------------------------------------------------------------------------------
+    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of a page/limit list ({"data": [...], "meta": {"last_page": N}})."""
+        return every_item(by_page_number(
+            lambda page: self.http.get(path, params={**(params or {}), "limit": PAGE, "page": page}),
+            under("data"), last_page=_last_page))
+
+    def cursor_pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of a cursor list ({"data": [...], "meta": {"next_cursor": "..."}})."""
+
+        def fetch(cursor: str | None) -> Any:
+            query = {**(params or {}), "limit": CURSOR_PAGE}
+            if cursor:
+                query["cursor"] = cursor
+            return self.http.get(path, params=query)
+
+        return every_item(by_cursor(fetch, under("data"), next_cursor=_next_cursor))
+
     # -- shared reads ------------------------------------------------------------------------------
     def groups(self, *, refresh: bool = False) -> list[dict[str, Any]]:
-        return self._groups.get(lambda: list(_Paged(self).pages("groups")), refresh=refresh)
+        return self._groups.get(lambda: list(self.pages("groups")), refresh=refresh)
 
     def forget_groups(self) -> None:
         self._groups.forget()
@@ -541,7 +545,7 @@ class MailerLiteProvider(Provider):
         neutral_keys = {key: fid for fid, key in self.field_keys(client).items()}
         members = []
         for status in ("active", "unsubscribed", "unconfirmed", "bounced", "junk"):  # member lists default to active
-            for s in _Paged(self).cursor(path, {"filter[status]": status}):
+            for s in self.cursor_pages(path, {"filter[status]": status}):
                 members.append(m.contact_from_subscriber(s, neutral_keys))
         return members
 
