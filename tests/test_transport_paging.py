@@ -36,7 +36,7 @@ from hub.transport.http import HttpClient
 from hub.transport.paging import Page, by_cursor, by_next_url, by_offset, by_page_number, every_item, under
 from hub.transport.ratelimit import GateRegistry
 from hub.transport.sdk import SdkAdapter, SdkCall
-from hub.transport.writes import HTTP_WRITES, IDEMPOTENT_METHODS, SDK_WRITES, lost_answer_ambiguous, retryable
+from hub.transport.writes import IDEMPOTENT_METHODS, WRITES, lost_answer_ambiguous, retryable
 
 # -- paginators ------------------------------------------------------------------------------------------
 
@@ -205,15 +205,13 @@ def test_a_page_without_its_list_is_empty(body: Any) -> None:
 
 @pytest.mark.parametrize("method", sorted(IDEMPOTENT_METHODS))
 def test_reads_and_replacing_writes_are_safe_to_repeat(method: str) -> None:
-    for rules in (HTTP_WRITES, SDK_WRITES):
-        assert rules.idempotent(method)
-        assert not rules.idempotent(method, False)  # a call that says otherwise is believed
+    assert WRITES.idempotent(method)
+    assert not WRITES.idempotent(method, False)  # a call that says otherwise is believed
 
 
 def test_a_post_is_not_safe_to_repeat_unless_the_call_says_so() -> None:
-    for rules in (HTTP_WRITES, SDK_WRITES):
-        assert not rules.idempotent("POST")
-        assert rules.idempotent("POST", True)  # an upsert, a batch of upserts
+    assert not WRITES.idempotent("POST")
+    assert WRITES.idempotent("POST", True)  # an upsert, a batch of upserts
 
 
 @pytest.mark.parametrize(("error", "worth_another_try"), [
@@ -231,20 +229,14 @@ def test_which_failures_are_retried(error: Exception, worth_another_try: bool) -
     assert retryable(error) is worth_another_try
 
 
-def test_a_write_answered_500_over_http_may_have_happened() -> None:
+def test_a_write_answered_500_may_have_happened() -> None:
     refusal = default_error("vendor", 500, {"message": "Internal"}, {})
-    ambiguous = HTTP_WRITES.refusal(refusal, status=500, idempotent=False, provider="vendor")
+    ambiguous = WRITES.refusal(refusal, status=500, idempotent=False, provider="vendor")
     assert isinstance(ambiguous, AmbiguousWrite) and not retryable(ambiguous)
     assert (ambiguous.message, ambiguous.status, ambiguous.provider) == ("HTTP 500: Internal", 500, "vendor")
-    assert HTTP_WRITES.refusal(refusal, status=500, idempotent=True, provider="vendor") is refusal
+    assert WRITES.refusal(refusal, status=500, idempotent=True, provider="vendor") is refusal
     unavailable = default_error("vendor", 503, {"message": "Busy"}, {})
-    assert HTTP_WRITES.refusal(unavailable, status=503, idempotent=False, provider="vendor") is unavailable
-
-
-def test_sdk_writes_answered_500_are_retried_as_before() -> None:
-    # kept as it was before the table existed; see the note at SDK_WRITES
-    refusal = default_error("vendor", 500, {"message": "Internal"}, {})
-    assert SDK_WRITES.refusal(refusal, status=500, idempotent=False, provider="vendor") is refusal
+    assert WRITES.refusal(unavailable, status=503, idempotent=False, provider="vendor") is unavailable
 
 
 def test_a_lost_answer_leaves_only_a_write_that_is_not_idempotent_ambiguous() -> None:
@@ -381,6 +373,16 @@ def test_a_dropped_connection_is_classified_and_a_write_is_never_repeated_blindl
 
     retried, _ = make_adapter([requests.exceptions.ChunkedEncodingError("broken"), Answer(200)])
     assert retried("POST", "things", lambda sdk: sdk.thing(), idempotent=True) == {"answered": 200}  # an upsert
+
+
+def test_an_sdk_write_answered_500_is_asked_about_not_repeated() -> None:
+    # the vendor may have acted before failing (a text sent): repeating it could send it twice
+    adapter, _ = make_adapter([Answer(500), Answer(201)])
+    with pytest.raises(AmbiguousWrite):
+        adapter("POST", "things", lambda sdk: sdk.thing())
+    assert adapter.script == [Answer(201)]  # one attempt only
+    read, _ = make_adapter([Answer(500), Answer(200)])
+    assert read("GET", "things", lambda sdk: sdk.thing()) == {"answered": 200}  # a read is simply retried
 
 
 def test_a_read_whose_connection_dropped_is_retried() -> None:

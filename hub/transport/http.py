@@ -33,7 +33,7 @@ from ..errors import AmbiguousWrite, NotFound, ProviderError, RateLimited
 from ..redact import guard_library_loggers
 from .errors import DNS, DNS_TEMPORARY, connection_error, network_errors, seconds
 from .ratelimit import AccountGate
-from .writes import HTTP_WRITES, retryable
+from .writes import WRITES, retryable
 
 __all__ = ["AmbiguousWrite", "HttpClient", "Response"]
 
@@ -146,7 +146,7 @@ class HttpClient:
     ) -> Response:
         """Send one request with retries. `ok` lists error statuses returned instead of raised."""
         return self._retrying()(self._once, method, path, params, json, data,
-                                HTTP_WRITES.idempotent(method, idempotent), ok)
+                                WRITES.idempotent(method, idempotent), ok)
 
     def call(self, method: str, path: str, fn: Callable[[], T], *, body: Any = None,
              status: Callable[[], int | None] | None = None) -> T:
@@ -244,7 +244,7 @@ class HttpClient:
             self._log_request(method, url, resp.status_code, started)
         body = _decode(resp)
         if resp.status_code >= 400 and resp.status_code not in ok:
-            raise HTTP_WRITES.refusal(self._map_error(resp.status_code, body, resp.headers),
+            raise WRITES.refusal(self._map_error(resp.status_code, body, resp.headers),
                                       status=resp.status_code, idempotent=idempotent, provider=self.provider)
         return Response(resp.status_code, body, resp.headers)
 

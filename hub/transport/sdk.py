@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from ..errors import HubError
 from .errors import connection_error, network_errors
-from .writes import SDK_WRITES, WriteRules
+from .writes import WRITES, WriteRules
 
 if TYPE_CHECKING:
     from .http import HttpClient
@@ -69,7 +69,7 @@ class SdkAdapter:
     and retries, and raises only hub's errors. `METHOD path` says what `fn` does, for rate-limit buckets,
     the request log and whether a failed call may be repeated (`idempotent`, default: by its method)."""
 
-    writes: ClassVar[WriteRules] = SDK_WRITES
+    writes: ClassVar[WriteRules] = WRITES
 
     def __init__(self, provider: SdkHost) -> None:
         self.provider = provider

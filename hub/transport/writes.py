@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..errors import AmbiguousWrite, ProviderError, RateLimited, Unavailable
 
-__all__ = ["HTTP_WRITES", "IDEMPOTENT_METHODS", "SDK_WRITES", "WriteRules", "lost_answer_ambiguous", "retryable"]
+__all__ = ["IDEMPOTENT_METHODS", "WRITES", "WriteRules", "lost_answer_ambiguous", "retryable"]
 
 # Repeating one of these leaves the vendor as one call would. PATCH is here because every PATCH hub sends
 # sets fields to values (Mailchimp's updates); a call that is not (a POST that creates, a PATCH that
@@ -60,9 +60,7 @@ def retryable(exc: BaseException) -> bool:
     return isinstance(exc, RateLimited | Unavailable) and not isinstance(exc, AmbiguousWrite)
 
 
-# The two ways hub calls vendors. Over raw HTTP a 500 to a write leaves it ambiguous. The SDK adapters
-# have always mapped a 500 to `Unavailable` (retried, like a 503), and that is kept here so this layer
-# changes no behaviour; whether an SDK's write answered 500 should be ambiguous too is an open question
-# (a Twilio text or a Mailchimp segment created before the vendor failed would be made twice).
-HTTP_WRITES = WriteRules(ambiguous_statuses=frozenset({500}))
-SDK_WRITES = WriteRules(ambiguous_statuses=frozenset())
+# Over raw HTTP and through a vendor SDK alike, a 500 to a write leaves it ambiguous: the vendor failed while
+# handling it, perhaps after acting (a Twilio text sent, a Mailchimp segment made), so it is asked about
+# before it is made again, never simply repeated.
+WRITES = WriteRules(ambiguous_statuses=frozenset({500}))
