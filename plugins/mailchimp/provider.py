@@ -38,12 +38,12 @@ from hub.plugin import (
 from . import mapping as m
 from .resources import (
     AudienceResource,
+    AutomationResource,
     CampaignResource,
+    ContactResource,
     EnrolmentResource,
     FieldResource,
-    JourneyResource,
     ListResource,
-    MemberResource,
     SegmentResource,
     TagResource,
     join_ids,
@@ -122,14 +122,14 @@ class MailchimpProvider(Provider):
     limits = Limits(rate=(), max_concurrency=10)  # Mailchimp's limit is 10 simultaneous connections
     Settings = MailchimpSettings
     simulator = "hub_mailchimp.simulator:MailchimpSimulator"
-    resource_types = (ListResource, TagResource, FieldResource, SegmentResource, MemberResource,
-                      CampaignResource, JourneyResource, EnrolmentResource)
+    resource_types = (ListResource, TagResource, FieldResource, SegmentResource, ContactResource,
+                      CampaignResource, AutomationResource, EnrolmentResource)
 
     @classmethod
     def resource_types_for(cls, settings: ProviderSettings) -> Sequence[type[Resource]]:
         if getattr(settings, "lists_as", "tags") == "audiences":  # no tag resource: tags exist per audience
-            return (AudienceResource, FieldResource, SegmentResource, MemberResource,
-                    CampaignResource, JourneyResource, EnrolmentResource)
+            return (AudienceResource, FieldResource, SegmentResource, ContactResource,
+                    CampaignResource, AutomationResource, EnrolmentResource)
         return cls.resource_types
 
     def __init__(self, settings: ProviderSettings, ctx: Any) -> None:

@@ -308,7 +308,7 @@ class SegmentResource(_McResource):
 # -- members ------------------------------------------------------------------------------------------------
 
 
-class MemberResource(_McResource):
+class ContactResource(_McResource):
     """Contacts: new ones through batch subscribe (500 a call), known ones through PUT upserts that never
     re-subscribe anybody (one /batches job when there are many). Planned against what hub last pushed."""
 
@@ -546,7 +546,7 @@ class CampaignResource(_McResource):
 # -- automations: customer journeys with an API trigger ----------------------------------------------------------
 
 
-class JourneyResource(_McResource):
+class AutomationResource(_McResource):
     """A hub automation is built in Mailchimp's UI, either as a customer journey with an API starting point
     (bound in client.yaml: the API cannot read journeys) or as a classic automation with an API-triggered
     first email (found by its name). hub verifies it and enrols contacts through it."""

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -13,11 +13,8 @@ from hub.plugin import (
     Channel,
     Client,
     Contact,
-    Desired,
     Fidelity,
-    ItemResult,
     Limits,
-    Live,
     NotFound,
     Problem,
     Provider,
@@ -25,21 +22,26 @@ from hub.plugin import (
     ProviderSettings,
     RateLimit,
     References,
-    Resource,
     SharedRead,
     Support,
-    automation_emails,
     by_cursor,
     by_page_number,
-    describe_difference,
     every_item,
-    sent_campaign,
     under,
 )
 
 from . import mapping as m
+from .resources import (
+    AutomationResource,
+    CampaignResource,
+    ContactResource,
+    EnrolmentResource,
+    FieldResource,
+    ListResource,
+    SegmentResource,
+    TagResource,
+)
 
-BATCH_MAX = 50  # requests per POST /batch
 # Lists are drained in the fewest requests: the largest pages MailerLite gives.
 PAGE = 100  # page/limit lists (groups, fields, segments, campaigns, automations)
 CURSOR_PAGE = 1000  # cursor lists (subscribers)
@@ -48,20 +50,6 @@ CURSOR_PAGE = 1000  # cursor lists (subscribers)
 class MailerLiteSettings(ProviderSettings):
     api_key: SecretStr
     api_version: str | None = None  # sent as X-Version to pin behaviour
-
-
-def _neutral(refs: References) -> Callable[[str, str], str]:
-    """Vendor id -> neutral reference ("list:customers"); groups may stand for a list or a tag."""
-
-    def neutral(kind: str, vendor_id: str) -> str:
-        for k in ("list", "tag") if kind == "list" else (kind,):
-            found = refs.neutral_id(k, vendor_id)
-            if found:
-                return f"{k}:{found}"
-        return f"{kind}:?{vendor_id}"  # not managed by hub
-
-    return neutral
-
 
 def _last_page(body: Any) -> int:
     return int((body.get("meta") or {}).get("last_page") or 1)  # no page count: the only page
@@ -72,352 +60,6 @@ def _next_cursor(body: Any) -> str | None:
 
 
 # -- resources --------------------------------------------------------------------------------------
-
-
-class _MlResource(Resource):
-    provider: MailerLiteProvider
-
-
-class _GroupBacked(_MlResource):
-    """Lists and tags both live as MailerLite groups (one read of /groups serves both)."""
-
-    def _items(self, client: Client) -> list[tuple[str, str]]:
-        raise NotImplementedError
-
-    def desired(self, client: Client, refs: References) -> list[Desired]:
-        support = self.provider.support(self.capability)
-        reason = support.note if support.fidelity == Fidelity.APPROXIMATED else ""
-        return [Desired(id_, name, {"name": name}, support.fidelity, reason) for id_, name in self._items(client)]
-
-    fresh_read: ClassVar[bool] = True  # lists are read first in a plan and refresh the shared /groups read
-
-    def read_live(self, refs: References, *, fresh: bool = False) -> dict[str, Live]:
-        return {g["name"]: Live(str(g["id"]), g["name"], {"name": g["name"]}, g)
-                for g in self.provider.groups(refresh=fresh or self.fresh_read)}
-
-    def lookup(self, natural_key: str, refs: References) -> Live | None:
-        return self.read_live(refs, fresh=True).get(natural_key)
-
-    def create(self, want: Desired, refs: References) -> str:
-        body = self.http.post("groups", json={"name": want.payload["name"]}, idempotent=False)
-        self.provider.forget_groups()
-        return str(body["data"]["id"])
-
-    def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
-        self.http.put(f"groups/{vendor_id}", json={"name": want.payload["name"]})
-        self.provider.forget_groups()
-        return vendor_id
-
-    def delete(self, vendor_id: str, refs: References) -> None:
-        self.http.delete(f"groups/{vendor_id}", missing_ok=True)
-        self.provider.forget_groups()
-
-
-class ListResource(_GroupBacked):
-    kind = "list"
-    capability = Capability.LISTS
-
-    def _items(self, client: Client) -> list[tuple[str, str]]:
-        return [(x.id, x.name) for x in client.audience.lists]
-
-
-class TagResource(_GroupBacked):
-    kind = "tag"
-    capability = Capability.TAGS
-    fresh_read = False  # reuses the read the list resource just made
-
-    def _items(self, client: Client) -> list[tuple[str, str]]:
-        return [(x.id, x.name) for x in client.audience.tags]
-
-
-class FieldResource(_MlResource):
-    kind = "field"
-    capability = Capability.FIELDS
-
-    def desired(self, client: Client, refs: References) -> list[Desired]:
-        return [Desired(f.id, f.name, {"name": f.name, "type": f.type.value, "key": m.derive_field_key(f.name)})
-                for f in client.audience.fields]
-
-    def read_live(self, refs: References) -> dict[str, Live]:
-        return {f["name"]: Live(str(f["id"]), f["name"], {"name": f["name"], "type": f["type"], "key": f["key"]}, f)
-                for f in self.provider.pages("fields")}
-
-    def compare(self, want: Desired, live: Live) -> str | None:
-        diff = super().compare(want, live)
-        if diff and live.payload.get("type") != want.payload["type"]:
-            return diff + " (MailerLite cannot change a field's type: delete it in the UI to recreate it)"
-        return diff
-
-    def create(self, want: Desired, refs: References) -> str:
-        body = self.http.post("fields", json={"name": want.payload["name"], "type": want.payload["type"]},
-                              idempotent=False)
-        return str(body["data"]["id"])
-
-    def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
-        self.http.put(f"fields/{vendor_id}", json={"name": want.payload["name"]})
-        return vendor_id
-
-    def delete(self, vendor_id: str, refs: References) -> None:
-        self.http.delete(f"fields/{vendor_id}", missing_ok=True)
-
-
-class SegmentResource(_MlResource):
-    """Segments cannot be created through the API: hub prints a build sheet and verifies by name."""
-
-    kind = "segment"
-    capability = Capability.SEGMENTS
-    prunable = False
-
-    def desired(self, client: Client, refs: References) -> list[Desired]:
-        names = {x.id: x.name for x in client.audience.lists} | {x.id: x.name for x in client.audience.tags}
-        out = []
-        for seg in client.audience.segments:
-            sheet = m.segment_build_sheet(seg, names)
-            out.append(Desired(seg.id, seg.name, {"name": seg.name}, Fidelity.MANUAL,
-                               "MailerLite's API cannot create segments: build it in the UI",
-                               {"build_sheet": sheet, "source": seg.source}))
-        return out
-
-    def read_live(self, refs: References) -> dict[str, Live]:
-        return {s["name"]: Live(str(s["id"]), s["name"], {"name": s["name"]}, s)
-                for s in self.provider.pages("segments")}
-
-    def compare(self, want: Desired, live: Live) -> str | None:
-        return None  # the API does not expose segment rules: a segment is verified by its name
-
-
-class SubscriberResource(_MlResource):
-    """Contacts, upserted 50 at a time through /batch. Planned against what hub last pushed."""
-
-    kind = "contact"
-    capability = Capability.CONTACTS
-    live_read = False
-    batch_size = BATCH_MAX
-    prunable = False  # removing a contact from YAML never deletes a person (and their consent) at the vendor
-
-    def desired(self, client: Client, refs: References) -> list[Desired]:
-        keys = self.provider.field_keys(client)
-        out = []
-        for c in self.provider.contacts_to_push(client):
-            if not c.email:
-                continue  # phone-only contacts live in hub for SMS; MailerLite needs an email
-            payload = m.contact_payload(c, keys)
-            out.append(Desired(payload["email"], payload["email"], payload, details={
-                "record": {"groups": payload["groups"]}}))
-        return out
-
-    def apply_batch(self, items: Sequence[Desired], refs: References) -> list[ItemResult]:
-        requests: list[dict[str, Any]] = []
-        for want in items:
-            body: dict[str, Any] = {"email": want.payload["email"], "fields": want.payload["fields"],
-                                    "groups": [self._group_id(g, refs) for g in want.payload["groups"]]}
-            if "status" in want.payload:
-                body["status"] = want.payload["status"]
-            requests.append({"method": "POST", "path": "api/subscribers", "body": body})
-        answers = self.provider.batch(requests)  # the applier hands over at most batch_size (= BATCH_MAX) items
-        results = {w.id: _subscriber_result(w.id, a) for w, a in zip(items, answers, strict=True)}
-        # groups the contact left since the last push: upserting never removes anyone from a group
-        removals: list[tuple[str, dict[str, Any]]] = []
-        for want in items:
-            if results[want.id].ok:
-                target = results[want.id].vendor_id or want.payload["email"]
-                removals += [(want.id, {"method": "DELETE", "path": f"api/subscribers/{target}/groups/{gid}"})
-                             for gid in self._left_groups(want, refs)]
-        for i in range(0, len(removals), BATCH_MAX):
-            chunk = removals[i:i + BATCH_MAX]
-            for (owner, _), answer in zip(chunk, self.provider.batch([r for _, r in chunk]), strict=True):
-                if answer.get("code", 500) >= 400 and answer.get("code") != 404:
-                    results[owner] = ItemResult(owner, False, error=f"removing from a group: {answer.get('body')}")
-        return [results[w.id] for w in items]
-
-    def _group_id(self, ref: str, refs: References) -> str:
-        kind, _, neutral = ref.partition(":")
-        return refs.require(kind, neutral)
-
-    @staticmethod
-    def _left_groups(want: Desired, refs: References) -> list[str]:
-        before = set((want.details.get("previous") or {}).get("groups") or [])
-        gone = [ref.partition(":") for ref in sorted(before - set(want.payload["groups"]))]
-        return [gid for kind, _, neutral in gone if (gid := refs.vendor_id(kind, neutral))]
-
-
-def _subscriber_result(owner: str, answer: dict[str, Any]) -> ItemResult:
-    code = int(answer.get("code", 500))
-    body = answer.get("body") or {}
-    if code in (200, 201):
-        return ItemResult(owner, True, str((body.get("data") or {}).get("id", "")))
-    errors = body.get("errors") if isinstance(body, dict) else None
-    text = "; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()) if isinstance(errors, dict) else str(body)
-    if "unsubscribed" in text.lower():
-        # consent preserved: the vendor refuses to re-activate; hub reports it and leaves the person alone
-        return ItemResult(owner, True, note="unsubscribed at MailerLite; left unsubscribed")
-    return ItemResult(owner, False, error=f"HTTP {code}: {text}")
-
-
-class CampaignResource(_MlResource):
-    kind = "email_campaign"
-    capability = Capability.EMAIL_CAMPAIGNS
-
-    def desired(self, client: Client, refs: References) -> list[Desired]:
-        tags = self.provider.merge_tags(client)
-        out = []
-        for c in client.campaigns:
-            if c.email is None:
-                continue
-            payload = m.campaign_payload(c, client.timezone, tags)
-            send_at = "now" if c.schedule.mode == "now" else payload["schedule"].get("at")
-            out.append(Desired(c.id, c.name, payload, details={"source": c.source, "record": {"send_at": send_at}}))
-        return out
-
-    def history(self, live: Live) -> str | None:
-        return sent_campaign(live)
-
-    def compare(self, want: Desired, live: Live) -> str | None:
-        return super().compare(Desired(want.id, want.natural_key, m.comparable_campaign(want.payload)), live)
-
-    def read_live(self, refs: References) -> dict[str, Live]:
-        neutral = _neutral(refs)
-        out = {}
-        for status in ("draft", "ready", "sent"):  # the list defaults to `ready` only
-            for c in self.provider.pages("campaigns", {"filter[status]": status}):
-                out[c["name"]] = Live(str(c["id"]), c["name"], m.campaign_projection(c, neutral), c)
-        return out
-
-    def _body(self, want: Desired, refs: References) -> dict[str, Any]:
-        p = want.payload
-        email = {"subject": p["subject"], "from_name": p["from_name"], "from": p["from"], "content": p["content"]}
-        if p.get("reply_to"):
-            email["reply_to"] = p["reply_to"]
-        if p.get("preheader"):
-            email["preheader"] = p["preheader"]
-        body: dict[str, Any] = {"name": p["name"], "type": "regular", "emails": [email]}
-        if "segments" in p:
-            body["segments"] = [refs.require("segment", s.split(":", 1)[1]) for s in p["segments"]]
-        else:
-            body["groups"] = [refs.require("list", g.split(":", 1)[1]) for g in p["groups"]]
-        return body
-
-    def create(self, want: Desired, refs: References) -> str:
-        body = self.http.post("campaigns", json=self._body(want, refs), idempotent=False)
-        return str(body["data"]["id"])
-
-    def finish(self, vendor_id: str, want: Desired, refs: References) -> None:
-        self._schedule(vendor_id, want)
-
-    def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
-        current = self.http.get(f"campaigns/{vendor_id}")["data"]
-        if current.get("status") == "sent":
-            return vendor_id
-        if current.get("status") == "ready":
-            self.http.post(f"campaigns/{vendor_id}/cancel")  # back to draft so it can be edited
-        self.http.put(f"campaigns/{vendor_id}", json=self._body(want, refs))
-        self._schedule(vendor_id, want)
-        return vendor_id
-
-    def _schedule(self, vendor_id: str, want: Desired) -> None:
-        body = m.schedule_request(want.payload["schedule"], self.provider.timezone_ids())
-        if body is not None:
-            self.http.post(f"campaigns/{vendor_id}/schedule", json=body)
-
-    def delete(self, vendor_id: str, refs: References) -> None:
-        self.http.delete(f"campaigns/{vendor_id}", missing_ok=True)
-
-
-class AutomationResource(_MlResource):
-    """Automations are read-only in MailerLite's API: hub prints a build sheet and verifies the result."""
-
-    kind = "automation"
-    capability = Capability.AUTOMATIONS
-    prunable = False
-
-    def desired(self, client: Client, refs: References) -> list[Desired]:
-        groups = {x.id: x.name for x in client.audience.lists} | {x.id: x.name for x in client.audience.tags}
-        fields = {x.id: x.name for x in client.audience.fields}
-        tags = self.provider.merge_tags(client)
-        out = []
-        for a in client.automations:
-            if a.sms_only:
-                continue
-            trig = a.trigger
-            reason = "MailerLite's API cannot create automations: build it in the UI"
-            if trig.kind == "joined_list":
-                trigger: dict[str, Any] = {"type": "subscriber_joins_group", "groups": [f"list:{trig.value}"]}
-            elif trig.kind == "tag_added":
-                trigger = {"type": "subscriber_joins_group", "groups": [f"tag:{trig.value}"]}
-                reason = "tags are groups in MailerLite, so the trigger is joining the tag's group; " + reason
-            elif trig.kind == "anniversary":
-                trigger = {}  # the API's shape for date triggers is unknown: verified by name and steps only
-                reason += "; its date trigger is verified by name and steps only"
-            else:
-                out.append(Desired(a.id, a.name, {}, Fidelity.UNSUPPORTED,
-                                   f"MailerLite automations cannot be triggered by {trig.kind.replace('_', ' ')};"
-                                   " use a list, tag or date trigger, or hub's automation runner"))
-                continue
-            if "sms" in a.channels:
-                reason += "; its SMS steps are sent by hub's automation runner, not MailerLite"
-            payload = {"trigger": trigger, "steps": m.automation_steps(a, tags)}
-            emails = automation_emails(a, tags)
-            out.append(Desired(a.id, a.name, payload, Fidelity.MANUAL, reason, {
-                "build_sheet": m.automation_build_sheet(a, groups, fields, tags, client=client.name),
-                "source": a.source, "emails": emails}))
-        return out
-
-    def compare(self, want: Desired, live: Live) -> str | None:
-        if not want.payload["trigger"]:
-            return describe_difference({"steps": want.payload["steps"]}, {"steps": live.payload.get("steps")})
-        return super().compare(want, live)
-
-    def read_live(self, refs: References) -> dict[str, Live]:
-        neutral = _neutral(refs)
-        out = {}
-        for a in self.provider.pages("automations"):
-            full = a if a.get("steps") is not None else self.http.get(f"automations/{a['id']}")["data"]
-            out[a["name"]] = Live(str(a["id"]), a["name"], m.automation_projection(full, neutral), full)
-        return out
-
-
-class EnrolmentResource(_MlResource):
-    """Enrolling contacts in an automation = adding them to its trigger group (which fires it)."""
-
-    kind = "enrolment"
-    capability = Capability.ENROLMENT
-    live_read = False
-    batch_size = BATCH_MAX
-    prunable = False
-
-    def desired(self, client: Client, refs: References) -> list[Desired]:
-        out = []
-        for a in client.automations:
-            if a.enrol is None or a.trigger.kind not in ("joined_list", "tag_added"):
-                continue
-            group = ("list:" if a.trigger.kind == "joined_list" else "tag:") + a.trigger.value
-            built = refs.vendor_id("automation", a.id) is not None
-            for email in client.enrolled(a):
-                payload = {"email": email, "group": group}
-                if built:
-                    out.append(Desired(f"{a.id}/{email}", email, payload,
-                                       reason=f"joins group {group.split(':', 1)[1]}, which starts '{a.name}'"))
-                else:
-                    out.append(Desired(f"{a.id}/{email}", email, payload, Fidelity.MANUAL,
-                                       f"waits until automation '{a.name}' is built and verified"))
-        return out
-
-    def apply_batch(self, items: Sequence[Desired], refs: References) -> list[ItemResult]:
-        reqs, owners = [], []
-        for want in items:
-            sid = refs.vendor_id("contact", want.payload["email"])
-            kind, _, neutral = want.payload["group"].partition(":")
-            gid = refs.require(kind, neutral)
-            target = sid or want.payload["email"]
-            reqs.append({"method": "POST", "path": f"api/subscribers/{target}/groups/{gid}"})
-            owners.append(want.id)
-        answers = self.provider.batch(reqs)
-        return [ItemResult(o, int(a.get("code", 500)) < 300, error="" if int(a.get("code", 500)) < 300
-                           else f"HTTP {a.get('code')}: {a.get('body')}") for o, a in zip(owners, answers, strict=True)]
-
-
-# -- provider ---------------------------------------------------------------------------------------
-
 
 class MailerLiteProvider(Provider):
     name = "mailerlite"
@@ -439,7 +81,7 @@ class MailerLiteProvider(Provider):
     Settings = MailerLiteSettings
     default_base_url = "https://connect.mailerlite.com/api"
     simulator = "hub_mailerlite.simulator:MailerLiteSimulator"
-    resource_types = (ListResource, TagResource, FieldResource, SegmentResource, SubscriberResource,
+    resource_types = (ListResource, TagResource, FieldResource, SegmentResource, ContactResource,
                       CampaignResource, AutomationResource, EnrolmentResource)
 
     def __init__(self, settings: ProviderSettings, ctx: Any) -> None:

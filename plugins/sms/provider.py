@@ -65,7 +65,7 @@ class TwilioSettings(ProviderSettings):
         return self
 
 
-class FlowResource(Resource):
+class AutomationResource(Resource):
     """An SMS-only automation is a Studio Flow, created and kept in step by hub (exact)."""
 
     kind = "automation"
@@ -110,7 +110,7 @@ class FlowResource(Resource):
             self.provider.api("DELETE", f"v2/Flows/{vendor_id}", lambda c: c.studio.v2.flows(vendor_id).delete())
 
 
-class ExecutionResource(Resource):
+class EnrolmentResource(Resource):
     """Enrolling a contact in an SMS flow = one Studio execution for them, started once (hub's ledger)."""
 
     kind = "enrolment"
@@ -192,7 +192,7 @@ class TwilioProvider(Provider):
     Settings = TwilioSettings
     default_base_url = "https://api.twilio.com"
     simulator = "hub_sms.simulator:TwilioSimulator"
-    resource_types = (SmsCampaignResource, FlowResource, ExecutionResource)
+    resource_types = (SmsCampaignResource, AutomationResource, EnrolmentResource)
 
     def __init__(self, settings: ProviderSettings, ctx: Any) -> None:
         super().__init__(settings, ctx)
