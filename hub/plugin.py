@@ -60,6 +60,7 @@ from .provider import (
     sent_campaign,
 )
 from .registry import ProviderRegistry
+from .resource_bases import ManualAutomationResource, ManualTrigger, SharedCollectionResource
 from .services import AccountServices, DeliveryLedger, DeliveryRow
 from .sheets import email_step_reference
 from .smstext import MAX_CHARACTERS, Overrun, count_segments, recipient_values
@@ -92,6 +93,8 @@ __all__ = [
     "ItemResult",
     "Limits",
     "Live",
+    "ManualAutomationResource",
+    "ManualTrigger",
     "MergeTagTranslator",
     "NotFound",
     "NotSupported",
@@ -113,6 +116,7 @@ __all__ = [
     "SdkCall",
     "SegmentDef",
     "SegmentRule",
+    "SharedCollectionResource",
     "SharedRead",
     "Step",
     "Support",

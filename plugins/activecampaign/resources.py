@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hub.plugin import (
+    Automation,
     Capability,
     Client,
     Desired,
@@ -17,12 +18,14 @@ from hub.plugin import (
     HubError,
     ItemResult,
     Live,
+    ManualAutomationResource,
+    ManualTrigger,
+    MergeTagTranslator,
     NotFound,
     NotSupported,
     References,
     Resource,
     VendorValidationError,
-    automation_emails,
     describe_difference,
     sent_campaign,
     slugify,
@@ -501,36 +504,20 @@ class CampaignResource(_AcResource):
 # -- automations -------------------------------------------------------------------------------------------------------
 
 
-class AutomationResource(_AcResource):
+class AutomationResource(_AcResource, ManualAutomationResource):
     """Automations cannot be created through the API: hub prints a build sheet and verifies by name."""
 
-    kind = "automation"
-    capability = Capability.AUTOMATIONS
-    prunable = False
+    accepted_triggers = "a list, tag, date or event trigger"
 
-    def desired(self, client: Client, refs: References) -> list[Desired]:
-        names = {x.id: x.name for x in client.audience.lists} | {x.id: x.name for x in client.audience.tags}
-        fields = {x.id: x.name for x in client.audience.fields}
-        tags = self.provider.merge_tags(client)
-        out = []
-        for a in client.automations:
-            if a.sms_only:
-                continue
-            if m.automation_trigger(a, names, fields) is None:
-                out.append(Desired(a.id, a.name, {"name": a.name}, Fidelity.UNSUPPORTED,
-                                   f"ActiveCampaign automations cannot be triggered by"
-                                   f" {a.trigger.kind.replace('_', ' ')}; use a list, tag, date or event"
-                                   " trigger, or hub's automation runner"))
-                continue
-            reason = ("ActiveCampaign's API cannot create automations: build it in the UI (see the build sheet);"
-                      " hub verifies it by name and enrols contacts")
-            if "sms" in a.channels:
-                reason += "; its SMS steps are sent by hub's automation runner, not ActiveCampaign"
-            emails = automation_emails(a, tags)
-            out.append(Desired(a.id, a.name, {"name": a.name}, Fidelity.MANUAL, reason, {
-                "build_sheet": m.automation_build_sheet(a, names, fields, tags, client=client.name), "source": a.source,
-                "emails": emails}))
-        return out
+    def manual_trigger(self, automation: Automation, names: dict[str, str],
+                       fields: dict[str, str]) -> ManualTrigger | None:
+        if m.automation_trigger(automation, names, fields) is None:
+            return None
+        return ManualTrigger(after=" (see the build sheet); hub verifies it by name and enrols contacts")
+
+    def build_sheet(self, automation: Automation, names: dict[str, str], fields: dict[str, str],
+                    tags: MergeTagTranslator, client: str) -> str:
+        return m.automation_build_sheet(automation, names, fields, tags, client=client)
 
     def read_live(self, refs: References) -> dict[str, Live]:
         out = {}

@@ -18,6 +18,7 @@ from hub.plugin import (
     OutcomeUnknown,
     References,
     Resource,
+    SharedCollectionResource,
     VendorValidationError,
     automation_emails,
     by_offset,
@@ -82,43 +83,30 @@ def _total_items(body: Any) -> int:
 # -- lists and tags: both are Mailchimp tags (static segments) ------------------------------------------
 
 
-class _TagBacked(_McResource):
-    fresh_read: ClassVar[bool] = True
+class _TagBacked(_McResource, SharedCollectionResource):
+    """Lists and tags both live as tags (static segments) of the one audience (one read serves both)."""
 
-    def _items(self, client: Client) -> list[tuple[str, str]]:
-        raise NotImplementedError
+    def collection(self, *, refresh: bool) -> list[dict[str, Any]]:
+        return self.provider.static_segments(refresh=refresh)
 
-    def desired(self, client: Client, refs: References) -> list[Desired]:
-        support = self.provider.support(self.capability)
-        reason = support.note if support.fidelity == Fidelity.APPROXIMATED else ""
-        return [Desired(i, name, {"name": name}, support.fidelity, reason) for i, name in self._items(client)]
+    def forget_collection(self) -> None:
+        self.provider.forget_static_segments()
 
-    def read_live(self, refs: References, *, fresh: bool = False) -> dict[str, Live]:
-        return {t["name"]: Live(str(t["id"]), t["name"], {"name": t["name"]}, t)
-                for t in self.provider.static_segments(refresh=fresh or self.fresh_read)}
-
-    def lookup(self, natural_key: str, refs: References) -> Live | None:
-        return self.read_live(refs, fresh=True).get(natural_key)
-
-    def create(self, want: Desired, refs: References) -> str:
-        body = {"name": want.payload["name"], "static_segment": []}
+    def create_item(self, name: str) -> str:
+        body = {"name": name, "static_segment": []}
         made = self.api("POST", f"lists/{self.audience}/segments",
                         lambda c: c.lists.create_segment(self.audience, body), body=body, idempotent=False)
-        self.provider.forget_static_segments()
         return str(made["id"])
 
-    def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
-        body = {"name": want.payload["name"]}
+    def update_item(self, vendor_id: str, name: str) -> None:
+        body = {"name": name}
         self.api("PATCH", f"lists/{self.audience}/segments/{vendor_id}",
                  lambda c: c.lists.update_segment(self.audience, vendor_id, body), body=body)
-        self.provider.forget_static_segments()
-        return vendor_id
 
-    def delete(self, vendor_id: str, refs: References) -> None:
+    def delete_item(self, vendor_id: str) -> None:
         with contextlib.suppress(NotFound):  # already gone: the desired outcome
             self.api("DELETE", f"lists/{self.audience}/segments/{vendor_id}",
                      lambda c: c.lists.delete_segment(self.audience, vendor_id))
-        self.provider.forget_static_segments()
 
 
 class AudienceResource(_McResource):
@@ -165,17 +153,11 @@ class ListResource(_TagBacked):
     kind = "list"
     capability = Capability.LISTS
 
-    def _items(self, client: Client) -> list[tuple[str, str]]:
-        return [(x.id, x.name) for x in client.audience.lists]
-
 
 class TagResource(_TagBacked):
     kind = "tag"
     capability = Capability.TAGS
     fresh_read = False  # the list resource just read every tag
-
-    def _items(self, client: Client) -> list[tuple[str, str]]:
-        return [(x.id, x.name) for x in client.audience.tags]
 
 
 # -- merge fields ---------------------------------------------------------------------------------------

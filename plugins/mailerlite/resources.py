@@ -4,18 +4,22 @@ campaigns, automations (verified build sheets) and enrolment."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from hub.plugin import (
+    Automation,
     Capability,
     Client,
     Desired,
     Fidelity,
     ItemResult,
     Live,
+    ManualAutomationResource,
+    ManualTrigger,
+    MergeTagTranslator,
     References,
     Resource,
-    automation_emails,
+    SharedCollectionResource,
     describe_difference,
     sent_campaign,
 )
@@ -45,56 +49,35 @@ class _MlResource(Resource):
     provider: MailerLiteProvider
 
 
-class _GroupBacked(_MlResource):
+class _GroupBacked(_MlResource, SharedCollectionResource):
     """Lists and tags both live as MailerLite groups (one read of /groups serves both)."""
 
-    def _items(self, client: Client) -> list[tuple[str, str]]:
-        raise NotImplementedError
+    def collection(self, *, refresh: bool) -> list[dict[str, Any]]:
+        return self.provider.groups(refresh=refresh)
 
-    def desired(self, client: Client, refs: References) -> list[Desired]:
-        support = self.provider.support(self.capability)
-        reason = support.note if support.fidelity == Fidelity.APPROXIMATED else ""
-        return [Desired(id_, name, {"name": name}, support.fidelity, reason) for id_, name in self._items(client)]
-
-    fresh_read: ClassVar[bool] = True  # lists are read first in a plan and refresh the shared /groups read
-
-    def read_live(self, refs: References, *, fresh: bool = False) -> dict[str, Live]:
-        return {g["name"]: Live(str(g["id"]), g["name"], {"name": g["name"]}, g)
-                for g in self.provider.groups(refresh=fresh or self.fresh_read)}
-
-    def lookup(self, natural_key: str, refs: References) -> Live | None:
-        return self.read_live(refs, fresh=True).get(natural_key)
-
-    def create(self, want: Desired, refs: References) -> str:
-        body = self.http.post("groups", json={"name": want.payload["name"]}, idempotent=False)
+    def forget_collection(self) -> None:
         self.provider.forget_groups()
+
+    def create_item(self, name: str) -> str:
+        body = self.http.post("groups", json={"name": name}, idempotent=False)
         return str(body["data"]["id"])
 
-    def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
-        self.http.put(f"groups/{vendor_id}", json={"name": want.payload["name"]})
-        self.provider.forget_groups()
-        return vendor_id
+    def update_item(self, vendor_id: str, name: str) -> None:
+        self.http.put(f"groups/{vendor_id}", json={"name": name})
 
-    def delete(self, vendor_id: str, refs: References) -> None:
+    def delete_item(self, vendor_id: str) -> None:
         self.http.delete(f"groups/{vendor_id}", missing_ok=True)
-        self.provider.forget_groups()
 
 
 class ListResource(_GroupBacked):
     kind = "list"
     capability = Capability.LISTS
 
-    def _items(self, client: Client) -> list[tuple[str, str]]:
-        return [(x.id, x.name) for x in client.audience.lists]
-
 
 class TagResource(_GroupBacked):
     kind = "tag"
     capability = Capability.TAGS
     fresh_read = False  # reuses the read the list resource just made
-
-    def _items(self, client: Client) -> list[tuple[str, str]]:
-        return [(x.id, x.name) for x in client.audience.tags]
 
 
 class FieldResource(_MlResource):
@@ -290,44 +273,33 @@ class CampaignResource(_MlResource):
         self.http.delete(f"campaigns/{vendor_id}", missing_ok=True)
 
 
-class AutomationResource(_MlResource):
+class AutomationResource(_MlResource, ManualAutomationResource):
     """Automations are read-only in MailerLite's API: hub prints a build sheet and verifies the result."""
 
-    kind = "automation"
-    capability = Capability.AUTOMATIONS
-    prunable = False
+    accepted_triggers = "a list, tag or date trigger"
 
-    def desired(self, client: Client, refs: References) -> list[Desired]:
-        groups = {x.id: x.name for x in client.audience.lists} | {x.id: x.name for x in client.audience.tags}
-        fields = {x.id: x.name for x in client.audience.fields}
-        tags = self.provider.merge_tags(client)
-        out = []
-        for a in client.automations:
-            if a.sms_only:
-                continue
-            trig = a.trigger
-            reason = "MailerLite's API cannot create automations: build it in the UI"
-            if trig.kind == "joined_list":
-                trigger: dict[str, Any] = {"type": "subscriber_joins_group", "groups": [f"list:{trig.value}"]}
-            elif trig.kind == "tag_added":
-                trigger = {"type": "subscriber_joins_group", "groups": [f"tag:{trig.value}"]}
-                reason = "tags are groups in MailerLite, so the trigger is joining the tag's group; " + reason
-            elif trig.kind == "anniversary":
-                trigger = {}  # the API's shape for date triggers is unknown: verified by name and steps only
-                reason += "; its date trigger is verified by name and steps only"
-            else:
-                out.append(Desired(a.id, a.name, {}, Fidelity.UNSUPPORTED,
-                                   f"MailerLite automations cannot be triggered by {trig.kind.replace('_', ' ')};"
-                                   " use a list, tag or date trigger, or hub's automation runner"))
-                continue
-            if "sms" in a.channels:
-                reason += "; its SMS steps are sent by hub's automation runner, not MailerLite"
-            payload = {"trigger": trigger, "steps": m.automation_steps(a, tags)}
-            emails = automation_emails(a, tags)
-            out.append(Desired(a.id, a.name, payload, Fidelity.MANUAL, reason, {
-                "build_sheet": m.automation_build_sheet(a, groups, fields, tags, client=client.name),
-                "source": a.source, "emails": emails}))
-        return out
+    def manual_trigger(self, automation: Automation, names: dict[str, str],
+                       fields: dict[str, str]) -> ManualTrigger | None:
+        trig = automation.trigger
+        if trig.kind == "joined_list":
+            return ManualTrigger({"type": "subscriber_joins_group", "groups": [f"list:{trig.value}"]})
+        if trig.kind == "tag_added":
+            return ManualTrigger({"type": "subscriber_joins_group", "groups": [f"tag:{trig.value}"]},
+                                 before="tags are groups in MailerLite, so the trigger is joining the tag's group; ")
+        if trig.kind == "anniversary":
+            # the API's shape for date triggers is unknown: verified by name and steps only
+            return ManualTrigger({}, after="; its date trigger is verified by name and steps only")
+        return None
+
+    def build_sheet(self, automation: Automation, names: dict[str, str], fields: dict[str, str],
+                    tags: MergeTagTranslator, client: str) -> str:
+        return m.automation_build_sheet(automation, names, fields, tags, client=client)
+
+    def manual_payload(self, automation: Automation, trigger: ManualTrigger | None,
+                       tags: MergeTagTranslator) -> dict[str, Any]:
+        if trigger is None:
+            return {}
+        return {"trigger": trigger.value, "steps": m.automation_steps(automation, tags)}
 
     def compare(self, want: Desired, live: Live) -> str | None:
         if not want.payload["trigger"]:

@@ -1,0 +1,144 @@
+"""Resource bases that more than one provider plugin builds on: the mechanism once, the vendor's parts as hooks.
+
+- `ManualAutomationResource`: automations the vendor's API cannot create; hub plans a build sheet (MANUAL)
+  and verifies the automation the user built. Hooks: `manual_trigger`, `build_sheet`, `manual_payload`.
+- `SharedCollectionResource`: lists and tags kept as one vendor collection (MailerLite groups, Mailchimp
+  tags) read once for both. Hooks: `collection`, `forget_collection`, `create_item`, `update_item`,
+  `delete_item`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .content import automation_emails
+from .errors import NotSupported
+from .model import Automation, Client
+from .model.personalisation import MergeTagTranslator
+from .provider import Capability, Desired, Fidelity, Live, References, Resource
+
+
+def _vendor(resource: Resource) -> str:
+    return resource.provider.display_name or resource.provider.name
+
+
+@dataclass(frozen=True)
+class ManualTrigger:
+    """How the vendor starts an automation hub cannot create: `value` is the vendor's trigger (what the
+    payload holds, if anything); `before` and `after` go either side of the "cannot create" reason."""
+
+    value: Any = None
+    before: str = ""
+    after: str = ""
+
+
+class ManualAutomationResource(Resource):
+    """Automations the vendor's API cannot create: hub prints a build sheet (MANUAL) and verifies the result.
+
+    Sms-only automations are hub's automation runner's alone; one whose trigger the vendor has no counterpart
+    for is UNSUPPORTED, naming `accepted_triggers`."""
+
+    kind = "automation"
+    capability = Capability.AUTOMATIONS
+    prunable = False
+    accepted_triggers: ClassVar[str]  # e.g. "a list, tag or date trigger"
+
+    def manual_trigger(self, automation: Automation, names: dict[str, str],
+                       fields: dict[str, str]) -> ManualTrigger | None:
+        """The vendor's trigger for `automation` (and what it adds to the reason), or None when it has none."""
+        raise NotImplementedError
+
+    def build_sheet(self, automation: Automation, names: dict[str, str], fields: dict[str, str],
+                    tags: MergeTagTranslator, client: str) -> str:
+        """The steps to build `automation` in the vendor's UI."""
+        raise NotImplementedError
+
+    def manual_payload(self, automation: Automation, trigger: ManualTrigger | None,
+                       tags: MergeTagTranslator) -> dict[str, Any]:
+        """What is compared with the live automation (`trigger` None: the UNSUPPORTED item's payload)."""
+        return {"name": automation.name}
+
+    def desired(self, client: Client, refs: References) -> list[Desired]:
+        names = {x.id: x.name for x in client.audience.lists} | {x.id: x.name for x in client.audience.tags}
+        fields = {x.id: x.name for x in client.audience.fields}
+        tags = self.provider.merge_tags(client)
+        if tags is None:
+            raise NotSupported(f"{_vendor(self)} renders no merge tags, which a build sheet needs",
+                               provider=self.provider.name)
+        vendor = _vendor(self)
+        out = []
+        for a in client.automations:
+            if a.sms_only:
+                continue
+            trigger = self.manual_trigger(a, names, fields)
+            if trigger is None:
+                out.append(Desired(a.id, a.name, self.manual_payload(a, None, tags), Fidelity.UNSUPPORTED,
+                                   f"{vendor} automations cannot be triggered by {a.trigger.kind.replace('_', ' ')};"
+                                   f" use {self.accepted_triggers}, or hub's automation runner"))
+                continue
+            reason = f"{trigger.before}{vendor}'s API cannot create automations: build it in the UI{trigger.after}"
+            if "sms" in a.channels:
+                reason += f"; its SMS steps are sent by hub's automation runner, not {vendor}"
+            out.append(Desired(a.id, a.name, self.manual_payload(a, trigger, tags), Fidelity.MANUAL, reason, {
+                "build_sheet": self.build_sheet(a, names, fields, tags, client.name), "source": a.source,
+                "emails": automation_emails(a, tags)}))
+        return out
+
+
+class SharedCollectionResource(Resource):
+    """Lists and tags that live as one vendor collection (`kind` "list" or "tag" picks the client's items).
+
+    One read of the collection serves both: the kind planned first (`fresh_read`) refreshes it, the other
+    reuses it; every write makes the next read fresh."""
+
+    fresh_read: ClassVar[bool] = True
+
+    def collection(self, *, refresh: bool) -> Iterable[dict[str, Any]]:
+        """The vendor's items ({"id", "name", ...}), read again when `refresh`."""
+        raise NotImplementedError
+
+    def forget_collection(self) -> None:
+        """Drop the shared read, so the next one is fresh."""
+        raise NotImplementedError
+
+    def create_item(self, name: str) -> str:
+        raise NotImplementedError
+
+    def update_item(self, vendor_id: str, name: str) -> None:
+        raise NotImplementedError
+
+    def delete_item(self, vendor_id: str) -> None:
+        """Delete the item; one already gone is no error."""
+        raise NotImplementedError
+
+    def _items(self, client: Client) -> list[tuple[str, str]]:
+        items = client.audience.lists if self.kind == "list" else client.audience.tags
+        return [(x.id, x.name) for x in items]
+
+    def desired(self, client: Client, refs: References) -> list[Desired]:
+        support = self.provider.support(self.capability)
+        reason = support.note if support.fidelity == Fidelity.APPROXIMATED else ""
+        return [Desired(id_, name, {"name": name}, support.fidelity, reason) for id_, name in self._items(client)]
+
+    def read_live(self, refs: References, *, fresh: bool = False) -> dict[str, Live]:
+        return {x["name"]: Live(str(x["id"]), x["name"], {"name": x["name"]}, x)
+                for x in self.collection(refresh=fresh or self.fresh_read)}
+
+    def lookup(self, natural_key: str, refs: References) -> Live | None:
+        return self.read_live(refs, fresh=True).get(natural_key)
+
+    def create(self, want: Desired, refs: References) -> str:
+        vendor_id = self.create_item(want.payload["name"])
+        self.forget_collection()
+        return vendor_id
+
+    def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
+        self.update_item(vendor_id, want.payload["name"])
+        self.forget_collection()
+        return vendor_id
+
+    def delete(self, vendor_id: str, refs: References) -> None:
+        self.delete_item(vendor_id)
+        self.forget_collection()

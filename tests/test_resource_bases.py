@@ -1,0 +1,137 @@
+"""The shared resource bases of `hub.plugin`, driven through a made-up vendor: what they do with the hooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.model import Automation
+from hub.plugin import (
+    Capability,
+    Client,
+    Fidelity,
+    ManualAutomationResource,
+    ManualTrigger,
+    MergeTagTranslator,
+    References,
+    SharedCollectionResource,
+    Support,
+    Variable,
+)
+from hub.testing.harness import make_client
+
+EMAIL = {"subject": "Hi", "from": {"name": "A", "email": "a@acme.example"},
+         "body_markdown": "Hello\n\n[Unsubscribe]({{ unsubscribe_url }})"}
+
+
+class Translator(MergeTagTranslator):
+    def tag(self, var: Variable) -> str | None:
+        return f"*|{var.name.upper()}|*"
+
+
+class FakeProvider:
+    name = "acmemail"
+    display_name = "AcMail"
+
+    def __init__(self) -> None:
+        self.items = [{"id": 1, "name": "Newsletter"}]
+        self.reads: list[bool] = []
+        self.log: list[str] = []
+
+    @classmethod
+    def merge_tags(cls, client: Client) -> MergeTagTranslator:
+        return Translator()
+
+    @classmethod
+    def support(cls, capability: Capability) -> Support:
+        if capability == Capability.TAGS:
+            return Support(Fidelity.APPROXIMATED, "tags are groups")
+        return Support(Fidelity.EXACT)
+
+
+class Automations(ManualAutomationResource):
+    accepted_triggers = "a list trigger"
+
+    def manual_trigger(self, automation: Automation, names: dict[str, str],
+                       fields: dict[str, str]) -> ManualTrigger | None:
+        if automation.trigger.kind != "joined_list":
+            return None
+        return ManualTrigger(names[automation.trigger.value], before="first; ", after=" (see the sheet)")
+
+    def build_sheet(self, automation: Automation, names: dict[str, str], fields: dict[str, str],
+                    tags: MergeTagTranslator, client: str) -> str:
+        return f"build {automation.name} for {client}"
+
+
+def _client() -> Client:
+    client = make_client("acmemail", audience={"lists": [{"id": "news", "name": "Newsletter"}],
+                                               "tags": [{"id": "vip", "name": "VIP"}]})
+    autos = [{"id": "welcome", "name": "Welcome", "trigger": {"joined_list": "news"},
+              "steps": [{"send_email": EMAIL}, {"send_sms": {"body": "hi"}}]},
+             {"id": "bought", "name": "Bought", "trigger": {"event": "bought"}, "steps": [{"send_email": EMAIL}]},
+             {"id": "keyword", "name": "Keyword", "trigger": {"sms_keyword": "JOIN"},
+              "steps": [{"send_sms": {"body": "hi"}}]}]
+    return client.model_copy(update={"automations": [Automation.model_validate(a) for a in autos]})
+
+
+def test_manual_automations_get_a_build_sheet_and_the_vendors_reason() -> None:
+    resource = Automations(FakeProvider())  # type: ignore[arg-type]
+    welcome, bought = resource.desired(_client(), References())  # the sms-only one is not the vendor's
+    assert (welcome.fidelity, welcome.payload) == (Fidelity.MANUAL, {"name": "Welcome"})
+    assert welcome.reason == ("first; AcMail's API cannot create automations: build it in the UI (see the sheet);"
+                              " its SMS steps are sent by hub's automation runner, not AcMail")
+    assert welcome.details["build_sheet"] == "build Welcome for acme"
+    assert [e["subject"] for e in welcome.details["emails"]] == ["Hi"]
+    assert bought.fidelity == Fidelity.UNSUPPORTED
+    assert bought.reason == ("AcMail automations cannot be triggered by event; use a list trigger,"
+                             " or hub's automation runner")
+
+
+class Groups(SharedCollectionResource):
+    provider: Any
+
+    def collection(self, *, refresh: bool) -> list[dict[str, Any]]:
+        self.provider.reads.append(refresh)
+        return list(self.provider.items)
+
+    def forget_collection(self) -> None:
+        self.provider.log.append("forget")
+
+    def create_item(self, name: str) -> str:
+        self.provider.log.append(f"create {name}")
+        return "7"
+
+    def update_item(self, vendor_id: str, name: str) -> None:
+        self.provider.log.append(f"update {vendor_id} {name}")
+
+    def delete_item(self, vendor_id: str) -> None:
+        self.provider.log.append(f"delete {vendor_id}")
+
+
+class ListResource(Groups):
+    kind = "list"
+    capability = Capability.LISTS
+
+
+class TagResource(Groups):
+    kind = "tag"
+    capability = Capability.TAGS
+    fresh_read = False
+
+
+def test_lists_and_tags_share_one_collection() -> None:
+    provider = FakeProvider()
+    lists, tags = ListResource(provider), TagResource(provider)  # type: ignore[arg-type]
+    refs = References()
+    [want] = lists.desired(_client(), refs)
+    assert (want.id, want.natural_key, want.payload, want.fidelity) == ("news", "Newsletter", {"name": "Newsletter"},
+                                                                       Fidelity.EXACT)
+    [tag] = tags.desired(_client(), refs)
+    assert (tag.id, tag.fidelity, tag.reason) == ("vip", Fidelity.APPROXIMATED, "tags are groups")
+    assert lists.read_live(refs)["Newsletter"].vendor_id == "1"
+    tags.read_live(refs)
+    tags.lookup("Newsletter", refs)
+    assert provider.reads == [True, False, True]  # lists refresh the shared read, tags reuse it, lookups refresh
+    assert lists.create(want, refs) == "7"
+    assert lists.update("7", want, None, refs) == "7"
+    tags.delete("7", refs)
+    assert provider.log == ["create Newsletter", "forget", "update 7 Newsletter", "forget", "delete 7", "forget"]
