@@ -32,7 +32,7 @@ from .transport.limits import RateLimit as RateLimit
 if TYPE_CHECKING:
     from .clock import Clock
     from .services import AccountServices
-    from .simulator.server import Simulator
+    from .simulator.base import Simulator
     from .transport.http import HttpClient
 
 
@@ -389,7 +389,7 @@ class Provider:
             raise NotSupported(f"provider '{cls.name}' ships no simulator", provider=cls.name)
         import importlib
 
-        from .simulator.server import Simulator
+        from .simulator.base import Simulator
 
         module, _, attr = cls.simulator.partition(":")
         sim = getattr(importlib.import_module(module), attr)(clock=clock, **options)

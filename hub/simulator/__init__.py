@@ -1,54 +1,62 @@
 """Stateful vendor simulators: the kit every provider's simulator is built on.
 
 ```python
-from hub.simulator import Simulator, SimRequest, SimResponse, route, control, Fault
+from hub.simulator import Collection, Simulator, SimRequest, route, Fault
 
 class EchoSimulator(Simulator):
     name = "echo"
     base_path = "/v1"
+    things = Collection("things", model="Thing")
 
-    @route("GET", "/v1/things/{id}")
-    def get_thing(self, req: SimRequest):
-        return 200, {"id": req.params["id"]}
+    @route("POST", "/v1/things")
+    def create_thing(self, req: SimRequest):
+        return 201, self.table(req.account, self.things).insert({"id": str(self.next_seq()), **req.json()})
 
 with EchoSimulator() as sim:            # serves on 127.0.0.1:<ephemeral port>
-    requests.get(sim.base_url + "/things/7")
+    requests.post(sim.base_url + "/things", json={"name": "x"})
     sim.inject(Fault("status", status=503))
-    assert sim.log.count("GET") == 1
+    assert sim.log.count("POST") == 1
 ```
-See `hub.simulator.server` for the request pipeline and the ``/_sim/`` control interface.
+Modules: `base` (the `Simulator` and its request pipeline), `messages` (requests and answers), `router`,
+`store` (typed collections with unique keys and secondary indexes, paging), `request_log`, `faults`,
+`ratelimit`, `persistence`, `control_api` (``/_sim/``) and `http_server`.
 """
 
 from hub.clock import Clock
+from hub.simulator.base import Simulator
 from hub.simulator.faults import Fault
-from hub.simulator.server import (
+from hub.simulator.messages import (
     Abort,
     Headers,
-    LogEntry,
     MalformedBody,
-    RequestLog,
     SimRequest,
     SimResponse,
-    Simulator,
     basic_auth,
     bearer_token,
-    control,
-    route,
 )
+from hub.simulator.request_log import LogEntry, RequestLog
+from hub.simulator.router import control, route
+from hub.simulator.store import Collection, Page, Row, Table, page_by_number, page_by_offset
 
 __all__ = [
     "Abort",
     "Clock",
+    "Collection",
     "Fault",
     "Headers",
     "LogEntry",
     "MalformedBody",
+    "Page",
     "RequestLog",
+    "Row",
     "SimRequest",
     "SimResponse",
     "Simulator",
+    "Table",
     "basic_auth",
     "bearer_token",
     "control",
+    "page_by_number",
+    "page_by_offset",
     "route",
 ]
