@@ -90,7 +90,7 @@ def main() -> None:
             by_bucket: Counter[str] = Counter()
             for e in writes:
                 if e.status < 400:
-                    for bucket in h.provider.bucket_for(e.method, e.path.split("/", 2)[-1], e.body):
+                    for bucket in h.provider.api.bucket_for(e.method, e.path.split("/", 2)[-1], e.body):
                         by_bucket[bucket] += 1
             h.simulator.fault_rate(0)
             h.simulator.log.clear()

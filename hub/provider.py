@@ -1,13 +1,19 @@
 """What a provider plugin implements.
 
-A provider describes itself with class attributes (name, channels, capabilities with their fidelity,
-rate limits, a settings model whose secrets are `SecretStr`) and exposes its vendor objects as a list of
-`Resource`s, one per kind of thing hub syncs (lists, fields, contacts, campaigns, ...). The sync engine
-plans and applies over resources generically: it never knows vendor paths or payloads.
+Three parts, one file each in a plugin:
+- `Provider` (provider.py) describes the vendor with class attributes (name, channels, capabilities with
+  their fidelity, rate limits, a settings model whose secrets are `SecretStr`) and names its `Api` class
+  and its `Resource` types. It holds no I/O.
+- `VendorApi` (api.py) is one vendor account as hub talks to it: base URL, authentication, error mapping,
+  rate-limit buckets, the shared HTTP client, and the vendor reads and writes several resources share.
+- `Resource` (resources.py), one per kind of thing hub syncs (lists, fields, contacts, campaigns, ...),
+  receives the account's `api` (and through it the context: clock, the workspace client) and never calls
+  back into the provider. The sync engine plans and applies over resources generically: it never knows
+  vendor paths or payloads.
 
-Translation (neutral -> vendor payload) is pure and lives in `Resource.desired`; I/O lives in
-`read_live` / `create` / `update` / `delete` / `apply_batch`, which go through `self.http` (hub's shared
-HTTP client with rate limiting and retries) and raise only `hub.errors`.
+Translation (neutral -> vendor payload) is pure and lives in `Resource.desired` and the plugin's
+mapping.py; I/O lives in `read_live` / `create` / `update` / `delete` / `apply_batch`, which go through
+`self.api` and raise only `hub.errors`.
 """
 
 from __future__ import annotations
@@ -183,12 +189,16 @@ class Resource:
     # settles it by what the vendor shows, or the user does (`hub resolve`). Never repeated blindly.
     unknown_outcome: ClassVar[str] = "resend"
 
-    def __init__(self, provider: Provider) -> None:
-        self.provider = provider
+    def __init__(self, api: VendorApi) -> None:
+        self.api = api
 
     @property
     def http(self) -> HttpClient:
-        return self.provider.http
+        return self.api.http
+
+    @property
+    def ctx(self) -> ProviderContext:
+        return self.api.ctx
 
     # -- pure ------------------------------------------------------------------------------------
     def desired(self, client: Client, refs: References) -> list[Desired]:
@@ -216,7 +226,7 @@ class Resource:
     # -- I/O ------------------------------------------------------------------------------------
     def read_live(self, refs: References) -> dict[str, Live]:
         """Every item of this kind in the account, keyed by natural key, in the fewest requests."""
-        raise NotSupported(f"reading {self.kind} is not supported", provider=self.provider.name)
+        raise NotSupported(f"reading {self.kind} is not supported", provider=self.api.name)
 
     def lookup(self, natural_key: str, refs: References) -> Live | None:
         """Find one item by natural key, as the vendor holds it now: used when a write's outcome is unknown,
@@ -231,14 +241,14 @@ class Resource:
             found = self.lookup(want.natural_key, refs)
             return found.vendor_id if found is not None else None
         if self.unknown_outcome == "ask":
-            raise OutcomeUnknown(f"{self.provider.display_name or self.provider.name} offers no way to tell whether"
-                                 f" this {self.kind.replace('_', ' ')} happened", provider=self.provider.name)
+            raise OutcomeUnknown(f"{self.api.display_name} offers no way to tell whether"
+                                 f" this {self.kind.replace('_', ' ')} happened", provider=self.api.name)
         return None
 
     def create(self, want: Desired, refs: References) -> str:
         """Make the item exist; return its vendor id. A kind that takes more calls than one (content, a
         schedule) does the rest in `finish`."""
-        raise NotSupported(f"creating {self.kind} is not supported", provider=self.provider.name)
+        raise NotSupported(f"creating {self.kind} is not supported", provider=self.api.name)
 
     def finish(self, vendor_id: str, want: Desired, refs: References) -> None:
         """The steps of a create after the first. The applier journals the vendor id `create` returned before
@@ -250,13 +260,13 @@ class Resource:
         return type(self).finish is not Resource.finish
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
-        raise NotSupported(f"updating {self.kind} is not supported", provider=self.provider.name)
+        raise NotSupported(f"updating {self.kind} is not supported", provider=self.api.name)
 
     def delete(self, vendor_id: str, refs: References) -> None:
-        raise NotSupported(f"deleting {self.kind} is not supported", provider=self.provider.name)
+        raise NotSupported(f"deleting {self.kind} is not supported", provider=self.api.name)
 
     def apply_batch(self, items: Sequence[Desired], refs: References) -> list[ItemResult]:
-        raise NotSupported(f"bulk {self.kind} is not supported", provider=self.provider.name)
+        raise NotSupported(f"bulk {self.kind} is not supported", provider=self.api.name)
 
     def confirm(self, pending: Mapping[str, Sequence[str]], refs: References) -> dict[str, ItemResult]:
         """Settle writes accepted earlier with `ItemResult.confirm`: `pending` maps each token to the items
@@ -312,36 +322,30 @@ class ProviderContext:
     services: AccountServices | None = None  # what the engine lends beyond HTTP (state, audience, stop)
 
 
-class Provider:
-    """Base class of every provider. See docs in README ("Writing a provider")."""
+class VendorApi:
+    """One vendor account as hub talks to it; what every `Resource` of the account is given.
 
-    name: ClassVar[str]
-    display_name: ClassVar[str] = ""
-    docs_url: ClassVar[str] = ""
-    channels: ClassVar[frozenset[Channel]] = frozenset()
-    capabilities: ClassVar[Mapping[Capability, Support]] = {}
-    limits: ClassVar[Limits] = Limits()
-    Settings: ClassVar[type[ProviderSettings]] = ProviderSettings
-    default_base_url: ClassVar[str] = ""
-    simulator: ClassVar[str | None] = None  # "module:Class" of its Simulator, imported only when needed
-    resource_types: ClassVar[Sequence[type[Resource]]] = ()  # in dependency order
+    A plugin subclasses it in its api.py: `auth_headers`, `map_error` and `bucket_for` describe requests;
+    the vendor reads and writes that several resources share (paginated lists, a batch endpoint, a
+    shared read of groups) live here too, once. `vendor` is the provider class (its description)."""
 
-    def __init__(self, settings: ProviderSettings, ctx: ProviderContext) -> None:
+    def __init__(self, vendor: type[Provider], settings: ProviderSettings, ctx: ProviderContext) -> None:
+        self.vendor = vendor
         self.settings = settings
         self.ctx = ctx
+        self.limits = vendor.limits  # this account's: a test may narrow them
         self._http: HttpClient | None = None
-        self.resources = [r(self) for r in self.resource_types_for(settings)
-                          if r.capability in self.capabilities
-                          and self.capabilities[r.capability].fidelity != Fidelity.UNSUPPORTED]
-
-    @classmethod
-    def resource_types_for(cls, settings: ProviderSettings) -> Sequence[type[Resource]]:
-        """The kinds an account with these settings syncs, in dependency order: `resource_types`, unless a
-        setting changes them (Mailchimp's lists kept as audiences)."""
-        return cls.resource_types
 
     def __repr__(self) -> str:  # never shows settings: they hold secrets
         return f"<{type(self).__name__} {self.ctx.client}/{self.ctx.account}>"
+
+    @property
+    def name(self) -> str:
+        return self.vendor.name
+
+    @property
+    def display_name(self) -> str:
+        return self.vendor.display_name or self.vendor.name
 
     @property
     def http(self) -> HttpClient:
@@ -351,9 +355,14 @@ class Provider:
 
     @property
     def base_url(self) -> str:
-        return (self.settings.base_url or self.default_base_url).rstrip("/")
+        return (self.settings.base_url or self.vendor.default_base_url).rstrip("/")
 
-    # -- described by the vendor -------------------------------------------------------------------
+    @property
+    def client(self) -> Client:
+        """The workspace client this account serves (lent by the engine before a plan)."""
+        assert self.ctx.services is not None, "the engine lends every account its client"
+        return self.ctx.services.client
+
     def auth_headers(self) -> dict[str, str]:
         """Headers that authenticate a request (built from secret settings; never logged)."""
         return {}
@@ -367,6 +376,73 @@ class Provider:
     def bucket_for(self, method: str, path: str, body: Any) -> tuple[str, ...]:
         """Which rate-limit buckets a request draws from (default: every declared bucket named 'default')."""
         return ("default",)
+
+    # -- beyond sync ---------------------------------------------------------------------------------
+    def contacts_to_push(self, client: Client) -> list[Contact]:
+        """The client's contacts as a contact source should hold them: when the workspace names an SMS
+        consent field, it carries each contact's SMS consent, and "unsubscribed" for anyone who texted STOP."""
+        field = client.config.sms_consent_field
+        if not field:
+            return list(client.audience.contacts)
+        optouts = self.ctx.services.optouts() if self.ctx.services else {}
+        out = []
+        for c in client.audience.contacts:
+            value = c.consent.sms.value if c.consent.sms else None
+            if c.phone and c.phone in optouts:
+                value = "unsubscribed"
+            out.append(c.model_copy(update={"fields": {**c.fields, field: value}}) if value else c)
+        return out
+
+    def set_contact_field(self, client: Client, email: str, field_id: str, value: str, refs: References) -> None:
+        """Write one custom field of one contact (e.g. an SMS opt-out written back to the contact source)."""
+        raise NotSupported(f"{self.name} cannot write a contact's field", provider=self.name)
+
+    def read_members(self, client: Client, list_id: str, segment_id: str | None,
+                     refs: References) -> list[Contact]:
+        """Contacts in a list (or a segment of it), as the vendor holds them now, with their email consent:
+        the audience other channels (SMS) send to. Field values use the workspace's field ids."""
+        raise NotSupported(f"{self.name} cannot list members", provider=self.name)
+
+
+class Provider:
+    """Base class of every provider: the vendor's description. See README ("Writing a provider")."""
+
+    name: ClassVar[str]
+    display_name: ClassVar[str] = ""
+    docs_url: ClassVar[str] = ""
+    channels: ClassVar[frozenset[Channel]] = frozenset()
+    capabilities: ClassVar[Mapping[Capability, Support]] = {}
+    limits: ClassVar[Limits] = Limits()
+    Settings: ClassVar[type[ProviderSettings]] = ProviderSettings
+    Api: ClassVar[type[VendorApi]] = VendorApi
+    default_base_url: ClassVar[str] = ""
+    simulator: ClassVar[str | None] = None  # "module:Class" of its Simulator, imported only when needed
+    resource_types: ClassVar[Sequence[type[Resource]]] = ()  # in dependency order
+
+    def __init__(self, settings: ProviderSettings, ctx: ProviderContext) -> None:
+        self.ctx = ctx
+        self.api = self.Api(type(self), settings, ctx)
+        self.resources = [r(self.api) for r in self.resource_types_for(settings)
+                          if r.capability in self.capabilities
+                          and self.capabilities[r.capability].fidelity != Fidelity.UNSUPPORTED]
+
+    @classmethod
+    def resource_types_for(cls, settings: ProviderSettings) -> Sequence[type[Resource]]:
+        """The kinds an account with these settings syncs, in dependency order: `resource_types`, unless a
+        setting changes them (Mailchimp's lists kept as audiences)."""
+        return cls.resource_types
+
+    def __repr__(self) -> str:  # never shows settings: they hold secrets
+        return f"<{type(self).__name__} {self.ctx.client}/{self.ctx.account}>"
+
+    @property
+    def settings(self) -> ProviderSettings:
+        """The account's settings: the api's, so that a change (a journey bound in a test) reaches it."""
+        return self.api.settings
+
+    @settings.setter
+    def settings(self, value: ProviderSettings) -> None:
+        self.api.settings = value
 
     # -- validation (pure) ------------------------------------------------------------------------
     @classmethod
@@ -408,28 +484,3 @@ class Provider:
             if res.kind == kind:
                 return res
         raise NotSupported(f"{self.name} does not handle {kind}", provider=self.name)
-
-    def contacts_to_push(self, client: Client) -> list[Contact]:
-        """The client's contacts as a contact source should hold them: when the workspace names an SMS
-        consent field, it carries each contact's SMS consent, and "unsubscribed" for anyone who texted STOP."""
-        field = client.config.sms_consent_field
-        if not field:
-            return list(client.audience.contacts)
-        optouts = self.ctx.services.optouts() if self.ctx.services else {}
-        out = []
-        for c in client.audience.contacts:
-            value = c.consent.sms.value if c.consent.sms else None
-            if c.phone and c.phone in optouts:
-                value = "unsubscribed"
-            out.append(c.model_copy(update={"fields": {**c.fields, field: value}}) if value else c)
-        return out
-
-    def set_contact_field(self, client: Client, email: str, field_id: str, value: str, refs: References) -> None:
-        """Write one custom field of one contact (e.g. an SMS opt-out written back to the contact source)."""
-        raise NotSupported(f"{self.name} cannot write a contact's field", provider=self.name)
-
-    def read_members(self, client: Client, list_id: str, segment_id: str | None,
-                     refs: References) -> list[Contact]:
-        """Contacts in a list (or a segment of it), as the vendor holds them now, with their email consent:
-        the audience other channels (SMS) send to. Field values use the workspace's field ids."""
-        raise NotSupported(f"{self.name} cannot list members", provider=self.name)

@@ -21,7 +21,7 @@ from .provider import Capability, Desired, Fidelity, Live, References, Resource
 
 
 def _vendor(resource: Resource) -> str:
-    return resource.provider.display_name or resource.provider.name
+    return resource.api.display_name
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,10 @@ class ManualAutomationResource(Resource):
     def desired(self, client: Client, refs: References) -> list[Desired]:
         names = {x.id: x.name for x in client.audience.lists} | {x.id: x.name for x in client.audience.tags}
         fields = {x.id: x.name for x in client.audience.fields}
-        tags = self.provider.merge_tags(client)
+        tags = self.api.vendor.merge_tags(client)
         if tags is None:
             raise NotSupported(f"{_vendor(self)} renders no merge tags, which a build sheet needs",
-                               provider=self.provider.name)
+                               provider=self.api.name)
         vendor = _vendor(self)
         out = []
         for a in client.automations:
@@ -118,7 +118,7 @@ class SharedCollectionResource(Resource):
         return [(x.id, x.name) for x in items]
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
-        support = self.provider.support(self.capability)
+        support = self.api.vendor.support(self.capability)
         reason = support.note if support.fidelity == Fidelity.APPROXIMATED else ""
         return [Desired(id_, name, {"name": name}, support.fidelity, reason) for id_, name in self._items(client)]
 

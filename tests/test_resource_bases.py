@@ -28,14 +28,9 @@ class Translator(MergeTagTranslator):
         return f"*|{var.name.upper()}|*"
 
 
-class FakeProvider:
+class FakeVendor:
     name = "acmemail"
     display_name = "AcMail"
-
-    def __init__(self) -> None:
-        self.items = [{"id": 1, "name": "Newsletter"}]
-        self.reads: list[bool] = []
-        self.log: list[str] = []
 
     @classmethod
     def merge_tags(cls, client: Client) -> MergeTagTranslator:
@@ -46,6 +41,17 @@ class FakeProvider:
         if capability == Capability.TAGS:
             return Support(Fidelity.APPROXIMATED, "tags are groups")
         return Support(Fidelity.EXACT)
+
+
+class FakeApi:
+    name = "acmemail"
+    display_name = "AcMail"
+    vendor = FakeVendor
+
+    def __init__(self) -> None:
+        self.items = [{"id": 1, "name": "Newsletter"}]
+        self.reads: list[bool] = []
+        self.log: list[str] = []
 
 
 class Automations(ManualAutomationResource):
@@ -74,7 +80,7 @@ def _client() -> Client:
 
 
 def test_manual_automations_get_a_build_sheet_and_the_vendors_reason() -> None:
-    resource = Automations(FakeProvider())  # type: ignore[arg-type]
+    resource = Automations(FakeApi())  # type: ignore[arg-type]
     welcome, bought = resource.desired(_client(), References())  # the sms-only one is not the vendor's
     assert (welcome.fidelity, welcome.payload) == (Fidelity.MANUAL, {"name": "Welcome"})
     assert welcome.reason == ("first; AcMail's API cannot create automations: build it in the UI (see the sheet);"
@@ -87,24 +93,24 @@ def test_manual_automations_get_a_build_sheet_and_the_vendors_reason() -> None:
 
 
 class Groups(SharedCollectionResource):
-    provider: Any
+    api: Any
 
     def collection(self, *, refresh: bool) -> list[dict[str, Any]]:
-        self.provider.reads.append(refresh)
-        return list(self.provider.items)
+        self.api.reads.append(refresh)
+        return list(self.api.items)
 
     def forget_collection(self) -> None:
-        self.provider.log.append("forget")
+        self.api.log.append("forget")
 
     def create_item(self, name: str) -> str:
-        self.provider.log.append(f"create {name}")
+        self.api.log.append(f"create {name}")
         return "7"
 
     def update_item(self, vendor_id: str, name: str) -> None:
-        self.provider.log.append(f"update {vendor_id} {name}")
+        self.api.log.append(f"update {vendor_id} {name}")
 
     def delete_item(self, vendor_id: str) -> None:
-        self.provider.log.append(f"delete {vendor_id}")
+        self.api.log.append(f"delete {vendor_id}")
 
 
 class ListResource(Groups):
@@ -119,8 +125,8 @@ class TagResource(Groups):
 
 
 def test_lists_and_tags_share_one_collection() -> None:
-    provider = FakeProvider()
-    lists, tags = ListResource(provider), TagResource(provider)  # type: ignore[arg-type]
+    api = FakeApi()
+    lists, tags = ListResource(api), TagResource(api)  # type: ignore[arg-type]
     refs = References()
     [want] = lists.desired(_client(), refs)
     assert (want.id, want.natural_key, want.payload, want.fidelity) == ("news", "Newsletter", {"name": "Newsletter"},
@@ -130,8 +136,8 @@ def test_lists_and_tags_share_one_collection() -> None:
     assert lists.read_live(refs)["Newsletter"].vendor_id == "1"
     tags.read_live(refs)
     tags.lookup("Newsletter", refs)
-    assert provider.reads == [True, False, True]  # lists refresh the shared read, tags reuse it, lookups refresh
+    assert api.reads == [True, False, True]  # lists refresh the shared read, tags reuse it, lookups refresh
     assert lists.create(want, refs) == "7"
     assert lists.update("7", want, None, refs) == "7"
     tags.delete("7", refs)
-    assert provider.log == ["create Newsletter", "forget", "update 7 Newsletter", "forget", "delete 7", "forget"]
+    assert api.log == ["create Newsletter", "forget", "update 7 Newsletter", "forget", "delete 7", "forget"]

@@ -16,7 +16,7 @@ from ..credentials import build_settings
 from ..errors import ConfigError, CredentialsError
 from ..model import Client, Workspace
 from ..plugins import Plugins
-from ..provider import Provider, ProviderContext, ProviderSettings
+from ..provider import Provider, ProviderContext, ProviderSettings, VendorApi
 from ..redact import register
 from ..simulator import Simulator
 from ..transport.http import HttpClient
@@ -84,21 +84,21 @@ class HttpFactory:
         self.gates = GateRegistry(clock)
         self.clients: list[HttpClient] = []
 
-    def __call__(self, provider: Provider) -> HttpClient:
-        identity = provider.base_url + "|" + "|".join(provider.settings.secrets())
-        key = provider.name + ":" + hashlib.sha256(identity.encode()).hexdigest()[:16]
+    def __call__(self, api: VendorApi) -> HttpClient:
+        identity = api.base_url + "|" + "|".join(api.settings.secrets())
+        key = api.name + ":" + hashlib.sha256(identity.encode()).hexdigest()[:16]
         http = HttpClient(
-            provider=provider.name,
-            base_url=provider.base_url,
-            gate=self.gates.gate(key, provider.limits),
+            provider=api.name,
+            base_url=api.base_url,
+            gate=self.gates.gate(key, api.limits),
             clock=self.clock,
-            auth_headers=provider.auth_headers,
-            map_error=provider.map_error,
-            buckets=provider.bucket_for,
-            timeout=provider.settings.timeout,
-            attempts=provider.limits.retry_attempts,
-            pool_size=provider.limits.max_concurrency,
-            label=f"{provider.ctx.client}/{provider.ctx.account}",
+            auth_headers=api.auth_headers,
+            map_error=api.map_error,
+            buckets=api.bucket_for,
+            timeout=api.settings.timeout,
+            attempts=api.limits.retry_attempts,
+            pool_size=api.limits.max_concurrency,
+            label=f"{api.ctx.client}/{api.ctx.account}",
         )
         self.clients.append(http)
         return http

@@ -180,7 +180,7 @@ class Applier:
             units = [partial(self._batch, acc, res, batched[i:i + res.batch_size], refs)
                      for i in range(0, len(batched), res.batch_size)]
         units += [partial(self._one, acc, res, c, refs) for c in singles]
-        workers = max(1, min(acc.provider.limits.max_concurrency, len(units)))
+        workers = max(1, min(acc.provider.api.limits.max_concurrency, len(units)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for f in [pool.submit(self._guarded, u) for u in units]:
                 f.result()
@@ -239,7 +239,7 @@ class Applier:
     def _create(self, res: Resource, want: Desired, refs: References, jid: int, c: Change) -> str:
         lost: AmbiguousWrite | None = None
         for _ in range(CREATE_ATTEMPTS):
-            sent = res.provider.ctx.clock.utcnow()
+            sent = res.ctx.clock.utcnow()
             try:
                 vendor_id = res.create(want, refs)
             except AmbiguousWrite as exc:
@@ -249,7 +249,7 @@ class Applier:
                 except OutcomeUnknown:
                     raise
                 except HubError as why:
-                    raise _Unasked(f"{exc}; asking {res.provider.display_name or res.provider.name} whether it"
+                    raise _Unasked(f"{exc}; asking {res.api.display_name} whether it"
                                    f" happened failed too ({why}): the next apply asks again first") from None
                 if found is None:
                     lost = exc

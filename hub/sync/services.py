@@ -86,7 +86,7 @@ class ClientServices:
         if refs.vendor_id("list", list_id) is None:
             return None  # not pushed yet: the workspace's contacts are the audience
         try:
-            return account.provider.read_members(self.client, list_id, segment_id, refs)
+            return account.provider.api.read_members(self.client, list_id, segment_id, refs)
         except HubError as exc:
             log.warning("could not read members of %s from %s: %s", list_id, source, exc)
             return None
@@ -131,7 +131,7 @@ class ClientServices:
         refs = build_refs(self.state, account)
         for email in sorted(emails):
             try:
-                account.provider.set_contact_field(self.client, email, field, "unsubscribed", refs)
+                account.provider.api.set_contact_field(self.client, email, field, "unsubscribed", refs)
                 written.add(email)
             except HubError as exc:  # hub's own record stands; the write-back is retried by the next plan
                 log.warning("could not write the SMS opt-out of %s back to %s: %s", email, account.name, exc)

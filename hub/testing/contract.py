@@ -97,7 +97,7 @@ class ProviderContract:
             provider.resource("no-such-kind")
         if Capability.MEMBERS_READ not in declared:
             with pytest.raises(NotSupported):
-                provider.read_members(harness.account.client, "newsletter", None, _refs(harness))
+                provider.api.read_members(harness.account.client, "newsletter", None, _refs(harness))
 
     # -- error mapping ----------------------------------------------------------------------------------
     def _read(self, harness: Harness) -> None:
@@ -250,7 +250,7 @@ class ProviderContract:
         harness.apply()
         client = harness.account.client
         lst = client.audience.lists[0].id
-        members = harness.provider.read_members(client, lst, None, _refs(harness))
+        members = harness.provider.api.read_members(client, lst, None, _refs(harness))
         assert all(isinstance(c, Contact) for c in members)
         want = {c.key: c.consent.email for c in client.audience.contacts if lst in c.lists and c.email}
         have = {c.key: c.consent.email for c in members}

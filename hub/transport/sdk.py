@@ -2,12 +2,12 @@
 
 Every SDK hub wraps needs the same things, written here once:
 - the SDK's client built on first use (`client`), so that `hub --help` never imports the SDK, and once
-  per provider however many threads call it;
+  per account however many threads call it;
 - the raw response of the call just made, per thread (`recorded`, `last_response`): SDKs keep one
   response per client, and their exceptions drop its headers, so a 429's Retry-After would be lost; its
   status goes to the request log (`HttpClient.call(..., status=...)`);
 - each call run under the account's gate and retries (`HttpClient.call`), with the SDK's exceptions
-  mapped to hub's errors: error answers through the provider's `map_error` (`refused`), failed
+  mapped to hub's errors: error answers through the account's `map_error` (`refused`), failed
   conversations through the shared classification of `hub.transport.errors` (`lost`), and which calls
   are safe to repeat decided by the write table of `hub.transport.writes`.
 
@@ -41,7 +41,7 @@ class _Timed(Protocol):
 
 
 class SdkHost(Protocol):
-    """What an adapter needs of its provider; a `hub.plugin.Provider` has all of it."""
+    """What an adapter needs of its vendor account; a `hub.plugin.VendorApi` has all of it."""
 
     @property
     def name(self) -> str: ...
@@ -71,15 +71,15 @@ class SdkAdapter:
 
     writes: ClassVar[WriteRules] = WRITES
 
-    def __init__(self, provider: SdkHost) -> None:
-        self.provider = provider
+    def __init__(self, api: SdkHost) -> None:
+        self.api = api
         self._client: Any = None
         self._lock = threading.Lock()
         self._last = threading.local()
 
     # -- what a vendor's adapter gives --------------------------------------------------------------
     def build_client(self) -> Any:
-        """The SDK's client, configured for the provider's account; its requests go through `recorded`."""
+        """The SDK's client, configured for the vendor account; its requests go through `recorded`."""
         raise NotImplementedError
 
     def translate(self, exc: Exception, call: SdkCall) -> Exception | None:
@@ -116,7 +116,7 @@ class SdkAdapter:
                     raise
                 raise error from None
 
-        return self.provider.http.call(method, path, run, body=body, status=self.status)
+        return self.api.http.call(method, path, run, body=body, status=self.status)
 
     def recorded(self, send: Callable[..., R]) -> Callable[..., R]:
         """`send` (the function through which the SDK makes each request), keeping each response as this
@@ -139,15 +139,15 @@ class SdkAdapter:
         return getattr(self.last_response(), "status_code", None)
 
     def refused(self, call: SdkCall, status: int, body: Any, headers: Mapping[str, str] | None = None) -> Exception:
-        """The hub error for the vendor's error answer: the provider's mapping, read with the headers of
+        """The hub error for the vendor's error answer: the account's mapping, read with the headers of
         the answer (by default the last response's, which the SDK's exception does not carry)."""
         if headers is None:
             headers = getattr(self.last_response(), "headers", None) or {}
-        return self.writes.refusal(self.provider.map_error(status, body, headers), status=status,
-                                   idempotent=call.idempotent, provider=self.provider.name)
+        return self.writes.refusal(self.api.map_error(status, body, headers), status=status,
+                                   idempotent=call.idempotent, provider=self.api.name)
 
     def lost(self, call: SdkCall, exc: BaseException, url: str | None = None) -> Exception:
         """The hub error for a failed conversation (`exc`, or what an SDK wrapped it in): `url` is where
         the request went, when the exception does not carry it."""
-        return connection_error(exc, provider=self.provider.name, method=call.method, url=url,
-                                idempotent=call.idempotent, timeout=self.provider.settings.timeout)
+        return connection_error(exc, provider=self.api.name, method=call.method, url=url,
+                                idempotent=call.idempotent, timeout=self.api.settings.timeout)

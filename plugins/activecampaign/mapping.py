@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from hub.plugin import (
     Automation,
     Campaign,
+    Client,
     ConsentStatus,
     Contact,
     MergeTagTranslator,
@@ -348,3 +349,7 @@ def _step_line(step: Step, names: dict[str, str], tags: MergeTagTranslator, emai
     if step.exit:
         return "End this automation.", 0
     return f"{step.action} (build by hand).", 0
+
+
+def merge_tags(client: Client) -> ActiveCampaignTags:
+    return ActiveCampaignTags(client.audience.field_ids())

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hub.plugin import (
     Automation,
@@ -32,17 +32,14 @@ from hub.plugin import (
 )
 
 from . import mapping as m
+from .api import IMPORT_MAX, ActiveCampaignApi
 
-if TYPE_CHECKING:
-    from .provider import ActiveCampaignProvider
-
-IMPORT_MAX = 250  # contacts per POST /import/bulk_import
 REPLACE_NOTE = ("ActiveCampaign's API cannot edit a campaign: if it has not gone out, hub deletes it and creates it"
                 " again as described (one that went out is left as it is)")
 
 
 class _AcResource(Resource):
-    provider: ActiveCampaignProvider
+    api: ActiveCampaignApi
 
     def _neutral(self, refs: References) -> Any:
         def neutral(kind: str, vendor_id: str) -> str:
@@ -67,7 +64,7 @@ class ListResource(_AcResource):
 
     def read_live(self, refs: References) -> dict[str, Live]:
         return {x["name"]: Live(str(x["id"]), x["name"], {"name": x["name"]}, x)
-                for x in self.provider.pages("lists", "lists")}
+                for x in self.api.pages("lists", "lists")}
 
     def create(self, want: Desired, refs: References) -> str:
         base = {"name": want.payload["name"], "sender_url": want.details["sender_url"],
@@ -113,7 +110,7 @@ class TagResource(_AcResource):
 
     def read_live(self, refs: References) -> dict[str, Live]:
         out = {}
-        for t in self.provider.pages("tags", "tags"):
+        for t in self.api.pages("tags", "tags"):
             if (t.get("tagType") or "contact") != "contact":
                 continue
             out[str(t["tag"]).lower()] = Live(str(t["id"]), str(t["tag"]).lower(), {"name": t["tag"]}, t)
@@ -159,7 +156,7 @@ class FieldResource(_AcResource):
         out = {}
         fields: list[dict[str, Any]] = []
         rels: dict[str, set[str]] = {}
-        for body in self.provider.page_bodies("fields", "fields"):
+        for body in self.api.page_bodies("fields", "fields"):
             fields += body.get("fields") or []
             for rel in body.get("fieldRels") or []:
                 rels.setdefault(str(rel.get("field")), set()).add(str(rel.get("relid")))
@@ -222,7 +219,7 @@ class SegmentResource(_AcResource):
 
     def read_live(self, refs: References) -> dict[str, Live]:
         return {s["name"]: Live(str(s["id"]), s["name"], {"name": s["name"]}, s)
-                for s in self.provider.pages("segments", "segments")}
+                for s in self.api.pages("segments", "segments")}
 
     def compare(self, want: Desired, live: Live) -> str | None:
         return None  # the API does not expose segment conditions: a segment is verified by its name
@@ -242,8 +239,8 @@ class ContactResource(_AcResource):
     batch_size = IMPORT_MAX
     prunable = False  # removing a contact from YAML never deletes a person (and their consent) at the vendor
 
-    def __init__(self, provider: Any) -> None:
-        super().__init__(provider)
+    def __init__(self, api: ActiveCampaignApi) -> None:
+        super().__init__(api)
         self._opted_out: dict[str, dict[str, str]] = {}  # list id -> {email: "unsubscribed" | "bounced"}
         self._lock = threading.Lock()
 
@@ -252,7 +249,7 @@ class ContactResource(_AcResource):
             self._opted_out.clear()  # a new plan: read who opted out again when it is applied
         names = {t.id: t.name for t in client.audience.tags}
         out = []
-        for c in self.provider.contacts_to_push(client):
+        for c in self.api.contacts_to_push(client):
             if not c.email:
                 continue  # phone-only contacts live in hub for SMS; ActiveCampaign's import needs an email
             payload, reason = m.contact_payload(c, names)
@@ -269,7 +266,7 @@ class ContactResource(_AcResource):
             if list_id not in self._opted_out:
                 found: dict[str, str] = {}
                 for status, word in (("2", "unsubscribed"), ("3", "bounced")):
-                    for c in self.provider.pages("contacts", "contacts", {"listid": list_id, "status": status}):
+                    for c in self.api.pages("contacts", "contacts", {"listid": list_id, "status": status}):
                         found[str(c.get("email") or "").lower()] = word
                 self._opted_out[list_id] = found
             return self._opted_out[list_id]
@@ -290,7 +287,7 @@ class ContactResource(_AcResource):
             contacts.append(item)
             sent.append(want)
         if contacts:
-            batch, refused = self.provider.queue_import(contacts)
+            batch, refused = self.api.queue_import(contacts)
             for want in sent:
                 if want.payload["email"] in refused:
                     results[want.id] = ItemResult(want.id, False, error="ActiveCampaign refused this contact"
@@ -305,7 +302,7 @@ class ContactResource(_AcResource):
         is sent again by the next plan."""
         out: dict[str, ItemResult] = {}
         for batch, emails in pending.items():
-            info = self.provider.import_info(batch)
+            info = self.api.import_info(batch)
             if info is None:
                 continue  # still processing: ask again next time
             failed = {str(e).strip().lower() for e in info.get("failure") or []}
@@ -348,7 +345,7 @@ class ContactResource(_AcResource):
             if not tag_ids or not result.ok:
                 continue
             try:
-                contact_id = self.provider.contact_id(want.payload["email"])  # it was pushed before
+                contact_id = self.api.contact_id(want.payload["email"])  # it was pushed before
                 if contact_id is None:
                     continue
                 body = self.http.get(f"contacts/{contact_id}/contactTags")
@@ -369,15 +366,15 @@ class CampaignResource(_AcResource):
     kind = "email_campaign"
     capability = Capability.EMAIL_CAMPAIGNS
 
-    def __init__(self, provider: Any) -> None:
-        super().__init__(provider)
+    def __init__(self, api: ActiveCampaignApi) -> None:
+        super().__init__(api)
         # one create at a time: a message made by another create that has not reached `campaign_create` yet
         # must not look like one left behind
         self._creating = threading.Lock()
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
-        tags = self.provider.merge_tags(client)
-        account_tz = self.provider.account_timezone or client.timezone
+        tags = m.merge_tags(client)
+        account_tz = self.api.account_timezone or client.timezone
         segments = {s.id: s.name for s in client.audience.segments}
         out = []
         for c in client.campaigns:
@@ -408,10 +405,10 @@ class CampaignResource(_AcResource):
 
     def read_live(self, refs: References) -> dict[str, Live]:
         neutral = self._neutral(refs)
-        campaigns = [c for c in self.provider.pages("campaigns", "campaigns")
+        campaigns = [c for c in self.api.pages("campaigns", "campaigns")
                      if str(c.get("seriesid") or "0") == "0"]  # automation emails are not campaigns here
         unsent = [str(c["id"]) for c in campaigns if str(c.get("status", "0")) not in m.SENT_STATUSES]
-        lists = self.provider.campaign_lists(unsent)
+        lists = self.api.campaign_lists(unsent)
         out = {}
         for c in campaigns:
             message = None
@@ -433,7 +430,7 @@ class CampaignResource(_AcResource):
                    "reply2": p["reply_to"], "html": p["html"], "text": p["text"]}
         message_id = self._orphan_message(content)
         if message_id is None:
-            message = self.provider.v1("message_add", {
+            message = self.api.v1("message_add", {
                 **content, "format": "mime", "priority": "3", "charset": "utf-8", "encoding": "quoted-printable",
                 "htmlconstructor": "editor", "textconstructor": "editor", f"p[{list_id}]": list_id,
             })
@@ -451,19 +448,19 @@ class CampaignResource(_AcResource):
         if p["segment"]:
             data["segmentid"] = refs.require("segment", p["segment"].split(":", 1)[1])
         schedule = p["schedule"]
-        account_tz = want.details.get("account_timezone") or self.provider.account_timezone or "UTC"
+        account_tz = want.details.get("account_timezone") or self.api.account_timezone or "UTC"
         if schedule["mode"] == "at":
             data.update({"status": "1", "sdate": m.v1_sdate(schedule["at"], account_tz)})
         elif schedule["mode"] == "now":
-            data.update({"status": "1", "sdate": m.v1_sdate(self.provider.ctx.clock.utcnow(), account_tz)})
-        campaign = self.provider.v1("campaign_create", data)
+            data.update({"status": "1", "sdate": m.v1_sdate(self.api.ctx.clock.utcnow(), account_tz)})
+        campaign = self.api.v1("campaign_create", data)
         return str(campaign["id"])
 
     def _orphan_message(self, content: dict[str, str]) -> str | None:
         """A message with this subject and sender that no campaign uses: what a `message_add` left behind when
         its answer was lost, or when hub stopped before `campaign_create`."""
-        used = {str(c.get("basemessageid")) for c in self.provider.pages("campaigns", "campaigns")}
-        for msg in self.provider.pages("messages", "messages"):
+        used = {str(c.get("basemessageid")) for c in self.api.pages("campaigns", "campaigns")}
+        for msg in self.api.pages("messages", "messages"):
             if str(msg["id"]) not in used and all(msg.get(k) == content[k] for k in ("subject", "fromemail",
                                                                                     "fromname")):
                 return str(msg["id"])
@@ -495,7 +492,7 @@ class CampaignResource(_AcResource):
             if isinstance(answer, dict) and str(answer.get("succeeded", "1")) == "0":
                 raise VendorValidationError(f"ActiveCampaign did not delete campaign {vendor_id}:"
                                             f" {answer.get('message') or 'no reason given'}",
-                                            provider=self.provider.name)
+                                            provider=self.api.name)
         message_id = str(current.get("basemessageid") or "0")
         if message_id != "0":
             self.http.delete(f"messages/{message_id}", missing_ok=True)
@@ -521,7 +518,7 @@ class AutomationResource(_AcResource, ManualAutomationResource):
 
     def read_live(self, refs: References) -> dict[str, Live]:
         out = {}
-        for a in self.provider.pages("automations", "automations"):
+        for a in self.api.pages("automations", "automations"):
             live = Live(str(a["id"]), a["name"], {"name": a["name"]}, a)
             if str(a.get("status")) != "1":
                 live.warnings.append("the automation is inactive in ActiveCampaign: set it Active, or enrolments"
@@ -542,8 +539,8 @@ class EnrolmentResource(_AcResource):
     live_read = False
     prunable = False
 
-    def __init__(self, provider: Any) -> None:
-        super().__init__(provider)
+    def __init__(self, api: ActiveCampaignApi) -> None:
+        super().__init__(api)
         self._lock = threading.Lock()
         self._enrolled: dict[str, dict[str, str]] = {}  # automation id -> contact id -> enrolment
         self._tried: set[tuple[str, str]] = set()
@@ -577,7 +574,7 @@ class EnrolmentResource(_AcResource):
             if automation_id not in self._enrolled:
                 self._enrolled[automation_id] = {
                     str(c["id"]): f"{automation_id}/{c['id']}"
-                    for c in self.provider.pages("contacts", "contacts", {"seriesid": automation_id})}
+                    for c in self.api.pages("contacts", "contacts", {"seriesid": automation_id})}
             retry = key in self._tried
             self._tried.add(key)
             found = self._enrolled[automation_id].get(contact_id)
@@ -594,10 +591,10 @@ class EnrolmentResource(_AcResource):
 
     def create(self, want: Desired, refs: References) -> str:
         automation_id = refs.require("automation", want.payload["automation"].split(":", 1)[1])
-        contact_id = refs.vendor_id("contact", want.payload["email"]) or self.provider.contact_id(want.payload["email"])
+        contact_id = refs.vendor_id("contact", want.payload["email"]) or self.api.contact_id(want.payload["email"])
         if contact_id is None:
             raise NotFound(f"contact {want.payload['email']} is not in ActiveCampaign yet; apply the audience first",
-                           provider=self.provider.name)
+                           provider=self.api.name)
         existing = self._known(automation_id, contact_id)
         if existing:
             return existing
@@ -605,7 +602,7 @@ class EnrolmentResource(_AcResource):
         answer = self.http.request("POST", "contactAutomations", json=body, idempotent=False, ok=(422,))
         if answer.status == 422:
             if "duplicate" not in str(answer.body):
-                raise self.provider.map_error(422, answer.body, answer.headers)
+                raise self.api.map_error(422, answer.body, answer.headers)
             return self._enrolment_of(automation_id, contact_id) or f"{automation_id}/{contact_id}"
         with self._lock:
             self._enrolled.setdefault(automation_id, {})[contact_id] = str(answer.body["contactAutomation"]["id"])

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.plugin import (
+    Automation,
     Campaign,
     Client,
     ConsentStatus,
@@ -23,6 +24,7 @@ from hub.plugin import (
     SegmentRule,
     Variable,
     email_html,
+    email_step_reference,
     email_text,
 )
 
@@ -248,3 +250,34 @@ def comparable_campaign(payload: dict[str, Any]) -> dict[str, Any]:
 
 def on_quarter_hour(at: datetime) -> bool:
     return at.minute % 15 == 0 and at.second == 0
+
+
+def merge_tags(client: Client) -> MailchimpTags:
+    return MailchimpTags(merge_tags_of(client))
+
+
+def journey_build_sheet(automation: Automation, client: Client) -> str:
+    tags = merge_tags(client)
+    lines = [f"In Mailchimp: Automations -> Customer Journeys -> create a journey named '{automation.name}'",
+             "1. Starting point: 'API trigger' (Customer Journeys API); note the journey and step ids it shows."]
+    emails = 0  # email n's HTML is details["emails"][n - 1]
+    for n, step in enumerate(automation.steps, start=2):
+        if step.send_email:
+            emails += 1
+            lines.append(f"{n}. Send email: subject '{tags.translate(step.send_email.subject)[0]}';"
+                         f" HTML content: {email_step_reference(emails, client.name)}.")
+        elif step.wait:
+            lines.append(f"{n}. Delay: {step.wait.describe()}.")
+        elif step.condition:
+            lines.append(f"{n}. If/else: contact {step.condition.describe()}.")
+        elif step.add_tag or step.remove_tag:
+            lines.append(f"{n}. {'Tag' if step.add_tag else 'Untag'} contact: '{step.add_tag or step.remove_tag}'.")
+        elif step.send_sms:
+            lines.append(f"{n}. (SMS step: sent by hub's automation runner, not Mailchimp.)")
+        elif step.exit:
+            lines.append(f"{n}. End the journey.")
+        else:
+            lines.append(f"{n}. {step.action.replace('_', ' ')} (build by hand).")
+    lines.append(f"Then bind it in clients/{client.name}/client.yaml under this account:"
+                 f" `journeys: {{{automation.id}: {{journey_id: <id>, step_id: <id>}}}}`")
+    return "\n".join(lines)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -21,63 +21,31 @@ from hub.plugin import (
     SharedCollectionResource,
     VendorValidationError,
     automation_emails,
-    by_offset,
-    every_item,
     sent_campaign,
-    under,
 )
 
 from . import mapping as m
+from .api import join_ids, paged, split_ids
 
 if TYPE_CHECKING:
-    from .provider import MailchimpProvider
+    from .api import MailchimpApi
 
-PAGE = 1000  # Mailchimp's largest page (`count`)
 BATCH_SUBSCRIBE_MAX = 500
 
 
 class _McResource(Resource):
-    provider: MailchimpProvider
-
-    @property
-    def api(self) -> Any:
-        return self.provider.api
+    api: MailchimpApi
 
     @property
     def audience(self) -> str:
-        return self.provider.audience_id
+        return self.api.audience_id
 
     def audiences(self, refs: References) -> list[str]:
         """The audiences this account's items live in: the client's one audience, or (lists as audiences)
         the audience of every list hub knows."""
-        if not self.provider.lists_are_audiences:
+        if not self.api.lists_are_audiences:
             return [self.audience]
         return sorted(set(refs.of_kind("list").values()))
-
-
-def split_ids(vendor_id: str, default_audience: str) -> dict[str, str]:
-    """An item kept in several audiences has one id in each: "aud1:7,aud2:9" (a plain id: one audience)."""
-    if ":" not in vendor_id:
-        return {default_audience: vendor_id} if vendor_id else {}
-    return dict(part.split(":", 1) for part in vendor_id.split(",") if part)
-
-
-def join_ids(ids: dict[str, str]) -> str:
-    return ",".join(f"{aud}:{i}" for aud, i in sorted(ids.items()))
-
-
-def paged(api: Any, path: str, key: str, fetch: Any) -> Iterator[dict[str, Any]]:
-    """Drain a count/offset collection in pages of 1000 (`fetch(client, count, offset)`), its items under
-    `key`, until `total_items` (no total: one page) have been read."""
-
-    def page(offset: int) -> Any:
-        return api("GET", path, lambda c: fetch(c, PAGE, offset)) or {}
-
-    return every_item(by_offset(page, under(key), total=_total_items))
-
-
-def _total_items(body: Any) -> int:
-    return int(body.get("total_items") or 0)
 
 
 # -- lists and tags: both are Mailchimp tags (static segments) ------------------------------------------
@@ -87,10 +55,10 @@ class _TagBacked(_McResource, SharedCollectionResource):
     """Lists and tags both live as tags (static segments) of the one audience (one read serves both)."""
 
     def collection(self, *, refresh: bool) -> list[dict[str, Any]]:
-        return self.provider.static_segments(refresh=refresh)
+        return self.api.static_segments(refresh=refresh)
 
     def forget_collection(self) -> None:
-        self.provider.forget_static_segments()
+        self.api.forget_static_segments()
 
     def create_item(self, name: str) -> str:
         body = {"name": name, "static_segment": []}
@@ -119,7 +87,7 @@ class AudienceResource(_McResource):
     def desired(self, client: Client, refs: References) -> list[Desired]:
         out = []
         for x in client.audience.lists:
-            if self.provider.mc_settings.audience_contact is None:
+            if self.api.mc_settings.audience_contact is None:
                 out.append(Desired(x.id, x.name, {"name": x.name}, Fidelity.MANUAL,
                                    "set `audience_contact` on the account for hub to create audiences, or create it",
                                    {"build_sheet": f"In Mailchimp: Audience -> Create audience named '{x.name}'."}))
@@ -135,12 +103,12 @@ class AudienceResource(_McResource):
         return super().compare(want, live) if want.fidelity != Fidelity.MANUAL else None
 
     def create(self, want: Desired, refs: References) -> str:
-        body = self.provider.audience_body(want.payload["name"])
+        body = self.api.audience_body(want.payload["name"])
         made = self.api("POST", "lists", lambda c: c.lists.create_list(body), body=body, idempotent=False)
         return str(made["id"])
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
-        body = {**self.provider.audience_body(want.payload["name"])}
+        body = {**self.api.audience_body(want.payload["name"])}
         self.api("PATCH", f"lists/{vendor_id}", lambda c: c.lists.update_list(vendor_id, body), body=body)
         return vendor_id
 
@@ -187,7 +155,7 @@ class FieldResource(_McResource):
         for tag, f in (per_audience[audiences[0]] if audiences else {}).items():
             if all(tag in fields for fields in per_audience.values()):  # missing anywhere: not there yet
                 ids = {aud: str(fields[tag]["merge_id"]) for aud, fields in per_audience.items()}
-                vendor_id = ids[self.audience] if not self.provider.lists_are_audiences else join_ids(ids)
+                vendor_id = ids[self.audience] if not self.api.lists_are_audiences else join_ids(ids)
                 out[tag] = Live(vendor_id, tag, {"name": f["name"], "type": f["type"], "tag": tag}, f)
         return out
 
@@ -195,16 +163,16 @@ class FieldResource(_McResource):
         body = dict(want.payload)
         ids = {}
         for aud in self.audiences(refs):
-            have = self._fields(aud).get(body["tag"]) if self.provider.lists_are_audiences else None
+            have = self._fields(aud).get(body["tag"]) if self.api.lists_are_audiences else None
             if have is None:
                 have = self.api("POST", f"lists/{aud}/merge-fields",
                                 lambda c, a=aud: c.lists.add_list_merge_field(a, body), body=body, idempotent=False)
             ids[aud] = str(have["merge_id"])
-        return join_ids(ids) if self.provider.lists_are_audiences else ids[self.audience]
+        return join_ids(ids) if self.api.lists_are_audiences else ids[self.audience]
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         body = {"name": want.payload["name"]}
-        if self.provider.lists_are_audiences and set(split_ids(vendor_id, self.audience)) != set(self.audiences(refs)):
+        if self.api.lists_are_audiences and set(split_ids(vendor_id, self.audience)) != set(self.audiences(refs)):
             return self.create(want, refs)  # a new audience (list) lacks it
         for aud, merge_id in split_ids(vendor_id, self.audience).items():
             self.api("PATCH", f"lists/{aud}/merge-fields/{merge_id}",
@@ -232,7 +200,7 @@ class SegmentResource(_McResource):
         for s in client.audience.segments:
             options = m.segment_conditions(s, client)
             payload: dict[str, Any] = {"name": s.name, "options": options}
-            if self.provider.lists_are_audiences:
+            if self.api.lists_are_audiences:
                 payload["audience"], payload["options"] = m.audience_of(options)
             out.append(Desired(s.id, s.name, payload))
         return out
@@ -247,32 +215,32 @@ class SegmentResource(_McResource):
                 conditions = []
                 for cond in options.get("conditions") or []:
                     if cond.get("condition_type") == "StaticSegment":
-                        cond = {**cond, "value": self.provider.tag_ref_in(aud, refs, cond.get("value"))}
+                        cond = {**cond, "value": self.api.tag_ref_in(aud, refs, cond.get("value"))}
                     conditions.append({k: cond[k] for k in ("condition_type", "field", "op", "value") if k in cond})
                 payload: dict[str, Any] = {"name": s["name"], "options": {"match": options.get("match", "all"),
                                                                           "conditions": conditions}}
                 vendor_id = str(s["id"])
-                if self.provider.lists_are_audiences:
+                if self.api.lists_are_audiences:
                     payload["audience"] = f"list:{refs.neutral_id('list', aud)}"
                     vendor_id = join_ids({aud: vendor_id})
                 out[s["name"]] = Live(vendor_id, s["name"], payload, s)
         return out
 
     def _audience(self, want: Desired, refs: References) -> str:
-        if not self.provider.lists_are_audiences:
+        if not self.api.lists_are_audiences:
             return self.audience
         return refs.require("list", want.payload["audience"].split(":", 1)[1])
 
     def _body(self, want: Desired, refs: References) -> dict[str, Any]:
         aud = self._audience(want, refs)
-        options = m.resolve_conditions(want.payload["options"], lambda ref: int(self.provider.tag_id(aud, ref, refs)))
+        options = m.resolve_conditions(want.payload["options"], lambda ref: int(self.api.tag_id(aud, ref, refs)))
         return {"name": want.payload["name"], "options": options}
 
     def create(self, want: Desired, refs: References) -> str:
         aud, body = self._audience(want, refs), self._body(want, refs)
         made = self.api("POST", f"lists/{aud}/segments",
                         lambda c: c.lists.create_segment(aud, body), body=body, idempotent=False)
-        return join_ids({aud: str(made["id"])}) if self.provider.lists_are_audiences else str(made["id"])
+        return join_ids({aud: str(made["id"])}) if self.api.lists_are_audiences else str(made["id"])
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         body = self._body(want, refs)
@@ -303,7 +271,7 @@ class ContactResource(_McResource):
     def desired(self, client: Client, refs: References) -> list[Desired]:
         tags = m.merge_tags_of(client)
         out = []
-        for c in self.provider.contacts_to_push(client):
+        for c in self.api.contacts_to_push(client):
             if c.email:
                 payload = m.contact_member(c, tags)
                 out.append(Desired(payload["email_address"], payload["email_address"], payload,
@@ -312,8 +280,8 @@ class ContactResource(_McResource):
 
     def apply_batch(self, items: Sequence[Desired], refs: References) -> list[ItemResult]:
         results: dict[str, ItemResult] = {}
-        if not self.provider.lists_are_audiences:
-            names = self.provider.tag_names_by_ref(refs)
+        if not self.api.lists_are_audiences:
+            names = self.api.tag_names_by_ref(refs)
             self._push(self.audience, items, names, results)
             for w in items:  # a tag not in Mailchimp (its creation failed) is left out, and recorded as such
                 r = results.get(w.id)
@@ -322,7 +290,7 @@ class ContactResource(_McResource):
                     r.record = {"tags": [ref for ref in w.payload["tags"] if ref in names]}
                     r.incomplete = f"{', '.join(missing)} not in Mailchimp yet, left out"
         else:  # one push per audience; a contact counts as done when every one of its audiences took it
-            names = {f"tag:{t.id}": t.name for t in self.provider.client.audience.tags}
+            names = {f"tag:{t.id}": t.name for t in self.api.client.audience.tags}
             for aud, members, gone in self._by_audience(items, refs):
                 done: dict[str, ItemResult] = {}
                 self._push(aud, members, names, done, leaving=gone)
@@ -361,7 +329,7 @@ class ContactResource(_McResource):
         ops = [op for w in known for op in self._upsert_ops(audience, w, names)]
         ops += [(email, "DELETE", f"/lists/{audience}/members/{m.subscriber_hash(email)}", {}) for email in leaving]
         if ops:
-            for owner, result in self.provider.run_operations(ops).items():
+            for owner, result in self.api.run_operations(ops).items():
                 if owner in results and not results[owner].ok:
                     continue
                 results[owner] = result
@@ -415,8 +383,8 @@ class CampaignResource(_McResource):
     capability = Capability.EMAIL_CAMPAIGNS
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
-        tags = self.provider.merge_tags(client)
-        social = self.provider.support(Capability.SOCIAL)
+        tags = m.merge_tags(client)
+        social = self.api.vendor.support(Capability.SOCIAL)
         out = []
         for c in client.campaigns:
             if c.email is None:
@@ -440,21 +408,21 @@ class CampaignResource(_McResource):
 
     def compare(self, want: Desired, live: Live) -> str | None:
         comparable = m.comparable_campaign(want.payload)
-        if self.provider.lists_are_audiences:  # the audience is the list; a segment lives in it
+        if self.api.lists_are_audiences:  # the audience is the list; a segment lives in it
             comparable["audience"] = {k: v for k, v in want.payload["audience"].items()}
         return super().compare(Desired(want.id, want.natural_key, comparable), live)
 
     def read_live(self, refs: References) -> dict[str, Live]:
-        one = None if self.provider.lists_are_audiences else self.audience  # else: every audience's campaigns
+        one = None if self.api.lists_are_audiences else self.audience  # else: every audience's campaigns
         items = paged(self.api, "campaigns", "campaigns",
                       lambda c, n, o: c.campaigns.list(count=n, offset=o, list_id=one))
         out = {}
         for raw in items:
             title = (raw.get("settings") or {}).get("title") or ""
             list_id = str((raw.get("recipients") or {}).get("list_id") or "")
-            payload = m.campaign_projection(raw, lambda v: self.provider.tag_ref(refs, v),
-                                            lambda v, a=list_id: self.provider.segment_ref(refs, v, a))
-            if self.provider.lists_are_audiences:
+            payload = m.campaign_projection(raw, lambda v: self.api.tag_ref(refs, v),
+                                            lambda v, a=list_id: self.api.segment_ref(refs, v, a))
+            if self.api.lists_are_audiences:
                 payload["audience"] = {**payload["audience"], "list": f"list:{refs.neutral_id('list', list_id)}"}
             live = Live(str(raw["id"]), title, payload, raw)
             if raw.get("status") == "save":
@@ -474,11 +442,11 @@ class CampaignResource(_McResource):
         audience = want.payload["audience"]
         seg = audience.get("segment")
         list_vendor_id = refs.require("list", audience["list"].split(":", 1)[1])
-        list_id = list_vendor_id if self.provider.lists_are_audiences else self.audience
+        list_id = list_vendor_id if self.api.lists_are_audiences else self.audience
         segment_id = None
         if seg:
             segment_id = int(split_ids(refs.require("segment", seg.split(":", 1)[1]), list_id)[list_id])
-        tag_id = int(list_vendor_id) if not seg and not self.provider.lists_are_audiences else None
+        tag_id = int(list_vendor_id) if not seg and not self.api.lists_are_audiences else None
         return m.campaign_body(want.payload, list_id, tag_id, segment_id)
 
     def create(self, want: Desired, refs: References) -> str:
@@ -517,7 +485,7 @@ class CampaignResource(_McResource):
         except VendorValidationError as exc:
             problems = self._checklist(vendor_id)
             detail = f"; send checklist: {' | '.join(problems)}" if problems else ""
-            raise VendorValidationError(f"{exc.message}{detail}", provider=self.provider.name,
+            raise VendorValidationError(f"{exc.message}{detail}", provider=self.api.name,
                                         status=exc.status) from None
 
     def delete(self, vendor_id: str, refs: References) -> None:
@@ -542,9 +510,9 @@ class AutomationResource(_McResource):
         for a in client.automations:
             if a.sms_only:
                 continue
-            binding = self.provider.journeys.get(a.id)
-            tags = self.provider.merge_tags(client)
-            details = {"build_sheet": self.provider.journey_build_sheet(a, client), "source": a.source,
+            binding = self.api.journeys.get(a.id)
+            tags = m.merge_tags(client)
+            details = {"build_sheet": m.journey_build_sheet(a, client), "source": a.source,
                        "emails": automation_emails(a, tags)}
             if binding is None:
                 out.append(Desired(a.id, a.name, {}, Fidelity.MANUAL,
@@ -569,8 +537,8 @@ class AutomationResource(_McResource):
             first = (emails or {}).get("emails") or []
             if first:
                 out[title] = Live(f"classic/{wf}/{first[0]['id']}", title, {}, auto)
-        names = self.provider.automation_names
-        for automation_id, binding in self.provider.journeys.items():
+        names = self.api.automation_names
+        for automation_id, binding in self.api.journeys.items():
             name = names.get(automation_id)
             if name:
                 out[name] = Live(f"journey/{binding['journey_id']}/{binding['step_id']}", name, {})
@@ -630,7 +598,7 @@ class EnrolmentResource(_McResource):
         if how == "journey":
             raise OutcomeUnknown("Mailchimp's API cannot show whether a journey trigger arrived (journeys and their"
                                  " contacts cannot be read; the journey's report in Mailchimp shows who entered)",
-                                 provider=self.provider.name)
+                                 provider=self.api.name)
         h = m.subscriber_hash(want.payload["email"])
         try:
             self.api("GET", f"automations/{first}/emails/{second}/queue/{h}",

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from hub.plugin import (
     Automation,
     Campaign,
+    Client,
     ConsentStatus,
     Contact,
     MergeTagTranslator,
@@ -286,3 +287,12 @@ def _rule_text(text: str, names: dict[str, str]) -> str:
     for neutral, name in names.items():
         text = text.replace(f"'{neutral}'", f"'{name}'")
     return text
+
+
+def field_keys(client: Client) -> dict[str, str]:
+    """Workspace field id -> MailerLite field key."""
+    return {f.id: derive_field_key(f.name) for f in client.audience.fields}
+
+
+def merge_tags(client: Client) -> MailerLiteTags:
+    return MailerLiteTags(field_keys(client))

@@ -27,7 +27,7 @@ from hub.plugin import (
 from . import mapping as m
 
 if TYPE_CHECKING:
-    from .provider import MailerLiteProvider
+    from .api import MailerLiteApi
 
 BATCH_MAX = 50  # requests per POST /batch
 
@@ -46,17 +46,17 @@ def _neutral(refs: References) -> Callable[[str, str], str]:
 
 
 class _MlResource(Resource):
-    provider: MailerLiteProvider
+    api: MailerLiteApi
 
 
 class _GroupBacked(_MlResource, SharedCollectionResource):
     """Lists and tags both live as MailerLite groups (one read of /groups serves both)."""
 
     def collection(self, *, refresh: bool) -> list[dict[str, Any]]:
-        return self.provider.groups(refresh=refresh)
+        return self.api.groups(refresh=refresh)
 
     def forget_collection(self) -> None:
-        self.provider.forget_groups()
+        self.api.forget_groups()
 
     def create_item(self, name: str) -> str:
         body = self.http.post("groups", json={"name": name}, idempotent=False)
@@ -90,7 +90,7 @@ class FieldResource(_MlResource):
 
     def read_live(self, refs: References) -> dict[str, Live]:
         return {f["name"]: Live(str(f["id"]), f["name"], {"name": f["name"], "type": f["type"], "key": f["key"]}, f)
-                for f in self.provider.pages("fields")}
+                for f in self.api.pages("fields")}
 
     def compare(self, want: Desired, live: Live) -> str | None:
         diff = super().compare(want, live)
@@ -130,7 +130,7 @@ class SegmentResource(_MlResource):
 
     def read_live(self, refs: References) -> dict[str, Live]:
         return {s["name"]: Live(str(s["id"]), s["name"], {"name": s["name"]}, s)
-                for s in self.provider.pages("segments")}
+                for s in self.api.pages("segments")}
 
     def compare(self, want: Desired, live: Live) -> str | None:
         return None  # the API does not expose segment rules: a segment is verified by its name
@@ -146,9 +146,9 @@ class ContactResource(_MlResource):
     prunable = False  # removing a contact from YAML never deletes a person (and their consent) at the vendor
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
-        keys = self.provider.field_keys(client)
+        keys = m.field_keys(client)
         out = []
-        for c in self.provider.contacts_to_push(client):
+        for c in self.api.contacts_to_push(client):
             if not c.email:
                 continue  # phone-only contacts live in hub for SMS; MailerLite needs an email
             payload = m.contact_payload(c, keys)
@@ -164,7 +164,7 @@ class ContactResource(_MlResource):
             if "status" in want.payload:
                 body["status"] = want.payload["status"]
             requests.append({"method": "POST", "path": "api/subscribers", "body": body})
-        answers = self.provider.batch(requests)  # the applier hands over at most batch_size (= BATCH_MAX) items
+        answers = self.api.batch(requests)  # the applier hands over at most batch_size (= BATCH_MAX) items
         results = {w.id: _subscriber_result(w.id, a) for w, a in zip(items, answers, strict=True)}
         # groups the contact left since the last push: upserting never removes anyone from a group
         removals: list[tuple[str, dict[str, Any]]] = []
@@ -175,7 +175,7 @@ class ContactResource(_MlResource):
                              for gid in self._left_groups(want, refs)]
         for i in range(0, len(removals), BATCH_MAX):
             chunk = removals[i:i + BATCH_MAX]
-            for (owner, _), answer in zip(chunk, self.provider.batch([r for _, r in chunk]), strict=True):
+            for (owner, _), answer in zip(chunk, self.api.batch([r for _, r in chunk]), strict=True):
                 if answer.get("code", 500) >= 400 and answer.get("code") != 404:
                     results[owner] = ItemResult(owner, False, error=f"removing from a group: {answer.get('body')}")
         return [results[w.id] for w in items]
@@ -209,7 +209,7 @@ class CampaignResource(_MlResource):
     capability = Capability.EMAIL_CAMPAIGNS
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
-        tags = self.provider.merge_tags(client)
+        tags = m.merge_tags(client)
         out = []
         for c in client.campaigns:
             if c.email is None:
@@ -229,7 +229,7 @@ class CampaignResource(_MlResource):
         neutral = _neutral(refs)
         out = {}
         for status in ("draft", "ready", "sent"):  # the list defaults to `ready` only
-            for c in self.provider.pages("campaigns", {"filter[status]": status}):
+            for c in self.api.pages("campaigns", {"filter[status]": status}):
                 out[c["name"]] = Live(str(c["id"]), c["name"], m.campaign_projection(c, neutral), c)
         return out
 
@@ -265,7 +265,7 @@ class CampaignResource(_MlResource):
         return vendor_id
 
     def _schedule(self, vendor_id: str, want: Desired) -> None:
-        body = m.schedule_request(want.payload["schedule"], self.provider.timezone_ids())
+        body = m.schedule_request(want.payload["schedule"], self.api.timezone_ids())
         if body is not None:
             self.http.post(f"campaigns/{vendor_id}/schedule", json=body)
 
@@ -309,7 +309,7 @@ class AutomationResource(_MlResource, ManualAutomationResource):
     def read_live(self, refs: References) -> dict[str, Live]:
         neutral = _neutral(refs)
         out = {}
-        for a in self.provider.pages("automations"):
+        for a in self.api.pages("automations"):
             full = a if a.get("steps") is not None else self.http.get(f"automations/{a['id']}")["data"]
             out[a["name"]] = Live(str(a["id"]), a["name"], m.automation_projection(full, neutral), full)
         return out
@@ -350,7 +350,7 @@ class EnrolmentResource(_MlResource):
             target = sid or want.payload["email"]
             reqs.append({"method": "POST", "path": f"api/subscribers/{target}/groups/{gid}"})
             owners.append(want.id)
-        answers = self.provider.batch(reqs)
+        answers = self.api.batch(reqs)
         return [ItemResult(o, int(a.get("code", 500)) < 300, error="" if int(a.get("code", 500)) < 300
                            else f"HTTP {a.get('code')}: {a.get('body')}") for o, a in zip(owners, answers, strict=True)]
 

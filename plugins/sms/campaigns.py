@@ -21,6 +21,7 @@ that a lost answer never leaves both the old and the new text going out, nor nei
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -28,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hub.plugin import (
     MAX_CHARACTERS,
@@ -55,24 +56,15 @@ from hub.plugin import (
     render,
 )
 
+from .api import PAGE, OptedOut, TwilioApi
 from .timing import SCHEDULE_MAX, not_before, timing
 
-if TYPE_CHECKING:
-    from .provider import TwilioProvider
-
+log = logging.getLogger("hub.sms")
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 OPTED_OUT = "opted out"
 RESENDABLE = ("planned", "pending", "retry", "held", "canceled")  # rows that are no text at Twilio (any more)
 FINAL = ("delivered", "undelivered", "failed")  # statuses the ledger keeps as Twilio reports them
 REFUSED = ("invalid", "failed", "opted_out")  # Twilio refused the text, or could not send it: not sent again
-
-
-class OptedOut(VendorValidationError):
-    """Twilio 21610: the recipient texted STOP to this sender."""
-
-
-class NotScheduled(VendorValidationError):
-    """Twilio 30409: a message can be canceled only while it is scheduled."""
 
 
 def refused_numbers(contacts: Iterable[Contact]) -> set[str]:
@@ -230,29 +222,29 @@ def settled_cancel(row: Delivery, status: str, final: str, detail: str) -> tuple
     return row.recipient, settled, row.message_id, row.fingerprint, row.send_at, detail
 
 
-def cancel_text(provider: TwilioProvider, campaign: str, row: Delivery, final: str, detail: str) -> str:
+def cancel_text(api: TwilioApi, campaign: str, row: Delivery, final: str, detail: str) -> str:
     """Cancel one text hub scheduled (or holds); returns the ledger status it ends in (`final` when it will not
     go out). Written to the ledger before the call, so that a crash leaves a row the next apply settles by
     asking Twilio. Raises HubError when Twilio cannot be asked (the row stays "canceling")."""
-    services = provider.ctx.services
+    services = api.ctx.services
     assert services is not None
-    ledger = services.ledger(provider.ctx.account)
+    ledger = services.ledger(api.ctx.account)
     if row.status == "held" or not row.message_id:  # held by hub: nothing at Twilio
         ledger.record(campaign, [(row.recipient, final, "", row.fingerprint, row.send_at, detail)])
         return final
     ledger.record(campaign, [(row.recipient, "canceling", row.message_id, row.fingerprint, row.send_at, detail)])
-    settled = settled_cancel(row, provider.cancel_message(row.message_id), final, detail)
+    settled = settled_cancel(row, api.cancel_message(row.message_id), final, detail)
     ledger.record(campaign, [settled])
     return settled[1]
 
 
 class SmsCampaignResource(Resource):
+    api: TwilioApi
     kind = "sms_campaign"
     capability = Capability.SMS_CAMPAIGNS
     live_read = False
     prunable = False  # a text cannot be unsent
 
-    provider: TwilioProvider
 
     # -- planning ------------------------------------------------------------------------------------
     def desired(self, client: Client, refs: References) -> list[Desired]:
@@ -262,13 +254,13 @@ class SmsCampaignResource(Resource):
         sms = campaign.sms
         assert sms is not None
         opted_out = self._optouts()
-        now = self.provider.ctx.clock.utcnow()
+        now = self.api.ctx.clock.utcnow()
         mode = campaign.schedule.mode
         at = campaign.schedule.at_utc(client.timezone) if mode == "at" else None
         quiet = client.quiet_hours_for(campaign)
         payload = {"body": sms.body, "media": sms.media, "schedule": campaign.schedule.model_dump(mode="json"),
                    "quiet_hours": quiet.model_dump(mode="json") if quiet else None,
-                   "sender": self.provider.sender_label}
+                   "sender": self.api.sender_label}
         recipients, excluded, overrun = self._recipients(client, campaign, payload, opted_out, now, at, quiet)
         candidates = len(recipients) + overrun.recipients
         ledger = self._ledger(campaign.id)
@@ -313,7 +305,7 @@ class SmsCampaignResource(Resource):
                     now: datetime, at: datetime | None, quiet: QuietHours | None,
                     ) -> tuple[list[dict[str, Any]], Counter[str], Overrun]:
         """Who gets the text, each with their own text, cost and earliest time; who is left out, and why."""
-        services = self.provider.ctx.services
+        services = self.api.ctx.services
         sms = campaign.sms
         assert sms is not None
         members = services.members(campaign.audience.list, campaign.audience.segment) if services else \
@@ -356,13 +348,13 @@ class SmsCampaignResource(Resource):
         return work
 
     def _optouts(self) -> dict[str, str]:
-        services = self.provider.ctx.services
-        return {**(services.optouts() if services else {}), **self.provider.inbound_stops()}
+        services = self.api.ctx.services
+        return {**(services.optouts() if services else {}), **self.api.inbound_stops()}
 
     def _work(self, want: Desired, ledger: dict[str, Delivery], optouts: Iterable[str]) -> Work:
-        now = self.provider.ctx.clock.utcnow()
+        now = self.api.ctx.clock.utcnow()
         # a held text is due once Twilio can schedule it (inside its window), or when its time has come
-        horizon = now + (SCHEDULE_MAX if self.provider.can_schedule else timedelta(0))
+        horizon = now + (SCHEDULE_MAX if self.api.can_schedule else timedelta(0))
         return plan_work(want.details["recipients"], ledger, optouts, now, horizon, want.fingerprint)
 
     # -- applying -------------------------------------------------------------------------------------
@@ -373,22 +365,22 @@ class SmsCampaignResource(Resource):
         return self._send(want)
 
     def _ledger(self, campaign: str) -> dict[str, Delivery]:
-        services = self.provider.ctx.services
+        services = self.api.ctx.services
         if services is None:
             return {}
-        return services.ledger(self.provider.ctx.account).deliveries(campaign)
+        return services.ledger(self.api.ctx.account).deliveries(campaign)
 
     def _send(self, want: Desired) -> str:
-        services = self.provider.ctx.services
+        services = self.api.ctx.services
         if services is None:
             raise ProviderError("SMS campaigns need hub's state (run them through hub plan/apply)",
-                                provider=self.provider.name)
-        account_ledger = services.ledger(self.provider.ctx.account)
-        self.provider.take_stops()  # inbound STOPs since the plan: recorded, written back, their texts canceled
+                                provider=self.api.name)
+        account_ledger = services.ledger(self.api.ctx.account)
+        self.take_stops()  # inbound STOPs since the plan: recorded, written back, their texts canceled
         optouts = services.optouts()
         ledger = self._reconcile(want, account_ledger.deliveries(want.id), optouts)
         work = self._work(want, ledger, optouts)
-        now = self.provider.ctx.clock.utcnow()
+        now = self.api.ctx.clock.utcnow()
         wanted = [r for r in want.details["recipients"] if r["to"] not in optouts]
         before = progress(wanted, ledger, now, want.fingerprint)
         # the audience is fixed when the campaign goes out: everyone is noted before anyone is texted, so that
@@ -408,7 +400,7 @@ class SmsCampaignResource(Resource):
 
         def one(r: dict[str, Any]) -> None:
             when = timing(datetime.fromisoformat(r["not_before"].replace("Z", "+00:00")), now,
-                          can_schedule=self.provider.can_schedule)
+                          can_schedule=self.api.can_schedule)
             if when.mode == "hold":
                 account_ledger.record(want.id, [(r["to"], "held", "", r["fp"], when.iso, "")])
                 tally("held")
@@ -422,7 +414,7 @@ class SmsCampaignResource(Resource):
 
         def cancel(row: Delivery, final: str, detail: str) -> bool:
             try:
-                status = cancel_text(self.provider, want.id, row, final, detail)
+                status = cancel_text(self.api, want.id, row, final, detail)
             except HubError as exc:
                 tally("not canceled yet", f"{row.recipient}: its scheduled text could not be canceled ({exc})")
                 return False
@@ -454,31 +446,31 @@ class SmsCampaignResource(Resource):
             else:
                 job()
 
-        workers = max(1, self.provider.limits.max_concurrency)
+        workers = max(1, self.api.limits.max_concurrency)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(run, jobs))
-        self.provider.sync_statuses(want.id)
+        self.sync_statuses(want.id)
         summary = ", ".join(f"{n} {k}" for k, n in sorted(outcome.items())) or "nothing left to send"
         if before.sent or before.scheduled:
             summary += f"; {before.sent + before.scheduled} had theirs from an earlier apply"
         if skipped:  # stopped before all was done (a stop after the last job leaves nothing to continue)
             after = progress(wanted, account_ledger.deliveries(want.id), now, want.fingerprint)
             raise ProviderError(f"interrupted after {summary}; {after.headline()}: apply again to continue",
-                                provider=self.provider.name)
+                                provider=self.api.name)
         if problems:
             raise ProviderError(f"{len(problems)} text(s) not sent or canceled as planned ({summary}); apply again"
-                                " to retry: " + "; ".join(problems[:5]), provider=self.provider.name)
+                                " to retry: " + "; ".join(problems[:5]), provider=self.api.name)
         return summary
 
     def _create(self, r: dict[str, Any], when: Any, want: Desired) -> tuple[str, str, str]:
         media = want.payload.get("media") or []
         send_at = when.iso if when.mode == "schedule" else None
         try:
-            sid, status = self.provider.create_message(r["to"], r["body"], media, send_at, segments=r["segments"])
+            sid, status = self.api.create_message(r["to"], r["body"], media, send_at, segments=r["segments"])
         except OptedOut:
             return "opted_out", "", "21610: the recipient texted STOP"
         except AmbiguousWrite as exc:
-            found = self.provider.find_message(r["to"], r["body"], self.provider.ctx.clock.utcnow())
+            found = self.api.find_message(r["to"], r["body"], self.api.ctx.clock.utcnow())
             if found is not None:
                 return found[1], found[0], "found after a lost answer"
             return "retry", "", str(exc)
@@ -490,7 +482,7 @@ class SmsCampaignResource(Resource):
 
     def _reconcile(self, want: Desired, ledger: dict[str, Delivery], optouts: Iterable[str]) -> dict[str, Delivery]:
         """Settle rows journalled before a crash: the vendor says whether each text went, or was canceled."""
-        services = self.provider.ctx.services
+        services = self.api.ctx.services
         assert services is not None
         optouts = set(optouts)
         by_phone = {r["to"]: r for r in want.details["recipients"]}
@@ -498,18 +490,66 @@ class SmsCampaignResource(Resource):
         for phone, row in ledger.items():
             if row.status == "canceling":
                 final = "opted_out" if phone in optouts else "canceled"
-                fixes.append(settled_cancel(row, self.provider.message_status(row.message_id), final,
+                fixes.append(settled_cancel(row, self.api.message_status(row.message_id), final,
                                             "reconciled: " + row.detail))
             if row.status != "pending":
                 continue
             body = by_phone.get(phone, {}).get("body")
             since = datetime.fromisoformat(row.created_at.replace("Z", "+00:00"))
-            found = self.provider.find_message(phone, body, since) if body else None
+            found = self.api.find_message(phone, body, since) if body else None
             if found is not None:
                 fixes.append((phone, found[1], found[0], row.fingerprint, row.send_at, "reconciled: found"))
             else:
                 fixes.append((phone, "retry", "", row.fingerprint, row.send_at, "reconciled: not sent"))
         if fixes:
-            services.ledger(self.provider.ctx.account).record(want.id, fixes)
-            ledger = services.ledger(self.provider.ctx.account).deliveries(want.id)
+            services.ledger(self.api.ctx.account).record(want.id, fixes)
+            ledger = services.ledger(self.api.ctx.account).deliveries(want.id)
         return ledger
+
+    # -- what the ledger learns from Twilio -------------------------------------------------------------
+    def take_stops(self) -> None:
+        """Record inbound STOPs in hub and write them back to the contact source (apply only)."""
+        services = self.ctx.services
+        if services is None:
+            return
+        for phone, why in self.api.inbound_stops(refresh=True).items():  # STOPs since the plan count too
+            services.record_optout(phone, why)
+        self.cancel_opted_out()
+
+    def cancel_opted_out(self) -> None:
+        """Cancel every text still scheduled (or held) for a number that opted out, in each campaign of hub's
+        ledger, including campaigns no longer in the workspace."""
+        services = self.ctx.services
+        if services is None:
+            return
+        optouts = services.optouts()
+        now = self.ctx.clock.utcnow().strftime(ISO)
+        for campaign, rows in services.ledger(self.ctx.account).deliveries_in(("scheduled", "held")).items():
+            for row in rows:
+                if row.recipient not in optouts or (row.status == "scheduled" and row.send_at <= now):
+                    continue
+                try:
+                    cancel_text(self.api, campaign, row, "opted_out", "canceled: the recipient opted out")
+                except HubError as exc:  # the row stays "canceling": the next apply asks Twilio again
+                    log.warning("could not cancel a text of %s scheduled for an opted-out number: %s", campaign, exc)
+
+    def sync_statuses(self, campaign: str) -> None:
+        """Record the vendor's latest status of each text of a campaign (for reports)."""
+        services = self.ctx.services
+        if services is None:
+            return
+        ledger = services.ledger(self.ctx.account).deliveries(campaign)
+        open_rows = {d.message_id: d for d in ledger.values() if d.message_id and d.status in ("sent", "scheduled")}
+        if not open_rows:
+            return
+        oldest = min(datetime.fromisoformat(d.created_at.replace("Z", "+00:00")) for d in open_rows.values())
+        messages = self.api("GET", "Messages.json", lambda c: list(c.messages.stream(
+            date_sent_after=oldest - timedelta(days=1), page_size=PAGE)))
+        updates = []
+        for msg in messages:
+            row = open_rows.get(str(msg.sid))
+            if row is not None and str(msg.status) in ("delivered", "undelivered", "failed", "canceled"):
+                updates.append((row.recipient, str(msg.status), row.message_id, row.fingerprint, row.send_at,
+                                f"error {msg.error_code}" if msg.error_code else ""))
+        if updates:
+            services.ledger(self.ctx.account).record(campaign, updates)

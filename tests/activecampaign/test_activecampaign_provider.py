@@ -123,8 +123,8 @@ def test_settings_take_the_account_url_with_or_without_api_3() -> None:
     for url in ("https://acme.api-us1.com", "https://acme.api-us1.com/", "https://acme.api-us1.com/api/3"):
         settings = ActiveCampaignSettings.model_validate({"api_key": "k", "base_url": url})
         provider = ActiveCampaignProvider(settings, None)  # type: ignore[arg-type]
-        assert provider.base_url == "https://acme.api-us1.com/api/3"
-        assert provider.api_root == "https://acme.api-us1.com"
+        assert provider.api.base_url == "https://acme.api-us1.com/api/3"
+        assert provider.api.api_root == "https://acme.api-us1.com"
     with pytest.raises(ValueError):
         ActiveCampaignSettings.model_validate({"api_key": "k"})  # the account URL is required
     with pytest.raises(ValueError):
@@ -132,7 +132,7 @@ def test_settings_take_the_account_url_with_or_without_api_3() -> None:
 
 
 def test_error_mapping(harness: Harness) -> None:
-    p = harness.provider
+    p = harness.provider.api
     assert isinstance(p.map_error(403, {"message": "Forbidden"}, {}), AuthError)
     enrol = p.map_error(403, {"message": "Could not create SubscriberSeries"}, {})
     assert isinstance(enrol, VendorValidationError) and "inactive" in str(enrol)
@@ -466,7 +466,7 @@ def test_members_are_read_with_their_consent_and_fields(harness: Harness) -> Non
     harness.apply()
     harness.simulator.set_contact_status(ACCOUNT, "bob@example.com", "bounced")
     client = harness.account.client
-    members = harness.provider.read_members(client, "newsletter", None, build_refs(harness.state, harness.account))
+    members = harness.provider.api.read_members(client, "newsletter", None, build_refs(harness.state, harness.account))
     by_email = {c.email: c for c in members}
     assert set(by_email) == {"ada@example.com", "bob@example.com", "cy@example.com"}
     assert by_email["ada@example.com"].consent.email == "subscribed"
@@ -508,11 +508,11 @@ def test_the_v1_key_never_shows_in_errors(ac: Any, tmp_path: Path) -> None:
                 tmp_path, FakeClock(), settings={"api_key": secret})
     try:
         with pytest.raises(AuthError) as info:
-            h.provider.v1("campaign_list", {"ids": "1"}, read=True)
+            h.provider.api.v1("campaign_list", {"ids": "1"}, read=True)
         assert secret not in str(info.value) and "not authorized" in str(info.value)
         h.simulator.alias_credential(secret, "sandbox-token")
         with pytest.raises(VendorValidationError) as bad:
-            h.provider.v1("campaign_create", {"type": "single"})
+            h.provider.api.v1("campaign_create", {"type": "single"})
         assert "Campaign name is required" in str(bad.value) and secret not in str(bad.value)
     finally:
         h.close()

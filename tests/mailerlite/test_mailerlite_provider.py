@@ -217,7 +217,7 @@ def test_members_of_a_list_are_readable_with_consent(harness: Harness) -> None:
     from hub.sync.plan import build_refs
 
     client = harness.account.client
-    members = harness.provider.read_members(client, "newsletter", None, build_refs(harness.state, harness.account))
+    members = harness.provider.api.read_members(client, "newsletter", None, build_refs(harness.state, harness.account))
     by_email = {c.email: c for c in members}
     assert set(by_email) == {"ada@example.com", "bob@example.com", "cy@example.com"}
     assert by_email["ada@example.com"].first_name == "Ada"

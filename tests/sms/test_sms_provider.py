@@ -78,7 +78,7 @@ def test_a_crash_between_the_send_and_the_ledger_is_reconciled(harness: Harness)
     fp = campaign.fingerprint
     harness.state.record_deliveries("acme", "main", "flash", [(ada["to"], "pending", "", fp, "", ""),
                                                               (bob["to"], "pending", "", fp, "", "")])
-    harness.provider.create_message(ada["to"], ada["body"], [], None, segments=1)
+    harness.provider.api.create_message(ada["to"], ada["body"], [], None, segments=1)
     assert not harness.apply(plan).failed
     assert texts(harness) == Counter({"+447700900001": 1, "+447700900002": 1})
     ledger = harness.state.deliveries("acme", "main", "flash")
@@ -154,7 +154,7 @@ def test_delivery_statuses_are_recorded_for_reports(harness: Harness) -> None:
     assert not harness.apply().failed
     assert {d.status for d in harness.state.deliveries("acme", "main", "flash").values()} == {"sent"}
     harness.clock.advance(120)  # the vendor delivers
-    harness.provider.sync_statuses("flash")
+    harness.provider.resource("sms_campaign").sync_statuses("flash")  # type: ignore[attr-defined]
     assert {d.status for d in harness.state.deliveries("acme", "main", "flash").values()} == {"delivered"}
 
 

@@ -50,9 +50,9 @@ class Hub(SmsSessions):
         went out. Returns the campaign's error."""
         before = len(self.simulator.messages())
         s = self.session()
-        provider: Any = s.provider
-        provider.limits = dataclasses.replace(provider.limits, max_concurrency=1)
-        create, made = provider.create_message, []
+        api: Any = s.provider.api
+        api.limits = dataclasses.replace(api.limits, max_concurrency=1)
+        create, made = api.create_message, []
 
         def counted(*args: Any, **kwargs: Any) -> tuple[str, str]:
             out = create(*args, **kwargs)
@@ -61,7 +61,7 @@ class Hub(SmsSessions):
                 s.stop.set()
             return out
 
-        provider.create_message = counted
+        api.create_message = counted
         try:
             plan = s.plan()
             with pytest.raises(Interrupted):
@@ -136,7 +136,7 @@ def test_texts_whose_answer_was_never_heard_are_counted_as_unsettled(hub: Hub) -
     s = hub.session()
     try:
         body = next(r["body"] for r in change.details["recipients"] if r["to"] == PHONES[3])
-        s.provider.create_message(PHONES[3], body, [], None, segments=SEGMENTS[3])  # type: ignore[attr-defined]
+        s.provider.api.create_message(PHONES[3], body, [], None, segments=SEGMENTS[3])  # type: ignore[attr-defined]
     finally:
         s.close()
     change = hub.change()

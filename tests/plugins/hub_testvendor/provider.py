@@ -21,6 +21,7 @@ from hub import (
     References,
     Resource,
     Support,
+    VendorApi,
 )
 from hub.content import email_html
 from hub.model import Channel, Client
@@ -140,6 +141,12 @@ class Campaigns(Resource):
         self.http.delete(f"campaigns/{vendor_id}")
 
 
+class TestvendorApi(VendorApi):
+    def auth_headers(self) -> dict[str, str]:
+        assert isinstance(self.settings, Settings)
+        return {"X-Api-Key": self.settings.api_key.get_secret_value()}
+
+
 class TestvendorProvider(Provider):
     name = "testvendor"
     display_name = "Testvendor"
@@ -152,13 +159,10 @@ class TestvendorProvider(Provider):
     }
     limits = Limits(rate=(RateLimit("default", 10, 1.0),), max_concurrency=2, retry_attempts=4)
     Settings = Settings
+    Api = TestvendorApi
     default_base_url = "https://api.testvendor.invalid/v1"
     simulator = "hub_testvendor.simulator:TestvendorSimulator"
     resource_types = (Lists, Contacts, Campaigns)
-
-    def auth_headers(self) -> dict[str, str]:
-        assert isinstance(self.settings, Settings)
-        return {"X-Api-Key": self.settings.api_key.get_secret_value()}
 
     @classmethod
     def merge_tags(cls, client: Client) -> MergeTagTranslator:

@@ -1,0 +1,378 @@
+"""Mailchimp's API for one account, over the official `mailchimp-marketing` SDK called through hub's shared
+limits, retries and error mapping: the account's settings, the reads several resources share (the
+audience's tags), many member writes as one ``/batches`` job, and the members other channels send to.
+
+SDK quirks handled here, once (../shared/vendors/mailchimp-twilio.md §1.2, §4.1): error text that is a
+str (problem+json) or a dict, error responses with an empty body returned instead of raised, 204s
+returned as `requests.Response` objects, no retries of its own, a 120 s default timeout, the rewrite of
+every `server` substring in the URL (hub sets the host itself and turns the rewrite off), and errors that
+drop the response headers (the adapter records each response, so a 429's Retry-After is honoured). The
+rest (the client built on first use, limits and retries, network errors) is `hub.plugin.SdkAdapter`'s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import json
+import tarfile
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
+
+from hub.plugin import (
+    Client,
+    Contact,
+    ItemResult,
+    NotFound,
+    Provider,
+    ProviderContext,
+    ProviderError,
+    ProviderSettings,
+    References,
+    SdkAdapter,
+    SdkCall,
+    SharedRead,
+    Unavailable,
+    VendorApi,
+    by_offset,
+    default_error,
+    every_item,
+    under,
+)
+
+from . import mapping as m
+
+PAGE = 1000  # Mailchimp's largest page (`count`)
+
+class MailchimpSdk(SdkAdapter):
+    api: MailchimpApi
+
+    def build_client(self) -> Any:
+        import mailchimp_marketing
+
+        settings = self.api.settings
+        client = mailchimp_marketing.Client()
+        client.set_config({"api_key": settings.api_key.get_secret_value(),  # type: ignore[attr-defined]
+                           "server": self.api.data_centre, "timeout": settings.timeout})
+        client.api_client.host = self.api.base_url  # after set_config, which resets it
+        client.api_client.server = ""  # no `server` substring rewrite: the host is already right
+        client.api_client.request = self.recorded(client.api_client.request)
+        return client
+
+    def result(self, value: Any, call: SdkCall) -> Any:
+        import requests
+
+        if isinstance(value, requests.Response):  # 204s, and error replies without a body
+            if value.status_code >= 400:
+                raise self.refused(call, value.status_code, _body(value.text), value.headers)
+            return None
+        return value
+
+    def translate(self, exc: Exception, call: SdkCall) -> Exception | None:
+        from mailchimp_marketing.api_client import ApiClientError
+
+        if not isinstance(exc, ApiClientError):
+            return None
+        if exc.status_code is None:  # a network failure: `text` is the requests exception
+            cause = exc.text if isinstance(exc.text, BaseException) else exc
+            return self.lost(call, cause, url=f"{self.api.base_url}/{call.path.lstrip('/')}")
+        body = exc.text if isinstance(exc.text, dict) else _body(exc.text)
+        return self.refused(call, int(exc.status_code), body)
+
+
+def _body(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+DIRECT_WRITES_MAX = 4  # more member writes than this go through one /batches job
+
+BATCH_POLL_MAX = 60  # polls of a /batches job before giving up (with backoff, ~20 vendor minutes)
+
+
+class JourneyBinding(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    journey_id: int
+    step_id: int
+
+
+class AudienceContact(BaseModel):
+    """What Mailchimp requires to create an audience: the postal address its emails show, and a reminder."""
+
+    model_config = ConfigDict(extra="forbid")
+    company: str
+    address1: str
+    city: str
+    state: str  # Mailchimp requires it (a county, for UK addresses)
+    zip: str
+    country: str
+    permission_reminder: str = "You signed up on our website."
+    from_name: str | None = None  # the audience's default sender: the client's brand kit unless given
+    from_email: str | None = None
+
+
+class MailchimpSettings(ProviderSettings):
+    api_key: SecretStr
+    server: str | None = None  # data-centre prefix ("us21"); taken from the key when not given
+    # lists are tags in the client's one audience (`audience_id`), or each list is an audience of its own
+    lists_as: Literal["tags", "audiences"] = "tags"
+    audience_id: str | None = None
+    audience_contact: AudienceContact | None = None  # lets hub create audiences (lists_as: audiences)
+    # hub automation id -> the customer journey (and its API starting step) built for it in Mailchimp
+    journeys: dict[str, JourneyBinding] = {}
+    timeout: float = 30.0
+
+    @model_validator(mode="after")
+    def _audience(self) -> MailchimpSettings:
+        if self.lists_as == "tags" and not self.audience_id:
+            raise ValueError("give audience_id (the client's audience, whose tags are the lists), or set"
+                             " `lists_as: audiences` to keep each list in an audience of its own")
+        return self
+
+
+def split_ids(vendor_id: str, default_audience: str) -> dict[str, str]:
+    """An item kept in several audiences has one id in each: "aud1:7,aud2:9" (a plain id: one audience)."""
+    if ":" not in vendor_id:
+        return {default_audience: vendor_id} if vendor_id else {}
+    return dict(part.split(":", 1) for part in vendor_id.split(",") if part)
+
+
+def join_ids(ids: dict[str, str]) -> str:
+    return ",".join(f"{aud}:{i}" for aud, i in sorted(ids.items()))
+
+
+def paged(api: Any, path: str, key: str, fetch: Any) -> Iterator[dict[str, Any]]:
+    """Drain a count/offset collection in pages of 1000 (`fetch(client, count, offset)`), its items under
+    `key`, until `total_items` (no total: one page) have been read."""
+
+    def page(offset: int) -> Any:
+        return api("GET", path, lambda c: fetch(c, PAGE, offset)) or {}
+
+    return every_item(by_offset(page, under(key), total=_total_items))
+
+
+def _total_items(body: Any) -> int:
+    return int(body.get("total_items") or 0)
+
+
+class MailchimpApi(VendorApi):
+    def __init__(self, vendor: type[Provider], settings: ProviderSettings, ctx: ProviderContext) -> None:
+        super().__init__(vendor, settings, ctx)
+        self.sdk = MailchimpSdk(self)
+        self._tags = SharedRead()
+        self._audience_tags: dict[str, SharedRead] = {}
+
+    @property
+    def mc_settings(self) -> MailchimpSettings:
+        assert isinstance(self.settings, MailchimpSettings)
+        return self.settings
+
+    @property
+    def audience_id(self) -> str:
+        return self.mc_settings.audience_id or ""
+
+    @property
+    def lists_are_audiences(self) -> bool:
+        return self.mc_settings.lists_as == "audiences"
+
+    @property
+    def journeys(self) -> dict[str, dict[str, int]]:
+        return {k: v.model_dump() for k, v in self.mc_settings.journeys.items()}
+
+    @property
+    def automation_names(self) -> dict[str, str]:
+        """Hub automation id -> name, for the client this provider serves."""
+        services = self.ctx.services
+        return {a.id: a.name for a in services.client.automations} if services else {}
+
+    @property
+    def data_centre(self) -> str:
+        if self.mc_settings.server:
+            return self.mc_settings.server
+        key = self.mc_settings.api_key.get_secret_value()
+        return key.rsplit("-", 1)[1] if "-" in key else "us1"
+
+    @property
+    def base_url(self) -> str:
+        return (self.settings.base_url or f"https://{self.data_centre}.api.mailchimp.com/3.0").rstrip("/")
+
+    def map_error(self, status: int, body: Any, headers: Mapping[str, str]) -> Exception:
+        problem = body if isinstance(body, dict) else {}
+        title, detail = problem.get("title") or "", problem.get("detail") or (body if isinstance(body, str) else "")
+        fields = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in problem.get("errors") or []
+                           if isinstance(e, dict))
+        text = " - ".join(x for x in (title, detail, fields) if x) or "no details given"
+        return default_error(self.name, status, body, headers, text=text,
+                             auth_hint="check the account's api_key and audience")
+
+    def __call__(self, method: str, path: str, fn: Any, *, body: Any = None, idempotent: bool | None = None) -> Any:
+        """Call the SDK: `fn(sdk_client)` under the account's limits and retries (see `SdkAdapter`)."""
+        return self.sdk(method, path, fn, body=body, idempotent=idempotent)
+
+    # -- shared reads ----------------------------------------------------------------------------------------
+    def static_segments(self, *, refresh: bool = False) -> list[dict[str, Any]]:
+        """Every tag of the audience (tags are static segments), read once per plan."""
+        return self._tags.get(lambda: list(paged(
+            self, f"lists/{self.audience_id}/segments", "segments",
+            lambda c, n, o: c.lists.list_segments(self.audience_id, type="static", count=n, offset=o))),
+            refresh=refresh)
+
+    def forget_static_segments(self) -> None:
+        self._tags.forget()
+
+    def tag_ref(self, refs: References, vendor_id: Any) -> str:
+        for kind in ("list", "tag"):
+            neutral = refs.neutral_id(kind, str(vendor_id))
+            if neutral:
+                return f"{kind}:{neutral}"
+        return f"tag:?{vendor_id}"  # a tag hub does not manage
+
+    def segment_ref(self, refs: References, vendor_id: Any, audience: str = "") -> str:
+        key = join_ids({audience: str(vendor_id)}) if self.lists_are_audiences else str(vendor_id)
+        neutral = refs.neutral_id("segment", key)
+        return f"segment:{neutral}" if neutral else f"segment:?{vendor_id}"
+
+    # -- tags of one audience (lists as audiences) -------------------------------------------------------------
+    def _tags_of(self, audience: str, *, refresh: bool = False) -> dict[str, str]:
+        """tag name -> static segment id in `audience`."""
+        memo = self._audience_tags.setdefault(audience, SharedRead())
+        return memo.get(lambda: {t["name"]: str(t["id"]) for t in paged(
+            self, f"lists/{audience}/segments", "segments",
+            lambda c, n, o: c.lists.list_segments(audience, type="static", count=n, offset=o))}, refresh=refresh)
+
+    def tag_id(self, audience: str, ref: str, refs: References) -> str:
+        """The Mailchimp id of a list or tag a segment condition names (created in `audience` if needed)."""
+        kind, _, neutral = ref.partition(":")
+        if not self.lists_are_audiences:
+            return refs.require(kind, neutral)
+        name = next(t.name for t in self.client.audience.tags if t.id == neutral)
+        found = self._tags_of(audience).get(name) or self._tags_of(audience, refresh=True).get(name)
+        if found is None:
+            body = {"name": name, "static_segment": []}
+            found = str(self("POST", f"lists/{audience}/segments", lambda c: c.lists.create_segment(audience, body),
+                                 body=body, idempotent=False)["id"])
+            self._audience_tags[audience].forget()
+        return found
+
+    def tag_ref_in(self, audience: str, refs: References, vendor_id: Any) -> str:
+        if not self.lists_are_audiences:
+            return self.tag_ref(refs, vendor_id)
+        names = {i: n for n, i in self._tags_of(audience).items()}
+        by_name = {t.name: t.id for t in self.client.audience.tags}
+        name = names.get(str(vendor_id))
+        return f"tag:{by_name[name]}" if name in by_name else f"tag:?{vendor_id}"
+
+    def audience_body(self, name: str) -> dict[str, Any]:
+        contact = self.mc_settings.audience_contact
+        assert contact is not None
+        brand = self.client.config.brand
+        sender = contact.from_name or brand.sender_name or self.client.config.name
+        return {"name": name, "permission_reminder": contact.permission_reminder, "email_type_option": False,
+                "contact": contact.model_dump(exclude={"permission_reminder", "from_name", "from_email"}),
+                "campaign_defaults": {"from_name": sender, "from_email": contact.from_email or brand.sender_email or "",
+                                      "language": "en", "subject": f"News from {sender}"}}
+
+    def tag_names_by_ref(self, refs: References) -> dict[str, str]:
+        """Neutral ref -> tag name as Mailchimp holds it (members are tagged by name)."""
+        by_id = {str(t["id"]): t["name"] for t in self.static_segments()}
+        out = {}
+        for t_id, name in by_id.items():
+            ref = self.tag_ref(refs, t_id)
+            if "?" not in ref:
+                out[ref] = name
+        return out
+
+    # -- many member writes ----------------------------------------------------------------------------------
+    def run_operations(self, ops: list[tuple[str, str, str, dict[str, Any]]]) -> dict[str, ItemResult]:
+        """Run (owner, METHOD, /path, body) writes: one by one when few, else as one /batches job."""
+        results: dict[str, ItemResult] = {}
+        if len(ops) <= DIRECT_WRITES_MAX:
+            for owner, method, path, body in ops:
+                def write(c: Any, p: str = path, me: str = method, b: dict[str, Any] = body) -> Any:
+                    return c.api_client.call_api(p, me, body=b)
+
+                try:
+                    self(method, path.lstrip("/"), write, body=body)
+                except ProviderError as exc:
+                    results[owner] = ItemResult(owner, False, error=str(exc))
+                    continue
+                results.setdefault(owner, ItemResult(owner, True, path.split("/")[4]))
+            return results
+        operations = [{"method": method, "path": path, "body": json.dumps(body), "operation_id": f"{i}"}
+                      for i, (_, method, path, body) in enumerate(ops)]
+        outcome = self._batch_job(operations)
+        for i, (owner, _, path, _) in enumerate(ops):
+            status, text = outcome.get(str(i), (0, "no result in the batch"))
+            if status >= 400 or status == 0:
+                results[owner] = ItemResult(owner, False, error=f"HTTP {status}: {text}")
+            else:
+                results.setdefault(owner, ItemResult(owner, True, path.split("/")[4]))
+        return results
+
+    def _batch_job(self, operations: list[dict[str, Any]]) -> dict[str, tuple[int, str]]:
+        body = {"operations": operations}
+        job = self("POST", "batches", lambda c: c.batches.start(body), body=body, idempotent=False)
+        job_id = job["id"]
+        delay = 1.0
+        for _ in range(BATCH_POLL_MAX):
+            if job.get("status") == "finished":
+                break
+            self.ctx.clock.sleep(delay)
+            delay = min(delay * 1.5, 30.0)
+            job = self("GET", f"batches/{job_id}", lambda c: c.batches.status(job_id))
+        else:
+            raise Unavailable(f"batch {job_id} did not finish in time", provider=self.name)
+        return _batch_results(self.http.download(job["response_body_url"]))
+
+    def set_contact_field(self, client: Client, email: str, field_id: str, value: str, refs: References) -> None:
+        h = m.subscriber_hash(email)
+        body = {"merge_fields": {m.merge_tag_for(field_id): value}}
+        audiences = sorted(set(refs.of_kind("list").values())) if self.lists_are_audiences else [self.audience_id]
+        for aud in audiences:
+            def update(c: Any, a: str = aud) -> Any:
+                return c.lists.update_list_member(a, h, body)
+
+            with contextlib.suppress(NotFound):  # not a member there (yet): the next push carries the value
+                self("PATCH", f"lists/{aud}/members/{h}", update, body=body)
+
+    def read_members(self, client: Client, list_id: str, segment_id: str | None,
+                     refs: References) -> list[Contact]:
+        by_tag = {tag: fid for fid, tag in m.merge_tags_of(client).items()}
+        if self.lists_are_audiences:
+            aud = refs.require("list", list_id)
+            if segment_id:
+                sid = split_ids(refs.require("segment", segment_id), aud)[aud]
+                members = paged(self, f"lists/{aud}/segments/{sid}/members", "members",
+                                lambda c, n, o: c.lists.get_segment_members_list(
+                                    aud, sid, count=n, offset=o, include_unsubscribed=True, include_cleaned=True))
+            else:
+                members = paged(self, f"lists/{aud}/members", "members",
+                                lambda c, n, o: c.lists.get_list_members_info(aud, count=n, offset=o))
+            return [m.contact_from_member(x, by_tag) for x in members if x.get("status") != "archived"]
+        kind, neutral = ("segment", segment_id) if segment_id else ("list", list_id)
+        sid = refs.require(kind, neutral)
+        path = f"lists/{self.audience_id}/segments/{sid}/members"
+        members = paged(self, path, "members", lambda c, n, o: c.lists.get_segment_members_list(
+            self.audience_id, sid, count=n, offset=o, include_unsubscribed=True, include_cleaned=True))
+        return [m.contact_from_member(x, by_tag) for x in members]
+
+
+def _batch_results(archive: bytes) -> dict[str, tuple[int, str]]:
+    """Mailchimp's batch result archive: a gzipped tar of JSON arrays of {status_code, operation_id, response}."""
+    out: dict[str, tuple[int, str]] = {}
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(archive)), mode="r:") as tar:
+        for member in tar.getmembers():
+            handle = tar.extractfile(member)
+            if handle is None:
+                continue
+            for item in json.loads(handle.read() or b"[]"):
+                status = int(item.get("status_code") or 0)
+                out[str(item.get("operation_id"))] = (status, str(item.get("response"))[:300])
+    return out

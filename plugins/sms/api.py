@@ -1,0 +1,260 @@
+"""Twilio's API for one account, over the official `twilio` SDK called through hub's shared limits, retries
+and error mapping: settings, senders and their pacing, texts (send, cancel, find after a lost answer),
+inbound STOPs.
+
+SDK facts handled here, once (../shared/vendors/mailchimp-twilio.md §3.1-3.2, §4.2): no base-URL option
+(a custom `TwilioHttpClient` rewrites every *.twilio.com host, so the absolute `next_page_url`s of the
+v1/v2 APIs reach the same place), no default timeout (hub passes one), `TWILIO_EDGE`/`TWILIO_REGION` in
+the environment silently rewriting hosts (hub gives the client an empty environment), no retries of its
+own, network errors raised raw, and RFC 9457 error bodies raising `TwilioServiceException`, which is not
+a `TwilioRestException`. The rest (the client built on first use, the last response per thread, limits
+and retries, network errors) is `hub.plugin.SdkAdapter`'s.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr, model_validator
+
+from hub.plugin import (
+    AmbiguousWrite,
+    Provider,
+    ProviderContext,
+    ProviderSettings,
+    RateLimit,
+    SdkAdapter,
+    SdkCall,
+    SharedRead,
+    VendorApi,
+    VendorValidationError,
+    default_error,
+)
+
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+LONG_CODE_MPS = 1.0  # segments a second a long-code sender may send (../shared/vendors/mailchimp-twilio.md §3.5)
+PAGE = 1000
+
+
+class OptedOut(VendorValidationError):
+    """Twilio 21610: the recipient texted STOP to this sender."""
+
+
+class NotScheduled(VendorValidationError):
+    """Twilio 30409: a message can be canceled only while it is scheduled."""
+
+
+def _http_client_class() -> type:
+    from twilio.http.http_client import TwilioHttpClient
+
+    class HubTwilioHttpClient(TwilioHttpClient):  # type: ignore[misc]
+        """Sends every request meant for *.twilio.com to `base_url` instead (a simulator or a proxy)."""
+
+        def __init__(self, base_url: str | None, timeout: float) -> None:
+            super().__init__(timeout=timeout)
+            self.base_url = base_url.rstrip("/") if base_url else None
+            self.session.trust_env = False  # type: ignore[union-attr]
+
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            parts = urlsplit(url)
+            if self.base_url and parts.hostname and parts.hostname.endswith("twilio.com"):
+                url = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
+            return super().request(method, url, *args, **kwargs)
+
+    return HubTwilioHttpClient
+
+
+class TwilioSdk(SdkAdapter):
+    api: TwilioApi
+
+    def build_client(self) -> Any:
+        from twilio.rest import Client
+
+        s = self.api.tw_settings
+        user, password = (s.api_key_sid, s.api_key_secret) if s.api_key_sid else (s.account_sid, s.auth_token)
+        http = _http_client_class()(self.api.settings.base_url, self.api.settings.timeout)
+        http.request = self.recorded(http.request)  # errors drop the response: its headers are read from here
+        return Client(user, password.get_secret_value() if password else None,  # type: ignore[union-attr]
+                      account_sid=s.account_sid, http_client=http, environment={})
+
+    def translate(self, exc: Exception, call: SdkCall) -> Exception | None:
+        # Network errors come raw, not as the SDK's: the adapter classifies them (with the URL they carry,
+        # the one really asked after the host rewrite).
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        if isinstance(exc, TwilioRestException):
+            return self.refused(call, int(exc.status), {"code": exc.code, "message": exc.msg})
+        if isinstance(exc, TwilioException):  # TwilioServiceException (RFC 9457 bodies) and list-page errors
+            return self._other_error(exc, call)
+        return None
+
+    def _other_error(self, exc: Exception, call: SdkCall) -> Exception:
+        """A list page that failed carries the raw response as its second argument; RFC 9457 errors carry
+        `status` and `code`."""
+        response = exc.args[1] if len(exc.args) > 1 and hasattr(exc.args[1], "status_code") else None
+        if response is not None:
+            try:
+                body = json.loads(response.text or "{}")
+            except ValueError:
+                body = {"message": response.text}
+            return self.refused(call, int(response.status_code), body, response.headers or {})
+        status = int(getattr(exc, "status", 0) or 0) or 500
+        return self.refused(call, status, {"code": getattr(exc, "code", None), "message": str(exc)}, {})
+
+
+class TwilioSettings(ProviderSettings):
+    account_sid: str
+    auth_token: SecretStr | None = None
+    api_key_sid: str | None = None
+    api_key_secret: SecretStr | None = None
+    messaging_service_sid: str | None = None
+    from_number: str | None = None
+    # segments per second hub sends at; by default one per sender in the Messaging Service (long codes)
+    throughput: float | None = None
+    status_callback: str | None = None
+    timeout: float = 15.0
+
+    @model_validator(mode="after")
+    def _complete(self) -> TwilioSettings:
+        if not self.auth_token and not (self.api_key_sid and self.api_key_secret):
+            raise ValueError("give auth_token, or api_key_sid and api_key_secret")
+        if not self.messaging_service_sid and not self.from_number:
+            raise ValueError("give messaging_service_sid (needed to schedule texts) and/or from_number")
+        return self
+
+
+
+class TwilioApi(VendorApi):
+    def __init__(self, vendor: type[Provider], settings: ProviderSettings, ctx: ProviderContext) -> None:
+        super().__init__(vendor, settings, ctx)
+        self.sdk = TwilioSdk(self)
+        self._numbers = SharedRead()
+        self._stops = SharedRead()
+        self._paced = False
+
+    @property
+    def tw_settings(self) -> TwilioSettings:
+        assert isinstance(self.settings, TwilioSettings)
+        return self.settings
+
+    @property
+    def can_schedule(self) -> bool:
+        return bool(self.tw_settings.messaging_service_sid)  # Twilio schedules only through a service
+
+    @property
+    def sender_label(self) -> str:
+        return self.tw_settings.messaging_service_sid or self.tw_settings.from_number or ""
+
+    def map_error(self, status: int, body: Any, headers: Mapping[str, str]) -> Exception:
+        body = body if isinstance(body, dict) else {}
+        code, text = body.get("code"), body.get("message") or "no details given"
+        text = f"Twilio error {code}: {text}" if code else text
+        if code == 21610:
+            return OptedOut(f"HTTP {status}: {text}", provider=self.name, status=status)
+        if code == 30409:
+            return NotScheduled(f"HTTP {status}: {text}", provider=self.name, status=status)
+        # 20003 (authentication) comes as 401/403 and 20429 (too many requests) as 429: the statuses say it
+        return default_error(self.name, status, body, headers, text=text,
+                             auth_hint="check account_sid and auth_token or the API key")
+
+    def bucket_for(self, method: str, path: str, body: Any) -> tuple[str, ...]:
+        if isinstance(body, dict) and "segments" in body:  # a text sent now: the senders' throughput too
+            return ("api",) + ("send",) * int(body["segments"])
+        return ("api",)
+
+    # -- senders and pacing ---------------------------------------------------------------------------------
+    def numbers(self) -> list[str]:
+        """The numbers texts come from (the Messaging Service's senders, or `from_number`)."""
+        def load() -> list[str]:
+            sid = self.tw_settings.messaging_service_sid
+            if not sid:
+                return [self.tw_settings.from_number or ""]
+            found = self("GET", f"v1/Services/{sid}/PhoneNumbers",
+                             lambda c: [p.phone_number for p in c.messaging.v1.services(sid).phone_numbers.stream()])
+            return found or ([self.tw_settings.from_number] if self.tw_settings.from_number else [])
+        return self._numbers.get(load)
+
+    def _pace(self) -> None:
+        if self._paced:
+            return
+        rate = self.tw_settings.throughput or LONG_CODE_MPS * max(1, len(self.numbers()))
+        # the senders' throughput: Twilio queues what is over it, so this window is not strict
+        limit = RateLimit("send", int(rate), 1.0, strict=False) if rate >= 1 else \
+            RateLimit("send", 1, 1.0 / rate, strict=False)
+        self.http.gate.configure(limit)
+        self._paced = True
+
+    # -- messages ------------------------------------------------------------------------------------------------
+    def create_message(self, to: str, body: str, media: list[str], send_at: str | None, *,
+                       segments: int) -> tuple[str, str]:
+        self._pace()
+        s = self.tw_settings
+        kwargs: dict[str, Any] = {"to": to, "body": body}
+        if media:
+            kwargs["media_url"] = media
+        if s.messaging_service_sid:
+            kwargs["messaging_service_sid"] = s.messaging_service_sid
+        else:
+            kwargs["from_"] = s.from_number
+        if s.status_callback:
+            kwargs["status_callback"] = s.status_callback
+        if send_at:
+            kwargs.update(schedule_type="fixed", send_at=send_at)
+        cost = {} if send_at else {"segments": segments}
+        msg = self("POST", "Messages.json", lambda c: c.messages.create(**kwargs), body=cost, idempotent=False)
+        return str(msg.sid), str(msg.status)
+
+    def cancel_message(self, sid: str) -> str:
+        """Cancel a scheduled message (Status=canceled; Twilio answers 30409 once it is not scheduled any more,
+        ../shared/vendors/mailchimp-twilio.md §3.4) and return its status afterwards. When the answer is lost,
+        or Twilio says it is not scheduled, Twilio is asked how it stands: canceled, or gone out."""
+        try:
+            msg = self("POST", f"Messages/{sid}.json", lambda c: c.messages(sid).update(status="canceled"),
+                           idempotent=False)
+        except (AmbiguousWrite, NotScheduled):
+            return self.message_status(sid)
+        return str(msg.status)
+
+    def message_status(self, sid: str) -> str:
+        return str(self("GET", f"Messages/{sid}.json", lambda c: c.messages(sid).fetch()).status)
+
+    def find_message(self, to: str, body: str, since: datetime) -> tuple[str, str] | None:
+        """A text already sent to `to` with this body since `since` (the reconciliation after a crash)."""
+        # Not filtered by DateSent: a text still queued has no date_sent yet. The list is newest first.
+        after = since - timedelta(minutes=5)
+
+        def scan(c: Any) -> tuple[str, str] | None:
+            for msg in c.messages.stream(to=to, page_size=50):
+                if msg.date_created is not None and msg.date_created < after:
+                    return None
+                if msg.body == body and msg.direction.startswith("outbound") and msg.status != "canceled":
+                    return str(msg.sid), "scheduled" if msg.status == "scheduled" else "sent"
+            return None
+
+        return self("GET", "Messages.json", scan)
+
+    def inbound_stops(self, *, refresh: bool = False) -> dict[str, str]:
+        """Numbers that texted a STOP word to one of our senders (read once per plan)."""
+        def load() -> dict[str, str]:
+            stops: dict[str, str] = {}
+            for number in self.numbers():
+                if not number:
+                    continue
+
+                def stream_to(c: Any, n: str = number) -> list[Any]:
+                    return list(c.messages.stream(to=n, page_size=PAGE))
+
+                inbound = self("GET", "Messages.json", stream_to)
+                for msg in inbound:
+                    if msg.direction == "inbound" and (msg.body or "").strip().upper() in STOP_WORDS:
+                        stops[str(msg.from_)] = "inbound STOP"
+            return stops
+        return self._stops.get(load, refresh=refresh)
+
+    def __call__(self, method: str, path: str, fn: Any, *, body: Any = None, idempotent: bool | None = None) -> Any:
+        """Call the SDK: `fn(sdk_client)` under the account's limits and retries (see `SdkAdapter`)."""
+        return self.sdk(method, path, fn, body=body, idempotent=idempotent)
