@@ -61,7 +61,12 @@ from .provider import (
     sent_campaign,
 )
 from .registry import ProviderRegistry
-from .resource_bases import ManualAutomationResource, ManualTrigger, SharedCollectionResource
+from .resource_bases import (
+    ManualAutomationResource,
+    ManualSegmentResource,
+    ManualTrigger,
+    SharedCollectionResource,
+)
 from .services import AccountServices, DeliveryLedger, DeliveryRow
 from .sheets import email_step_reference
 from .smstext import MAX_CHARACTERS, Overrun, count_segments, recipient_values
@@ -95,6 +100,7 @@ __all__ = [
     "Limits",
     "Live",
     "ManualAutomationResource",
+    "ManualSegmentResource",
     "ManualTrigger",
     "MergeTagTranslator",
     "NotFound",

@@ -2,6 +2,8 @@
 
 - `ManualAutomationResource`: automations the vendor's API cannot create; hub plans a build sheet (MANUAL)
   and verifies the automation the user built. Hooks: `manual_trigger`, `build_sheet`, `manual_payload`.
+- `ManualSegmentResource`: segments the vendor's API cannot create; a build sheet (MANUAL), verified by
+  name. Hooks: `build_sheet`, `vendor_segments`.
 - `SharedCollectionResource`: lists and tags kept as one vendor collection (MailerLite groups, Mailchimp
   tags) read once for both. Hooks: `collection`, `forget_collection`, `create_item`, `update_item`,
   `delete_item`.
@@ -15,7 +17,7 @@ from typing import Any, ClassVar
 
 from .content import automation_emails
 from .errors import NotSupported
-from .model import Automation, Client
+from .model import Automation, Client, SegmentDef
 from .model.personalisation import MergeTagTranslator
 from .provider import Capability, Desired, Fidelity, Live, References, Resource
 
@@ -85,6 +87,38 @@ class ManualAutomationResource(Resource):
                 "build_sheet": self.build_sheet(a, names, fields, tags, client.name), "source": a.source,
                 "emails": automation_emails(a, tags)}))
         return out
+
+
+class ManualSegmentResource(Resource):
+    """Segments the vendor's API cannot create: hub prints a build sheet and verifies the segment by name (the
+    vendor does not expose its conditions either)."""
+
+    kind = "segment"
+    capability = Capability.SEGMENTS
+    prunable = False
+
+    def build_sheet(self, segment: SegmentDef, names: dict[str, str]) -> str:
+        """How to build `segment` in the vendor's UI; `names` maps the workspace's list, tag and field ids
+        to their names."""
+        raise NotImplementedError
+
+    def vendor_segments(self) -> Iterable[dict[str, Any]]:
+        """The vendor's segments, each with its `id` and `name`."""
+        raise NotImplementedError
+
+    def desired(self, client: Client, refs: References) -> list[Desired]:
+        audience = client.audience
+        names = {x.id: x.name for group in (audience.lists, audience.tags, audience.fields) for x in group}
+        return [Desired(s.id, s.name, {"name": s.name}, Fidelity.MANUAL,
+                        f"{_vendor(self)}'s API cannot create segments: build it in the UI (see the build sheet)",
+                        {"build_sheet": self.build_sheet(s, names), "source": s.source})
+                for s in audience.segments]
+
+    def read_live(self, refs: References) -> dict[str, Live]:
+        return {s["name"]: Live(str(s["id"]), s["name"], {"name": s["name"]}, s) for s in self.vendor_segments()}
+
+    def compare(self, want: Desired, live: Live) -> str | None:
+        return None  # verified by its name: the vendor's API does not show a segment's conditions
 
 
 class SharedCollectionResource(Resource):

@@ -10,9 +10,11 @@ from hub.plugin import (
     Client,
     Fidelity,
     ManualAutomationResource,
+    ManualSegmentResource,
     ManualTrigger,
     MergeTagTranslator,
     References,
+    SegmentDef,
     SharedCollectionResource,
     Support,
     Variable,
@@ -141,3 +143,24 @@ def test_lists_and_tags_share_one_collection() -> None:
     assert lists.update("7", want, None, refs) == "7"
     tags.delete("7", refs)
     assert api.log == ["create Newsletter", "forget", "update 7 Newsletter", "forget", "delete 7", "forget"]
+
+
+class Segments(ManualSegmentResource):
+    def build_sheet(self, segment: SegmentDef, names: dict[str, str]) -> str:
+        return f"segment {segment.name} of {', '.join(sorted(names.values()))}"
+
+    def vendor_segments(self) -> list[dict[str, Any]]:
+        return [{"id": 4, "name": "Fans"}]
+
+
+def test_segments_the_api_cannot_create_get_a_sheet_and_are_verified_by_name() -> None:
+    client = make_client("acmemail", audience={"lists": [{"id": "news", "name": "Newsletter"}],
+                                               "segments": [{"id": "fans", "name": "Fans",
+                                                             "rules": [{"list": "news"}]}]})
+    resource = Segments(FakeApi())  # type: ignore[arg-type]
+    [want] = resource.desired(client, References())
+    assert (want.fidelity, want.payload) == (Fidelity.MANUAL, {"name": "Fans"})
+    assert want.reason == "AcMail's API cannot create segments: build it in the UI (see the build sheet)"
+    assert want.details["build_sheet"] == "segment Fans of Newsletter"
+    live = resource.read_live(References())["Fans"]
+    assert live.vendor_id == "4" and resource.compare(want, live) is None

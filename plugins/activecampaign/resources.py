@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from hub.plugin import (
@@ -19,12 +19,14 @@ from hub.plugin import (
     ItemResult,
     Live,
     ManualAutomationResource,
+    ManualSegmentResource,
     ManualTrigger,
     MergeTagTranslator,
     NotFound,
     NotSupported,
     References,
     Resource,
+    SegmentDef,
     VendorValidationError,
     describe_difference,
     sent_campaign,
@@ -202,27 +204,12 @@ class FieldResource(_AcResource):
 # -- segments -------------------------------------------------------------------------------------------------
 
 
-class SegmentResource(_AcResource):
-    """Segments cannot be created through the API: hub prints a build sheet and verifies by name."""
+class SegmentResource(_AcResource, ManualSegmentResource):
+    def build_sheet(self, segment: SegmentDef, names: dict[str, str]) -> str:
+        return m.segment_build_sheet(segment, names)
 
-    kind = "segment"
-    capability = Capability.SEGMENTS
-    prunable = False
-
-    def desired(self, client: Client, refs: References) -> list[Desired]:
-        names = ({x.id: x.name for x in client.audience.lists} | {x.id: x.name for x in client.audience.tags}
-                 | {x.id: x.name for x in client.audience.fields})
-        return [Desired(s.id, s.name, {"name": s.name}, Fidelity.MANUAL,
-                        "ActiveCampaign's API cannot create segments: build it in the UI (see the build sheet)",
-                        {"build_sheet": m.segment_build_sheet(s, names), "source": s.source})
-                for s in client.audience.segments]
-
-    def read_live(self, refs: References) -> dict[str, Live]:
-        return {s["name"]: Live(str(s["id"]), s["name"], {"name": s["name"]}, s)
-                for s in self.api.pages("segments", "segments")}
-
-    def compare(self, want: Desired, live: Live) -> str | None:
-        return None  # the API does not expose segment conditions: a segment is verified by its name
+    def vendor_segments(self) -> Iterable[dict[str, Any]]:
+        return self.api.pages("segments", "segments")
 
 
 # -- contacts ---------------------------------------------------------------------------------------------------

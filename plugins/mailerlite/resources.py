@@ -3,7 +3,7 @@ campaigns, automations (verified build sheets) and enrolment."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hub.plugin import (
@@ -15,10 +15,12 @@ from hub.plugin import (
     ItemResult,
     Live,
     ManualAutomationResource,
+    ManualSegmentResource,
     ManualTrigger,
     MergeTagTranslator,
     References,
     Resource,
+    SegmentDef,
     SharedCollectionResource,
     describe_difference,
     sent_campaign,
@@ -111,29 +113,12 @@ class FieldResource(_MlResource):
         self.http.delete(f"fields/{vendor_id}", missing_ok=True)
 
 
-class SegmentResource(_MlResource):
-    """Segments cannot be created through the API: hub prints a build sheet and verifies by name."""
+class SegmentResource(_MlResource, ManualSegmentResource):
+    def build_sheet(self, segment: SegmentDef, names: dict[str, str]) -> str:
+        return m.segment_build_sheet(segment, names)
 
-    kind = "segment"
-    capability = Capability.SEGMENTS
-    prunable = False
-
-    def desired(self, client: Client, refs: References) -> list[Desired]:
-        names = {x.id: x.name for x in client.audience.lists} | {x.id: x.name for x in client.audience.tags}
-        out = []
-        for seg in client.audience.segments:
-            sheet = m.segment_build_sheet(seg, names)
-            out.append(Desired(seg.id, seg.name, {"name": seg.name}, Fidelity.MANUAL,
-                               "MailerLite's API cannot create segments: build it in the UI",
-                               {"build_sheet": sheet, "source": seg.source}))
-        return out
-
-    def read_live(self, refs: References) -> dict[str, Live]:
-        return {s["name"]: Live(str(s["id"]), s["name"], {"name": s["name"]}, s)
-                for s in self.api.pages("segments")}
-
-    def compare(self, want: Desired, live: Live) -> str | None:
-        return None  # the API does not expose segment rules: a segment is verified by its name
+    def vendor_segments(self) -> Iterable[dict[str, Any]]:
+        return self.api.pages("segments")
 
 
 class ContactResource(_MlResource):
