@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -131,6 +132,16 @@ class Contact(Model):
     def key(self) -> str:
         """Natural key: the lowercased email, else the phone."""
         return (self.email or "").lower() or (self.phone or "")
+
+    def vendor_fields(self, names: Mapping[str, str], keys: Mapping[str, str],
+                      unknown: Callable[[str], str] = str) -> dict[str, Any]:
+        """The contact's details as a vendor's field values: `names` gives the vendor's keys for
+        `first_name`, `last_name` and `phone` (empty ones are left out); custom fields go under `keys[id]`
+        (`unknown(id)` for an id not there). Numbers stay numbers; dates and text are sent as text."""
+        out: dict[str, Any] = {names[k]: v for k in ("first_name", "last_name", "phone") if (v := getattr(self, k))}
+        for fid, value in sorted(self.fields.items()):
+            out[keys.get(fid) or unknown(fid)] = value if isinstance(value, int | float) else str(value)
+        return out
 
 
 class Audience(Model):

@@ -74,15 +74,7 @@ class MailchimpTags(MergeTagTranslator):
 
 def contact_member(contact: Contact, field_tags: dict[str, str]) -> dict[str, Any]:
     """The comparable payload for one member; `tags` holds neutral refs ("list:x", "tag:y")."""
-    merge: dict[str, Any] = {}
-    if contact.first_name:
-        merge["FNAME"] = contact.first_name
-    if contact.last_name:
-        merge["LNAME"] = contact.last_name
-    if contact.phone:
-        merge["PHONE"] = contact.phone
-    for key, value in sorted(contact.fields.items()):
-        merge[field_tags.get(key, key.upper())] = value if isinstance(value, int | float) else str(value)
+    merge = contact.vendor_fields(BUILT_IN_TAGS, field_tags, str.upper)
     refs = sorted([f"list:{x}" for x in contact.lists] + [f"tag:{t}" for t in contact.tags])
     return {"email_address": (contact.email or "").lower(), "merge_fields": merge, "tags": refs,
             "status": STATUS_OUT[contact.consent.email]}

@@ -76,16 +76,11 @@ def group_ref(kind: str, neutral_id: str) -> str:
     return f"{kind}:{neutral_id}"
 
 
+BUILT_IN_KEYS = {"first_name": "name", "last_name": "last_name", "phone": "phone"}
+
+
 def contact_payload(contact: Contact, field_keys: dict[str, str]) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    if contact.first_name:
-        fields["name"] = contact.first_name
-    if contact.last_name:
-        fields["last_name"] = contact.last_name
-    if contact.phone:
-        fields["phone"] = contact.phone
-    for key, value in sorted(contact.fields.items()):
-        fields[field_keys.get(key, key)] = value if isinstance(value, int | float) else str(value)
+    fields = contact.vendor_fields(BUILT_IN_KEYS, field_keys)
     payload: dict[str, Any] = {
         "email": (contact.email or "").lower(),
         "fields": fields,
