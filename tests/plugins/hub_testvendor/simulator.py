@@ -1,17 +1,24 @@
-"""Simulator of the imaginary Testvendor API (JSON, X-Api-Key auth, page pagination, 10 requests/s)."""
+"""Simulator of the imaginary Testvendor API (JSON, X-Api-Key auth, page pagination, 10 requests/s), built
+on the kit's store: a small worked example of a vendor simulator."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from hub.simulator import Abort, SimRequest, SimResponse, Simulator, route
+from hub.simulator import Collection, Row, SimRequest, SimResponse, Simulator, page_by_number, route
+
+LISTS = Collection("lists", model="list")
+CONTACTS = Collection("contacts", model="contact", key="email")  # looked up by email
+CAMPAIGNS = Collection("campaigns", model="campaign")
+CAMPAIGN_FIELDS = ("name", "subject", "body", "list_id")
 
 
 class TestvendorSimulator(Simulator):
     __test__ = False  # not a pytest test class, despite its name
     name = "testvendor"
     base_path = "/v1"
+    collections = (LISTS, CONTACTS, CAMPAIGNS)
+    error_messages = {429: "slow down"}
 
     def __init__(self, clock: Any = None, *, keys: dict[str, str] | None = None, rate: int = 10,
                  window: float = 1.0, page_max: int = 50, **options: Any) -> None:
@@ -19,12 +26,8 @@ class TestvendorSimulator(Simulator):
         self.keys = keys or {"test-key": "main"}
         self.rate, self.window, self.page_max = rate, window, page_max
 
-    def initial_state(self) -> dict[str, Any]:
-        return {"lists": {}, "contacts": {}, "campaigns": {}}
-
     def authenticate(self, req: SimRequest) -> str | SimResponse:
-        account = self.keys.get(req.headers.get("x-api-key", ""))
-        return account or SimResponse(401, {"error": "invalid API key"})
+        return self.keys.get(req.headers.get("x-api-key", "")) or self.error(401, "invalid API key")
 
     def alias_credential(self, new: str, existing: str) -> None:
         self.keys[new] = self.keys[existing]
@@ -32,31 +35,20 @@ class TestvendorSimulator(Simulator):
     def rate_limits(self, req: SimRequest) -> list[Any]:
         return [("requests", self.rate, self.window)]
 
-    def rate_limited(self, req: SimRequest, bucket: str, retry_after: int) -> SimResponse:
-        return SimResponse(429, {"error": "slow down"}, {"Retry-After": str(retry_after)})
+    def error_body(self, status: int, message: str) -> Any:
+        return {"error": message}
 
-    def not_found(self, req: SimRequest) -> SimResponse:
-        return SimResponse(404, {"error": f"no route {req.path}"})
+    def missing(self, req: SimRequest, model: str, key: object) -> SimResponse:
+        return self.error(404, f"{model} {key} not found")
 
-    def fault_response(self, req: SimRequest, status: int, retry_after: int | None) -> SimResponse:
-        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-        return SimResponse(status, {"error": f"injected {status}"}, headers)
+    def _invalid(self, **fields: str) -> SimResponse:
+        return SimResponse(422, {"error": "invalid", "fields": {k: [v] for k, v in fields.items()}})
 
-    # -- helpers ------------------------------------------------------------------------------------
-    def _acct(self, req: SimRequest) -> dict[str, Any]:
-        return self.account_state(req.account or "main")
-
-    def _page(self, req: SimRequest, items: list[dict[str, Any]]) -> dict[str, Any]:
+    def _page(self, req: SimRequest, spec: Collection) -> dict[str, Any]:
         per_page = min(int(req.arg("per_page", "20") or 20), self.page_max)
-        page = max(int(req.arg("page", "1") or 1), 1)
-        pages = max(1, math.ceil(len(items) / per_page))
-        return {"items": items[(page - 1) * per_page: page * per_page], "page": page, "pages": pages}
-
-    def _get(self, req: SimRequest, coll: str) -> dict[str, Any]:
-        item = self._acct(req)[coll].get(req.params["id"])
-        if item is None:
-            raise Abort(404, {"error": f"{coll[:-1]} {req.params['id']} not found"})
-        return item
+        page = page_by_number(list(self.table(req.account or "main", spec).values()),
+                              int(req.arg("page", "1") or 1), per_page)
+        return {"items": page.items, "page": page.number, "pages": page.last_page}
 
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}{self.next_seq():06d}"
@@ -64,28 +56,26 @@ class TestvendorSimulator(Simulator):
     # -- lists ---------------------------------------------------------------------------------------
     @route("GET", "/v1/lists")
     def list_lists(self, req: SimRequest) -> Any:
-        return 200, self._page(req, list(self._acct(req)["lists"].values()))
+        return self._page(req, LISTS)
 
     @route("POST", "/v1/lists")
     def create_list(self, req: SimRequest) -> Any:
-        body = req.json() or {}
-        name = (body.get("name") or "").strip()
+        name = ((req.json() or {}).get("name") or "").strip()
         if not name:
-            return 422, {"error": "invalid", "fields": {"name": ["is required"]}}
-        item = {"id": self._new_id("L"), "name": name}  # names may repeat: creating is not idempotent
-        self._acct(req)["lists"][item["id"]] = item
-        return 201, item
+            return self._invalid(name="is required")
+        # names may repeat: creating is not idempotent
+        return 201, self.table(req.account or "main", LISTS).insert({"id": self._new_id("L"), "name": name})
 
     @route("PUT", "/v1/lists/{id}")
     def update_list(self, req: SimRequest) -> Any:
-        item = self._get(req, "lists")
-        item["name"] = (req.json() or {}).get("name", item["name"])
-        return 200, item
+        lists = self.table(req.account or "main", LISTS)
+        item = lists.require(req.params["id"])
+        return lists.update(item, name=(req.json() or {}).get("name", item["name"]))
 
     @route("DELETE", "/v1/lists/{id}")
     def delete_list(self, req: SimRequest) -> Any:
-        self._get(req, "lists")
-        del self._acct(req)["lists"][req.params["id"]]
+        lists = self.table(req.account or "main", LISTS)
+        lists.pop(str(lists.require(req.params["id"])["id"]))
         return 204, None
 
     # -- contacts ------------------------------------------------------------------------------------
@@ -93,59 +83,54 @@ class TestvendorSimulator(Simulator):
     def bulk_contacts(self, req: SimRequest) -> Any:
         rows = (req.json() or {}).get("contacts") or []
         if len(rows) > 100:
-            return 422, {"error": "invalid", "fields": {"contacts": ["at most 100 per request"]}}
+            return self._invalid(contacts="at most 100 per request")
+        contacts = self.table(req.account or "main", CONTACTS)
         results = []
-        contacts = self._acct(req)["contacts"]
         for row in rows:
             email = (row.get("email") or "").lower()
             if "@" not in email:
                 results.append({"email": email, "error": "invalid email"})
                 continue
-            existing = contacts.get(email)
+            existing: Row | None = contacts.get(email)
+            created = existing is None
             if existing is None:
-                existing = contacts[email] = {"id": self._new_id("C"), "email": email, "status": "subscribed"}
-                created = True
-            else:
-                created = False
+                existing = contacts.insert({"id": self._new_id("C"), "email": email, "status": "subscribed"})
             existing["name"] = row.get("name", existing.get("name", ""))
             existing["lists"] = sorted(set(row.get("lists") or []))
             if row.get("status") and existing["status"] == "subscribed":
                 existing["status"] = row["status"]  # never re-subscribes anyone
             results.append({"email": email, "id": existing["id"], "created": created})
-        return 200, {"results": results}
+        return {"results": results}
 
     @route("GET", "/v1/contacts/{id}")
     def get_contact(self, req: SimRequest) -> Any:
-        item = self._acct(req)["contacts"].get(req.params["id"].lower())
-        return (200, item) if item else (404, {"error": "contact not found"})
+        return self.table(req.account or "main", CONTACTS).require(req.params["id"].lower())
 
     # -- campaigns -----------------------------------------------------------------------------------
     @route("GET", "/v1/campaigns")
     def list_campaigns(self, req: SimRequest) -> Any:
-        return 200, self._page(req, list(self._acct(req)["campaigns"].values()))
+        return self._page(req, CAMPAIGNS)
 
     @route("POST", "/v1/campaigns")
     def create_campaign(self, req: SimRequest) -> Any:
         body = req.json() or {}
         if not body.get("name") or not body.get("list_id"):
-            return 422, {"error": "invalid", "fields": {"name": ["is required"], "list_id": ["is required"]}}
-        if body["list_id"] not in self._acct(req)["lists"]:
-            return 422, {"error": "invalid", "fields": {"list_id": ["unknown list"]}}
-        item = {"id": self._new_id("K"), **{k: body.get(k) for k in ("name", "subject", "body", "list_id")}}
-        self._acct(req)["campaigns"][item["id"]] = item  # duplicate names allowed: creates are not idempotent
-        return 201, item
+            return self._invalid(name="is required", list_id="is required")
+        if body["list_id"] not in self.table(req.account or "main", LISTS):
+            return self._invalid(list_id="unknown list")
+        item = {"id": self._new_id("K"), **{k: body.get(k) for k in CAMPAIGN_FIELDS}}
+        return 201, self.table(req.account or "main", CAMPAIGNS).insert(item)  # names may repeat
 
     @route("PUT", "/v1/campaigns/{id}")
     def update_campaign(self, req: SimRequest) -> Any:
-        item = self._get(req, "campaigns")
+        campaigns = self.table(req.account or "main", CAMPAIGNS)
         body = req.json() or {}
-        item.update({k: body[k] for k in ("name", "subject", "body", "list_id") if k in body})
-        return 200, item
+        return campaigns.update(req.params["id"], {k: body[k] for k in CAMPAIGN_FIELDS if k in body})
 
     @route("DELETE", "/v1/campaigns/{id}")
     def delete_campaign(self, req: SimRequest) -> Any:
-        self._get(req, "campaigns")
-        del self._acct(req)["campaigns"][req.params["id"]]
+        campaigns = self.table(req.account or "main", CAMPAIGNS)
+        campaigns.pop(str(campaigns.require(req.params["id"])["id"]))
         return 204, None
 
     # -- for tests -----------------------------------------------------------------------------------
@@ -154,4 +139,4 @@ class TestvendorSimulator(Simulator):
 
     def items(self, coll: str, account: str = "main") -> list[dict[str, Any]]:
         with self.lock:
-            return [dict(x) for x in self.account_state(account)[coll].values()]
+            return [dict(x) for x in self.table(account, coll).values()]
