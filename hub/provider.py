@@ -315,10 +315,10 @@ class SharedRead:
 
 @dataclass
 class ProviderContext:
-    client: str
+    client_name: str  # the workspace client's name (its `Client` model is `services.client`)
     account: str
     clock: Clock
-    make_http: Any  # callable(provider) -> HttpClient; built by the engine so limits are shared per account
+    make_http: Any  # callable(api) -> HttpClient; built by the engine so limits are shared per account
     services: AccountServices | None = None  # what the engine lends beyond HTTP (state, audience, stop)
 
 
@@ -337,7 +337,7 @@ class VendorApi:
         self._http: HttpClient | None = None
 
     def __repr__(self) -> str:  # never shows settings: they hold secrets
-        return f"<{type(self).__name__} {self.ctx.client}/{self.ctx.account}>"
+        return f"<{type(self).__name__} {self.ctx.client_name}/{self.ctx.account}>"
 
     @property
     def name(self) -> str:
@@ -433,7 +433,7 @@ class Provider:
         return cls.resource_types
 
     def __repr__(self) -> str:  # never shows settings: they hold secrets
-        return f"<{type(self).__name__} {self.ctx.client}/{self.ctx.account}>"
+        return f"<{type(self).__name__} {self.ctx.client_name}/{self.ctx.account}>"
 
     @property
     def settings(self) -> ProviderSettings:

@@ -98,7 +98,7 @@ class HttpFactory:
             timeout=api.settings.timeout,
             attempts=api.limits.retry_attempts,
             pool_size=api.limits.max_concurrency,
-            label=f"{api.ctx.client}/{api.ctx.account}",
+            label=f"{api.ctx.client_name}/{api.ctx.account}",
         )
         self.clients.append(http)
         return http
@@ -112,7 +112,7 @@ def open_provider(provider_cls: type[Provider], settings: ProviderSettings, clie
                   clock: Clock, http: HttpFactory | None = None) -> Provider:
     for secret in settings.secrets():
         register(secret)
-    ctx = ProviderContext(client=client, account=account, clock=clock, make_http=http or HttpFactory(clock))
+    ctx = ProviderContext(client_name=client, account=account, clock=clock, make_http=http or HttpFactory(clock))
     return provider_cls(settings, ctx)
 
 

@@ -93,7 +93,7 @@ class SdkAdapter:
 
     # -- shared ---------------------------------------------------------------------------------------
     @property
-    def client(self) -> Any:
+    def sdk_client(self) -> Any:
         with self._lock:
             if self._client is None:
                 self._client = self.build_client()
@@ -105,7 +105,7 @@ class SdkAdapter:
 
         def run() -> Any:
             try:
-                return self.result(fn(self.client), call)
+                return self.result(fn(self.sdk_client), call)
             except HubError:
                 raise  # already hub's (a `result` that refused the answer)
             except Exception as exc:
