@@ -3,6 +3,7 @@ a restart, unknown ids answer the vendor's 404, and listings come from the decla
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -100,3 +101,29 @@ def test_pages_slice_and_count() -> None:
     page = page_by_number(rows, 3, 3)
     assert (page.items, page.total, page.number, page.last_page, page.has_more) == ([6], 7, 3, 3, False)
     assert page_by_offset(rows, 2, 3).items == [2, 3, 4] and page_by_offset(rows, 2, 3).has_more
+
+
+def test_listings_cover_every_account_and_select_by_field() -> None:
+    sim = PeopleSimulator(FakeClock())
+    for account, email, team in (("a", "x@x.example", "red"), ("b", "y@x.example", "blue")):
+        sim.table(account, PEOPLE).insert({"id": email, "email": email, "team": team})
+    assert [p["email"] for p in sim.people()] == ["x@x.example", "y@x.example"]  # type: ignore[attr-defined]
+    assert [p["email"] for p in sim.people(team="blue")] == ["y@x.example"]  # type: ignore[attr-defined]
+    assert sim.people("a", team="blue") == []  # type: ignore[attr-defined]
+
+
+def test_a_state_file_of_another_layout_is_set_aside_not_misread(tmp_path: Any) -> None:
+    state = tmp_path / "people.json"
+    with PeopleSimulator(FakeClock(), state_file=state) as sim:
+        _people(sim).insert({"id": "7", "email": "z@x.example"})
+
+    class Relaid(PeopleSimulator):
+        state_version = 2
+
+    with Relaid(FakeClock(), state_file=state) as again:
+        assert len(_people(again)) == 0
+        assert (tmp_path / "people.v1.json").exists()  # the old state is kept, not lost
+    with Relaid(FakeClock(), state_file=state) as third:  # what the new layout saved reads back
+        assert len(_people(third)) == 0
+        with pytest.raises(ValueError, match="layout 1"):
+            third.load(json.loads((tmp_path / "people.v1.json").read_text()))

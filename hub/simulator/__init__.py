@@ -23,7 +23,7 @@ Modules: `base` (the `Simulator` and its request pipeline), `messages` (requests
 """
 
 from hub.clock import Clock
-from hub.simulator.base import Simulator
+from hub.simulator.base import Simulator, listing
 from hub.simulator.faults import Fault
 from hub.simulator.messages import (
     Abort,
@@ -36,7 +36,7 @@ from hub.simulator.messages import (
 )
 from hub.simulator.request_log import LogEntry, RequestLog
 from hub.simulator.router import control, route
-from hub.simulator.store import Collection, Page, Row, Table, page_by_number, page_by_offset
+from hub.simulator.store import Collection, Missing, Page, Row, Table, page_by_number, page_by_offset
 
 __all__ = [
     "Abort",
@@ -46,6 +46,7 @@ __all__ = [
     "Headers",
     "LogEntry",
     "MalformedBody",
+    "Missing",
     "Page",
     "RequestLog",
     "Row",
@@ -56,6 +57,7 @@ __all__ = [
     "basic_auth",
     "bearer_token",
     "control",
+    "listing",
     "page_by_number",
     "page_by_offset",
     "route",

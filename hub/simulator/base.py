@@ -76,7 +76,7 @@ class Simulator(Persistence):
                     controls[action] = attr_name
         for spec in cls.collections:
             if spec.render and spec.name not in controls and not hasattr(cls, spec.name):
-                setattr(cls, spec.name, _listing(spec))
+                setattr(cls, spec.name, listing(spec))
                 controls[spec.name] = spec.name
         cls._router = Router(table)
         cls._controls = controls
@@ -121,7 +121,7 @@ class Simulator(Persistence):
         if self._server is not None:
             return self.base_url
         if self.state_file and self.state_file.exists():
-            self.load(json.loads(self.state_file.read_text(encoding="utf-8")))
+            self.restore(self.state_file)
         server = SimServer((self.host, self.requested_port), SimHandler)
         server.sim = self
         self._server = server
@@ -183,6 +183,14 @@ class Simulator(Persistence):
         if isinstance(spec, str):
             spec = next(c for c in self.collections if c.name == spec)
         return spec.table(st)
+
+    def known_accounts(self) -> list[str]:
+        """The accounts a listing of all covers: those with state (override to add configured ones)."""
+        return list(self.state)
+
+    def settle(self, account: str) -> None:
+        """Catch up the vendor's background work in `account` (scheduled sends, imports) before a listing
+        shows it (override; handlers call it as their vendor does)."""
 
     def next_seq(self) -> int:
         """A simulator-wide counter (persisted) for deterministic ids."""
@@ -482,15 +490,25 @@ def _phrase(status: int) -> str:
         return "Error"
 
 
-def _listing(spec: Collection) -> Callable[..., list[Any]]:
-    """The control listing of a collection: every row of an account, as the vendor shows it."""
+def listing(spec: Collection, render: str | None = None, **defaults: Any) -> Callable[..., list[Any]]:
+    """A control listing of `spec` ("what the vendor's UI shows"): the rows of one account or, with
+    ``account=None``, of all (`known_accounts`), oldest first, each shown by ``render(account_state, row)``
+    (default: the collection's), after `settle`. Keyword arguments select rows by field; `defaults` apply
+    until given (None: any value). Generated for every collection with a `render`; declare one on the
+    class for other renderings or defaults: ``messages = listing(MESSAGES, direction="outbound-api")``."""
 
-    def listing(self: Simulator, account: str = "sandbox") -> list[Any]:
+    def rows(self: Simulator, account: str | None = None, **where: Any) -> list[Any]:
+        wanted = {k: v for k, v in {**defaults, **where}.items() if v is not None}
+        show = getattr(self, render or spec.render or "")
         with self.lock:
-            st = self.account_state(account)
-            render = getattr(self, spec.render or "")
-            return [render(st, row) for row in spec.table(st).values()]
+            accounts = [account] if account is not None else self.known_accounts()
+            out = []
+            for acc in accounts:
+                self.settle(acc)
+                st = self.account_state(acc)
+                out += [show(st, r) for r in spec.table(st).values() if all(r.get(k) == v for k, v in wanted.items())]
+            return out
 
-    listing.__name__ = spec.name
-    listing.__doc__ = f"Every {spec.model or spec.name} of the account, as the vendor shows it."
-    return control(spec.name)(listing)
+    rows.__name__ = spec.name
+    rows.__doc__ = f"Every {spec.model or spec.name} of one account or all (``account=None``), as the vendor shows it."
+    return control(spec.name)(rows)

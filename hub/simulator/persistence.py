@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from hub.clock import Clock
+
+log = logging.getLogger("hub.simulator")
 
 
 class ResumedClock:
@@ -39,6 +42,9 @@ class Persistence:
     """Mixed into `Simulator`: `dump`/`load`/`save` of ``self.state`` (plain JSON data per account)."""
 
     name: ClassVar[str]
+    state_version: ClassVar[int] = 1
+    """The layout of the saved state; a simulator whose layout changes raises it, and a state file of
+    another version is set aside rather than misread (`restore`)."""
     clock: Clock
     lock: threading.RLock
     state: dict[str, dict[str, Any]]
@@ -50,7 +56,7 @@ class Persistence:
         with self.lock:
             data = {
                 "simulator": self.name,
-                "version": 1,
+                "version": self.state_version,
                 "seq": self._seq,
                 "clock": self.clock.now(),
                 "accounts": self.state,
@@ -58,10 +64,26 @@ class Persistence:
             plain: dict[str, Any] = json.loads(json.dumps(data))
             return plain
 
+    def restore(self, path: Path) -> None:
+        """Load the state saved at `path`; one saved in another layout (an older hub) is moved aside to
+        ``<name>.v<version>.json`` and the simulator starts empty, saying so."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        version = data.get("version", 1) if isinstance(data, dict) and "accounts" in data else 1
+        if version != self.state_version:
+            aside = path.with_name(f"{path.stem}.v{version}{path.suffix}")
+            os.replace(path, aside)
+            log.warning("%s simulator: %s holds state of layout %s, this simulator reads layout %s; it starts"
+                        " empty (the old state is kept in %s)", self.name, path, version, self.state_version, aside)
+            return
+        self.load(data)
+
     def load(self, data: dict[str, Any]) -> None:
         with self.lock:
             data = json.loads(json.dumps(data))
             if "accounts" in data:
+                if data.get("version", 1) != self.state_version:
+                    raise ValueError(f"state of layout {data.get('version', 1)}; this simulator reads layout"
+                                     f" {self.state_version}")
                 self.state = data["accounts"]
                 self._seq = int(data.get("seq", 0))
                 saved = data.get("clock")
