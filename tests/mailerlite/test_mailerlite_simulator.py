@@ -426,7 +426,6 @@ def test_404_shapes(api: Api) -> None:
     for path, model in [
         ("/campaigns/121212", "Campaign\\Campaign"),
         ("/segments/121212", "Segment"),
-        ("/webhooks/121212", "Webhook"),
     ]:
         resp = api.get(path)
         assert resp.status_code == 404
@@ -595,7 +594,6 @@ def test_batch_validation(api: Api) -> None:
                 {"method": "FETCH", "path": "api/groups"},
                 {"method": "GET", "path": "/api/groups"},
                 {"path": "api/groups"},
-                {"method": "GET", "path": "api/webhooks"},
             ]
         },
     ).json()["errors"]
@@ -603,7 +601,6 @@ def test_batch_validation(api: Api) -> None:
         "requests.0.method": ["The selected requests.0.method is invalid."],
         "requests.1.path": ["The requests.1.path format is invalid."],
         "requests.2.method": ["The requests.2.method field is required."],
-        "requests.3.path": ["Webhooks are not supported in batch requests."],
     }
     assert api.post("/batch", json={}).json()["errors"] == {"requests": ["The requests field is required."]}
 
@@ -688,32 +685,6 @@ def test_automations_are_read_only(sim: MailerLiteSimulator, api: Api) -> None:
     assert activity["meta"]["per_page"] == 50
     assert [a["subscriber"]["email"] for a in activity["data"]] == ["joiner@x.test"]
     assert api.get(f"/automations/{auto['id']}").json()["data"]["stats"]["subscribers_in_queue_count"] == 1
-
-
-# ---------------------------------------------------------------------------------------------- webhooks
-
-
-def test_webhooks(api: Api) -> None:
-    body = {
-        "events": ["subscriber.created", "subscriber.unsubscribed"],
-        "url": "https://example.test/hook",
-        "name": "Mine",
-    }
-    created = api.post("/webhooks", json=body)
-    assert created.status_code == 201
-    hook = created.json()["data"]
-    assert hook["enabled"] is True and hook["batchable"] is False and len(hook["secret"]) == 10
-    assert hook["version"] == "2022-01"
-    assert api.get(f"/webhooks/{hook['id']}").json()["data"] == hook
-    updated = api.put(f"/webhooks/{hook['id']}", json={"name": "Renamed", "enabled": False}).json()["data"]
-    assert updated["name"] == "Renamed" and updated["enabled"] is False
-    assert api.get("/webhooks").json()["meta"]["per_page"] == 50
-    assert api.post("/webhooks", json={"url": "nope", "events": ["subscriber.eaten"]}).json()["errors"] == {
-        "url": ["The url format is invalid."],
-        "events.0": ["The selected events.0 is invalid."],
-    }
-    assert api.delete(f"/webhooks/{hook['id']}").status_code == 204
-    assert api.delete(f"/webhooks/{hook['id']}").status_code == 404
 
 
 # ---------------------------------------------------------------------------------------------- accounts, state
