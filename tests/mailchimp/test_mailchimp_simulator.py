@@ -718,7 +718,7 @@ def test_batches_advance_with_vendor_time(clock: FakeClock) -> None:
         assert mc.batches.status(bid)["status"] == "finished"
 
 
-# ---------------------------------------------------------------------------------------------- limits, webhooks
+# ---------------------------------------------------------------------------------------------- limits
 
 
 class GateClock(FakeClock):
@@ -764,18 +764,3 @@ def test_more_than_ten_connections_is_429() -> None:
         assert sdk(sim).ping.get()
         assert not any(e.fault and e.fault.startswith("rate_limited") for e in sim.log)  # no per-minute limit
 
-
-def test_list_webhooks(mc: Any, sim: MailchimpSimulator) -> None:
-    hook = mc.lists.create_list_webhook(LIST, {"url": "https://hooks.shop.test/mc", "events": {"campaign": False}})
-    assert hook["events"]["subscribe"] is True and hook["events"]["campaign"] is False
-    assert hook["sources"] == {"user": True, "admin": True, "api": False} and hook["list_id"] == LIST
-    with pytest.raises(ApiClientError):
-        mc.lists.create_list_webhook(LIST, {"url": "https://hooks.shop.test/mc"})
-    with pytest.raises(ApiClientError):
-        mc.lists.create_list_webhook(LIST, {"url": "ftp://nope"})
-    updated = mc.lists.update_list_webhook(LIST, hook["id"], {"sources": {"api": True}})
-    assert updated["sources"]["api"] is True
-    assert mc.lists.get_list_webhooks(LIST)["total_items"] == 1
-    assert mc.lists.get_list_webhook(LIST, hook["id"])["url"] == "https://hooks.shop.test/mc"
-    assert mc.lists.delete_list_webhook(LIST, hook["id"]).status_code == 204
-    assert sim.webhooks() == []
