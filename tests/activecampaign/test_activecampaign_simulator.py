@@ -363,22 +363,10 @@ def test_bulk_import_validation_failures(api: Api) -> None:
     assert bad.json()["failureReasons"] == [{"contact": 1, "failureReason": "Field 'email' incorrect format"}]
 
 
-def test_bulk_import_never_resubscribes_and_fires_no_webhooks(sim: ActiveCampaignSimulator, api: Api) -> None:
+def test_bulk_import_never_resubscribes(sim: ActiveCampaignSimulator, api: Api) -> None:
     lid = make_list(api)
-    api.post(
-        "/webhooks",
-        json={
-            "webhook": {
-                "name": "h",
-                "url": "https://hooks.test/ac",
-                "events": ["subscribe", "unsubscribe"],
-                "sources": ["api", "admin", "public", "system"],
-            }
-        },
-    )
     cid = make_contact(api, "j@shop.test")
     subscribe(api, cid, lid, status=2)
-    assert [d["event"] for d in sim.webhook_deliveries()] == ["unsubscribe"]
     batch = import_contacts(
         api,
         [
@@ -389,7 +377,6 @@ def test_bulk_import_never_resubscribes_and_fires_no_webhooks(sim: ActiveCampaig
     assert api.get("/import/info", params={"batchId": batch}).json()["status"] == "completed"
     assert sim.contact("j@shop.test")["lists"] == {lid: "unsubscribed"}
     assert sim.contact("k@shop.test")["lists"] == {lid: "active"}
-    assert [d["event"] for d in sim.webhook_deliveries()] == ["unsubscribe"]  # the import notified nobody
 
 
 # ---------------------------------------------------------------------------------------------- tags
@@ -637,7 +624,7 @@ def test_campaign_list_filters_and_orders(sim: ActiveCampaignSimulator, api: Api
     assert scheduled["meta"]["total"] == "2"
 
 
-# ---------------------------------------------------------------------------------------------- messages, webhooks
+# ---------------------------------------------------------------------------------------------- messages
 
 
 def test_messages_crud(api: Api) -> None:
@@ -670,40 +657,6 @@ def test_messages_crud(api: Api) -> None:
     assert api.get("/messages").json()["meta"]["total"] == "1"
     assert api.delete(f"/messages/{mid}").json() == {}
     assert api.get(f"/messages/{mid}").json() == {"message": f"No Result found for Message with id {mid}"}
-
-
-def test_webhooks_crud_and_events(sim: ActiveCampaignSimulator, api: Api) -> None:
-    events = api.get("/webhook/events").json()
-    assert events["meta"] == {"total": 25} and "contact_tag_added" in events["webhookEvents"]
-    body = {
-        "webhook": {
-            "name": "My Hook",
-            "url": "https://hooks.test/ac",
-            "events": ["subscribe", "contact_tag_added"],
-            "sources": ["api"],
-        }
-    }
-    made = api.post("/webhooks", json=body)
-    assert made.status_code == 201
-    hook = made.json()["webhook"]
-    assert (hook["id"], hook["listid"], hook["links"]) == ("1", "0", [])
-    bad = api.post("/webhooks", json={"webhook": {**body["webhook"], "events": ["nope"]}})
-    assert bad.status_code == 422
-    assert api.post("/webhooks", json={"webhook": {"name": "x"}}).status_code == 422
-    assert api.get("/webhooks", params={"filters[name]": "My Hook"}).json()["meta"]["total"] == "1"
-    lid = make_list(api)
-    cid = make_contact(api, "s@shop.test")
-    subscribe(api, cid, lid)
-    api.post("/tags", json={"tag": {"tag": "VIP", "tagType": "contact"}})
-    api.post("/contactTags", json={"contactTag": {"contact": cid, "tag": "1"}})
-    deliveries = sim.webhook_deliveries()
-    assert [(d["event"], d["payload"]["contact"]["email"]) for d in deliveries] == [
-        ("subscribe", "s@shop.test"),
-        ("contact_tag_added", "s@shop.test"),
-    ]
-    assert api.put("/webhooks/1", json={"webhook": {"name": "Renamed"}}).json()["webhook"]["name"] == "Renamed"
-    assert api.delete("/webhooks/1").json() == {}
-    assert api.get("/webhooks/1").status_code == 404
 
 
 # ---------------------------------------------------------------------------------------------- helpers, controls

@@ -2,10 +2,11 @@
 
 v3 has no documented way to attach content to a campaign and send it; the long-standing programmatic
 route is v1: ``api_action=message_add`` then ``api_action=campaign_create``. Requests carry
-``api_key``, ``api_action`` and ``api_output`` in the query string (GET or POST) and the action's
-parameters form-encoded in a POST body; PHP-style keys name lists (``p[<listid>]=<listid>``) and
-messages (``m[<message id>]=<percent>``). Every answer is HTTP 200 with ``result_code`` 1 or 0 and a
-``result_message`` — including a bad ``api_key`` ("You are not authorized to access this file").
+``api_key`` (the same token as v3's ``Api-Token``), ``api_action`` and ``api_output`` in the query string
+(GET or POST) and the action's parameters form-encoded in a POST body; PHP-style keys name lists
+(``p[<listid>]=<listid>``) and messages (``m[<message id>]=<percent>``). Every answer is HTTP 200 with
+``result_code`` 1 or 0 and a ``result_message`` — including a bad ``api_key`` ("You are not authorized to
+access this file", reported by users of the official clients). v1 shares the account's 5/s budget.
 
 Actions: ``message_add``, ``campaign_create`` (``status`` 0 draft / 1 scheduled; with status 1 an
 ``sdate`` — ``YYYY-MM-DD HH:MM:SS`` in the account timezone — that is now or past, or none at all,
@@ -24,36 +25,30 @@ unknown ``api_action`` is ``result_code: 0``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from hub.simulator import SimRequest, route
-from hub_activecampaign.sim_campaigns import CAMPAIGN_TYPES, COUNTERS
-from hub_activecampaign.sim_shapes import EMAIL_RE, flag
+from hub.simulator import Row, SimRequest, route
 
-V1_PATH = "/admin/api.php"
-NOT_AUTHORIZED = "You are not authorized to access this file"
+from .campaigns import CAMPAIGN_TYPES, CAMPAIGNS, COUNTERS, MESSAGES, ActiveCampaignCampaigns
+from .lists import LISTS, SEGMENTS
+from .shapes import EMAIL_RE, V1_PATH, State, flag, v1_answer
+
 _BRACKET = re.compile(r"^([A-Za-z_]+)\[([^\]]*)\]$")
-V1_DATE = "%Y-%m-%d %H:%M:%S"
+V1_ACTIONS = ("message_add", "campaign_create", "campaign_status", "campaign_delete", "campaign_delete_list",
+              "campaign_list", "campaign_report_totals")
+Groups = dict[str, dict[str, str]]
 
 
 class V1Error(Exception):
     """A v1 failure: answered HTTP 200 with ``result_code: 0`` and this message."""
 
 
-def v1_answer(result_code: int, message: str, **extra: Any) -> dict[str, Any]:
-    return {**extra, "result_code": result_code, "result_message": message, "result_output": "json"}
-
-
-def v1_params(req: SimRequest) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+def v1_params(req: SimRequest) -> tuple[dict[str, str], Groups]:
     """(plain parameters, bracketed groups such as ``p`` and ``m``) from query string and form body."""
-    merged: dict[str, list[str]] = dict(req.query)
-    if req.method == "POST" and req.body:
-        for key, values in req.form().items():
-            merged[key] = values
+    merged = {**req.query, **(req.form() if req.method == "POST" and req.body else {})}
     plain: dict[str, str] = {}
-    groups: dict[str, dict[str, str]] = {}
+    groups: Groups = {}
     for key, values in merged.items():
         value = values[-1] if values else ""
         match = _BRACKET.match(key)
@@ -64,54 +59,40 @@ def v1_params(req: SimRequest) -> tuple[dict[str, str], dict[str, dict[str, str]
     return plain, groups
 
 
-class V1Mixin:
-    """``/admin/api.php`` with the campaign-sending actions."""
-
-    def _v1_actions(self) -> dict[str, Callable[[dict[str, Any], dict[str, str], dict[str, dict[str, str]]], Any]]:
-        return {
-            "message_add": self._v1_message_add,
-            "campaign_create": self._v1_campaign_create,
-            "campaign_status": self._v1_campaign_status,
-            "campaign_delete": self._v1_campaign_delete,
-            "campaign_delete_list": self._v1_campaign_delete_list,
-            "campaign_list": self._v1_campaign_list,
-            "campaign_report_totals": self._v1_report_totals,
-        }
+class ActiveCampaignV1(ActiveCampaignCampaigns):
+    """``/admin/api.php`` with the campaign-sending actions (``_v1_<api_action>`` methods)."""
 
     @route("GET", V1_PATH)
     @route("POST", V1_PATH)
     def v1(self, req: SimRequest) -> Any:
         st = self._st(req)
         plain, groups = v1_params(req)
-        action = self._v1_actions().get(plain.get("api_action", ""))
-        if action is None:
-            return 200, v1_answer(0, f"Unknown api_action '{plain.get('api_action', '')}'")
+        action = plain.get("api_action", "")
+        if action not in V1_ACTIONS:
+            return 200, v1_answer(0, f"Unknown api_action '{action}'")
         try:
-            return 200, action(st, plain, groups)
+            return 200, getattr(self, f"_v1_{action}")(st, plain, groups)
         except V1Error as exc:
             return 200, v1_answer(0, str(exc))
 
-    # ---------------------------------------------------------------- helpers
-
-    def _v1_lists(self, st: dict[str, Any], groups: dict[str, dict[str, str]]) -> list[str]:
-        ids = [(value or key).strip() for key, value in groups.get("p", {}).items()]
-        ids = [i for i in ids if i]
+    def _v1_lists(self, st: State, groups: Groups) -> list[str]:
+        ids = [i for i in ((value or key).strip() for key, value in groups.get("p", {}).items()) if i]
         if not ids:
             raise V1Error("You must select at least one list")
         for lid in ids:
-            if lid not in st["lists"]:
+            if lid not in LISTS.table(st):
                 raise V1Error(f"List {lid} does not exist")
         return list(dict.fromkeys(ids))
 
-    def _v1_campaign(self, st: dict[str, Any], raw: str | None) -> dict[str, Any]:
-        campaign = st["campaigns"].get((raw or "").strip())
+    def _v1_campaign(self, st: State, raw: str | None) -> Row:
+        campaign = CAMPAIGNS.table(st).get((raw or "").strip())
         if campaign is None:
             raise V1Error(f"Campaign {raw} not found" if raw else "Campaign ID is required")
         return campaign
 
     def _v1_sdate(self, raw: str) -> tuple[str, float]:
         """``YYYY-MM-DD HH:MM:SS`` (seconds optional) in the account timezone → (ISO sdate, epoch)."""
-        for pattern in (V1_DATE, "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
             try:
                 moment = datetime.strptime(raw.strip(), pattern).replace(tzinfo=self._tz)
             except ValueError:
@@ -119,9 +100,7 @@ class V1Mixin:
             return self._iso(moment), moment.timestamp()
         raise V1Error("Invalid sdate; use YYYY-MM-DD HH:MM:SS")
 
-    # ---------------------------------------------------------------- actions
-
-    def _v1_message_add(self, st: dict[str, Any], p: dict[str, str], groups: dict[str, dict[str, str]]) -> Any:
+    def _v1_message_add(self, st: State, p: dict[str, str], groups: Groups) -> Row:
         fmt = (p.get("format") or "mime").strip().lower()
         if fmt not in ("html", "text", "mime"):
             raise V1Error("Message format must be html, text or mime")
@@ -131,31 +110,28 @@ class V1Mixin:
         for key in ("fromemail", "reply2"):
             if p.get(key) and not EMAIL_RE.match(p[key].strip()):
                 raise V1Error(f"{key} is not a valid email address")
-        if fmt in ("html", "mime") and not (p.get("html") or "").strip() and not (p.get("text") or "").strip():
+        html, body = (p.get("html") or "").strip(), (p.get("text") or "").strip()
+        if fmt in ("html", "mime") and not html and not body:
             raise V1Error("Message body is required")
-        if fmt == "text" and not (p.get("text") or "").strip():
+        if fmt == "text" and not body:
             raise V1Error("Message text is required")
-        lists = self._v1_lists(st, groups)
-        values = {key: p[key] for key in ("subject", "fromemail", "fromname", "reply2", "html", "text") if key in p}
-        values.update({"format": fmt, "lists": lists})
-        for key in ("priority", "charset", "encoding"):
-            if p.get(key):
-                values[key] = p[key]
+        values: Row = {k: p[k] for k in ("subject", "fromemail", "fromname", "reply2", "html", "text") if k in p}
+        values.update({"format": fmt, "lists": self._v1_lists(st, groups)})
+        values.update({key: p[key] for key in ("priority", "charset", "encoding") if p.get(key)})
         message = self._new_message(st, values)
         return v1_answer(1, "Message added", id=int(message["id"]), subject=message["subject"])
 
-    def _v1_campaign_create(self, st: dict[str, Any], p: dict[str, str], groups: dict[str, dict[str, str]]) -> Any:
-        kind = (p.get("type") or "").strip()
+    def _v1_campaign_create(self, st: State, p: dict[str, str], groups: Groups) -> Row:
+        kind, name = (p.get("type") or "").strip(), (p.get("name") or "").strip()
         if kind not in CAMPAIGN_TYPES:
             raise V1Error("Campaign type is required" if not kind else f"Campaign type '{kind}' is invalid")
-        name = (p.get("name") or "").strip()
         if not name:
             raise V1Error("Campaign name is required")
         lists = self._v1_lists(st, groups)
         messages: dict[str, int] = {}
         for key, value in groups.get("m", {}).items():
             mid = key.strip()
-            if mid not in st["messages"]:
+            if mid not in MESSAGES.table(st):
                 raise V1Error(f"Message {mid} does not exist")
             try:
                 messages[mid] = int(value or 100)
@@ -164,36 +140,24 @@ class V1Mixin:
         if not messages:
             raise V1Error("You must select at least one message")
         segmentid = (p.get("segmentid") or "0").strip() or "0"
-        if segmentid != "0" and segmentid not in st["segments"]:
+        if segmentid != "0" and segmentid not in SEGMENTS.table(st):
             raise V1Error(f"Segment {segmentid} does not exist")
         status = (p.get("status") or "0").strip()
         if status not in ("0", "1"):
             raise V1Error("Campaign status must be 0 (draft) or 1 (scheduled)")
         sdate, send_at = self._v1_sdate(p["sdate"]) if (p.get("sdate") or "").strip() else (None, None)
-        values: dict[str, Any] = {
-            "type": kind,
-            "name": name,
-            "lists": lists,
-            "messages": messages,
-            "segmentid": segmentid,
-            "sdate": sdate,
-            "send_at": send_at,
-            "public": flag(p.get("public"), "1"),
-            "tracklinks": (p.get("tracklinks") or "all").strip().lower(),
-            "trackreads": flag(p.get("trackreads"), "1"),
-            "trackreplies": flag(p.get("trackreplies"), "0"),
-            "htmlunsub": flag(p.get("htmlunsub"), "0"),
-            "textunsub": flag(p.get("textunsub"), "0"),
-        }
-        campaign = self._new_campaign(st, values)
-        if status == "0":
-            return v1_answer(1, "Campaign saved", id=int(campaign["id"]))
-        self._schedule(st, campaign)
-        if campaign["status"] == "5":
-            return v1_answer(1, "Campaign sent", id=int(campaign["id"]))
-        return v1_answer(1, "Campaign scheduled", id=int(campaign["id"]))
+        campaign = self._new_campaign(st, {
+            "type": kind, "name": name, "lists": lists, "messages": messages, "segmentid": segmentid, "sdate": sdate,
+            "send_at": send_at, "public": flag(p.get("public"), "1"),
+            "tracklinks": (p.get("tracklinks") or "all").strip().lower(), "trackreads": flag(p.get("trackreads"), "1"),
+            **{k: flag(p.get(k), "0") for k in ("trackreplies", "htmlunsub", "textunsub")},
+        })
+        if status == "1":
+            self._schedule(st, campaign)
+        said = {"0": "Campaign saved", "1": "Campaign scheduled", "5": "Campaign sent"}[campaign["status"]]
+        return v1_answer(1, said, id=int(campaign["id"]))
 
-    def _v1_campaign_status(self, st: dict[str, Any], p: dict[str, str], groups: dict[str, dict[str, str]]) -> Any:
+    def _v1_campaign_status(self, st: State, p: dict[str, str], groups: Groups) -> Row:
         campaign = self._v1_campaign(st, p.get("id"))
         status = (p.get("status") or "").strip()
         if status not in ("0", "1", "3", "4"):
@@ -203,28 +167,27 @@ class V1Mixin:
         if status == "1":
             self._schedule(st, campaign)
         else:
-            campaign["status"] = status
-            if campaign["id"] in st["scheduled"]:
-                st["scheduled"].remove(campaign["id"])
+            CAMPAIGNS.table(st).update(campaign, status=status)
         campaign["mdate"] = self._now()
         return v1_answer(1, "Campaign status changed", id=int(campaign["id"]), status=int(campaign["status"]))
 
-    def _v1_campaign_delete(self, st: dict[str, Any], p: dict[str, str], groups: dict[str, dict[str, str]]) -> Any:
-        self._delete_campaign(st, self._v1_campaign(st, p.get("id")))
+    def _v1_campaign_delete(self, st: State, p: dict[str, str], groups: Groups) -> Row:
+        del CAMPAIGNS.table(st)[self._v1_campaign(st, p.get("id"))["id"]]
         return v1_answer(1, "Campaign deleted")
 
-    def _v1_campaign_delete_list(self, st: dict[str, Any], p: dict[str, str], groups: dict[str, dict[str, str]]) -> Any:
-        ids = [i.strip() for i in (p.get("ids") or "").split(",") if i.strip()]
-        found = [st["campaigns"][i] for i in ids if i in st["campaigns"]]
+    def _v1_campaign_delete_list(self, st: State, p: dict[str, str], groups: Groups) -> Row:
+        campaigns = CAMPAIGNS.table(st)
+        found = [i for i in dict.fromkeys(i.strip() for i in (p.get("ids") or "").split(",") if i.strip())
+                 if i in campaigns]
         if not found:
             raise V1Error("No campaigns found to delete")
-        for campaign in found:
-            self._delete_campaign(st, campaign)
+        for cid in found:
+            del campaigns[cid]
         return v1_answer(1, "Campaign(s) deleted")
 
-    def _v1_campaign_list(self, st: dict[str, Any], p: dict[str, str], groups: dict[str, dict[str, str]]) -> Any:
+    def _v1_campaign_list(self, st: State, p: dict[str, str], groups: Groups) -> Row:
         ids = (p.get("ids") or "all").strip()
-        rows = list(st["campaigns"].values())
+        rows = CAMPAIGNS.table(st).rows()
         if ids != "all":
             wanted = {i.strip() for i in ids.split(",")}
             rows = [c for c in rows if c["id"] in wanted]
@@ -235,15 +198,11 @@ class V1Mixin:
         rows = rows[(page - 1) * 20 : page * 20]
         if not rows:
             return v1_answer(0, "Failed: Nothing is returned")
-        out: dict[str, Any] = {}
-        for n, campaign in enumerate(rows):
-            body = self.render_campaign(campaign)
-            body.pop("links")
-            body["lists"] = ",".join(campaign["lists"])
-            out[str(n)] = body
+        out = {str(n): {**{k: v for k, v in self.render_campaign(c).items() if k != "links"},
+                        "lists": ",".join(c["lists"])} for n, c in enumerate(rows)}
         return v1_answer(1, "Success: Something is returned", **out)
 
-    def _v1_report_totals(self, st: dict[str, Any], p: dict[str, str], groups: dict[str, dict[str, str]]) -> Any:
+    def _v1_campaign_report_totals(self, st: State, p: dict[str, str], groups: Groups) -> Row:
         campaign = self._v1_campaign(st, p.get("campaignid") or p.get("id"))
         totals = {name: str(campaign["counters"].get(name, 0)) for name in COUNTERS}
         return v1_answer(1, "Success: Something is returned", campaignid=campaign["id"], **totals)

@@ -1,0 +1,251 @@
+"""Campaigns and messages in the ActiveCampaign simulator (the v3 side; creating and sending is v1).
+
+v3 lists and reads campaigns with their report counters as strings (``send_amt``, ``total_amt``,
+``opens``, ``uniqueopens``, ``linkclicks``, ``uniquelinkclicks``, ``subscriberclicks``, ``forwards``,
+``hardbounces``, ``softbounces``, ``unsubscribes``, ``replies``…), their tracked links, and deletes them;
+messages have full CRUD. Campaigns are created — and sent — through the v1 ``campaign_create`` action
+(`v1`). Campaign statuses (v1 numbering, shared by v3): "0" draft, "1" scheduled, "2" sending,
+"3" paused, "4" stopped, "5" completed. Sending delivers at once to the contacts that are active
+("1") on any of the campaign's lists — once each, narrowed to the segment's contacts when the campaign
+names a segment built with explicit members — and sets ``send_amt``/``total_amt`` to their number;
+a scheduled campaign is sent on the first request after its ``sdate`` passes (by ``clock.utcnow()``).
+Opens, clicks and the other counters move only through the ``set_campaign_stats`` control.
+
+Simulator choices (unverified): a send completes instantly (status "5", never observed as "2");
+``GET /campaigns`` lists oldest first and takes ``filters[<any campaign attribute>]=value`` as
+equality; tracked links are the read tracker ("open") plus every distinct http(s) ``href`` of the
+message HTML; ``POST /campaign`` and ``PUT /campaigns/{id}/edit`` (the newer draft endpoints) are not
+simulated; ``POST /messages`` requires ``fromname``, ``fromemail`` (or ``email``) and ``reply2``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hub.simulator import Collection, Row, SimRequest, control, route
+
+from .imports import ActiveCampaignImports
+from .lists import MEMBERSHIPS, SEGMENTS
+from .shapes import CONTACTS, EMAIL_RE, State, text
+
+CAMPAIGNS = Collection("campaigns", model="Campaign", index=("status",), render="show_campaign")
+MESSAGES = Collection("messages", model="Message", render="show_message")
+CAMPAIGN_STATUSES = {"0": "draft", "1": "scheduled", "2": "sending", "3": "paused", "4": "stopped", "5": "completed"}
+CAMPAIGN_TYPES = ("single", "recurring", "split", "responder", "reminder", "activerss", "text")
+COUNTERS = ("send_amt", "total_amt", "opens", "uniqueopens", "linkclicks", "uniquelinkclicks", "subscriberclicks",
+            "forwards", "uniqueforwards", "hardbounces", "softbounces", "unsubscribes", "unsubreasons", "updates",
+            "socialshares", "replies", "uniquereplies")
+CAMPAIGN_LINKS = ("user", "automation", "campaignMessage", "campaignMessages", "links", "aggregateRevenues",
+                  "campaignLists")
+MESSAGE_TEXT_FIELDS = ("name", "fromname", "fromemail", "reply2", "subject", "preheader_text", "text", "html")
+_HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+
+
+class ActiveCampaignCampaigns(ActiveCampaignImports):
+    """v3 ``/campaigns`` and ``/messages``, and the send machinery v1 drives."""
+
+    def render_campaign(self, c: Row) -> Row:
+        sent, scheduled = c["status"] == "5", c["status"] == "1"
+        return {
+            "type": c["type"], "userid": "1", "segmentid": c["segmentid"], "bounceid": "-1", "realcid": "0",
+            "sendid": "0", "threadid": "0", "seriesid": "0", "formid": "0", "basetemplateid": "",
+            "basemessageid": next(iter(c["messages"]), "0"), "addressid": "0", "source": "api", "name": c["name"],
+            "cdate": c["cdate"], "mdate": c["mdate"], "sdate": c["sdate"], "ldate": c["ldate"],
+            **{name: str(c["counters"].get(name, 0)) for name in COUNTERS},
+            "status": c["status"], "public": c["public"], "mail_transfer": "0", "mail_send": "1" if sent else "0",
+            "mail_cleanup": "1" if sent else "0", "mailer_log_file": "0", "tracklinks": c["tracklinks"],
+            "tracklinksanalytics": "0", "trackreads": c["trackreads"], "trackreadsanalytics": "0",
+            "analytics_campaign_name": "", "tweet": "0", "facebook": "0", "survey": "", "embed_images": "0",
+            "htmlunsub": c["htmlunsub"], "textunsub": c["textunsub"], "htmlunsubdata": None, "textunsubdata": None,
+            "recurring": "day1", "willrecur": "0", "split_type": "even", "split_content": "0", "split_offset": "2",
+            "split_offset_type": "day", "split_winner_messageid": "0", "split_winner_awaiting": "0",
+            "responder_offset": "0", "responder_type": "subscribe", "responder_existing": "0",
+            "reminder_field": "sdate", "reminder_format": None, "reminder_type": "month_day", "reminder_offset": "0",
+            "reminder_offset_type": "day", "reminder_offset_sign": "+", "reminder_last_cron_run": None,
+            "activerss_interval": "day1", "activerss_url": None, "activerss_items": "10", "ip4": "0", "laststep": "",
+            "managetext": "0", "schedule": "1" if scheduled else "0",
+            "scheduleddate": c["sdate"] if scheduled else None, "waitpreview": "0", "deletestamp": None,
+            "replysys": c["trackreplies"],
+            "links": self._links(f"/campaigns/{c['id']}", CAMPAIGN_LINKS), "id": c["id"], "user": "1",
+            "automation": None,
+        }
+
+    def show_campaign(self, st: State, c: Row) -> Row:
+        """The ``campaigns()`` control: every campaign as v3 renders it, plus ``status_word``, ``lists``,
+        ``messages`` and the ``recipients`` (emails) it was delivered to."""
+        contacts = CONTACTS.table(st)
+        return {**self.render_campaign(c), "status_word": CAMPAIGN_STATUSES.get(c["status"], c["status"]),
+                "lists": list(c["lists"]), "messages": dict(c["messages"]),
+                "recipients": [contacts[cid]["email"] or "" for cid in c["recipients"] if cid in contacts]}
+
+    def render_message(self, m: Row) -> Row:
+        return {
+            "userid": "1", "ed_instanceid": "0", "ed_version": "1", "cdate": m["cdate"], "mdate": m["mdate"],
+            "name": m["name"], "fromname": m["fromname"], "fromemail": m["fromemail"], "reply2": m["reply2"],
+            "priority": m["priority"], "charset": m["charset"], "encoding": m["encoding"], "format": m["format"],
+            "subject": m["subject"], "preheader_text": m["preheader_text"], "text": m["text"], "html": m["html"],
+            "htmlfetch": "now", "textfetch": "now", "hidden": "0", "preview_mime": "", "preview_data": None,
+            "has_predictive_content": "0", "links": self._links(f"/messages/{m['id']}", ("user", "hyperlinks")),
+            "id": m["id"], "user": "1",
+        }
+
+    def show_message(self, st: State, m: Row) -> Row:
+        return {**self.render_message(m), "lists": list(m["lists"])}
+
+    @control("set_campaign_stats")
+    def set_campaign_stats(self, account: str, campaign_id: str, counters: dict[str, int]) -> Row:
+        """Set report counters (opens, uniqueopens, linkclicks, …) as recipients' activity would."""
+        unknown = set(counters) - set(COUNTERS)
+        if unknown:
+            raise ValueError(f"unknown counter(s): {', '.join(sorted(unknown))}")
+        with self.lock:
+            campaign = CAMPAIGNS.table(self.account_state(account))[str(campaign_id)]
+            campaign["counters"].update({k: int(v) for k, v in counters.items()})
+            return self.render_campaign(campaign)
+
+    # ---------------------------------------------------------------- state operations
+
+    def _new_message(self, st: State, values: Row) -> Row:
+        now = self._now()
+        return self._add(st, MESSAGES, **{
+            "cdate": now, "mdate": now, "name": "", "fromname": "", "fromemail": "", "reply2": "", "priority": "3",
+            "charset": "utf-8", "encoding": "quoted-printable", "format": "mime", "subject": "", "preheader_text": "",
+            "text": "", "html": "", "lists": [], **values})
+
+    def _new_campaign(self, st: State, values: Row) -> Row:
+        now = self._now()
+        campaign = self._add(st, CAMPAIGNS, **{
+            "type": "single", "name": "", "cdate": now, "mdate": now, "sdate": None, "ldate": None, "send_at": None,
+            "sent_at": None, "status": "0", "public": "1", "tracklinks": "all", "trackreads": "1", "trackreplies": "0",
+            "htmlunsub": "0", "textunsub": "0", "segmentid": "0", "lists": [], "messages": {}, "counters": {},
+            "recipients": [], "links": [], **values})
+        campaign["links"] = self._tracked_links(st, campaign)
+        return campaign
+
+    def _tracked_links(self, st: State, campaign: Row) -> list[Row]:
+        """The read tracker per message and every http(s) link of its HTML, as the vendor tracks them."""
+        links: list[Row] = []
+        for mid in campaign["messages"]:
+            message = MESSAGES.table(st).get(mid)
+            if message is None:
+                continue
+            urls = ["open"] if campaign["trackreads"] == "1" else []
+            if campaign["tracklinks"] in ("all", "html", "mime"):
+                found = _HREF.findall(message["html"] or "")
+                urls += dict.fromkeys(u for u in found if u.lower().startswith(("http://", "https://")))
+            links += [{"id": self._next_id(st, "links"), "message": mid, "link": url,
+                       "name": "Read Tracker" if url == "open" else ""} for url in urls]
+        return links
+
+    def _deliver(self, st: State, campaign: Row) -> None:
+        """Send now: to every contact active on one of the campaign's lists, once."""
+        members = MEMBERSHIPS.table(st)
+        recipients = dict.fromkeys(m["contact"] for lid in campaign["lists"] for m in members.where("list", lid)
+                                   if m["status"] == "1")
+        segment = SEGMENTS.table(st).get(campaign["segmentid"]) if campaign["segmentid"] != "0" else None
+        allowed = self._segment_member_ids(st, segment) if segment is not None else None
+        if allowed is not None:
+            recipients = {cid: None for cid in recipients if cid in allowed}
+        contacts, now = CONTACTS.table(st), self._now()
+        for cid in recipients:
+            contacts[cid]["sentcnt"] += 1
+        campaign["counters"].update({"send_amt": len(recipients), "total_amt": len(recipients)})
+        CAMPAIGNS.table(st).update(campaign, status="5", ldate=now, mdate=now, sdate=campaign["sdate"] or now,
+                                   sent_at=self.clock.utcnow().timestamp(), recipients=list(recipients))
+
+    def _tick(self, st: State) -> None:
+        super()._tick(st)
+        now = self.clock.utcnow().timestamp()
+        for campaign in CAMPAIGNS.table(st).where("status", "1"):
+            if campaign["send_at"] is None or campaign["send_at"] <= now:
+                self._deliver(st, campaign)
+
+    def _schedule(self, st: State, campaign: Row) -> None:
+        """Status "1": send now when the send time has passed, otherwise wait for it (`_tick`)."""
+        CAMPAIGNS.table(st).update(campaign, status="1")
+        if campaign["send_at"] is None or campaign["send_at"] <= self.clock.utcnow().timestamp():
+            self._deliver(st, campaign)
+
+    # ---------------------------------------------------------------- campaigns
+
+    @route("GET", "/api/3/campaigns")
+    def list_campaigns(self, req: SimRequest) -> Any:
+        by_id = CAMPAIGNS.table(self._st(req))
+        rendered = [self.render_campaign(c) for c in by_id.values()]
+        for key, values in req.query.items():
+            if key.startswith("filters[") and key.endswith("]") and "][" not in key and values:
+                name = key[len("filters[") : -1]
+                rendered = [c for c in rendered if name in c and str(c[name]) == values[0]]
+        rendered = self._ordered(req, rendered, {
+            "sdate": lambda c: (c["sdate"] is not None, _send_time(by_id[c["id"]])),
+            "ldate": lambda c: (c["ldate"] is not None, by_id[c["id"]]["sent_at"] or 0.0),
+            "id": lambda c: int(c["id"]), "name": lambda c: c["name"].lower(),
+        })
+        page, meta = self._page(req, rendered)
+        return 200, {"campaigns": page, "meta": meta}
+
+    @route("GET", "/api/3/campaigns/{id}")
+    def get_campaign(self, req: SimRequest) -> Any:
+        return 200, {"campaign": self.render_campaign(self._row(req, CAMPAIGNS)[1])}
+
+    @route("GET", "/api/3/campaigns/{id}/links")
+    def campaign_links(self, req: SimRequest) -> Any:
+        campaign = self._row(req, CAMPAIGNS)[1]
+        cid = campaign["id"]
+        return 200, {"links": [
+            {"campaignid": cid, "messageid": link["message"], "link": link["link"], "name": link["name"], "ref": "",
+             "tracked": "1", "links": self._links(f"/links/{link['id']}", ("campaign", "message")), "id": link["id"],
+             "campaign": cid, "message": link["message"]} for link in campaign["links"]]}
+
+    @route("DELETE", "/api/3/campaigns/{id}")
+    def delete_campaign(self, req: SimRequest) -> Any:
+        self._row(req, CAMPAIGNS, remove=True)
+        return 200, {}
+
+    # ---------------------------------------------------------------- messages
+
+    def _message_input(self, data: Row, *, create: bool) -> Row:
+        if "email" in data and "fromemail" not in data:
+            data = {**data, "fromemail": data["email"]}
+        if create:
+            absent = [k for k in ("fromname", "fromemail", "reply2") if data.get(k) in (None, "")]
+            if absent:
+                raise self.missing_attribute(*["email" if k == "fromemail" else k for k in absent])
+        values = {key: text(data[key]) for key in MESSAGE_TEXT_FIELDS if key in data}
+        for key in ("fromemail", "reply2"):
+            if values.get(key) and not EMAIL_RE.match(values[key].strip()):
+                raise self.unprocessable("Invalid email address", "email" if key == "fromemail" else key)
+        return values
+
+    @route("POST", "/api/3/messages")
+    def create_message(self, req: SimRequest) -> Any:
+        values = self._message_input(self._wrapped(req, "message"), create=True)
+        full = self.render_message(self._new_message(self._st(req), values))
+        keys = ("fromname", "fromemail", "reply2", "subject", "preheader_text", "text", "html", "links", "id")
+        return 201, {"message": {k: full[k] for k in keys}}
+
+    @route("GET", "/api/3/messages")
+    def list_messages(self, req: SimRequest) -> Any:
+        page, meta = self._page(req, MESSAGES.table(self._st(req)).rows())
+        return 200, {"messages": [self.render_message(m) for m in page], "meta": meta}
+
+    @route("GET", "/api/3/messages/{id}")
+    def get_message(self, req: SimRequest) -> Any:
+        return 200, {"message": self.render_message(self._row(req, MESSAGES)[1])}
+
+    @route("PUT", "/api/3/messages/{id}")
+    def update_message(self, req: SimRequest) -> Any:
+        message = self._row(req, MESSAGES)[1]
+        message.update(self._message_input(self._wrapped(req, "message"), create=False), mdate=self._now())
+        return 200, {"message": self.render_message(message)}
+
+    @route("DELETE", "/api/3/messages/{id}")
+    def delete_message(self, req: SimRequest) -> Any:
+        self._row(req, MESSAGES, remove=True)
+        return 200, {}
+
+
+def _send_time(campaign: Row) -> float:
+    """Sort key for send dates: the scheduled or actual send time in epoch seconds."""
+    return float(campaign["send_at"] or campaign["sent_at"] or 0.0)
