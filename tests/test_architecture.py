@@ -55,13 +55,30 @@ def test_hub_has_no_import_cycles(graph: grimp.ImportGraph) -> None:
     assert _cycles(graph, hub) == []
 
 
-def test_no_plugin_has_a_runtime_import_cycle() -> None:
-    # type-only imports between a plugin's provider and its resources remain (the resources' api/context
-    # redesign removes them); at run time each plugin loads without a cycle
-    runtime = grimp.build_graph("hub", *PLUGINS, exclude_type_checking_imports=True)
-    for plugin in PLUGINS:
-        mine = {m for m in runtime.modules if m == plugin or m.startswith(plugin + ".")}
-        assert _cycles(runtime, mine) == [], plugin
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_no_plugin_has_an_import_cycle(graph: grimp.ImportGraph, plugin: str) -> None:
+    # provider -> resources -> api -> mapping: resources are given the api and never reach back
+    mine = {m for m in graph.modules if m == plugin or m.startswith(plugin + ".")}
+    assert _cycles(graph, mine) == []
+
+
+PLUGIN_FILES = ("__init__.py", "provider.py", "api.py", "resources.py", "mapping.py", "simulator/__init__.py",
+                "README.md")
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_every_plugin_has_the_same_shape(graph: grimp.ImportGraph, plugin: str) -> None:
+    import importlib
+    from pathlib import Path
+
+    root = Path(importlib.import_module(plugin).__file__ or "").parent
+    assert [f for f in PLUGIN_FILES if not (root / f).exists()] == []
+    # the description holds no I/O: it names its api and resources, it does not talk to the vendor
+    provider = f"{plugin}.provider"
+    assert graph.find_modules_directly_imported_by(provider) & {f"{plugin}.api", f"{plugin}.resources"}
+    for lower in (f"{plugin}.api", f"{plugin}.resources", f"{plugin}.mapping"):
+        assert not graph.chain_exists(importer=lower, imported=provider), f"{lower} reaches back to the provider"
+    assert not graph.chain_exists(importer=f"{plugin}.mapping", imported=f"{plugin}.api"), "mapping is pure"
 
 
 @pytest.mark.parametrize("upper, lower", [(LAYERS[i], below) for i in range(len(LAYERS))
