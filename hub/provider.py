@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
@@ -189,7 +189,7 @@ class Resource:
     # settles it by what the vendor shows, or the user does (`hub resolve`). Never repeated blindly.
     unknown_outcome: ClassVar[str] = "resend"
 
-    def __init__(self, api: VendorApi) -> None:
+    def __init__(self, api: VendorApi[Any]) -> None:
         self.api = api
 
     @property
@@ -322,14 +322,18 @@ class ProviderContext:
     services: AccountServices | None = None  # what the engine lends beyond HTTP (state, audience, stop)
 
 
-class VendorApi:
+SettingsT = TypeVar("SettingsT", bound=ProviderSettings)
+
+
+class VendorApi(Generic[SettingsT]):
     """One vendor account as hub talks to it; what every `Resource` of the account is given.
 
-    A plugin subclasses it in its api.py: `auth_headers`, `map_error` and `bucket_for` describe requests;
-    the vendor reads and writes that several resources share (paginated lists, a batch endpoint, a
-    shared read of groups) live here too, once. `vendor` is the provider class (its description)."""
+    A plugin subclasses it in its api.py, naming its settings class (``class MyApi(VendorApi[MySettings])``,
+    so that `self.settings` is typed): `auth_headers`, `map_error` and `bucket_for` describe requests; the
+    vendor reads and writes that several resources share (paginated lists, a batch endpoint, a shared read
+    of groups) live here too, once. `vendor` is the provider class (its description)."""
 
-    def __init__(self, vendor: type[Provider], settings: ProviderSettings, ctx: ProviderContext) -> None:
+    def __init__(self, vendor: type[Provider], settings: SettingsT, ctx: ProviderContext) -> None:
         self.vendor = vendor
         self.settings = settings
         self.ctx = ctx
@@ -414,14 +418,14 @@ class Provider:
     capabilities: ClassVar[Mapping[Capability, Support]] = {}
     limits: ClassVar[Limits] = Limits()
     Settings: ClassVar[type[ProviderSettings]] = ProviderSettings
-    Api: ClassVar[type[VendorApi]] = VendorApi
+    Api: ClassVar[type[VendorApi[Any]]] = VendorApi
     default_base_url: ClassVar[str] = ""
     simulator: ClassVar[str | None] = None  # "module:Class" of its Simulator, imported only when needed
     resource_types: ClassVar[Sequence[type[Resource]]] = ()  # in dependency order
 
     def __init__(self, settings: ProviderSettings, ctx: ProviderContext) -> None:
         self.ctx = ctx
-        self.api = self.Api(type(self), settings, ctx)
+        self.api: VendorApi[ProviderSettings] = self.Api(type(self), settings, ctx)
         self.resources = [r(self.api) for r in self.resource_types_for(settings)
                           if r.capability in self.capabilities
                           and self.capabilities[r.capability].fidelity != Fidelity.UNSUPPORTED]

@@ -10,6 +10,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..clock import Clock
 from ..credentials import build_settings
@@ -84,7 +85,7 @@ class HttpFactory:
         self.gates = GateRegistry(clock)
         self.clients: list[HttpClient] = []
 
-    def __call__(self, api: VendorApi) -> HttpClient:
+    def __call__(self, api: VendorApi[Any]) -> HttpClient:
         identity = api.base_url + "|" + "|".join(api.settings.secrets())
         key = api.name + ":" + hashlib.sha256(identity.encode()).hexdigest()[:16]
         http = HttpClient(

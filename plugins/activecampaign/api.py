@@ -74,12 +74,7 @@ class ActiveCampaignSettings(ProviderSettings):
         return value
 
 
-class ActiveCampaignApi(VendorApi):
-    @property
-    def ac_settings(self) -> ActiveCampaignSettings:
-        assert isinstance(self.settings, ActiveCampaignSettings)
-        return self.settings
-
+class ActiveCampaignApi(VendorApi[ActiveCampaignSettings]):
     @property
     def api_root(self) -> str:
         """The account URL without /api/3 (v1 lives under it)."""
@@ -92,10 +87,10 @@ class ActiveCampaignApi(VendorApi):
 
     @property
     def account_timezone(self) -> str | None:
-        return self.ac_settings.account_timezone
+        return self.settings.account_timezone
 
     def auth_headers(self) -> dict[str, str]:
-        return {"Api-Token": self.ac_settings.api_key.get_secret_value()}
+        return {"Api-Token": self.settings.api_key.get_secret_value()}
 
     def bucket_for(self, method: str, path: str, body: Any) -> tuple[str, ...]:
         if method.upper() == "POST" and path.split("?", 1)[0].rstrip("/").endswith("import/bulk_import"):
@@ -159,7 +154,7 @@ class ActiveCampaignApi(VendorApi):
     def v1(self, action: str, data: Mapping[str, Any], *, read: bool = False) -> dict[str, Any]:
         """One v1 action: a form-encoded POST, or a GET for `read` actions. `result_code: 0` is a validation
         error with the vendor's message."""
-        key = self.ac_settings.api_key.get_secret_value()
+        key = self.settings.api_key.get_secret_value()
         params = {"api_action": action, "api_output": "json", "api_key": key}
         url = self.api_root + "/admin/api.php"
         try:

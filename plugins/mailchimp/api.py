@@ -162,29 +162,24 @@ def _total_items(body: Any) -> int:
     return int(body.get("total_items") or 0)
 
 
-class MailchimpApi(VendorApi):
-    def __init__(self, vendor: type[Provider], settings: ProviderSettings, ctx: ProviderContext) -> None:
+class MailchimpApi(VendorApi[MailchimpSettings]):
+    def __init__(self, vendor: type[Provider], settings: MailchimpSettings, ctx: ProviderContext) -> None:
         super().__init__(vendor, settings, ctx)
         self.sdk = MailchimpSdk(self)
         self._tags = SharedRead()
         self._audience_tags: dict[str, SharedRead] = {}
 
     @property
-    def mc_settings(self) -> MailchimpSettings:
-        assert isinstance(self.settings, MailchimpSettings)
-        return self.settings
-
-    @property
     def audience_id(self) -> str:
-        return self.mc_settings.audience_id or ""
+        return self.settings.audience_id or ""
 
     @property
     def lists_are_audiences(self) -> bool:
-        return self.mc_settings.lists_as == "audiences"
+        return self.settings.lists_as == "audiences"
 
     @property
     def journeys(self) -> dict[str, dict[str, int]]:
-        return {k: v.model_dump() for k, v in self.mc_settings.journeys.items()}
+        return {k: v.model_dump() for k, v in self.settings.journeys.items()}
 
     @property
     def automation_names(self) -> dict[str, str]:
@@ -194,9 +189,9 @@ class MailchimpApi(VendorApi):
 
     @property
     def data_centre(self) -> str:
-        if self.mc_settings.server:
-            return self.mc_settings.server
-        key = self.mc_settings.api_key.get_secret_value()
+        if self.settings.server:
+            return self.settings.server
+        key = self.settings.api_key.get_secret_value()
         return key.rsplit("-", 1)[1] if "-" in key else "us1"
 
     @property
@@ -270,7 +265,7 @@ class MailchimpApi(VendorApi):
         return f"tag:{by_name[name]}" if name in by_name else f"tag:?{vendor_id}"
 
     def audience_body(self, name: str) -> dict[str, Any]:
-        contact = self.mc_settings.audience_contact
+        contact = self.settings.audience_contact
         assert contact is not None
         brand = self.client.config.brand
         sender = contact.from_name or brand.sender_name or self.client.config.name

@@ -87,7 +87,7 @@ class AudienceResource(_McResource):
     def desired(self, client: Client, refs: References) -> list[Desired]:
         out = []
         for x in client.audience.lists:
-            if self.api.mc_settings.audience_contact is None:
+            if self.api.settings.audience_contact is None:
                 out.append(Desired(x.id, x.name, {"name": x.name}, Fidelity.MANUAL,
                                    "set `audience_contact` on the account for hub to create audiences, or create it",
                                    {"build_sheet": f"In Mailchimp: Audience -> Create audience named '{x.name}'."}))

@@ -47,14 +47,13 @@ def _next_cursor(body: Any) -> str | None:
 
 # -- resources --------------------------------------------------------------------------------------
 
-class MailerLiteApi(VendorApi):
-    def __init__(self, vendor: type[Provider], settings: ProviderSettings, ctx: ProviderContext) -> None:
+class MailerLiteApi(VendorApi[MailerLiteSettings]):
+    def __init__(self, vendor: type[Provider], settings: MailerLiteSettings, ctx: ProviderContext) -> None:
         super().__init__(vendor, settings, ctx)
         self._groups = SharedRead()
         self._timezones = SharedRead()
 
     def auth_headers(self) -> dict[str, str]:
-        assert isinstance(self.settings, MailerLiteSettings)
         headers = {"Authorization": f"Bearer {self.settings.api_key.get_secret_value()}"}
         if self.settings.api_version:
             headers["X-Version"] = self.settings.api_version

@@ -74,7 +74,7 @@ class TwilioSdk(SdkAdapter):
     def build_client(self) -> Any:
         from twilio.rest import Client
 
-        s = self.api.tw_settings
+        s = self.api.settings
         user, password = (s.api_key_sid, s.api_key_secret) if s.api_key_sid else (s.account_sid, s.auth_token)
         http = _http_client_class()(self.api.settings.base_url, self.api.settings.timeout)
         http.request = self.recorded(http.request)  # errors drop the response: its headers are read from here
@@ -128,8 +128,8 @@ class TwilioSettings(ProviderSettings):
 
 
 
-class TwilioApi(VendorApi):
-    def __init__(self, vendor: type[Provider], settings: ProviderSettings, ctx: ProviderContext) -> None:
+class TwilioApi(VendorApi[TwilioSettings]):
+    def __init__(self, vendor: type[Provider], settings: TwilioSettings, ctx: ProviderContext) -> None:
         super().__init__(vendor, settings, ctx)
         self.sdk = TwilioSdk(self)
         self._numbers = SharedRead()
@@ -137,17 +137,12 @@ class TwilioApi(VendorApi):
         self._paced = False
 
     @property
-    def tw_settings(self) -> TwilioSettings:
-        assert isinstance(self.settings, TwilioSettings)
-        return self.settings
-
-    @property
     def can_schedule(self) -> bool:
-        return bool(self.tw_settings.messaging_service_sid)  # Twilio schedules only through a service
+        return bool(self.settings.messaging_service_sid)  # Twilio schedules only through a service
 
     @property
     def sender_label(self) -> str:
-        return self.tw_settings.messaging_service_sid or self.tw_settings.from_number or ""
+        return self.settings.messaging_service_sid or self.settings.from_number or ""
 
     def map_error(self, status: int, body: Any, headers: Mapping[str, str]) -> Exception:
         body = body if isinstance(body, dict) else {}
@@ -170,18 +165,18 @@ class TwilioApi(VendorApi):
     def numbers(self) -> list[str]:
         """The numbers texts come from (the Messaging Service's senders, or `from_number`)."""
         def load() -> list[str]:
-            sid = self.tw_settings.messaging_service_sid
+            sid = self.settings.messaging_service_sid
             if not sid:
-                return [self.tw_settings.from_number or ""]
+                return [self.settings.from_number or ""]
             found = self("GET", f"v1/Services/{sid}/PhoneNumbers",
                              lambda c: [p.phone_number for p in c.messaging.v1.services(sid).phone_numbers.stream()])
-            return found or ([self.tw_settings.from_number] if self.tw_settings.from_number else [])
+            return found or ([self.settings.from_number] if self.settings.from_number else [])
         return self._numbers.get(load)
 
     def _pace(self) -> None:
         if self._paced:
             return
-        rate = self.tw_settings.throughput or LONG_CODE_MPS * max(1, len(self.numbers()))
+        rate = self.settings.throughput or LONG_CODE_MPS * max(1, len(self.numbers()))
         # the senders' throughput: Twilio queues what is over it, so this window is not strict
         limit = RateLimit("send", int(rate), 1.0, strict=False) if rate >= 1 else \
             RateLimit("send", 1, 1.0 / rate, strict=False)
@@ -192,7 +187,7 @@ class TwilioApi(VendorApi):
     def create_message(self, to: str, body: str, media: list[str], send_at: str | None, *,
                        segments: int) -> tuple[str, str]:
         self._pace()
-        s = self.tw_settings
+        s = self.settings
         kwargs: dict[str, Any] = {"to": to, "body": body}
         if media:
             kwargs["media_url"] = media

@@ -141,9 +141,8 @@ class Campaigns(Resource):
         self.http.delete(f"campaigns/{vendor_id}")
 
 
-class TestvendorApi(VendorApi):
+class TestvendorApi(VendorApi[Settings]):
     def auth_headers(self) -> dict[str, str]:
-        assert isinstance(self.settings, Settings)
         return {"X-Api-Key": self.settings.api_key.get_secret_value()}
 
 
