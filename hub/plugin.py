@@ -39,7 +39,7 @@ from .model import (
     Step,
 )
 from .model.base import slugify, timezone_problem
-from .model.personalisation import CONTACT_VARIABLES, MergeTagTranslator, Variable, render
+from .model.personalisation import CONTACT_VARIABLES, KeyedMergeTags, MergeTagTranslator, Variable, render
 from .provider import (
     Capability,
     Desired,
@@ -97,6 +97,7 @@ __all__ = [
     "Fidelity",
     "HubError",
     "ItemResult",
+    "KeyedMergeTags",
     "Limits",
     "Live",
     "ManualAutomationResource",

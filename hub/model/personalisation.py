@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 # {{ name }} or {{ name | default("x") }} / default('x')
 VARIABLE_RE = re.compile(
@@ -106,6 +107,30 @@ class MergeTagTranslator:
             return tag
 
         return substitute(text, one), missing
+
+
+class KeyedMergeTags(MergeTagTranslator):
+    """A vendor whose merge tags write a key its own way: contact variables by `contact_keys`, custom fields
+    by the `field_keys` given (workspace field id -> vendor key), links by `links` (written out whole).
+    Subclasses say how a key is written, with or without a default (`wrap`; None: not possible)."""
+
+    contact_keys: ClassVar[Mapping[str, str]] = {}
+    links: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, field_keys: Mapping[str, str]) -> None:
+        self.field_keys = field_keys
+
+    def tag(self, var: Variable) -> str | None:
+        if not var.namespace and var.name in self.links:
+            return self.links[var.name]
+        if var.namespace:
+            key = self.field_keys.get(var.key) if var.namespace == "fields" else None
+        else:
+            key = self.contact_keys.get(var.name)
+        return None if key is None else self.wrap(key, var.default)
+
+    def wrap(self, key: str, default: str | None) -> str | None:  # pragma: no cover - interface
+        raise NotImplementedError
 
 
 def render(text: str, values: Mapping[str, object]) -> str:

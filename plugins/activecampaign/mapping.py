@@ -13,6 +13,7 @@ vendor ids; the resources resolve them at apply time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,10 +24,10 @@ from hub.plugin import (
     Client,
     ConsentStatus,
     Contact,
+    KeyedMergeTags,
     MergeTagTranslator,
     SegmentDef,
     Step,
-    Variable,
     email_html,
     email_step_reference,
     email_text,
@@ -35,13 +36,13 @@ from hub.plugin import (
 
 # neutral variable -> ActiveCampaign personalisation tag (B.12; %WEBCOPY% is "Web Copy" in the v3
 # document's personalisation tag list)
-BUILTIN_TAGS = {
-    "first_name": "%FIRSTNAME%",
-    "last_name": "%LASTNAME%",
-    "email": "%EMAIL%",
-    "phone": "%PHONE%",
-    "unsubscribe_url": "%UNSUBSCRIBELINK%",
-    "web_url": "%WEBCOPY%",
+BUILTIN_TAGS = {  # written %KEY%
+    "first_name": "FIRSTNAME",
+    "last_name": "LASTNAME",
+    "email": "EMAIL",
+    "phone": "PHONE",
+    "unsubscribe_url": "UNSUBSCRIBELINK",
+    "web_url": "WEBCOPY",
 }
 # Tags ActiveCampaign defines itself: a custom field whose perstag is one of these would be shadowed.
 RESERVED_PERSTAGS = frozenset({
@@ -87,22 +88,18 @@ def perstag_problem(field_id: str) -> str | None:
     return None
 
 
-class ActiveCampaignTags(MergeTagTranslator):
+class ActiveCampaignTags(KeyedMergeTags):
     """`{{ first_name }}` -> `%FIRSTNAME%`, `{{ fields.loaf }}` -> `%LOAF%`. ActiveCampaign has no inline
     fallback, so a variable with `| default(...)` has no translation (hub reports it instead of letting
     someone receive a blank)."""
 
-    def __init__(self, field_ids: set[str]) -> None:
-        self.field_ids = field_ids
+    contact_keys = BUILTIN_TAGS
 
-    def tag(self, var: Variable) -> str | None:
-        if var.default is not None:
-            return None
-        if var.namespace == "fields":
-            return f"%{perstag(var.key)}%" if var.key in self.field_ids else None
-        if var.namespace:
-            return None
-        return BUILTIN_TAGS.get(var.name)
+    def __init__(self, field_ids: Iterable[str]) -> None:
+        super().__init__({fid: perstag(fid) for fid in field_ids})
+
+    def wrap(self, key: str, default: str | None) -> str | None:
+        return None if default is not None else f"%{key}%"
 
 
 # -- contacts -----------------------------------------------------------------------------------------

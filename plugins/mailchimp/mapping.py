@@ -19,10 +19,10 @@ from hub.plugin import (
     Client,
     ConsentStatus,
     Contact,
+    KeyedMergeTags,
     MergeTagTranslator,
     SegmentDef,
     SegmentRule,
-    Variable,
     email_html,
     email_step_reference,
     email_text,
@@ -54,22 +54,14 @@ def merge_tags_of(client: Client) -> dict[str, str]:
     return {f.id: merge_tag_for(f.id) for f in client.audience.fields}
 
 
-class MailchimpTags(MergeTagTranslator):
-    def __init__(self, field_tags: dict[str, str]) -> None:
-        self.field_tags = field_tags
+class MailchimpTags(KeyedMergeTags):
+    contact_keys = BUILT_IN_TAGS
+    links = LINK_TAGS
 
-    def tag(self, var: Variable) -> str | None:
-        if var.namespace == "fields":
-            tag = self.field_tags.get(var.key)
-        elif not var.namespace and var.name in LINK_TAGS:
-            return LINK_TAGS[var.name]
-        else:
-            tag = BUILT_IN_TAGS.get(var.name) if not var.namespace else None
-        if tag is None:
-            return None
-        if var.default is not None:  # Mailchimp has no inline default: a conditional does the same
-            return f"*|IF:{tag}|**|{tag}|**|ELSE:|*{var.default}*|END:IF|*"
-        return f"*|{tag}|*"
+    def wrap(self, key: str, default: str | None) -> str:
+        if default is not None:  # Mailchimp has no inline default: a conditional does the same
+            return f"*|IF:{key}|**|{key}|**|ELSE:|*{default}*|END:IF|*"
+        return f"*|{key}|*"
 
 
 def contact_member(contact: Contact, field_tags: dict[str, str]) -> dict[str, Any]:

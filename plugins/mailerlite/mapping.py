@@ -18,10 +18,10 @@ from hub.plugin import (
     Client,
     ConsentStatus,
     Contact,
+    KeyedMergeTags,
     MergeTagTranslator,
     SegmentDef,
     Step,
-    Variable,
     email_html,
     email_step_reference,
 )
@@ -54,21 +54,13 @@ def derive_field_key(name: str) -> str:
     return re.sub(r"_+", "_", value).strip("_")
 
 
-class MailerLiteTags(MergeTagTranslator):
-    def __init__(self, field_keys: dict[str, str]) -> None:
-        self.field_keys = field_keys  # neutral field id -> MailerLite key
+class MailerLiteTags(KeyedMergeTags):
+    contact_keys = CONTACT_FIELD_KEYS
+    links = LINK_TAGS
 
-    def tag(self, var: Variable) -> str | None:
-        if var.namespace == "fields":
-            key = self.field_keys.get(var.key)
-        elif not var.namespace and var.name in LINK_TAGS:
-            return LINK_TAGS[var.name]
-        else:
-            key = CONTACT_FIELD_KEYS.get(var.name) if not var.namespace else None
-        if key is None:
-            return None
-        if var.default is not None:  # documented form unverified; see provider notes
-            return "{$" + key + "|default('" + var.default.replace("'", "") + "')}"
+    def wrap(self, key: str, default: str | None) -> str:
+        if default is not None:  # documented form unverified; see provider notes
+            return "{$" + key + "|default('" + default.replace("'", "") + "')}"
         return "{$" + key + "}"
 
 
