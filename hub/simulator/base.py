@@ -310,6 +310,13 @@ class Simulator(Persistence):
         """Requests still allowed in the bucket's window right now (None if never used)."""
         return self._windows.remaining(account, bucket, self.clock.now())
 
+    def rate_headers(self, account: str | None, bucket: str, limit: int, names: tuple[str, str]) -> dict[str, str]:
+        """The vendor's headers naming `bucket`'s limit and what is left of it now (for `extra_headers`)."""
+        if account is None:
+            return {}
+        remaining = self.rate_remaining(account, bucket)
+        return {names[0]: str(limit), names[1]: str(limit if remaining is None else remaining)}
+
     def rate_used(self, account: str, bucket: str) -> int | None:
         return self._windows.used(account, bucket, self.clock.now())
 

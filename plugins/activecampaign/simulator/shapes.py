@@ -155,11 +155,7 @@ class ActiveCampaignBase(Simulator):
         return SimResponse(400, {"success": 0, "message": "Rate limit exceeded.", "failureReasons": [reason]})
 
     def extra_headers(self, req: SimRequest, account: str | None) -> dict[str, str]:
-        if account is None:
-            return {}
-        remaining = self.rate_remaining(account, "api")
-        return {"RateLimit-Limit": str(self.rate),
-                "RateLimit-Remaining": str(self.rate if remaining is None else remaining)}
+        return self.rate_headers(account, "api", self.rate, ("RateLimit-Limit", "RateLimit-Remaining"))
 
     def error_body(self, status: int, message: str) -> Any:
         if status == 400:

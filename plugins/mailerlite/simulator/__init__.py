@@ -70,11 +70,7 @@ class MailerLiteSimulator(Groups, Fields, Campaigns, Reference):
         return self.error(429, message, {"Retry-After": str(retry_after)})
 
     def extra_headers(self, req: SimRequest, account: str | None) -> dict[str, str]:
-        if account is None:
-            return {}
-        remaining = self.rate_remaining(account, "api")
-        return {"x-ratelimit-limit": str(self.rate_limit),
-                "x-ratelimit-remaining": str(self.rate_limit if remaining is None else remaining)}
+        return self.rate_headers(account, "api", self.rate_limit, ("x-ratelimit-limit", "x-ratelimit-remaining"))
 
     def not_found(self, req: SimRequest) -> SimResponse:
         return self.error(404, f"The route {req.path.lstrip('/')} could not be found.")
