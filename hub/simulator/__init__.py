@@ -25,40 +25,13 @@ Modules: `base` (the `Simulator` and its request pipeline), `messages` (requests
 from hub.clock import Clock
 from hub.simulator.base import Simulator, listing
 from hub.simulator.faults import Fault
-from hub.simulator.messages import (
-    Abort,
-    Headers,
-    MalformedBody,
-    SimRequest,
-    SimResponse,
-    basic_auth,
-    bearer_token,
-)
+from hub.simulator.messages import Abort, Headers, MalformedBody, SimRequest, SimResponse, basic_auth, bearer_token
 from hub.simulator.request_log import LogEntry, RequestLog
 from hub.simulator.router import control, route
 from hub.simulator.store import Collection, Missing, Page, Row, Table, page_by_number, page_by_offset
 
 __all__ = [
-    "Abort",
-    "Clock",
-    "Collection",
-    "Fault",
-    "Headers",
-    "LogEntry",
-    "MalformedBody",
-    "Missing",
-    "Page",
-    "RequestLog",
-    "Row",
-    "SimRequest",
-    "SimResponse",
-    "Simulator",
-    "Table",
-    "basic_auth",
-    "bearer_token",
-    "control",
-    "listing",
-    "page_by_number",
-    "page_by_offset",
-    "route",
+    "Abort", "Clock", "Collection", "Fault", "Headers", "LogEntry", "MalformedBody", "Missing", "Page", "RequestLog",
+    "Row", "SimRequest", "SimResponse", "Simulator", "Table", "basic_auth", "bearer_token", "control", "listing",
+    "page_by_number", "page_by_offset", "route",
 ]

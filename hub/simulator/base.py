@@ -81,14 +81,8 @@ class Simulator(Persistence):
         cls._router = Router(table)
         cls._controls = controls
 
-    def __init__(
-        self,
-        clock: Clock | None = None,
-        *,
-        state_file: str | Path | None = None,
-        seed: int = 0,
-        **options: Any,
-    ) -> None:
+    def __init__(self, clock: Clock | None = None, *, state_file: str | Path | None = None, seed: int = 0,
+                 **options: Any) -> None:
         """`options` the kit understands: ``host`` (127.0.0.1), ``port`` (0 = ephemeral) and ``latency``
         (vendor seconds added to every request, default 0). Subclasses take their own keywords."""
         self.clock: Clock = clock or SYSTEM_CLOCK
@@ -127,9 +121,8 @@ class Simulator(Persistence):
         self._server = server
         self.port = server.server_address[1]
         self.base_url = f"http://{self.host}:{self.port}{self.base_path}"
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sim-{self.name}", daemon=True
-        )
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"sim-{self.name}", daemon=True)
         self._thread.start()
         return self.base_url
 
@@ -264,14 +257,8 @@ class Simulator(Persistence):
 
     def server_error(self, req: SimRequest, exc: BaseException) -> SimResponse:
         """A handler raised: answer 500 with the exception in the body (this is a simulator bug)."""
-        return SimResponse(
-            500,
-            {
-                "message": "Server Error",
-                "exception": f"{type(exc).__name__}: {exc}",
-                "trace": traceback.format_exception(exc)[-3:],
-            },
-        )
+        return SimResponse(500, {"message": "Server Error", "exception": f"{type(exc).__name__}: {exc}",
+                                 "trace": traceback.format_exception(exc)[-3:]})
 
     # ---------------------------------------------------------------- credentials
 
@@ -329,20 +316,12 @@ class Simulator(Persistence):
     def inject(self, fault: Fault) -> None:
         self._faults.add(fault)
 
-    def fault_rate(
-        self,
-        probability: float,
-        kinds: Iterable[str] = DEFAULT_RANDOM_KINDS,
-        *,
-        retry_after: int = 1,
-        seed: int | None = None,
-        match: Callable[[SimRequest], bool] | None = None,
-    ) -> None:
+    def fault_rate(self, probability: float, kinds: Iterable[str] = DEFAULT_RANDOM_KINDS, *, retry_after: int = 1,
+                   seed: int | None = None, match: Callable[[SimRequest], bool] | None = None) -> None:
         """Random faults on a fraction of requests (deterministic order with `seed`); 0 turns them off.
         `kinds`: HTTP statuses as strings ("429", "500", "503", ...), "drop_before", "drop_after"."""
-        self._faults.set_rate(
-            probability, kinds, retry_after=retry_after, seed=self.seed if seed is None else seed, match=match
-        )
+        self._faults.set_rate(probability, kinds, retry_after=retry_after, seed=self.seed if seed is None else seed,
+                              match=match)
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -352,16 +331,8 @@ class Simulator(Persistence):
 
     # ---------------------------------------------------------------- internal dispatch
 
-    def call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        account: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        query: dict[str, list[str]] | None = None,
-    ) -> SimResponse:
+    def call(self, method: str, path: str, body: Any = None, *, account: str | None = None,
+             headers: Mapping[str, str] | None = None, query: dict[str, list[str]] | None = None) -> SimResponse:
         """Route a request straight to its handler — no auth, rate limit, fault or log. Used for batch
         sub-requests and by tests. `path` may carry a query string; `body` may be bytes or JSON data."""
         split = urlsplit(path)
@@ -369,15 +340,8 @@ class Simulator(Persistence):
         if query:
             q.update(query)
         raw = body if isinstance(body, bytes) else (b"" if body is None else json.dumps(body).encode())
-        req = SimRequest(
-            method,
-            normalise_path(unquote(split.path)),
-            q,
-            headers,
-            raw,
-            time=self.clock.now(),
-            account=account,
-        )
+        req = SimRequest(method, normalise_path(unquote(split.path)), q, headers, raw, time=self.clock.now(),
+                         account=account)
         try:
             with self.lock:
                 return self._route(req)
@@ -444,20 +408,9 @@ class Simulator(Persistence):
             if entered and account is not None:
                 with self._flight_lock:
                     self._in_flight[account] -= 1
-        self.log.append(
-            LogEntry(
-                req.method,
-                req.path,
-                req.query,
-                0 if resp is None else resp.status,
-                account,
-                req.time,
-                logged_body(req),
-                req.method in WRITE_METHODS,
-                fault_label,
-                None if resp is None else resp.body,
-            )
-        )
+        self.log.append(LogEntry(req.method, req.path, req.query, 0 if resp is None else resp.status, account,
+                                 req.time, logged_body(req), req.method in WRITE_METHODS, fault_label,
+                                 None if resp is None else resp.body))
         return Outcome(None if drop else resp, drop)
 
     def _faulted_dispatch(self, req: SimRequest) -> tuple[SimResponse | None, str | None, bool]:

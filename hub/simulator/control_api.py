@@ -26,15 +26,8 @@ class Controllable(Protocol):
     def pending_faults(self) -> list[Fault]: ...
     def inject(self, fault: Fault) -> None: ...
     def clear_faults(self) -> None: ...
-    def fault_rate(
-        self,
-        probability: float,
-        kinds: Iterable[str] = ...,
-        *,
-        retry_after: int = ...,
-        seed: int | None = ...,
-        match: Callable[[SimRequest], bool] | None = ...,
-    ) -> None: ...
+    def fault_rate(self, probability: float, kinds: Iterable[str] = ..., *, retry_after: int = ...,
+                   seed: int | None = ..., match: Callable[[SimRequest], bool] | None = ...) -> None: ...
     def dump(self) -> dict[str, Any]: ...
     def load(self, data: dict[str, Any]) -> None: ...
     def reset(self) -> None: ...
@@ -54,12 +47,8 @@ def control_request(self: Controllable, req: SimRequest) -> SimResponse:
         if path == "/_sim/faults" and method == "POST":
             data = req.json() or {}
             if "rate" in data:
-                self.fault_rate(
-                    float(data["rate"]),
-                    data.get("kinds", DEFAULT_RANDOM_KINDS),
-                    retry_after=int(data.get("retry_after", 1)),
-                    seed=data.get("seed"),
-                )
+                self.fault_rate(float(data["rate"]), data.get("kinds", DEFAULT_RANDOM_KINDS),
+                                retry_after=int(data.get("retry_after", 1)), seed=data.get("seed"))
             else:
                 self.inject(Fault.from_dict(data))
             return SimResponse(200, {"ok": True})
@@ -75,15 +64,8 @@ def control_request(self: Controllable, req: SimRequest) -> SimResponse:
             self.reset()
             return SimResponse(200, {"ok": True})
         if path == "/_sim/info" and method == "GET":
-            return SimResponse(
-                200,
-                {
-                    "name": self.name,
-                    "base_url": self.base_url,
-                    "controls": sorted(self._controls),
-                    "accounts": sorted(self.state),
-                },
-            )
+            return SimResponse(200, {"name": self.name, "base_url": self.base_url,
+                                     "controls": sorted(self._controls), "accounts": sorted(self.state)})
         if path.startswith("/_sim/control/") and method == "POST":
             return _run_control(self, path[len("/_sim/control/") :], req)
     except Abort as abort:

@@ -102,15 +102,8 @@ class FaultPlan(Generic[Req]):
         with self._lock:
             self._scripted.append(fault)
 
-    def set_rate(
-        self,
-        probability: float,
-        kinds: Iterable[str],
-        *,
-        retry_after: int,
-        seed: int | None,
-        match: Callable[[Req], bool] | None,
-    ) -> None:
+    def set_rate(self, probability: float, kinds: Iterable[str], *, retry_after: int, seed: int | None,
+                 match: Callable[[Req], bool] | None) -> None:
         kinds = tuple(str(k) for k in kinds)
         for kind in kinds:
             if kind not in ("drop_before", "drop_after") and not kind.isdigit():
@@ -152,12 +145,8 @@ class FaultPlan(Generic[Req]):
                     if fault.count == 0:
                         self._scripted.remove(fault)
             rnd = self._random
-            if (
-                other is None
-                and rnd is not None
-                and (rnd.match is None or rnd.match(req))
-                and rnd.rng.random() < rnd.probability
-            ):
+            if other is None and rnd is not None and (rnd.match is None or rnd.match(req)) \
+                    and rnd.rng.random() < rnd.probability:
                 kind = rnd.rng.choice(rnd.kinds)
                 if kind.isdigit():
                     other = Fault("status", status=int(kind), retry_after=rnd.retry_after)

@@ -58,18 +58,9 @@ class SimRequest:
 
     __slots__ = ("_json", "account", "body", "headers", "method", "params", "path", "query", "time")
 
-    def __init__(
-        self,
-        method: str,
-        path: str,
-        query: dict[str, list[str]] | None = None,
-        headers: Headers | Mapping[str, str] | None = None,
-        body: bytes = b"",
-        *,
-        time: float = 0.0,
-        account: str | None = None,
-        json_data: Any = _NO_JSON,
-    ) -> None:
+    def __init__(self, method: str, path: str, query: dict[str, list[str]] | None = None,
+                 headers: Headers | Mapping[str, str] | None = None, body: bytes = b"", *, time: float = 0.0,
+                 account: str | None = None, json_data: Any = _NO_JSON) -> None:
         """`json_data` presets what `json()` returns (for internal sub-requests: no encode/parse round
         trip; `body` then stays as given, usually empty)."""
         self.method = method.upper()
@@ -125,10 +116,7 @@ class SimResponse:
             return body, self.content_type or "application/octet-stream"
         if isinstance(body, str):
             return body.encode("utf-8"), self.content_type or "text/plain; charset=utf-8"
-        return (
-            json.dumps(body, separators=(",", ":")).encode("utf-8"),
-            self.content_type or "application/json",
-        )
+        return json.dumps(body, separators=(",", ":")).encode("utf-8"), self.content_type or "application/json"
 
     def json(self) -> Any:
         """The body as JSON data (parses str/bytes bodies) — handy for tests and internal calls."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from hub.simulator.faults import path_matches
@@ -29,24 +29,8 @@ class LogEntry:
     """The response body as the handler returned it (not sent when the connection was dropped)."""
 
     def to_json(self) -> dict[str, Any]:
-        body = self.body
-        if isinstance(body, bytes):
-            body = body.decode("utf-8", "replace")
-        response = self.response
-        if isinstance(response, bytes):
-            response = response.decode("utf-8", "replace")
-        return {
-            "method": self.method,
-            "path": self.path,
-            "query": self.query,
-            "status": self.status,
-            "account": self.account,
-            "time": self.time,
-            "body": body,
-            "is_write": self.is_write,
-            "fault": self.fault,
-            "response": response,
-        }
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {k: v.decode("utf-8", "replace") if isinstance(v, bytes) else v for k, v in out.items()}
 
 
 class RequestLog:
@@ -79,12 +63,8 @@ class RequestLog:
         method = method.upper() if method else None
         with self._lock:
             snapshot = list(self._entries)
-        return [
-            e
-            for e in snapshot
-            if (method is None or e.method == method)
-            and (path_prefix is None or path_matches(e.path, path_prefix, self._base_path))
-        ]
+        return [e for e in snapshot if (method is None or e.method == method)
+                and (path_prefix is None or path_matches(e.path, path_prefix, self._base_path))]
 
     def writes(self) -> list[LogEntry]:
         """Requests that could change vendor state (any method but GET/HEAD/OPTIONS)."""
