@@ -62,6 +62,7 @@ from .provider import (
 )
 from .registry import ProviderRegistry
 from .resource_bases import (
+    EnrolmentResourceBase,
     ManualAutomationResource,
     ManualSegmentResource,
     ManualTrigger,
@@ -94,6 +95,7 @@ __all__ = [
     "DeliveryLedger",
     "DeliveryRow",
     "Desired",
+    "EnrolmentResourceBase",
     "Fidelity",
     "HubError",
     "ItemResult",

@@ -4,6 +4,9 @@
   and verifies the automation the user built. Hooks: `manual_trigger`, `build_sheet`, `manual_payload`.
 - `ManualSegmentResource`: segments the vendor's API cannot create; a build sheet (MANUAL), verified by
   name. Hooks: `build_sheet`, `vendor_segments`.
+- `EnrolmentResourceBase`: contacts enrolled in an automation the vendor runs, one item each, waiting
+  (MANUAL) until the automation is at the vendor. Hooks: `enrols`, `recipients`, `ready`, `when_ready`,
+  `waiting`.
 - `SharedCollectionResource`: lists and tags kept as one vendor collection (MailerLite groups, Mailchimp
   tags) read once for both. Hooks: `collection`, `forget_collection`, `create_item`, `update_item`,
   `delete_item`.
@@ -119,6 +122,50 @@ class ManualSegmentResource(Resource):
 
     def compare(self, want: Desired, live: Live) -> str | None:
         return None  # verified by its name: the vendor's API does not show a segment's conditions
+
+
+class EnrolmentResourceBase(Resource):
+    """Contacts enrolled in an automation the vendor runs, each once: one item per automation and recipient
+    (planned against hub's state: enrolling is an event, not a vendor object to compare), waiting (MANUAL)
+    until the automation is at the vendor."""
+
+    kind = "enrolment"
+    capability = Capability.ENROLMENT
+    live_read = False
+    prunable = False
+
+    def enrols(self, client: Client, automation: Automation) -> bool:
+        """Whether this vendor enrols contacts in `automation` (default: an email automation with `enrol`)."""
+        return automation.enrol is not None and not automation.sms_only
+
+    def recipients(self, client: Client, automation: Automation) -> Iterable[tuple[str, dict[str, Any]]]:
+        """(recipient key, payload) for everyone to enrol; default: each enrolled email."""
+        return ((email, {"email": email}) for email in client.enrolled(automation))
+
+    def ready(self, automation: Automation, refs: References) -> bool:
+        """Whether the automation is at the vendor (default: hub knows its vendor id)."""
+        return refs.vendor_id("automation", automation.id) is not None
+
+    def when_ready(self, automation: Automation, payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """The payload and reason of an enrolment once its automation is ready."""
+        return {**payload, "automation": automation.id}, ""
+
+    def waiting(self, automation: Automation) -> str:
+        return f"waits until automation '{automation.name}' is built in {_vendor(self)}"
+
+    def desired(self, client: Client, refs: References) -> list[Desired]:
+        out = []
+        for a in client.automations:
+            if not self.enrols(client, a):
+                continue
+            ready = self.ready(a, refs)
+            for key, payload in self.recipients(client, a):
+                if ready:
+                    payload, reason = self.when_ready(a, payload)
+                    out.append(Desired(f"{a.id}/{key}", key, payload, reason=reason))
+                else:
+                    out.append(Desired(f"{a.id}/{key}", key, payload, Fidelity.MANUAL, self.waiting(a)))
+        return out
 
 
 class SharedCollectionResource(Resource):

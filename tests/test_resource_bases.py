@@ -8,6 +8,7 @@ from hub.model import Automation
 from hub.plugin import (
     Capability,
     Client,
+    EnrolmentResourceBase,
     Fidelity,
     ManualAutomationResource,
     ManualSegmentResource,
@@ -164,3 +165,24 @@ def test_segments_the_api_cannot_create_get_a_sheet_and_are_verified_by_name() -
     assert want.details["build_sheet"] == "segment Fans of Newsletter"
     live = resource.read_live(References())["Fans"]
     assert live.vendor_id == "4" and resource.compare(want, live) is None
+
+
+class Enrolments(EnrolmentResourceBase):
+    pass
+
+
+def test_enrolments_wait_for_their_automation_then_name_it() -> None:
+    client = make_client("acmemail", audience={"lists": [{"id": "news", "name": "Newsletter"}],
+                                               "contacts": [{"email": "a@x.example", "lists": ["news"]}]})
+    welcome = Automation.model_validate({"id": "welcome", "name": "Welcome", "trigger": {"joined_list": "news"},
+                                         "enrol": {"list": "news"}, "steps": [{"send_email": EMAIL}]})
+    client = client.model_copy(update={"automations": [welcome]})
+    resource = Enrolments(FakeApi())  # type: ignore[arg-type]
+    [waiting] = resource.desired(client, References())
+    assert (waiting.id, waiting.fidelity, waiting.payload) == ("welcome/a@x.example", Fidelity.MANUAL,
+                                                                {"email": "a@x.example"})
+    assert waiting.reason == "waits until automation 'Welcome' is built in AcMail"
+    refs = References()
+    refs.add("automation", "welcome", "77")
+    [ready] = resource.desired(client, refs)
+    assert (ready.fidelity, ready.payload) == (Fidelity.EXACT, {"email": "a@x.example", "automation": "welcome"})

@@ -14,6 +14,7 @@ from hub.plugin import (
     Capability,
     Client,
     Desired,
+    EnrolmentResourceBase,
     Fidelity,
     HubError,
     ItemResult,
@@ -517,14 +518,9 @@ class AutomationResource(_AcResource, ManualAutomationResource):
         return None  # the API does not expose an automation's steps: it is verified by its name
 
 
-class EnrolmentResource(_AcResource):
+class EnrolmentResource(_AcResource, EnrolmentResourceBase):
     """Enrolling = `POST /contactAutomations`, once per contact: hub first looks at who is (or was) in the
     automation, and a `duplicate` answer means the contact is already in it."""
-
-    kind = "enrolment"
-    capability = Capability.ENROLMENT
-    live_read = False
-    prunable = False
 
     def __init__(self, api: ActiveCampaignApi) -> None:
         super().__init__(api)
@@ -536,21 +532,20 @@ class EnrolmentResource(_AcResource):
         with self._lock:
             self._enrolled.clear()  # a new plan: read who is in each automation again when it is applied
             self._tried.clear()
-        names = {x.id: x.name for x in client.audience.lists} | {x.id: x.name for x in client.audience.tags}
-        fields = {x.id: x.name for x in client.audience.fields}
-        out = []
-        for a in client.automations:
-            if a.enrol is None or a.sms_only or m.automation_trigger(a, names, fields) is None:
-                continue
-            built = refs.vendor_id("automation", a.id) is not None
-            for email in client.enrolled(a):
-                payload = {"email": email, "automation": f"automation:{a.id}"}
-                if built:
-                    out.append(Desired(f"{a.id}/{email}", email, payload))
-                else:
-                    out.append(Desired(f"{a.id}/{email}", email, payload, Fidelity.MANUAL,
-                                       f"waits until automation '{a.name}' is built in ActiveCampaign"))
-        return out
+        return super().desired(client, refs)
+
+    def enrols(self, client: Client, automation: Automation) -> bool:
+        audience = client.audience
+        names = {x.id: x.name for x in audience.lists} | {x.id: x.name for x in audience.tags}
+        fields = {x.id: x.name for x in audience.fields}
+        return super().enrols(client, automation) and m.automation_trigger(automation, names, fields) is not None
+
+    def recipients(self, client: Client, automation: Automation) -> Iterable[tuple[str, dict[str, Any]]]:
+        ref = f"automation:{automation.id}"
+        return ((email, {"email": email, "automation": ref}) for email in client.enrolled(automation))
+
+    def when_ready(self, automation: Automation, payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        return payload, ""
 
     def _known(self, automation_id: str, contact_id: str) -> str | None:
         """The enrolment of the contact in the automation, if there is one (current or finished): who is in

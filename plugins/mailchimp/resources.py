@@ -8,9 +8,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hub.plugin import (
+    Automation,
     Capability,
     Client,
     Desired,
+    EnrolmentResourceBase,
     Fidelity,
     ItemResult,
     Live,
@@ -548,31 +550,14 @@ class AutomationResource(_McResource):
         return None  # neither journeys nor classic workflows expose enough to compare: verified by name
 
 
-class EnrolmentResource(_McResource):
+class EnrolmentResource(_McResource, EnrolmentResourceBase):
     """Enrolling a contact = triggering the journey's API step for them (or queueing them for the classic
     automation's first email), once: hub keeps the ledger."""
 
-    kind = "enrolment"
-    capability = Capability.ENROLMENT
-    live_read = False
-    prunable = False
     unknown_outcome = "ask"  # a second trigger sends the journey's emails again
 
-    def desired(self, client: Client, refs: References) -> list[Desired]:
-        out = []
-        for a in client.automations:
-            if a.enrol is None or a.sms_only:
-                continue
-            target = refs.vendor_id("automation", a.id)
-            for email in client.enrolled(a):
-                wid = f"{a.id}/{email}"
-                if target is None:
-                    out.append(Desired(wid, email, {"email": email}, Fidelity.MANUAL,
-                                       f"waits until automation '{a.name}' is built (a journey or a classic"
-                                       " automation)"))
-                else:
-                    out.append(Desired(wid, email, {"email": email, "automation": a.id}))
-        return out
+    def waiting(self, automation: Automation) -> str:
+        return f"waits until automation '{automation.name}' is built (a journey or a classic automation)"
 
     def create(self, want: Desired, refs: References) -> str:
         how, first, second = refs.require("automation", want.payload["automation"]).split("/")

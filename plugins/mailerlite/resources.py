@@ -11,7 +11,7 @@ from hub.plugin import (
     Capability,
     Client,
     Desired,
-    Fidelity,
+    EnrolmentResourceBase,
     ItemResult,
     Live,
     ManualAutomationResource,
@@ -300,31 +300,23 @@ class AutomationResource(_MlResource, ManualAutomationResource):
         return out
 
 
-class EnrolmentResource(_MlResource):
+class EnrolmentResource(_MlResource, EnrolmentResourceBase):
     """Enrolling contacts in an automation = adding them to its trigger group (which fires it)."""
 
-    kind = "enrolment"
-    capability = Capability.ENROLMENT
-    live_read = False
     batch_size = BATCH_MAX
-    prunable = False
 
-    def desired(self, client: Client, refs: References) -> list[Desired]:
-        out = []
-        for a in client.automations:
-            if a.enrol is None or a.trigger.kind not in ("joined_list", "tag_added"):
-                continue
-            group = ("list:" if a.trigger.kind == "joined_list" else "tag:") + a.trigger.value
-            built = refs.vendor_id("automation", a.id) is not None
-            for email in client.enrolled(a):
-                payload = {"email": email, "group": group}
-                if built:
-                    out.append(Desired(f"{a.id}/{email}", email, payload,
-                                       reason=f"joins group {group.split(':', 1)[1]}, which starts '{a.name}'"))
-                else:
-                    out.append(Desired(f"{a.id}/{email}", email, payload, Fidelity.MANUAL,
-                                       f"waits until automation '{a.name}' is built and verified"))
-        return out
+    def enrols(self, client: Client, automation: Automation) -> bool:
+        return automation.enrol is not None and automation.trigger.kind in ("joined_list", "tag_added")
+
+    def recipients(self, client: Client, automation: Automation) -> Iterable[tuple[str, dict[str, Any]]]:
+        group = ("list:" if automation.trigger.kind == "joined_list" else "tag:") + automation.trigger.value
+        return ((email, {"email": email, "group": group}) for email in client.enrolled(automation))
+
+    def when_ready(self, automation: Automation, payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        return payload, f"joins group {payload['group'].split(':', 1)[1]}, which starts '{automation.name}'"
+
+    def waiting(self, automation: Automation) -> str:
+        return f"waits until automation '{automation.name}' is built and verified"
 
     def apply_batch(self, items: Sequence[Desired], refs: References) -> list[ItemResult]:
         reqs, owners = [], []

@@ -4,13 +4,16 @@ enrolment as one Studio execution per contact, once."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from hub.plugin import (
+    Automation,
     Capability,
     Client,
     Desired,
+    EnrolmentResourceBase,
     Fidelity,
     Live,
     NotFound,
@@ -72,40 +75,35 @@ class AutomationResource(Resource):
             self.api("DELETE", f"v2/Flows/{vendor_id}", lambda c: c.studio.v2.flows(vendor_id).delete())
 
 
-class EnrolmentResource(Resource):
-    api: TwilioApi
+class EnrolmentResource(EnrolmentResourceBase):
     """Enrolling a contact in an SMS flow = one Studio execution for them, started once (hub's ledger)."""
 
-    kind = "enrolment"
-    capability = Capability.ENROLMENT
-    live_read = False
-    prunable = False
+    api: TwilioApi
     unknown_outcome = "ask"  # a second execution texts the contact again once the first has ended
 
-    def desired(self, client: Client, refs: References) -> list[Desired]:
+    def enrols(self, client: Client, automation: Automation) -> bool:
+        return automation.sms_only and automation.enrol is not None
+
+    def recipients(self, client: Client, automation: Automation) -> Iterable[tuple[str, dict[str, Any]]]:
         services = self.api.ctx.services
         optouts = services.optouts() if services else {}
         refused = refused_numbers(client.audience.contacts)  # consent belongs to the number
         by_email = {c.email.lower(): c for c in client.audience.contacts if c.email}
-        out = []
-        for a in client.automations:
-            if not a.sms_only or a.enrol is None:
+        assert automation.enrol is not None
+        contacts = [by_email[e] for e in client.enrolled(automation) if e in by_email]
+        contacts += [c for c in client.audience.contacts if not c.email and automation.enrol.list in c.lists]
+        enrolled: set[str] = set()
+        for c in contacts:
+            if not c.phone or c.phone in refused or c.phone in optouts or c.phone in enrolled:
                 continue
-            emails = client.enrolled(a)
-            contacts = [by_email[e] for e in emails if e in by_email]
-            contacts += [c for c in client.audience.contacts if not c.email and a.enrol.list in c.lists]
-            enrolled: set[str] = set()
-            for c in contacts:
-                if not c.phone or c.phone in refused or c.phone in optouts or c.phone in enrolled:
-                    continue
-                enrolled.add(c.phone)  # one execution per number, however many contacts share it
-                payload = {"to": c.phone, "parameters": flow_parameters(recipient_values(c))}
-                if not refs.known("automation", a.id):
-                    out.append(Desired(f"{a.id}/{c.phone}", c.phone, payload, Fidelity.MANUAL,
-                                       f"waits until the flow for '{a.name}' is created"))
-                else:
-                    out.append(Desired(f"{a.id}/{c.phone}", c.phone, {**payload, "automation": a.id}))
-        return out
+            enrolled.add(c.phone)  # one execution per number, however many contacts share it
+            yield c.phone, {"to": c.phone, "parameters": flow_parameters(recipient_values(c))}
+
+    def ready(self, automation: Automation, refs: References) -> bool:
+        return refs.known("automation", automation.id)  # the flow is created in the same plan
+
+    def waiting(self, automation: Automation) -> str:
+        return f"waits until the flow for '{automation.name}' is created"
 
     def create(self, want: Desired, refs: References) -> str:
         flow = refs.require("automation", want.payload["automation"])
