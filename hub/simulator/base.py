@@ -97,7 +97,7 @@ class Simulator(Persistence):
         self.log = RequestLog(self.base_path)
         self._seq = 0
         self._windows = SlidingWindows()
-        self._faults: FaultPlan[SimRequest] = FaultPlan()
+        self._faults = FaultPlan()
         self._in_flight: dict[str, int] = {}
         self._flight_lock = threading.Lock()
         self._aliases: dict[str, str] = {}

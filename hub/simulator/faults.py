@@ -10,17 +10,9 @@ import random
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Literal
 
-
-class SimRequest(Protocol):
-    """What a fault looks at in a request (the server's `SimRequest` has it)."""
-
-    method: str
-    path: str
-
-
-Req = TypeVar("Req", bound=SimRequest)
+from hub.simulator.messages import SimRequest
 
 FaultKind = Literal["status", "drop_before", "drop_after", "latency"]
 FAULT_KINDS: tuple[str, ...] = ("status", "drop_before", "drop_after", "latency")
@@ -79,22 +71,21 @@ def path_matches(path: str, prefix: str, base_path: str = "") -> bool:
 
 
 @dataclass
-class _RandomFaults(Generic[Req]):
+class _RandomFaults:
     probability: float
     kinds: tuple[str, ...]
     retry_after: int
     rng: random.Random
-    match: Callable[[Req], bool] | None
+    match: Callable[[SimRequest], bool] | None
 
 
-class FaultPlan(Generic[Req]):
-    """The scripted and random faults of one simulator (thread-safe), for its kind of request `Req`
-    (the `match` of `set_rate` is called with the simulator's own request objects)."""
+class FaultPlan:
+    """The scripted and random faults of one simulator (thread-safe)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._scripted: list[Fault] = []
-        self._random: _RandomFaults[Req] | None = None
+        self._random: _RandomFaults | None = None
 
     def add(self, fault: Fault) -> None:
         if fault.count == 0:
@@ -103,7 +94,7 @@ class FaultPlan(Generic[Req]):
             self._scripted.append(fault)
 
     def set_rate(self, probability: float, kinds: Iterable[str], *, retry_after: int, seed: int | None,
-                 match: Callable[[Req], bool] | None) -> None:
+                 match: Callable[[SimRequest], bool] | None) -> None:
         kinds = tuple(str(k) for k in kinds)
         for kind in kinds:
             if kind not in ("drop_before", "drop_after") and not kind.isdigit():
@@ -125,7 +116,7 @@ class FaultPlan(Generic[Req]):
         with self._lock:
             return list(self._scripted)
 
-    def pick(self, req: Req, base_path: str = "") -> tuple[Fault | None, Fault | None]:
+    def pick(self, req: SimRequest, base_path: str = "") -> tuple[Fault | None, Fault | None]:
         """Consume the faults for this request: (latency fault or None, other fault or None)."""
         if not self._scripted and self._random is None:
             return None, None

@@ -5,37 +5,18 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from requests.structures import CaseInsensitiveDict
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-class Headers(Mapping[str, str]):
-    """A case-insensitive, read-only header mapping (the last value wins for repeated headers)."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] | None = None) -> None:
-        pairs = items.items() if isinstance(items, Mapping) else (items or ())
-        self._items: dict[str, tuple[str, str]] = {k.lower(): (k, v) for k, v in pairs}
-
-    def __getitem__(self, key: str) -> str:
-        return self._items[key.lower()][1]
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower() in self._items
-
-    def __iter__(self) -> Iterator[str]:
-        return (original for original, _ in self._items.values())
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __repr__(self) -> str:
-        return f"Headers({dict(self.items())!r})"
+class Headers(CaseInsensitiveDict[str]):
+    """A request's headers, case-insensitive (the last value wins for repeated headers)."""
 
 
 class MalformedBody(Exception):
