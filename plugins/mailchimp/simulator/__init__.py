@@ -1,74 +1,72 @@
 """A stateful simulator of the Mailchimp Marketing API v3 (``https://<dc>.api.mailchimp.com/3.0``).
 
-It answers like the vendor as recorded in ``vendors/mailchimp-twilio.md`` §1–2 and the SDK method map,
-so that the official ``mailchimp_marketing`` SDK can be pointed at it unmodified except for the host::
+It answers like the vendor as recorded in ``vendors/mailchimp-twilio.md`` §1–2 and the SDK method map, so that the
+official ``mailchimp_marketing`` SDK can be pointed at it unmodified except for the host::
 
     client = mailchimp_marketing.Client()
     client.set_config({"api_key": MailchimpSimulator.SANDBOX_KEY, "server": "us1"})
     client.api_client.host = sim.base_url          # http://127.0.0.1:PORT/3.0
     client.api_client.server = ""                  # no 'server' substring rewrite (pitfall M7)
 
-HTTP Basic auth (any user name, password = API key; a Bearer token with the key works too); errors
-always carry a body, ``Content-Type: application/problem+json`` and the vendor's titles, and their
-``instance`` equals the ``X-Request-Id`` header every answer carries; ``count``/``offset`` paging
-(default 10, max 1000) with ``total_items`` and ``_links: []``; ``fields``/``exclude_fields`` (dotted);
-more than 10 requests in flight per account → 429 Too Many Requests, and no per-minute limit.
+HTTP Basic auth (any user name, password = API key; a Bearer token with the key works too); errors always carry a body,
+``Content-Type: application/problem+json`` and the vendor's titles, and their ``instance`` equals the ``X-Request-Id``
+header every answer carries; ``count``/``offset`` paging (default 10, max 1000) with ``total_items`` and
+``_links: []``; ``fields``/``exclude_fields`` (dotted); more than 10 requests in flight per account → 429 Too Many
+Requests, and no per-minute limit.
 
 Accounts are configured by key: ``MailchimpSimulator(clock, keys={"key": "account-id"})`` (default
-``{SANDBOX_KEY: SANDBOX_ACCOUNT}``). The sandbox account starts with one audience whose id is
-``SANDBOX_AUDIENCE``. The class is a chain of one class per area, each module's extending the previous:
-`shapes` (collections, errors, paging, fields) → `audiences` (with merge fields and interests) → `members`
-(batch subscribe, tags) → `segments` → `campaigns` (and reports) → `automations` (and customer journeys) →
-`batches` → this module: auth, kit hooks, the background clock tick, ``/ping`` and the API root, and the
-control actions and test helpers.
+``{SANDBOX_KEY: SANDBOX_ACCOUNT}``). The sandbox account starts with one audience whose id is ``SANDBOX_AUDIENCE``. The
+class is a chain of one class per area, each module's extending the previous: `shapes` (collections, errors, paging,
+fields) → `audiences` (with merge fields and interests) → `members` (batch subscribe, tags) → `segments` → `campaigns`
+(and reports) → `automations` (and customer journeys) → `batches` → this module: auth, kit hooks, the background clock
+tick, ``/ping`` and the API root, and the control actions and test helpers.
 
 Vendor behaviour the references leave open — the simulator's choices (more in each area's module):
 
-- A missing or unknown key is 401 ``API Key Invalid`` (the vendor may say ``API Key Missing`` for a
-  missing one). No datacenter check: any ``-usN`` suffix works. No ``Retry-After`` on the
-  too-many-connections 429 (injected 429 faults do carry one, as the fault says).
-- Malformed JSON: 400 ``JSON Parse Exception``; a JSON body that is not an object: 400 Invalid Resource
-  "Schema describes object, … found instead". ``count`` > 1000 or negative: 400 Invalid Resource.
+- A missing or unknown key is 401 ``API Key Invalid`` (the vendor may say ``API Key Missing`` for a missing one). No
+  datacenter check: any ``-usN`` suffix works. No ``Retry-After`` on the too-many-connections 429 (injected 429 faults
+  do carry one, as the fault says).
+- Malformed JSON: 400 ``JSON Parse Exception``; a JSON body that is not an object: 400 Invalid Resource "Schema
+  describes object, … found instead". ``count`` > 1000 or negative: 400 Invalid Resource.
 - Email validation: a syntax check, plus a short list of well-known placeholders that "look fake"
   (``shapes.PLACEHOLDER_EMAILS``); other example.com addresses are accepted.
-- ``PUT`` member for a new address: ``status_if_new`` wins over ``status``. For an existing member
-  ``status`` (if given) applies and ``status_if_new`` is ignored. Setting ``subscribed`` on an
-  unsubscribed or cleaned member (also via an archived member's former status), or ``pending`` on a
-  cleaned one, is 400 ``Member In Compliance State``; ``pending`` on an unsubscribed one is allowed.
-- ``POST …/members`` of an archived address re-adds it (no Member Exists); ``DELETE`` of an archived
-  member is 404. A permanently deleted address can only come back as ``pending`` (else 400
-  ``Forgotten Email Not Subscribed``).
-- Unknown merge tags in ``merge_fields`` are ignored; values are checked by type (number, address
-  object with addr1/city/state/zip or a string, date, birthday ``MM/DD``, dropdown/radio choices);
-  required merge fields must be given for new members unless ``skip_merge_validation=true``.
-- Batch subscribe rows: an existing member with ``update_existing: false`` is an
-  ``ERROR_CONTACT_EXISTS`` row; every other refused row is ``ERROR_GENERIC`` with the detail of the
-  direct call's error (``field``/``field_message`` from its first ``errors`` entry). ``status`` is
-  required for new rows (``status_if_new`` accepted as a fallback), optional for existing ones. A row's
-  ``tags`` are added; with ``sync_tags: true`` a row that lists ``tags`` loses the tags it does not
-  list (rows without ``tags`` keep theirs). A repeated address in one call is processed twice, in order.
-- Merge-field tags are upper-cased and then must match ``[A-Z0-9_]{1,10}``, not be reserved
-  (EMAIL, UNSUB, …) and be unique; a field's ``type`` cannot be changed; default tag ``MMERGE<n>``.
-- Campaign checklist errors: no audience, no subscribed recipients, no subject, no from name, no or
-  invalid ``reply_to``, no content. The ``*|UNSUB|*`` check is a success with it (or with
-  ``auto_footer: true``), an error when ``auto_footer`` was explicitly set false, else a warning (the
-  vendor's default footer covers it). "No test email sent" is a warning. Send/schedule of a campaign
-  that is not ready: 400 "Your Campaign is not ready to send." with the errors listed.
+- ``PUT`` member for a new address: ``status_if_new`` wins over ``status``. For an existing member ``status`` (if
+  given) applies and ``status_if_new`` is ignored. Setting ``subscribed`` on an unsubscribed or cleaned member (also
+  via an archived member's former status), or ``pending`` on a cleaned one, is 400 ``Member In Compliance State``;
+  ``pending`` on an unsubscribed one is allowed.
+- ``POST …/members`` of an archived address re-adds it (no Member Exists); ``DELETE`` of an archived member is 404. A
+  permanently deleted address can only come back as ``pending`` (else 400 ``Forgotten Email Not Subscribed``).
+- Unknown merge tags in ``merge_fields`` are ignored; values are checked by type (number, address object with
+  addr1/city/state/zip or a string, date, birthday ``MM/DD``, dropdown/radio choices); required merge fields must be
+  given for new members unless ``skip_merge_validation=true``.
+- Batch subscribe rows: an existing member with ``update_existing: false`` is an ``ERROR_CONTACT_EXISTS`` row; every
+  other refused row is ``ERROR_GENERIC`` with the detail of the direct call's error (``field``/``field_message`` from
+  its first ``errors`` entry). ``status`` is required for new rows (``status_if_new`` accepted as a fallback), optional
+  for existing ones. A row's ``tags`` are added; with ``sync_tags: true`` a row that lists ``tags`` loses the tags it
+  does not list (rows without ``tags`` keep theirs). A repeated address in one call is processed twice, in order.
+- Merge-field tags are upper-cased and then must match ``[A-Z0-9_]{1,10}``, not be reserved (EMAIL, UNSUB, …) and be
+  unique; a field's ``type`` cannot be changed; default tag ``MMERGE<n>``.
+- Campaign checklist errors: no audience, no subscribed recipients, no subject, no from name, no or invalid
+  ``reply_to``, no content. The ``*|UNSUB|*`` check is a success with it (or with ``auto_footer: true``), an error when
+  ``auto_footer`` was explicitly set false, else a warning (the vendor's default footer covers it). "No test email
+  sent" is a warning. Send/schedule of a campaign that is not ready: 400 "Your Campaign is not ready to send." with the
+  errors listed.
 - Only ``save``/``paused`` campaigns can be scheduled, sent or edited (settings and content).
-  ``DELETE /campaigns/{id}`` is refused while scheduled or sending; sent and canceled campaigns can be
-  deleted (as in the vendor's UI), which removes their report. ``cancel-send`` works only while
-  ``sending`` (set ``send_seconds`` > 0 to observe it). Tests can be sent for unsent campaigns with
-  content. ``GET /reports/{id}`` of an unsent campaign is 404.
-- Not simulated (they answer 404 Resource Not Found): e-commerce, templates, folders, member notes and
-  events, landing pages, surveys, sub-reports (``/reports/{id}/…``), ``create-resend``, webhooks.
+  ``DELETE /campaigns/{id}`` is refused while scheduled or sending; sent and canceled campaigns can be deleted (as in
+  the vendor's UI), which removes their report. ``cancel-send`` works only while ``sending`` (set ``send_seconds`` > 0
+  to observe it). Tests can be sent for unsent campaigns with content. ``GET /reports/{id}`` of an unsent campaign is
+  404.
+- Not simulated (they answer 404 Resource Not Found): e-commerce, templates, folders, member notes and events, landing
+  pages, surveys, sub-reports (``/reports/{id}/…``), ``create-resend``, webhooks.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any, ClassVar
 
-from hub.simulator import Clock, Collection, Row, SimRequest, SimResponse, basic_auth, bearer_token, control
+from hub.simulator import Clock, Collection, Row, SimRequest, SimResponse, basic_auth, bearer_token, control, listing
 
 from . import shapes as sh
 from .batches import ARCHIVE_PREFIX, Batches
@@ -85,6 +83,20 @@ SANDBOX_AUDIENCE_DATA: dict[str, Any] = {
                           "language": "en"},
     "email_type_option": False,
 }
+
+
+def in_audiences(spec: Collection, show: Callable[[Any, Row, Row], Row], name: str = "") -> Callable[..., list[Row]]:
+    """A control listing of the `spec` rows of one audience or all (``list_id=None``), after `settle`."""
+
+    def rows(self: MailchimpSimulator, account: str = "sandbox", list_id: str | None = None) -> list[Row]:
+        with self.lock:
+            self.settle(account)
+            lists = sh.LISTS.table(self.account_state(account))
+            chosen = lists.rows() if list_id is None else [lists[list_id]] if list_id in lists else []
+            return [show(self, lst, row) for lst in chosen for row in spec.table(lst).values()]
+
+    rows.__name__ = name or spec.name
+    return control(rows.__name__)(rows)
 
 
 class MailchimpSimulator(Batches):
@@ -136,10 +148,8 @@ class MailchimpSimulator(Batches):
         account = self.keys.get((creds[1] if creds else bearer_token(req)) or "")
         if account is None:
             return self.error(401)
-        with self.lock:  # the vendor's background work, caught up lazily on each request
-            st = self.account_state(account)
-            self._tick_campaigns(st)
-            self._tick_batches(account, st)
+        with self.lock:
+            self.settle(account)
         return account
 
     def too_many_connections(self, req: SimRequest) -> SimResponse:
@@ -161,8 +171,6 @@ class MailchimpSimulator(Batches):
         resp = self.error(500)
         resp.body["sim_exception"] = f"{type(exc).__name__}: {exc}"  # a simulator bug: say what it was
         return resp
-
-    # ---------------------------------------------------------------- ping and the API root
 
     @sh.api("GET", "/ping")
     def ping(self, req: SimRequest) -> Any:
@@ -198,37 +206,6 @@ class MailchimpSimulator(Batches):
     def control_create_audience(self, account: str, name: str, list_id: str | None = None) -> dict[str, Any]:
         return {"id": self.create_audience(account, name, list_id)}
 
-    @control("add_classic_automation")
-    def add_classic_automation(self, account: str, list_id: str, title: str = "API automation",
-                               emails: list[Row] | None = None, workflow_type: str = "api", status: str = "sending",
-                               from_name: str = "Sandbox", reply_to: str = "sandbox@hub-sim.test") -> dict[str, Any]:
-        """Build a classic automation as a user would in the UI. `emails`: ``[{"subject_line": ...,
-        "delay": {"amount": 1, "type": "day"}}]`` (default one email). Returns ``{workflow_id, email_ids}``."""
-        with self.lock:
-            st = self.account_state(account)
-            auto = self.new_classic_automation(st, list_id, title, emails, workflow_type, status, from_name, reply_to)
-            return {"workflow_id": auto["id"], "email_ids": list(sh.AUTOMATION_EMAILS.table(auto))}
-
-    @control("add_journey")
-    def add_journey(self, account: str, name: str, list_id: str, steps: list[Row] | None = None,
-                    status: str = "sending") -> dict[str, Any]:
-        """Build a Customer Journey in the "UI": `steps` like ``[{"type": "api_trigger"}, {"type": "email",
-        "subject": ...}]`` (default: one API starting point). Returns ``{journey_id, step_id, step_ids}``
-        where ``step_id`` is the first API step's id."""
-        with self.lock:
-            journey = self.new_journey(self.account_state(account), name, list_id, steps, status)
-            api_step = next(s for s in journey["steps"] if s["type"] in ("api_trigger", "api_condition"))
-            return {"journey_id": journey["id"], "step_id": api_step["id"],
-                    "step_ids": [s["id"] for s in journey["steps"]]}
-
-    @control("set_journey_status")
-    def set_journey_status(self, account: str, journey_id: int, status: str) -> dict[str, Any]:
-        if status not in ("sending", "paused", "draft"):
-            raise ValueError("status must be sending, paused or draft")
-        with self.lock:
-            sh.JOURNEYS.table(self.account_state(account)).require(journey_id)["status"] = status
-            return {"journey_id": journey_id, "status": status}
-
     @control("set_member_status")
     def set_member_status(self, account: str, list_id: str, email: str, status: str) -> dict[str, Any]:
         """What a recipient or the vendor does outside the API: unsubscribe, bounce (cleaned), confirm."""
@@ -237,10 +214,6 @@ class MailchimpSimulator(Batches):
         with self.lock:
             lst = sh.LISTS.table(self.account_state(account)).require(list_id)
             m = sh.MEMBERS.table(lst).require(sh.subscriber_hash(email))
-            if status != "archived":
-                m["prior_status"] = None
-            elif m["status"] != "archived":
-                m["prior_status"] = m["status"]
             self._set_status(lst, m, status)
             m["last_changed"] = self._now()
             return self.render_member(lst, m)
@@ -257,62 +230,35 @@ class MailchimpSimulator(Batches):
             camp["report"].update({k: int(v) for k, v in counters.items()})
             return dict(camp["report"])
 
-    # ---------------------------------------------------------------- test helpers (thread-safe)
+    # ---------------------------------------------------------------- listings and test helpers (thread-safe)
 
-    def _each(self, account: str, list_id: str | None, spec: Collection) -> list[tuple[Row, Row]]:
-        """(audience, row) for every row of nested collection `spec` in one audience (or all)."""
-        lists = sh.LISTS.table(self.account_state(account))
-        chosen = lists.rows() if list_id is None else [lists[list_id]] if list_id in lists else []
-        return [(lst, row) for lst in chosen for row in spec.table(lst).values()]
+    def settle(self, account: str) -> None:
+        """The vendor's background work (scheduled sends, batches), caught up lazily."""
+        st = self.account_state(account)
+        self._tick_campaigns(st)
+        for batch in sh.BATCHES.table(st).values():
+            self._advance_batch(account, batch)
 
-    @control("members")
-    def members(self, account: str = "sandbox", list_id: str | None = None) -> list[Row]:
-        """Every member (archived too) of one audience or of all, as the API shows it plus ``email``."""
-        with self.lock:
-            return [{**self.render_member(lst, m), "email": m["email_address"]}
-                    for lst, m in self._each(account, list_id, sh.MEMBERS)]
+    members = in_audiences(sh.MEMBERS, lambda sim, lst, m: {**sim.render_member(lst, m), "email": m["email_address"]})
+    segments = in_audiences(sh.SEGMENTS, lambda sim, lst, seg: {**sim.render_segment(lst, seg), "member_emails": [
+        sh.MEMBERS.table(lst)[h]["email_address"] for h in sim._segment_hashes(lst, seg)]})
+    merge_fields = in_audiences(sh.MERGE_FIELDS, lambda sim, lst, f: sim.render_merge_field(lst, f))
+    interest_categories = in_audiences(sh.CATEGORIES, lambda sim, lst, c: {**sim.render_category(lst, c), "interests": [
+        sim.render_interest(lst, c, i) for i in sh.INTERESTS.table(c).values()]}, "interest_categories")
+    campaigns = listing(sh.CAMPAIGNS, "render_campaign_listing")
 
     def member(self, email: str, account: str = "sandbox", list_id: str | None = None) -> Row | None:
-        with self.lock:
-            h = sh.subscriber_hash(email)
-            return next(({**self.render_member(lst, m), "email": m["email_address"]}
-                         for lst, m in self._each(account, list_id, sh.MEMBERS) if m["id"] == h), None)
+        h = sh.subscriber_hash(email)
+        return next((m for m in self.members(account, list_id) if m["id"] == h), None)
 
-    @control("segments")
-    def segments(self, account: str = "sandbox", list_id: str | None = None) -> list[Row]:
-        """Segments and tags (static segments), each with ``member_emails`` added."""
-        with self.lock:
-            return [{**self.render_segment(lst, seg), "member_emails": [
-                sh.MEMBERS.table(lst)[h]["email_address"] for h in self._segment_hashes(lst, seg)]}
-                for lst, seg in self._each(account, list_id, sh.SEGMENTS)]
-
-    @control("merge_fields")
-    def merge_fields(self, account: str = "sandbox", list_id: str | None = None) -> list[Row]:
-        with self.lock:
-            return [self.render_merge_field(lst, f) for lst, f in self._each(account, list_id, sh.MERGE_FIELDS)]
-
-    @control("interest_categories")
-    def interest_categories(self, account: str = "sandbox", list_id: str | None = None) -> list[Row]:
-        """Interest categories, each with its ``interests``."""
-        with self.lock:
-            return [{**self.render_category(lst, c), "interests": [
-                self.render_interest(lst, c, i) for i in sh.INTERESTS.table(c).values()]}
-                for lst, c in self._each(account, list_id, sh.CATEGORIES)]
-
-    @control("campaigns")
-    def campaigns(self, account: str = "sandbox") -> list[Row]:
-        """Every campaign, each with its ``content`` and the ``tests`` sent."""
-        with self.lock:
-            st = self.account_state(account)
-            self._tick_campaigns(st)
-            return [{**self.render_campaign(st, c), "content": self.render_content(c), "tests": list(c["tests"])}
-                    for c in sh.CAMPAIGNS.table(st).values()]
+    def render_campaign_listing(self, st: dict[str, Any], camp: Row) -> Row:
+        return {**self.render_campaign(st, camp), "content": self.render_content(camp), "tests": list(camp["tests"])}
 
     @control("reports")
     def reports(self, account: str = "sandbox") -> list[Row]:
         with self.lock:
+            self.settle(account)
             st = self.account_state(account)
-            self._tick_campaigns(st)
             return [self.render_report(st, c) for c in sh.CAMPAIGNS.table(st).values() if c["status"] in REPORTED]
 
     def automation_queue(self, account: str, workflow_id: str, email_id: str) -> list[Row]:

@@ -1,8 +1,8 @@
 """Audiences (``/lists``), their merge fields and their interest categories (groups) with interests.
 
-A new audience ships with the vendor's default merge fields (FNAME, LNAME, ADDRESS, PHONE, BIRTHDAY = merge ids
-1..5); `new_audience` is also what the ``create_audience`` control and the sandbox seed use. Audience ``stats``
-are counted from the members' statuses. Members refer to interests by id (``interests: {id: bool}``).
+A new audience ships with the vendor's default merge fields (FNAME, LNAME, ADDRESS, PHONE, BIRTHDAY = merge ids 1..5);
+`new_audience` is also what the ``create_audience`` control and the sandbox seed use. Audience ``stats`` are counted
+from the members' statuses. Members refer to interests by id (``interests: {id: bool}``).
 """
 
 from __future__ import annotations
@@ -41,8 +41,6 @@ CATEGORY_TYPES = ("checkboxes", "dropdown", "radio", "hidden")
 
 
 class Audiences(sh.Shapes):
-    """Audiences, merge fields, interest categories and interests."""
-
     def new_audience(self, st: dict[str, Any], data: dict[str, Any], list_id: str | None = None) -> Row:
         contact, defaults = data.get("contact") or {}, data.get("campaign_defaults") or {}
         lst = sh.LISTS.table(st).insert({
@@ -89,13 +87,11 @@ class Audiences(sh.Shapes):
         sh.need(data, errors, ("name", "permission_reminder"), create=create)
         for key, required in (("contact", CONTACT_REQUIRED), ("campaign_defaults", DEFAULTS_REQUIRED)):
             block = data.get(key)
-            if block is None and create:
-                errors.update({f"{key}.{sub}": sh.BLANK for sub in required})
-            elif block is not None and not isinstance(block, dict):
-                errors[key] = "Schema describes object, but a different type was found instead"
-            elif block is not None:  # an empty default subject is allowed: simulator choice
-                sh.need(block, errors, required, f"{key}.", create, blank_ok=("subject",))
-                from_email = block.get("from_email") if key == "campaign_defaults" else None
+            if block is not None and not isinstance(block, dict):
+                errors[key] = sh.OBJECT
+            elif block is not None or create:  # an empty default subject is allowed: simulator choice
+                sh.need(block or {}, errors, required, f"{key}.", create, blank_ok=("subject",))
+                from_email = (block or {}).get("from_email") if key == "campaign_defaults" else None
                 if isinstance(from_email, str) and from_email and sh.email_problem(from_email):
                     errors["campaign_defaults.from_email"] = "Please provide a valid email address."
         if ("email_type_option" in data or create) and not isinstance(data.get("email_type_option"), bool):
@@ -105,8 +101,6 @@ class Audiences(sh.Shapes):
 
     def _interest_ids(self, lst: Row) -> list[str]:
         return [iid for cat in sh.CATEGORIES.table(lst).values() for iid in sh.INTERESTS.table(cat)]
-
-    # ---------------------------------------------------------------- audience routes
 
     @sh.api("GET", "/lists")
     def list_lists(self, req: SimRequest) -> Any:
@@ -148,39 +142,56 @@ class Audiences(sh.Shapes):
     def delete_list(self, req: SimRequest) -> Any:
         del sh.LISTS.table(self._st(req))[self._list(req)["id"]]
 
-    # ---------------------------------------------------------------- merge fields
-
     def render_merge_field(self, lst: Row, field: Row) -> Row:
         return {**field, "options": dict(field["options"]), "list_id": lst["id"], "_links": []}
 
-    def _check_field(self, fields: Table, data: dict[str, Any], errors: dict[str, str], own: int | None = None) -> str:
-        """Check a merge field body; returns its tag, upper-cased (1-10 letters, digits or underscores, not
-        reserved, unique per audience), or "" when not given."""
-        name = data.get("name")
-        if "name" in data and not sh.nonblank(name):
-            errors["name"] = sh.BLANK
-        elif isinstance(name, str) and len(name) > 50:
+    def _save_field(self, lst: Row, data: dict[str, Any], field: Row | None = None) -> Row:
+        """Create or update (`field`) a merge field; a tag given is upper-cased."""
+        fields = sh.MERGE_FIELDS.table(lst)
+        if field is not None and data.get("type") not in (None, field["type"]):
+            raise self.invalid("The type of an existing merge field cannot be changed.")
+        errors: dict[str, str] = {}
+        sh.need(data, errors, ("name",), create=field is None)
+        kind, name, options = data.get("type"), data.get("name"), data.get("options")
+        if field is None and kind not in MERGE_TYPES:
+            errors["type"] = sh.one_of(MERGE_TYPES)
+        if "name" not in errors and isinstance(name, str) and len(name) > 50:
             errors["name"] = "This value is too long. It should have 50 characters or less."
         sh.check_types(data, errors, required=bool, public=bool, default_value=str, help_text=str, display_order=int,
-                    options=dict)
-        options = data.get("options")
+                       options=dict)
         choices = options.get("choices", []) if isinstance(options, dict) else []
         if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
             errors["options.choices"] = "Schema describes array of strings."
-        if "tag" not in data or (data["tag"] is None and own is None):
-            return ""
-        tag = data["tag"]
-        if not sh.nonblank(tag):
+        tag = data.get("tag")
+        if "tag" in data and (tag is not None or field is not None) and not sh.nonblank(tag):
             errors["tag"] = sh.BLANK
-            return ""
-        tag = tag.strip().upper()
-        if not TAG_RE.match(tag):
-            errors["tag"] = "The merge tag must be 1 to 10 characters: letters, numbers and underscores only."
-        elif tag in RESERVED_TAGS:
-            errors["tag"] = f"The merge tag '{tag}' is reserved."
-        else:
-            self.taken(fields, "tag", tag, own, f'A Merge Field with the tag "{tag}" already exists for this list.')
-        return tag
+        elif isinstance(tag, str) and tag.strip():
+            tag = tag.strip().upper()
+            if not TAG_RE.match(tag):
+                errors["tag"] = "The merge tag must be 1 to 10 characters: letters, numbers and underscores only."
+            elif tag in RESERVED_TAGS:
+                errors["tag"] = f"The merge tag '{tag}' is reserved."
+            else:
+                self.taken(fields, "tag", tag, field and field["merge_id"],
+                           f'A Merge Field with the tag "{tag}" already exists for this list.')
+        self.check(errors)
+        if field is not None:
+            changes = sh.given(data, ("name", "required", "public", "display_order", "default_value", "help_text"),
+                               "name")
+            if isinstance(options, dict):
+                changes["options"] = {**field["options"], **options}
+            if tag:
+                changes["tag"] = tag
+            return fields.update(field, changes)
+        merge_id = lst["next_merge_id"]
+        lst["next_merge_id"] = merge_id + 1
+        order = data.get("display_order") or max((f["display_order"] for f in fields.values()), default=1) + 1
+        return fields.insert({
+            "merge_id": merge_id, "tag": tag or f"MMERGE{merge_id}", "name": data["name"].strip(), "type": kind,
+            "required": bool(data.get("required", False)), "default_value": data.get("default_value") or "",
+            "public": bool(data.get("public", False)), "display_order": order,
+            "options": {**TYPE_OPTIONS.get(str(kind), {}), **(options or {})}, "help_text": data.get("help_text") or "",
+        })
 
     @sh.api("GET", "/lists/{list_id}/merge-fields")
     def list_merge_fields(self, req: SimRequest) -> Any:
@@ -193,26 +204,7 @@ class Audiences(sh.Shapes):
     @sh.api("POST", "/lists/{list_id}/merge-fields")
     def create_merge_field(self, req: SimRequest) -> Any:
         lst = self._list(req)
-        fields = sh.MERGE_FIELDS.table(lst)
-        data = self._body(req)
-        errors: dict[str, str] = {}
-        sh.need(data, errors, ("name",))
-        kind = data.get("type")
-        if kind not in MERGE_TYPES:
-            errors["type"] = sh.one_of(MERGE_TYPES)
-        tag = self._check_field(fields, data, errors)
-        self.check(errors)
-        merge_id = lst["next_merge_id"]
-        lst["next_merge_id"] = merge_id + 1
-        order = data.get("display_order") or max((f["display_order"] for f in fields.values()), default=1) + 1
-        field = fields.insert({
-            "merge_id": merge_id, "tag": tag or f"MMERGE{merge_id}", "name": data["name"].strip(), "type": kind,
-            "required": bool(data.get("required", False)), "default_value": data.get("default_value") or "",
-            "public": bool(data.get("public", False)), "display_order": order,
-            "options": {**TYPE_OPTIONS.get(str(kind), {}), **(data.get("options") or {})},
-            "help_text": data.get("help_text") or "",
-        })
-        return self.render_merge_field(lst, field)
+        return self.render_merge_field(lst, self._save_field(lst, self._body(req)))
 
     @sh.api("GET", "/lists/{list_id}/merge-fields/{merge_id}")
     def get_merge_field(self, req: SimRequest) -> Any:
@@ -222,23 +214,8 @@ class Audiences(sh.Shapes):
     @sh.api("PATCH", "/lists/{list_id}/merge-fields/{merge_id}")
     def update_merge_field(self, req: SimRequest) -> Any:
         lst = self._list(req)
-        fields = sh.MERGE_FIELDS.table(lst)
-        field = fields.require(req.params["merge_id"])
-        data = self._body(req)
-        if data.get("type") is not None and data["type"] != field["type"]:
-            raise self.invalid("The type of an existing merge field cannot be changed.")
-        errors: dict[str, str] = {}
-        tag = self._check_field(fields, data, errors, own=field["merge_id"])
-        self.check(errors)
-        changes = {k: data[k] for k in ("required", "public", "display_order", "default_value", "help_text")
-                   if data.get(k) is not None}
-        if data.get("name") is not None:
-            changes["name"] = data["name"].strip()
-        if isinstance(data.get("options"), dict):
-            changes["options"] = {**field["options"], **data["options"]}
-        if tag:
-            changes["tag"] = tag
-        return self.render_merge_field(lst, fields.update(field, changes))
+        field = sh.MERGE_FIELDS.table(lst).require(req.params["merge_id"])
+        return self.render_merge_field(lst, self._save_field(lst, self._body(req), field))
 
     @sh.api("DELETE", "/lists/{list_id}/merge-fields/{merge_id}")
     def delete_merge_field(self, req: SimRequest) -> Any:
@@ -255,8 +232,7 @@ class Audiences(sh.Shapes):
         return {"list_id": lst["id"], **sh.copied(cat, ("id", "title", "display_order", "type")), "_links": []}
 
     def render_interest(self, lst: Row, cat: Row, interest: Row) -> Row:
-        iid = interest["id"]
-        members = sh.MEMBERS.table(lst).values()
+        iid, members = interest["id"], sh.MEMBERS.table(lst).values()
         count = sum(1 for m in members if m["status"] == "subscribed" and m["interests"].get(iid))
         return {"category_id": cat["id"], "list_id": lst["id"], "id": iid, "name": interest["name"],
                 "subscriber_count": str(count), "display_order": interest["display_order"], "_links": []}
@@ -269,16 +245,25 @@ class Audiences(sh.Shapes):
         lst, cat = self._category(req)
         return lst, cat, sh.INTERESTS.table(cat).require(req.params["interest_id"])
 
-    def _check_named(self, table: Table, field: str, data: dict[str, Any], *, create: bool,
-                     own: str | None = None) -> dict[str, str]:
-        """Check the (unique) `field` and ``display_order`` of a category or interest body."""
+    def _save_named(self, table: Table, data: dict[str, Any], row: Row | None = None, **new: Any) -> Row:
+        """Create (with the `new` fields) or update `row`: a category (unique ``title``, ``type``) or an interest
+        (unique ``name``), both with ``display_order``."""
+        field = "title" if table.spec is sh.CATEGORIES else "name"
         errors: dict[str, str] = {}
-        sh.need(data, errors, (field,), create=create)
+        sh.need(data, errors, (field,), create=row is None)
         if field not in errors and data.get(field) is not None:
             value = data[field].strip()
-            self.taken(table, field, value, own, f'Cannot add "{value}" because it already exists on the list.')
+            self.taken(table, field, value, row and row["id"], f'Cannot add "{value}" because it already exists on the '
+                       "list.")
         sh.check_types(data, errors, display_order=int)
-        return errors
+        if field == "title" and (row is None or "type" in data) and data.get("type") not in CATEGORY_TYPES:
+            errors["type"] = sh.one_of(CATEGORY_TYPES)
+        self.check(errors)
+        changes = sh.given(data, (field, "display_order", "type")[: 3 if field == "title" else 2], field)
+        if row is not None:
+            return table.update(row, changes)
+        new["display_order"] = data.get("display_order") or new["display_order"]
+        return table.insert({"id": self._hex_id("category" if field == "title" else "interest"), **changes, **new})
 
     @sh.api("GET", "/lists/{list_id}/interest-categories")
     def list_categories(self, req: SimRequest) -> Any:
@@ -290,14 +275,7 @@ class Audiences(sh.Shapes):
     @sh.api("POST", "/lists/{list_id}/interest-categories")
     def create_category(self, req: SimRequest) -> Any:
         lst = self._list(req)
-        cats = sh.CATEGORIES.table(lst)
-        data = self._body(req)
-        errors = self._check_named(cats, "title", data, create=True)
-        if data.get("type") not in CATEGORY_TYPES:
-            errors["type"] = sh.one_of(CATEGORY_TYPES)
-        self.check(errors)
-        cat = cats.insert({"id": self._hex_id("category"), "title": data["title"].strip(), "type": data["type"],
-                           "display_order": data.get("display_order") or 0, "interests": {}})
+        cat = self._save_named(sh.CATEGORIES.table(lst), self._body(req), display_order=0, interests={})
         return self.render_category(lst, cat)
 
     @sh.api("GET", "/lists/{list_id}/interest-categories/{interest_category_id}")
@@ -307,15 +285,7 @@ class Audiences(sh.Shapes):
     @sh.api("PATCH", "/lists/{list_id}/interest-categories/{interest_category_id}")
     def update_category(self, req: SimRequest) -> Any:
         lst, cat = self._category(req)
-        data = self._body(req)
-        errors = self._check_named(sh.CATEGORIES.table(lst), "title", data, create=False, own=cat["id"])
-        if "type" in data and data["type"] not in CATEGORY_TYPES:
-            errors["type"] = sh.one_of(CATEGORY_TYPES)
-        self.check(errors)
-        changes = {k: data[k] for k in ("type", "display_order") if data.get(k) is not None}
-        if data.get("title") is not None:
-            changes["title"] = data["title"].strip()
-        return self.render_category(lst, sh.CATEGORIES.table(lst).update(cat, changes))
+        return self.render_category(lst, self._save_named(sh.CATEGORIES.table(lst), self._body(req), cat))
 
     @sh.api("DELETE", "/lists/{list_id}/interest-categories/{interest_category_id}")
     def delete_category(self, req: SimRequest) -> Any:
@@ -333,11 +303,8 @@ class Audiences(sh.Shapes):
     def create_interest(self, req: SimRequest) -> Any:
         lst, cat = self._category(req)
         interests = sh.INTERESTS.table(cat)
-        data = self._body(req)
-        self.check(self._check_named(interests, "name", data, create=True))
-        interest = interests.insert({"id": self._hex_id("interest"), "name": data["name"].strip(),
-                                     "display_order": data.get("display_order") or len(interests) + 1})
-        return self.render_interest(lst, cat, interest)
+        return self.render_interest(lst, cat, self._save_named(interests, self._body(req),
+                                                               display_order=len(interests) + 1))
 
     @sh.api("GET", "/lists/{list_id}/interest-categories/{interest_category_id}/interests/{interest_id}")
     def get_interest(self, req: SimRequest) -> Any:
@@ -346,13 +313,7 @@ class Audiences(sh.Shapes):
     @sh.api("PATCH", "/lists/{list_id}/interest-categories/{interest_category_id}/interests/{interest_id}")
     def update_interest(self, req: SimRequest) -> Any:
         lst, cat, interest = self._interest(req)
-        interests = sh.INTERESTS.table(cat)
-        data = self._body(req)
-        self.check(self._check_named(interests, "name", data, create=False, own=interest["id"]))
-        changes = {"display_order": data["display_order"]} if data.get("display_order") is not None else {}
-        if data.get("name") is not None:
-            changes["name"] = data["name"].strip()
-        return self.render_interest(lst, cat, interests.update(interest, changes))
+        return self.render_interest(lst, cat, self._save_named(sh.INTERESTS.table(cat), self._body(req), interest))
 
     @sh.api("DELETE", "/lists/{list_id}/interest-categories/{interest_category_id}/interests/{interest_id}")
     def delete_interest(self, req: SimRequest) -> Any:

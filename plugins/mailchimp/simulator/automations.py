@@ -4,14 +4,14 @@ Neither can be built through the API (the vendor's UI builds them), so tests and
 ``add_classic_automation`` and ``add_journey`` control actions. The API side:
 
 - ``GET /automations[/{id}[/emails[/{email_id}]]]``, start/pause/archive actions, and the API trigger
-  ``POST /automations/{wf}/emails/{email}/queue {email_address}`` (the address must be a subscribed member of
-  the workflow's audience and the workflow and email sending; queued once; never delivered) with
-  ``GET …/queue[/{hash}]`` and ``…/removed-subscribers``. ``POST /automations`` only supports the vendor's
-  abandoned-cart type, which needs an e-commerce store the simulator never has: it always answers 400.
-- ``POST /customer-journeys/journeys/{journey_id}/steps/{step_id}/actions/trigger {email_address}`` → 204 when
-  the journey runs, the step is an API step and the address is a (non-archived, any status) member of the
-  journey's audience; a paused or draft journey or another step is 400, a non-member 404. Like the vendor it
-  is **not idempotent**: every trigger is recorded (see ``journey_triggers``).
+  ``POST /automations/{wf}/emails/{email}/queue {email_address}`` (the address must be a subscribed member of the
+  workflow's audience and the workflow and email sending; queued once; never delivered) with ``GET …/queue[/{hash}]``
+  and ``…/removed-subscribers``. ``POST /automations`` only supports the vendor's abandoned-cart type, which needs an
+  e-commerce store the simulator never has: it always answers 400.
+- ``POST /customer-journeys/journeys/{journey_id}/steps/{step_id}/actions/trigger {email_address}`` → 204 when the
+  journey runs, the step is an API step and the address is a (non-archived, any status) member of the journey's
+  audience; a paused or draft journey or another step is 400, a non-member 404. Like the vendor it is **not
+  idempotent**: every trigger is recorded (see ``journey_triggers``).
 """
 
 from __future__ import annotations
@@ -19,44 +19,54 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from hub.simulator import Abort, Row, SimRequest
+from hub.simulator import Abort, Row, SimRequest, control
 
 from . import shapes as sh
 from .campaigns import Campaigns
 
 DELAY_UNITS = {"now": 0, "hour": 3600, "day": 86_400, "week": 604_800}
 API_STEP_TYPES = ("api_trigger", "api_condition")
+JOURNEY_STATUSES = ("sending", "paused", "draft")
 NO_REPORT = {"opens": 0, "unique_opens": 0, "open_rate": 0, "clicks": 0, "subscriber_clicks": 0, "click_rate": 0}
 DAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
 
 
 class Automations(Campaigns):
-    """Classic automations and customer journeys."""
-
-    def new_classic_automation(self, st: dict[str, Any], list_id: str, title: str, emails: list[Row] | None,
-                               workflow_type: str, status: str, from_name: str, reply_to: str) -> Row:
+    def _ui_state(self, account: str, list_id: str, status: str, statuses: tuple[str, ...]) -> dict[str, Any]:
+        """The state of the account a "UI" action builds in, after checking its audience and status."""
+        st = self.account_state(account)
         if list_id not in sh.LISTS.table(st):
             raise ValueError(f"unknown audience {list_id!r}")
-        if status not in ("save", "paused", "sending"):
-            raise ValueError("status must be save, paused or sending")
-        now = self._now()
-        auto = sh.AUTOMATIONS.table(st).insert({
-            "id": self._hex_id("automation"), "create_time": now, "start_time": now if status == "sending" else "",
-            "status": status, "list_id": list_id, "workflow_type": workflow_type, "removed": {},
-            "settings": {"title": title, "from_name": from_name, "reply_to": reply_to, "use_conversation": False,
-                         "to_name": "*|FNAME|*", "authenticate": True, "auto_footer": False, "inline_css": False},
-        })
-        for position, spec in enumerate(emails or [{"subject_line": title}], start=1):
-            delay = spec.get("delay") or {"amount": 0, "type": "now"}
-            sh.AUTOMATION_EMAILS.table(auto).insert({
-                "id": self._hex_id("automation-email"), "web_id": self._int_id(3_000_000), "position": position,
-                "delay": {"amount": int(delay.get("amount", 0)), "type": delay.get("type", "now"), "direction": "after",
-                          "action": "api" if workflow_type == "api" else delay.get("action", "signup")},
-                "create_time": now, "start_time": auto["start_time"], "status": status, "emails_sent": 0,
-                "subject_line": spec.get("subject_line") or title, "title": spec.get("title") or f"{title} #{position}",
-                "queue": {},
+        if status not in statuses:
+            raise ValueError(f"status must be {', '.join(statuses[:-1])} or {statuses[-1]}")
+        return st
+
+    @control("add_classic_automation")
+    def add_classic_automation(self, account: str, list_id: str, title: str = "API automation",
+                               emails: list[Row] | None = None, workflow_type: str = "api", status: str = "sending",
+                               from_name: str = "Sandbox", reply_to: str = "sandbox@hub-sim.test") -> dict[str, Any]:
+        """Build a classic automation as a user would in the UI. `emails`: ``[{"subject_line": ...,
+        "delay": {"amount": 1, "type": "day"}}]`` (default one email). Returns ``{workflow_id, email_ids}``."""
+        with self.lock:
+            st, now = self._ui_state(account, list_id, status, ("save", "paused", "sending")), self._now()
+            auto = sh.AUTOMATIONS.table(st).insert({
+                "id": self._hex_id("automation"), "create_time": now, "start_time": now if status == "sending" else "",
+                "status": status, "list_id": list_id, "workflow_type": workflow_type, "removed": {},
+                "settings": {"title": title, "from_name": from_name, "reply_to": reply_to, "use_conversation": False,
+                             "to_name": "*|FNAME|*", "authenticate": True, "auto_footer": False, "inline_css": False},
             })
-        return auto
+            for position, spec in enumerate(emails or [{"subject_line": title}], start=1):
+                delay = spec.get("delay") or {"amount": 0, "type": "now"}
+                sh.AUTOMATION_EMAILS.table(auto).insert({
+                    "id": self._hex_id("automation-email"), "web_id": self._int_id(3_000_000), "position": position,
+                    "delay": {"amount": int(delay.get("amount", 0)), "type": delay.get("type", "now"),
+                              "direction": "after",
+                              "action": "api" if workflow_type == "api" else delay.get("action", "signup")},
+                    "create_time": now, "start_time": auto["start_time"], "status": status, "emails_sent": 0,
+                    "subject_line": spec.get("subject_line") or title,
+                    "title": spec.get("title") or f"{title} #{position}", "queue": {},
+                })
+            return {"workflow_id": auto["id"], "email_ids": list(sh.AUTOMATION_EMAILS.table(auto))}
 
     def _automation(self, req: SimRequest) -> tuple[dict[str, Any], Row]:
         st = self._st(req)
@@ -77,12 +87,9 @@ class Automations(Campaigns):
         }
 
     def render_automation(self, st: dict[str, Any], auto: Row) -> Row:
-        return {
-            "id": auto["id"], "create_time": auto["create_time"], "start_time": auto["start_time"],
-            "status": auto["status"],
-            "emails_sent": sum(e["emails_sent"] for e in sh.AUTOMATION_EMAILS.table(auto).values()),
-            "settings": dict(auto["settings"]), "tracking": dict(sh.TRACKING_DEFAULTS), **self._common(st, auto),
-        }
+        return {**sh.copied(auto, ("id", "create_time", "start_time", "status", "settings")),
+                "emails_sent": sum(e["emails_sent"] for e in sh.AUTOMATION_EMAILS.table(auto).values()),
+                "tracking": dict(sh.TRACKING_DEFAULTS), **self._common(st, auto)}
 
     def render_automation_email(self, st: dict[str, Any], auto: Row, email: Row) -> Row:
         delay = email["delay"]
@@ -114,19 +121,10 @@ class Automations(Campaigns):
         return {**entry, "workflow_id": auto["id"], "email_id": email["id"], "list_id": auto["list_id"],
                 "list_is_active": True, "_links": []}
 
-    def _address(self, req: SimRequest) -> str:
-        address = self._body(req).get("email_address")
-        reason = sh.email_problem(address)
-        if reason:
-            raise self.field_errors({"email_address": reason})
-        return str(address)
-
     def _member_of(self, st: dict[str, Any], list_id: str, address: str, archived: bool = False) -> Row | None:
         lst = sh.LISTS.table(st).get(list_id)
         member = sh.MEMBERS.table(lst).get(sh.subscriber_hash(address)) if lst else None
         return member if member is not None and (archived or member["status"] != "archived") else None
-
-    # ---------------------------------------------------------------- classic automation routes
 
     @sh.api("GET", "/automations")
     def list_automations(self, req: SimRequest) -> Any:
@@ -140,9 +138,7 @@ class Automations(Campaigns):
         data = self._body(req)
         errors: dict[str, str] = {}
         recipients: Row = data["recipients"] if isinstance(data.get("recipients"), dict) else {}
-        for key in ("list_id", "store_id"):
-            if not recipients.get(key):
-                errors[f"recipients.{key}"] = "This value should not be blank."
+        errors.update({f"recipients.{key}": sh.BLANK for key in ("list_id", "store_id") if not recipients.get(key)})
         trigger = data.get("trigger_settings")
         if not isinstance(trigger, dict) or trigger.get("workflow_type") != "abandonedCart":
             errors["trigger_settings.workflow_type"] = "Only abandonedCart automations can be created through the API."
@@ -195,8 +191,7 @@ class Automations(Campaigns):
     def list_queue(self, req: SimRequest) -> Any:
         _, auto, email = self._automation_email(req)
         queue = [self._queue_entry(auto, email, e) for e in sh.QUEUE.table(email).values()]
-        return {"workflow_id": auto["id"], "email_id": email["id"], "queue": queue, "total_items": len(queue),
-                "_links": []}
+        return sh.collection("queue", queue, workflow_id=auto["id"], email_id=email["id"])
 
     @sh.api("GET", "/automations/{workflow_id}/emails/{workflow_email_id}/queue/{subscriber_hash}")
     def get_queue_entry(self, req: SimRequest) -> Any:
@@ -241,24 +236,37 @@ class Automations(Campaigns):
         _, auto = self._automation(req)
         rows = [{**r, "workflow_id": auto["id"], "list_id": auto["list_id"], "_links": []}
                 for r in auto["removed"].values()]
-        return {"workflow_id": auto["id"], "subscribers": rows, "total_items": len(rows), "_links": []}
+        return sh.collection("subscribers", rows, workflow_id=auto["id"])
 
     # ---------------------------------------------------------------- customer journeys
 
-    def new_journey(self, st: dict[str, Any], name: str, list_id: str, steps: list[Row] | None, status: str) -> Row:
-        if list_id not in sh.LISTS.table(st):
-            raise ValueError(f"unknown audience {list_id!r}")
-        if status not in ("sending", "paused", "draft"):
+    @control("add_journey")
+    def add_journey(self, account: str, name: str, list_id: str, steps: list[Row] | None = None,
+                    status: str = "sending") -> dict[str, Any]:
+        """Build a Customer Journey in the "UI": `steps` like ``[{"type": "api_trigger"}, {"type": "email",
+        "subject": ...}]`` (default: one API starting point). Returns ``{journey_id, step_id, step_ids}``
+        where ``step_id`` is the first API step's id."""
+        with self.lock:
+            st = self._ui_state(account, list_id, status, JOURNEY_STATUSES)
+            rendered = [{"id": self._int_id(7_000), "type": str(spec.get("type") or "api_trigger"),
+                         "name": spec.get("name") or str(spec.get("type") or "api_trigger"),
+                         **{k: v for k, v in spec.items() if k not in ("id", "type", "name")}}
+                        for spec in steps or [{"type": "api_trigger", "name": "Customer Journeys API"}]]
+            api_step = next((s for s in rendered if s["type"] in API_STEP_TYPES), None)
+            if api_step is None:
+                raise ValueError("a journey triggered through the API needs an api_trigger (or api_condition) step")
+            journey = sh.JOURNEYS.table(st).insert({"id": self._int_id(600), "name": name, "list_id": list_id,
+                                                    "status": status, "steps": rendered, "created_at": self._now(),
+                                                    "triggers": []})
+            return {"journey_id": journey["id"], "step_id": api_step["id"], "step_ids": [s["id"] for s in rendered]}
+
+    @control("set_journey_status")
+    def set_journey_status(self, account: str, journey_id: int, status: str) -> dict[str, Any]:
+        if status not in JOURNEY_STATUSES:
             raise ValueError("status must be sending, paused or draft")
-        rendered = [{"id": self._int_id(7_000), "type": str(spec.get("type") or "api_trigger"),
-                     "name": spec.get("name") or str(spec.get("type") or "api_trigger"),
-                     **{k: v for k, v in spec.items() if k not in ("id", "type", "name")}}
-                    for spec in steps or [{"type": "api_trigger", "name": "Customer Journeys API"}]]
-        if not any(s["type"] in API_STEP_TYPES for s in rendered):
-            raise ValueError("a journey triggered through the API needs an api_trigger (or api_condition) step")
-        return sh.JOURNEYS.table(st).insert({"id": self._int_id(600), "name": name, "list_id": list_id,
-                                             "status": status, "steps": rendered, "created_at": self._now(),
-                                             "triggers": []})
+        with self.lock:
+            sh.JOURNEYS.table(self.account_state(account)).require(journey_id)["status"] = status
+            return {"journey_id": journey_id, "status": status}
 
     def render_journey(self, st: dict[str, Any], journey: Row) -> Row:
         return {k: v for k, v in journey.items() if k != "triggers"} | {"trigger_count": len(journey["triggers"])}

@@ -1,16 +1,15 @@
 """Batch operations: ``/batches`` and the result archive.
 
 ``POST /batches {operations: [{method, path, params, body (a JSON string), operation_id}]}`` answers
-``status: "pending"``. The batch then moves ``pending → preprocessing → started → finalizing → finished``: each
-phase lasts ``batch_seconds / 4`` vendor seconds on the simulator clock, and (with ``batch_poll_advance``, the
-default) every ``GET /batches/{id}`` also moves it on by at least one phase, so a poller that never sleeps still
-finishes. The operations run when the batch reaches ``started`` — through the simulator's own routing
-(``self.call``), so they obey every rule the direct calls do; they may not create or read batches — and the batch
-advances on any request of the account, as the vendor's work goes on in the background. A finished batch has
-``response_body_url`` pointing at this simulator (``/mailchimp-api-batch/<id>-response.tar.gz``, served without
-auth like the vendor's pre-signed S3 link): a gzipped tar of JSON files, each an array of ``{status_code,
-operation_id, response}`` with ``response`` the JSON text of the answer. ``DELETE /batches/{id}`` stops and
-removes a batch.
+``status: "pending"``. The batch then moves ``pending → preprocessing → started → finalizing → finished``: each phase
+lasts ``batch_seconds / 4`` vendor seconds on the simulator clock, and (with ``batch_poll_advance``, the default) every
+``GET /batches/{id}`` also moves it on by at least one phase, so a poller that never sleeps still finishes. The
+operations run when the batch reaches ``started`` — through the simulator's own routing (``self.call``), so they obey
+every rule the direct calls do; they may not create or read batches — and the batch advances on any request of the
+account, as the vendor's work goes on in the background. A finished batch has ``response_body_url`` pointing at this
+simulator (``/mailchimp-api-batch/<id>-response.tar.gz``, served without auth like the vendor's pre-signed S3 link): a
+gzipped tar of JSON files, each an array of ``{status_code, operation_id, response}`` with ``response`` the JSON text
+of the answer. ``DELETE /batches/{id}`` stops and removes a batch.
 """
 
 from __future__ import annotations
@@ -36,8 +35,6 @@ NO_SUCH_KEY = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</
 
 
 class Batches(Automations):
-    """Batch operations."""
-
     batch_seconds: float = 4.0
     batch_poll_advance: bool = True
 
@@ -54,10 +51,6 @@ class Batches(Automations):
         batch["status"] = PHASES[phase]
         if batch["status"] == "finished":
             batch["completed_at"] = self._now()
-
-    def _tick_batches(self, account: str, st: dict[str, Any]) -> None:
-        for batch in sh.BATCHES.table(st).values():
-            self._advance_batch(account, batch)
 
     def _run_operations(self, account: str, batch: Row) -> None:
         results = []
@@ -102,36 +95,29 @@ class Batches(Automations):
                 tar.addfile(info, io.BytesIO(data))
         return buf.getvalue()
 
-    # ---------------------------------------------------------------- routes
-
     @sh.api("POST", "/batches")
     def start_batch(self, req: SimRequest) -> Any:
-        ops = self._body(req).get("operations")
         errors: dict[str, str] = {}
-        if not isinstance(ops, list):
-            errors["operations"] = "This value should not be blank." if ops is None else "Schema describes array."
-        for i, op in enumerate(ops if isinstance(ops, list) else []):
+        ops = sh.array(self._body(req), "operations", errors, required=True)
+        for i, op in enumerate(ops):
             at = f"operations[{i}]"
             if not isinstance(op, dict):
-                errors[at] = "Schema describes object."
+                errors[at] = sh.TYPE_ERRORS[dict]
                 continue
             if str(op.get("method", "")).upper() not in METHODS:
                 errors[f"{at}.method"] = sh.one_of(METHODS)
             if not isinstance(op.get("path"), str) or not op["path"].startswith("/"):
                 errors[f"{at}.path"] = "This value should be a path starting with '/'."
-            if op.get("params") is not None and not isinstance(op["params"], dict):
-                errors[f"{at}.params"] = "Schema describes object."
+            sh.check_types(op, errors, f"{at}.", params=dict, operation_id=str)
             if op.get("body") is not None and not isinstance(op["body"], str):
                 errors[f"{at}.body"] = "The body of an operation must be a JSON string."
-            if op.get("operation_id") is not None and not isinstance(op["operation_id"], str):
-                errors[f"{at}.operation_id"] = "This value should be of type string."
         self.check(errors)
         batch = sh.BATCHES.table(self._st(req)).insert({
-            "id": self._hex_id("batch"), "status": "pending", "total_operations": len(ops or ()),
+            "id": self._hex_id("batch"), "status": "pending", "total_operations": len(ops),
             "finished_operations": 0, "errored_operations": 0, "submitted_at": self._now(), "completed_at": "",
             "t0": self.clock.now(), "polls": 0, "results": None,
             "operations": [{"method": str(op["method"]).upper(), "path": op["path"], "params": op.get("params") or {},
-                            "body": op.get("body"), "operation_id": op.get("operation_id")} for op in ops or ()],
+                            "body": op.get("body"), "operation_id": op.get("operation_id")} for op in ops],
         })
         return self.render_batch({}, batch)
 

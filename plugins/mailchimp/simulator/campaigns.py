@@ -1,13 +1,13 @@
 """Campaigns and reports.
 
-``/campaigns`` CRUD; ``…/content`` (``html``/``plain_text``/``url``/``template``; plain text is generated from
-the HTML when not given); ``…/send-checklist``; the status machine ``save → schedule → sending → sent`` with
-``unschedule`` (back to ``save``), ``cancel-send`` (``sending → canceled``), ``pause``/``resume`` (RSS only),
-``replicate`` and ``test``. Every refused transition is a 400 Invalid Resource whose ``detail`` says why. Time is
-the simulator clock: a scheduled campaign starts sending on the first request after its ``schedule_time`` by
-``clock.utcnow()``, and a sending campaign turns ``sent`` ``send_seconds`` later (default 0: at once).
-``/reports`` answers for sent (and sending/canceled) campaigns, with ``emails_sent`` = the recipients at send
-time and opens/clicks 0 unless seeded (``seed_report``).
+``/campaigns`` CRUD; ``…/content`` (``html``/``plain_text``/``url``/``template``; plain text is generated from the HTML
+when not given); ``…/send-checklist``; the status machine ``save → schedule → sending → sent`` with ``unschedule``
+(back to ``save``), ``cancel-send`` (``sending → canceled``), ``pause``/``resume`` (RSS only), ``replicate`` and
+``test``. Every refused transition is a 400 Invalid Resource whose ``detail`` says why. Time is the simulator clock: a
+scheduled campaign starts sending on the first request after its ``schedule_time`` by ``clock.utcnow()``, and a sending
+campaign turns ``sent`` ``send_seconds`` later (default 0: at once). ``/reports`` answers for sent (and
+sending/canceled) campaigns, with ``emails_sent`` = the recipients at send time and opens/clicks 0 unless seeded
+(``seed_report``).
 """
 
 from __future__ import annotations
@@ -39,6 +39,10 @@ UNSUB_TAG = "*|UNSUB|*"
 WINNERS = ("opens", "clicks", "manual", "total_revenue")
 FREQUENCIES = ("daily", "weekly", "monthly")
 BLOCKS = ("social_card", "variate_settings", "rss_opts")
+ALREADY_SENT = "This campaign has already been sent (status '{status}') and cannot be {verb}."
+NOT_EDITABLE = {"schedule": "This campaign is already scheduled; unschedule it before it can be {verb}.",
+                "sending": ALREADY_SENT, "sent": ALREADY_SENT,
+                "canceled": "This campaign was canceled and cannot be {verb}."}
 
 
 def html_to_text(html: str) -> str:
@@ -55,8 +59,6 @@ def html_to_text(html: str) -> str:
 
 
 class Campaigns(Segments):
-    """Campaigns, their content and actions, and reports."""
-
     send_seconds: float = 0.0
 
     def _campaign(self, req: SimRequest) -> tuple[dict[str, Any], Row]:
@@ -87,12 +89,9 @@ class Campaigns(Segments):
             if camp["status"] == "schedule" and when is not None and when <= now:
                 self._start_sending(st, camp, when)
             started = sh.parse_time(camp["send_time"]) or now
-            if camp["status"] == "sending" and camp["type"] != "rss" and now >= started + self._send_time:
+            if camp["status"] == "sending" and camp["type"] != "rss" and now >= started + timedelta(
+                    seconds=self.send_seconds):
                 camp.update(status="sent", delivery="delivered")
-
-    @property
-    def _send_time(self) -> timedelta:
-        return timedelta(seconds=self.send_seconds)
 
     def _start_sending(self, st: dict[str, Any], camp: Row, when: datetime) -> None:
         count = len(self._recipient_hashes(st, camp))
@@ -181,29 +180,20 @@ class Campaigns(Segments):
         return recipients
 
     def _check_segment_opts(self, st: dict[str, Any], list_id: Any, opts: Any, errors: dict[str, str]) -> Row:
-        prefix = "recipients.segment_opts"
+        prefix = "recipients.segment_opts."
         if not isinstance(opts, dict):
-            errors[prefix] = sh.TYPE_ERRORS[dict]
+            errors[prefix[:-1]] = sh.TYPE_ERRORS[dict]
             return {}
-        out: Row = {}
-        sid = opts.get("saved_segment_id")
-        if sid is not None:
-            lst = sh.LISTS.table(st).get(list_id) if isinstance(list_id, str) else None
-            if not isinstance(sid, int) or isinstance(sid, bool):
-                errors[f"{prefix}.saved_segment_id"] = sh.TYPE_ERRORS[int]
-            elif lst is None or str(sid) not in sh.SEGMENTS.table(lst):
-                raise self.invalid(f"The segment {sid} does not exist on this audience.",
-                                   [{"field": f"{prefix}.saved_segment_id", "message": "Invalid segment ID."}])
-            else:
-                out["saved_segment_id"] = sid
-        if opts.get("match") is not None:
-            if opts["match"] not in ("any", "all"):
-                errors[f"{prefix}.match"] = sh.one_of(("any", "all"))
-            out["match"] = opts["match"]
-        if opts.get("conditions") is not None:
-            if not isinstance(opts["conditions"], list):
-                errors[f"{prefix}.conditions"] = "Schema describes array."
-            out["conditions"] = opts["conditions"]
+        sh.check_types(opts, errors, prefix, saved_segment_id=int, conditions=list)
+        out = sh.given(opts, ("saved_segment_id", "match", "conditions"))
+        sid, lst = out.get("saved_segment_id"), sh.LISTS.table(st).get(list_id) if isinstance(list_id, str) else None
+        if sid is not None and prefix + "saved_segment_id" not in errors and (
+                lst is None or str(sid) not in sh.SEGMENTS.table(lst)):
+            raise self.invalid(f"The segment {sid} does not exist on this audience.",
+                               [{"field": prefix + "saved_segment_id", "message": "Invalid segment ID."}])
+        if out.get("match") not in (None, "any", "all"):
+            errors[prefix + "match"] = sh.one_of(("any", "all"))
+        if "conditions" in out:
             out.setdefault("match", "all")
         return out
 
@@ -260,16 +250,16 @@ class Campaigns(Segments):
         return {"is_ready": not any(i["type"] == "error" for i in items), "items": items, "_links": []}
 
     def _editable(self, camp: Row, verb: str) -> None:
-        """Only ``save``/``paused`` campaigns can be scheduled or sent: else 400 saying why not."""
         status = camp["status"]
         if status not in EDITABLE:
-            if status == "schedule":
-                raise self.invalid(f"This campaign is already scheduled; unschedule it before it can be {verb}.")
-            if status in ("sending", "sent"):
-                raise self.invalid(f"This campaign has already been sent (status '{status}') and cannot be {verb}.")
-            if status == "canceled":
-                raise self.invalid(f"This campaign was canceled and cannot be {verb}.")
-            raise self.invalid(f"A campaign whose status is '{status}' cannot be {verb}.")
+            why = NOT_EDITABLE.get(status, "A campaign whose status is '{status}' cannot be {verb}.")
+            raise self.invalid(why.format(status=status, verb=verb))
+
+    def _unsent(self) -> Row:
+        """The fields of a new (or replicated) campaign that its sending changes."""
+        return {"id": self._hex_id("campaign"), "web_id": self._int_id(2_000_000), "create_time": self._now(),
+                "status": "save", "send_time": "", "emails_sent": 0, "sent_to": 0, "tests": [],
+                "report": dict.fromkeys(REPORT_COUNTERS, 0)}
 
     def _ready(self, st: dict[str, Any], camp: Row) -> None:
         check = self.checklist(st, camp)
@@ -277,19 +267,14 @@ class Campaigns(Segments):
             errors = [{"field": i["heading"], "message": i["details"]} for i in check["items"] if i["type"] == "error"]
             raise self.invalid("Your Campaign is not ready to send.", errors)
 
-    # ---------------------------------------------------------------- campaign routes
-
     @sh.api("GET", "/campaigns")
     def list_campaigns(self, req: SimRequest) -> Any:
         st = self._st(req)
         kind, status, list_id = req.arg("type"), req.arg("status"), req.arg("list_id")
         camps = [c for c in sh.CAMPAIGNS.table(st).values() if kind in (None, "", c["type"])
                  and status in (None, "", c["status"]) and list_id in (None, "", c["recipients"].get("list_id"))]
-        for field in ("create_time", "send_time"):
-            camps = _between(req, camps, field)
-        sort_field = req.arg("sort_field")
-        if sort_field in ("create_time", "send_time"):
-            camps.sort(key=lambda c: c[sort_field] or "", reverse=(req.arg("sort_dir") or "").upper() == "DESC")
+        camps = sh.sort_rows(req, sh.between(req, sh.between(req, camps, "create_time"), "send_time"),
+                             ("create_time", "send_time"))
         return self._page(req, "campaigns", camps, lambda c: self.render_campaign(st, c))
 
     @sh.api("POST", "/campaigns")
@@ -297,14 +282,10 @@ class Campaigns(Segments):
         st = self._st(req)
         data = self._body(req)
         recipients = self._check_campaign(st, data, create=True)
-        camp = {
-            "id": self._hex_id("campaign"), "web_id": self._int_id(2_000_000), "type": data["type"],
-            "create_time": self._now(), "status": "save", "send_time": "", "emails_sent": 0, "sent_to": 0,
-            "content_type": "template", "recipients": recipients, "settings": copy.deepcopy(SETTINGS_DEFAULTS),
-            "auto_footer_set": False, "tracking": dict(sh.TRACKING_DEFAULTS),
-            "content": {"html": "", "plain_text": "", "plain_text_given": False}, "tests": [],
-            "report": dict.fromkeys(REPORT_COUNTERS, 0),
-        }
+        camp = {**self._unsent(), "type": data["type"], "content_type": "template", "recipients": recipients,
+                "settings": copy.deepcopy(SETTINGS_DEFAULTS), "auto_footer_set": False,
+                "tracking": dict(sh.TRACKING_DEFAULTS),
+                "content": {"html": "", "plain_text": "", "plain_text_given": False}}
         self._apply_campaign(camp, data, recipients)
         return self.render_campaign(st, sh.CAMPAIGNS.table(st).insert(camp))
 
@@ -376,8 +357,6 @@ class Campaigns(Segments):
     def send_checklist(self, req: SimRequest) -> Any:
         return self.checklist(*self._campaign(req))
 
-    # ---------------------------------------------------------------- actions
-
     @sh.api("POST", "/campaigns/{campaign_id}/actions/schedule")
     def schedule_campaign(self, req: SimRequest) -> Any:
         """``schedule_time`` without an offset is UTC; it must be in the future, on a quarter hour with zero
@@ -387,10 +366,9 @@ class Campaigns(Segments):
         data = self._body(req)
         raw, timewarp, batch = data.get("schedule_time"), data.get("timewarp"), data.get("batch_delivery")
         when, now = sh.parse_time(raw), self.clock.utcnow()
-        if raw is None or raw == "":
-            raise self.field_errors({"schedule_time": sh.BLANK})
         if when is None:
-            raise self.field_errors({"schedule_time": "This value should be a valid ISO 8601 date-time (UTC)."})
+            raise self.field_errors({"schedule_time": sh.BLANK if raw in (None, "") else
+                                     "This value should be a valid ISO 8601 date-time (UTC)."})
         if when <= now:
             raise self.invalid(f"The schedule_time {sh.fmt_time(when)} is in the past; campaigns can only be scheduled "
                                "in the future.", [{"field": "schedule_time", "message": "Must be in the future."}])
@@ -450,9 +428,7 @@ class Campaigns(Segments):
     def replicate_campaign(self, req: SimRequest) -> Any:
         st, camp = self._campaign(req)
         new = {k: copy.deepcopy(v) for k, v in camp.items() if k not in ("delivery", "emails_canceled")}
-        new.update(id=self._hex_id("campaign"), web_id=self._int_id(2_000_000), create_time=self._now(), status="save",
-                   send_time="", emails_sent=0, sent_to=0, tests=[], report=dict.fromkeys(REPORT_COUNTERS, 0),
-                   parent_campaign_id=camp["id"])
+        new.update(self._unsent(), parent_campaign_id=camp["id"])
         new["settings"]["title"] = f"{camp['settings']['title'] or camp['id']} (copy)"
         return self.render_campaign(st, sh.CAMPAIGNS.table(st).insert(new))
 
@@ -515,7 +491,7 @@ class Campaigns(Segments):
         kind = req.arg("type")
         camps = [c for c in sh.CAMPAIGNS.table(st).values()
                  if c["status"] in REPORTED and kind in (None, "", c["type"])]
-        return self._page(req, "reports", _between(req, camps, "send_time"), lambda c: self.render_report(st, c))
+        return self._page(req, "reports", sh.between(req, camps, "send_time"), lambda c: self.render_report(st, c))
 
     @sh.api("GET", "/reports/{campaign_id}")
     def get_report(self, req: SimRequest) -> Any:
@@ -532,13 +508,3 @@ def _segment_text(opts: Any) -> str:
     if opts.get("conditions"):
         parts.append(f"Contacts match {opts.get('match', 'all')} of {len(opts['conditions'])} condition(s)")
     return "; ".join(parts)
-
-
-def _between(req: SimRequest, camps: list[Row], field: str) -> list[Row]:
-    """`camps` whose `field` is at or after ``since_<field>`` and before ``before_<field>`` (when given)."""
-    since, before = sh.parse_time(req.arg(f"since_{field}")), sh.parse_time(req.arg(f"before_{field}"))
-    for bound, is_before in ((since, False), (before, True)):
-        if bound is not None:
-            camps = [c for c in camps if (when := sh.parse_time(c[field])) is not None
-                     and (when < bound if is_before else when >= bound)]
-    return camps

@@ -1,7 +1,7 @@
 """Audience members (by subscriber hash, or the address itself as the vendor allows), batch subscribe
-(``POST /lists/{id}``), member tags, tag search and ``/search-members`` (exact address matches, and substring
-matches on address and names). The status rules (see the package docstring) live in one place, `_write_member`,
-shared by POST, PUT, PATCH, batch subscribe rows and the ``/batches`` operations that reach them."""
+(``POST /lists/{id}``), member tags, tag search and ``/search-members`` (exact address matches, and substring matches
+on address and names). The status rules (see the package docstring) live in one place, `_write_member`, shared by POST,
+PUT, PATCH, batch subscribe rows and the ``/batches`` operations that reach them."""
 
 from __future__ import annotations
 
@@ -22,14 +22,13 @@ _BIRTHDAY_RE = re.compile(r"^\d{1,2}/\d{1,2}$")
 ADDRESS_REQUIRED = ("addr1", "city", "state", "zip")
 MEMBER_KEYS = ("id", "email_address", "unique_email_id", "contact_id", "web_id", "email_type", "status", "ip_signup",
                "timestamp_signup", "ip_opt", "timestamp_opt", "last_changed", "language", "vip", "source")
+MEMBER_EXISTS = "{email} is already a list member. Use PUT to insert or update list members."
 _EXISTS_BATCH = (
     "{email} is already a list member, do you want to update? please provide update_existing:true in the request body"
 )
 
 
 class Members(Audiences):
-    """Members, batch subscribe, tags."""
-
     def render_member(self, lst: Row, m: Row, statics: list[Row] | None = None,
                       interest_ids: list[str] | None = None) -> Row:
         h, merge = m["id"], m["merge"]
@@ -82,6 +81,7 @@ class Members(Audiences):
     def _set_status(self, lst: Row, m: Row, status: str) -> None:
         if m["status"] == status:
             return
+        m["prior_status"] = m["status"] if status == "archived" else None  # what an archived member comes back as
         m["status"] = status
         if status == "subscribed":
             m["timestamp_opt"] = m["timestamp_opt"] or self._now()
@@ -89,7 +89,7 @@ class Members(Audiences):
         elif status == "unsubscribed":
             lst["last_unsub_date"] = self._now()
 
-    def _merge_values(self, lst: Row, values: Any, *, create: bool, skip: bool) -> dict[str, Any]:
+    def _merge_values(self, lst: Row, values: Any, create: bool, skip: bool | None) -> dict[str, Any]:
         """Merge values keyed by merge id (unknown tags are ignored, as the vendor does)."""
         if not isinstance(values, dict | None):
             raise self.field_errors({"merge_fields": "Schema describes object, but a different type was found instead"})
@@ -115,18 +115,15 @@ class Members(Audiences):
 
     def _check_member_fields(self, lst: Row, data: dict[str, Any]) -> None:
         errors: dict[str, str] = {}
-        sh.check_types(data, errors, language=str, ip_signup=str, ip_opt=str, vip=bool, location=dict)
+        sh.check_types(data, errors, language=str, ip_signup=str, ip_opt=str, vip=bool, location=dict, interests=dict)
         if data.get("email_type") not in (None, "html", "text"):
             errors["email_type"] = sh.one_of(("html", "text"))
         for key in ("timestamp_signup", "timestamp_opt"):
             if data.get(key) not in (None, "") and sh.parse_time(data[key]) is None:
                 errors[key] = "This value should be a valid datetime."
-        interests = data.get("interests")
-        if interests is not None and not isinstance(interests, dict):
-            errors["interests"] = sh.TYPE_ERRORS[dict]
-        elif interests:
+        if isinstance(data.get("interests"), dict):
             known = set(self._interest_ids(lst))
-            for iid, flag in interests.items():
+            for iid, flag in data["interests"].items():
                 if iid not in known:
                     raise self.invalid(f"Invalid interest ID: '{iid}'.")
                 if not isinstance(flag, bool):
@@ -136,11 +133,7 @@ class Members(Audiences):
             errors["tags"] = "Schema describes array of strings, but a different type was found instead"
         self.check(errors)
 
-    def _member_exists(self, email: str) -> Abort:
-        return self.invalid(f"{email} is already a list member. Use PUT to insert or update list members.",
-                            title="Member Exists")
-
-    def _write_member(self, lst: Row, data: dict[str, Any], *, mode: str, skip_merge_validation: bool = False,
+    def _write_member(self, lst: Row, data: dict[str, Any], req: SimRequest, *, mode: str,
                       expect_hash: str | None = None) -> tuple[Row, bool]:
         """Create or update a member per the vendor's rules; `mode` is add, put, patch or batch. Returns
         (member, created); raises the vendor's problem answer."""
@@ -152,24 +145,22 @@ class Members(Audiences):
             h, email = existing["id"], existing["email_address"]
             if data.get("email_address") is not None:
                 email = self.checked_email(data["email_address"])
-                if sh.subscriber_hash(email) != h:
-                    if sh.subscriber_hash(email) in members:
-                        raise self._member_exists(email)
-                    move_to = sh.subscriber_hash(email)
+                move_to = None if sh.subscriber_hash(email) == h else sh.subscriber_hash(email)
+                if move_to in members:
+                    raise self.invalid(MEMBER_EXISTS.format(email=email), title="Member Exists")
         else:
             email = self.checked_email(data.get("email_address"))
             h = sh.subscriber_hash(email)
             if expect_hash is not None and h != expect_hash:
+                mismatch = {"email_address": "Must match the subscriber hash in the URL."}
                 raise self.invalid("The subscriber hash in the URL does not match the email address in the request "
-                                   "body.", [{"field": "email_address", "message": "Must match the subscriber hash "
-                                                                                    "in the URL."}])
+                                   "body.", sh.field_list(mismatch))
             existing = members.get(h)
             if mode == "add" and existing is not None and existing["status"] != "archived":
-                raise self._member_exists(email)
+                raise self.invalid(MEMBER_EXISTS.format(email=email), title="Member Exists")
         # an archived member is re-added, except by a PATCH that sets no status (it stays archived)
-        revive = existing is not None and existing["status"] == "archived"
-        if revive and mode == "patch" and data.get("status") is None:
-            revive = False
+        archived = existing is not None and existing["status"] == "archived"
+        revive = archived and (mode != "patch" or data.get("status") is not None)
         is_new = existing is None or revive
 
         errors: dict[str, str] = {}
@@ -183,7 +174,7 @@ class Members(Audiences):
             errors["status_if_new" if mode == "put" else "status"] = sh.BLANK
         self.check(errors)
         self._check_member_fields(lst, data)
-        merge = self._merge_values(lst, data.get("merge_fields"), create=is_new, skip=skip_merge_validation)
+        merge = self._merge_values(lst, data.get("merge_fields"), is_new, self._flag(req, "skip_merge_validation"))
 
         if is_new and h in lst["forgotten"] and status != "pending":
             raise self.invalid(f"{email} was permanently deleted and cannot be re-imported. The contact must "
@@ -205,8 +196,6 @@ class Members(Audiences):
             h = move_to
         if status is not None:
             self._set_status(lst, m, status)
-        if revive:
-            m["prior_status"] = None
         members.update(m, email_address=email)
         m["merge"].update(merge)
         if isinstance(data.get("interests"), dict):
@@ -240,11 +229,6 @@ class Members(Audiences):
             "marketing_permissions": [], "source": "API - Generic",
         })
 
-    def _skip(self, req: SimRequest) -> bool:
-        return bool(self._flag(req, "skip_merge_validation"))
-
-    # ---------------------------------------------------------------- member routes
-
     @sh.api("GET", "/lists/{list_id}/members")
     def list_members(self, req: SimRequest) -> Any:
         lst = self._list(req)
@@ -254,21 +238,14 @@ class Members(Audiences):
         rows = [m for m in sh.MEMBERS.table(lst).values() if (not vip or m["vip"])
                 and (m["status"] == status if status else m["status"] != "archived")
                 and (not unique or m["unique_email_id"] == unique)]
-        since, before = sh.parse_time(req.arg("since_last_changed")), sh.parse_time(req.arg("before_last_changed"))
-        if since:
-            rows = [m for m in rows if (sh.parse_time(m["last_changed"]) or since) > since]
-        if before:
-            rows = [m for m in rows if (sh.parse_time(m["last_changed"]) or before) < before]
-        sort_field = req.arg("sort_field")
-        if sort_field in ("timestamp_opt", "timestamp_signup", "last_changed"):
-            rows.sort(key=lambda m: m[sort_field] or "", reverse=(req.arg("sort_dir") or "").upper() == "DESC")
+        rows = sh.between(req, rows, "last_changed", strict=True)
+        rows = sh.sort_rows(req, rows, ("timestamp_opt", "timestamp_signup", "last_changed"))
         return self._page(req, "members", rows, self._renderer(lst), list_id=lst["id"])
 
     @sh.api("POST", "/lists/{list_id}/members")
     def add_member(self, req: SimRequest) -> Any:
         lst = self._list(req)
-        return self.render_member(lst, self._write_member(lst, self._body(req), mode="add",
-                                                          skip_merge_validation=self._skip(req))[0])
+        return self.render_member(lst, self._write_member(lst, self._body(req), req, mode="add")[0])
 
     @sh.api("GET", "/lists/{list_id}/members/{subscriber_hash}")
     def get_member(self, req: SimRequest) -> Any:
@@ -279,8 +256,7 @@ class Members(Audiences):
     @sh.api("PATCH", "/lists/{list_id}/members/{subscriber_hash}")
     def write_member(self, req: SimRequest) -> Any:
         lst = self._list(req)
-        m, _ = self._write_member(lst, self._body(req), mode=req.method.lower(), expect_hash=self._hash(req),
-                                  skip_merge_validation=self._skip(req))
+        m, _ = self._write_member(lst, self._body(req), req, mode=req.method.lower(), expect_hash=self._hash(req))
         return self.render_member(lst, m)
 
     @sh.api("DELETE", "/lists/{list_id}/members/{subscriber_hash}")
@@ -289,7 +265,6 @@ class Members(Audiences):
         m = sh.MEMBERS.table(lst).require(self._hash(req))
         if m["status"] == "archived":
             raise Abort(self.error(404))  # simulator choice: archiving twice is a 404
-        m["prior_status"] = m["status"]
         self._set_status(lst, m, "archived")
         m["last_changed"] = self._now()
 
@@ -303,27 +278,19 @@ class Members(Audiences):
             seg["members"].pop(h, None)
         lst["forgotten"][h] = True
 
-    # ---------------------------------------------------------------- batch subscribe
-
     @sh.api("POST", "/lists/{list_id}")
     def batch_subscribe(self, req: SimRequest) -> Any:
         lst = self._list(req)
         data = self._body(req)
-        rows = data.get("members")
         errors: dict[str, str] = {}
-        if rows is None:
-            errors["members"] = sh.BLANK
-        elif not isinstance(rows, list):
-            errors["members"] = sh.TYPE_ERRORS[list]
-        elif len(rows) > BATCH_SUBSCRIBE_MAX:
-            errors["members"] = f"This collection should contain {BATCH_SUBSCRIBE_MAX} elements or less."
+        rows = sh.array(data, "members", errors, BATCH_SUBSCRIBE_MAX, required=True)
         sh.check_types(data, errors, update_existing=bool, sync_tags=bool)
         self.check(errors)
         update_existing, sync_tags = bool(data.get("update_existing")), bool(data.get("sync_tags"))
         created: list[Row] = []
         updated: list[Row] = []
         row_errors: list[dict[str, Any]] = []
-        for row in rows or ():
+        for row in rows:
             if not isinstance(row, dict):
                 row_errors.append(_row_error("", sh.TYPE_ERRORS[dict]))
                 continue
@@ -334,7 +301,7 @@ class Members(Audiences):
                     row_errors.append(_row_error(email, _EXISTS_BATCH.format(email=email), "ERROR_CONTACT_EXISTS"))
                     continue
             try:
-                m, is_new = self._write_member(lst, row, mode="batch", skip_merge_validation=self._skip(req))
+                m, is_new = self._write_member(lst, row, req, mode="batch")
             except Abort as abort:
                 body = abort.response.body
                 first = (body.get("errors") or [{}])[0]
@@ -360,19 +327,16 @@ class Members(Audiences):
         lst = self._list(req)
         m = sh.MEMBERS.table(lst).require(self._hash(req))
         data = self._body(req)
-        tags = data.get("tags")
         errors: dict[str, str] = {}
-        if not isinstance(tags, list):
-            errors["tags"] = sh.BLANK if tags is None else "Schema describes array"
-        else:
-            for i, tag in enumerate(tags):
-                if not isinstance(tag, dict) or not isinstance(tag.get("name"), str) or not tag["name"].strip():
-                    errors[f"tags[{i}].name"] = sh.BLANK
-                elif tag.get("status") not in ("active", "inactive"):
-                    errors[f"tags[{i}].status"] = sh.one_of(("active", "inactive"))
+        tags = sh.array(data, "tags", errors, required=True)
+        for i, tag in enumerate(tags):
+            if not isinstance(tag, dict) or not sh.nonblank(tag.get("name")):
+                errors[f"tags[{i}].name"] = sh.BLANK
+            elif tag.get("status") not in ("active", "inactive"):
+                errors[f"tags[{i}].status"] = sh.one_of(("active", "inactive"))
         sh.check_types(data, errors, is_syncing=bool)
         self.check(errors)
-        for tag in tags or ():
+        for tag in tags:
             self._tag_member(lst, m["id"], tag["name"], tag["status"] == "active")
         m["last_changed"] = self._now()
 

@@ -1,16 +1,16 @@
 """Segments and tags: ``/lists/{list_id}/segments…``.
 
 Tags are static segments (type ``static``), as in the vendor: creating a segment with ``static_segment: [emails]``
-makes a tag, and tagging a member with an unknown name creates one. ``options: {match, conditions}`` makes a
-saved segment (type ``saved``) whose members are computed from the conditions the simulator understands —
-``StaticSegment`` (``static_is``/``static_not``), ``TextMerge``/``EmailAddress``/``SelectMerge`` (``is``, ``not``,
-``contains``, ``notcontain``, ``starts``, ``ends``, ``blank``, ``blank_not``) and ``Interests``
-(``interestcontains``, ``interestnotcontains``); any other condition matches nobody (simulator choice).
-``member_count`` and the segment member list count subscribed members, plus the statuses named by
-``include_unsubscribed``/``include_cleaned``/``include_transactional``. Tag and segment names match
-case-insensitively and are unique per audience (400); a tag set ``inactive`` that does not exist is ignored.
-Emails in ``static_segment`` that are not on the audience are ignored; in segment batch add/remove they are
-reported under ``errors[{email_addresses, error}]``.
+makes a tag, and tagging a member with an unknown name creates one. ``options: {match, conditions}`` makes a saved
+segment (type ``saved``) whose members are computed from the conditions the simulator understands — ``StaticSegment``
+(``static_is``/``static_not``), ``TextMerge``/``EmailAddress``/``SelectMerge`` (``is``, ``not``, ``contains``,
+``notcontain``, ``starts``, ``ends``, ``blank``, ``blank_not``) and ``Interests`` (``interestcontains``,
+``interestnotcontains``); any other condition matches nobody (simulator choice). ``member_count`` and the segment
+member list count subscribed members, plus the statuses named by
+``include_unsubscribed``/``include_cleaned``/``include_transactional``. Tag and segment names match case-insensitively
+and are unique per audience (400); a tag set ``inactive`` that does not exist is ignored. Emails in ``static_segment``
+that are not on the audience are ignored; in segment batch add/remove they are reported under
+``errors[{email_addresses, error}]``.
 """
 
 from __future__ import annotations
@@ -35,8 +35,6 @@ NOT_ON_AUDIENCE = "Email addresses are not on this audience."
 
 
 class Segments(Members):
-    """Saved and static segments."""
-
     def _segment_hashes(self, lst: Row, seg: Row) -> list[str]:
         if seg["type"] == "static":
             return [h for h in seg["members"] if h in sh.MEMBERS.table(lst)]
@@ -125,17 +123,6 @@ class Segments(Members):
                 missing.append(str(email))
         return found, missing
 
-    @staticmethod
-    def _emails(data: dict[str, Any], key: str, errors: dict[str, str], maximum: int | None = None) -> list[Any]:
-        value = data.get(key)
-        if value is not None and not isinstance(value, list):
-            errors[key] = sh.TYPE_ERRORS[list]
-        elif maximum is not None and value is not None and len(value) > maximum:
-            errors[key] = f"This collection should contain {maximum} elements or less."
-        return value if isinstance(value, list) else []
-
-    # ---------------------------------------------------------------- routes
-
     @sh.api("GET", "/lists/{list_id}/segments")
     def list_segments(self, req: SimRequest) -> Any:
         lst = self._list(req)
@@ -151,7 +138,7 @@ class Segments(Members):
         data = self._body(req)
         errors: dict[str, str] = {}
         self._check_name(lst, data.get("name"), errors)
-        emails = self._emails(data, "static_segment", errors)
+        emails = sh.array(data, "static_segment", errors)
         options = None
         if data.get("options") is not None:
             options = self._check_options(data["options"], errors)
@@ -174,7 +161,7 @@ class Segments(Members):
         errors: dict[str, str] = {}
         if "name" in data:
             self._check_name(lst, data["name"], errors, own=seg["id"])
-        emails = self._emails(data, "static_segment", errors)
+        emails = sh.array(data, "static_segment", errors)
         options = None
         if data.get("options") is not None:
             if seg["type"] != "saved":
@@ -207,8 +194,8 @@ class Segments(Members):
         lst, seg = self._segment(req)
         data = self._body(req)
         errors: dict[str, str] = {}
-        to_add = self._emails(data, "members_to_add", errors, SEGMENT_BATCH_MAX)
-        to_remove = self._emails(data, "members_to_remove", errors, SEGMENT_BATCH_MAX)
+        to_add = sh.array(data, "members_to_add", errors, SEGMENT_BATCH_MAX)
+        to_remove = sh.array(data, "members_to_remove", errors, SEGMENT_BATCH_MAX)
         self.check(errors)
         if seg["type"] != "static":
             raise self.invalid("Members can only be added to or removed from static segments (tags).")
@@ -221,21 +208,16 @@ class Segments(Members):
             seg["updated_at"] = self._now()
         row_errors = [{"email_addresses": missing, "error": NOT_ON_AUDIENCE}
                       for missing in (missing_add, missing_remove) if missing]
-        render = self._renderer(lst)
-        members = sh.MEMBERS.table(lst)
+        render, members = self._renderer(lst), sh.MEMBERS.table(lst)
         return {"members_added": [render(members[h]) for h in added],
                 "members_removed": [render(members[h]) for h in removed], "errors": row_errors,
                 "total_added": len(added), "total_removed": len(removed),
-                "error_count": sum(len(e["email_addresses"]) for e in row_errors),
-                "_links": []}
+                "error_count": sum(len(e["email_addresses"]) for e in row_errors), "_links": []}
 
     @sh.api("POST", "/lists/{list_id}/segments/{segment_id}/members")
     def add_segment_member(self, req: SimRequest) -> Any:
         lst, seg = self._segment(req)
-        email = self._body(req).get("email_address")
-        reason = sh.email_problem(email)
-        if reason:
-            raise self.field_errors({"email_address": reason})
+        email = self._address(req)
         if seg["type"] != "static":
             raise self.invalid("Members can only be added to static segments (tags).")
         found, _ = self._on_audience(lst, [email])

@@ -1,8 +1,6 @@
-"""What every area of the Mailchimp simulator shares: the collections, problem+json errors (the kit's one error
-shape: ``type``, ``title``, ``status``, ``detail``, ``instance`` = the ``X-Request-Id`` header, and
-``errors[{field, message}]`` for validation), the ``@api`` route decorator (``/3.0``, ``fields``/
-``exclude_fields``, the vendor's JSON content type), ``count``/``offset`` paging, table-driven body checks, ids,
-times and email validation. `Shapes` is the first class of the chain every area extends."""
+"""What every area of the Mailchimp simulator shares: the collections, problem+json errors (``type``, ``title``,
+``status``, ``detail``, ``instance`` and, for validation, ``errors[{field, message}]``), the ``@api`` route decorator,
+paging, body checks, ids, times and email validation. `Shapes` starts the chain every area extends."""
 
 from __future__ import annotations
 
@@ -66,10 +64,6 @@ PLACEHOLDER_EMAILS = frozenset({
 Other addresses at example.com are accepted, so fixtures such as ``ada@example.com`` still work."""
 
 
-# --------------------------------------------------------------------------------------------------
-# routing: /3.0 prefix, fields/exclude_fields, JSON content type
-
-
 def api(method: str, pattern: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """`@route` under ``/3.0``; a JSON answer gets ``fields``/``exclude_fields`` applied and the vendor's
     ``application/json; charset=utf-8`` content type."""
@@ -89,9 +83,9 @@ def shape(req: SimRequest, result: Any) -> Any:
         return result
     include, exclude = _field_list(req, "fields"), _field_list(req, "exclude_fields")
     if include:
-        result = _keep(result, _tree(include))
+        result = _pick(result, _tree(include), True)
     if exclude:
-        result = _drop(result, _tree(exclude))
+        result = _pick(result, _tree(exclude), False)
     return SimResponse(200, result, {}, JSON)
 
 
@@ -115,24 +109,15 @@ def _tree(paths: Iterable[str]) -> dict[str, Any]:
     return tree
 
 
-def _keep(value: Any, tree: dict[str, Any]) -> Any:
+def _pick(value: Any, tree: dict[str, Any], keep: bool) -> Any:
+    """`value` with only (`keep`) or without the fields of `tree`."""
     if isinstance(value, list):
-        return [_keep(v, tree) for v in value]
+        return [_pick(v, tree, keep) for v in value]
     if not isinstance(value, dict):
         return value
-    return {k: value[k] if sub is None else _keep(value[k], sub) for k, sub in tree.items() if k in value}
-
-
-def _drop(value: Any, tree: dict[str, Any]) -> Any:
-    if isinstance(value, list):
-        return [_drop(v, tree) for v in value]
-    if not isinstance(value, dict):
-        return value
-    return {k: v if k not in tree else _drop(v, tree[k]) for k, v in value.items() if tree.get(k, {}) is not None}
-
-
-# --------------------------------------------------------------------------------------------------
-# small helpers
+    if keep:
+        return {k: value[k] if sub is None else _pick(value[k], sub, keep) for k, sub in tree.items() if k in value}
+    return {k: v if k not in tree else _pick(v, tree[k], keep) for k, v in value.items() if tree.get(k, {}) is not None}
 
 
 def subscriber_hash(email: str) -> str:
@@ -202,16 +187,45 @@ def need(data: Row, errors: dict[str, str], keys: Iterable[str], prefix: str = "
             errors[prefix + key] = BLANK
 
 
+def given(data: Row, keys: Iterable[str], strip: str = "") -> Row:
+    """The `keys` of `data` that are set (not null), `strip` (a name or title) trimmed."""
+    return {k: data[k].strip() if k == strip else data[k] for k in keys if data.get(k) is not None}
+
+
+def array(data: Row, key: str, errors: dict[str, str], maximum: int | None = None, required: bool = False) -> list[Any]:
+    """``data[key]`` as a list; an error when it is not one, is too long or (`required`) absent."""
+    value = data.get(key)
+    if value is None and required:
+        errors[key] = BLANK
+    elif value is not None and not isinstance(value, list):
+        errors[key] = TYPE_ERRORS[list]
+    elif maximum is not None and value is not None and len(value) > maximum:
+        errors[key] = f"This collection should contain {maximum} elements or less."
+    return value if isinstance(value, list) else []
+
+
+def between(req: SimRequest, rows: list[Row], field: str, *, strict: bool = False) -> list[Row]:
+    """`rows` whose `field` is after ``since_<field>`` (or at it, unless `strict`) and before ``before_<field>``."""
+    since, before = parse_time(req.arg(f"since_{field}")), parse_time(req.arg(f"before_{field}"))
+    if since is None and before is None:
+        return rows
+    return [r for r in rows if (when := parse_time(r[field])) is not None and (before is None or when < before)
+            and (since is None or when > since or (when == since and not strict))]
+
+
+def sort_rows(req: SimRequest, rows: list[Row], fields: Sequence[str]) -> list[Row]:
+    """`rows` in the order of ``sort_field`` (one of `fields`) and ``sort_dir``."""
+    field = req.arg("sort_field") or ""
+    if field in fields:
+        rows.sort(key=lambda r: r[field] or "", reverse=(req.arg("sort_dir") or "").upper() == "DESC")
+    return rows
+
+
 def copied(row: Row, keys: Iterable[str]) -> Row:
     return {k: copy.deepcopy(row[k]) for k in keys}
 
 
-# --------------------------------------------------------------------------------------------------
-
-
 class Shapes(Simulator):
-    """Errors in the vendor's shape and the per-request plumbing every area builds on."""
-
     error_messages: ClassVar[dict[int, str]] = {
         400: VALIDATION_DETAIL,
         401: "Your API key may be invalid, or you've attempted to access the wrong datacenter.",
@@ -225,13 +239,8 @@ class Shapes(Simulator):
     }
     _now_cache: tuple[float, str] = (-1.0, "")
 
-    # ---------------------------------------------------------------- errors
-
     def error_body(self, status: int, message: str) -> Any:
-        try:
-            title = TITLES.get(status) or HTTPStatus(status).phrase
-        except ValueError:
-            title = "Error"
+        title = TITLES.get(status) or next((s.phrase for s in HTTPStatus if s == status), "Error")
         return {"type": ERROR_TYPE, "title": title, "status": status, "detail": message, "instance": str(uuid.uuid4())}
 
     def error(self, status: int, message: str | None = None, headers: dict[str, str] | None = None, *,
@@ -273,10 +282,16 @@ class Shapes(Simulator):
         if other is not None and str(other[table.spec.key]) != str(own):
             raise self.invalid(message)
 
-    # ---------------------------------------------------------------- requests
-
     def _st(self, req: SimRequest) -> dict[str, Any]:
         return self.account_state(req.account or "")
+
+    def _address(self, req: SimRequest) -> str:
+        """The body's ``email_address``, checked."""
+        address = self._body(req).get("email_address")
+        reason = email_problem(address)
+        if reason:
+            raise self.field_errors({"email_address": reason})
+        return str(address)
 
     def _list(self, req: SimRequest) -> Row:
         return LISTS.table(self._st(req)).require(req.params["list_id"])
@@ -287,12 +302,10 @@ class Shapes(Simulator):
         raw = req.params["subscriber_hash"]
         return subscriber_hash(raw) if "@" in raw else raw.lower()
 
-    def _body(self, req: SimRequest, *, required: bool = True) -> dict[str, Any]:
+    def _body(self, req: SimRequest) -> dict[str, Any]:
         data = req.json()
         if data is None:
-            if required:
-                raise self.invalid("The request body is empty.")  # simulator choice: wording
-            return {}
+            raise self.invalid("The request body is empty.")  # simulator choice: wording
         if not isinstance(data, dict):
             raise self.invalid(f"Schema describes object, {'array' if isinstance(data, list) else type(data).__name__}"
                                " found instead")
@@ -308,20 +321,18 @@ class Shapes(Simulator):
               **extra: Any) -> dict[str, Any]:
         """One ``count``/``offset`` page (count 10 by default, at most 1000) of `items`, rendered."""
         errors: dict[str, str] = {}
-        values = []
-        for name, default in (("count", DEFAULT_COUNT), ("offset", 0)):
-            raw = req.arg(name)
+        numbers = {"count": DEFAULT_COUNT, "offset": 0}
+        for name, default in numbers.items():
             try:
-                number = default if raw is None or raw == "" else int(raw)
+                numbers[name] = int(req.arg(name) or default)
             except ValueError:
-                errors[name], number = TYPE_ERRORS[int], default
-            if number < 0:
+                errors[name] = TYPE_ERRORS[int]
+            if numbers[name] < 0:
                 errors[name] = "This value should be greater than or equal to 0."
-            elif name == "count" and number > MAX_COUNT:
+            elif name == "count" and numbers[name] > MAX_COUNT:
                 errors[name] = f"This value should be less than or equal to {MAX_COUNT}."
-            values.append(number)
         self.check(errors)
-        page = page_by_offset(items, values[1], values[0])
+        page = page_by_offset(items, numbers["offset"], numbers["count"])
         return {key: [render(x) for x in page.items], **extra, "total_items": page.total, "_links": []}
 
     def _now(self) -> str:
