@@ -29,7 +29,6 @@ def is_datetime(value: Any, fmt: str = TS) -> bool:
     return _parses(lambda: datetime.strptime(value, fmt))
 
 
-
 # Laravel's rules as used here: (message after "The {attribute} ", test of a present value and the rule's argument)
 RULES: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "string": ("must be a string", lambda v, a: isinstance(v, str)),
