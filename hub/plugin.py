@@ -69,7 +69,7 @@ from .resource_bases import (
     SharedCollectionResource,
 )
 from .services import AccountServices, DeliveryLedger, DeliveryRow
-from .sheets import email_step_reference
+from .sheets import email_step_reference, sms_step_line
 from .smstext import MAX_CHARACTERS, Overrun, count_segments, recipient_values
 from .state.store import Delivery
 from .transport.errors import connection_error, default_error, network_errors, retry_after_seconds
@@ -155,6 +155,7 @@ __all__ = [
     "retry_after_seconds",
     "sent_campaign",
     "slugify",
+    "sms_step_line",
     "timezone_problem",
     "under",
 ]

@@ -23,6 +23,7 @@ from .errors import NotSupported
 from .model import Automation, Client, SegmentDef
 from .model.personalisation import MergeTagTranslator
 from .provider import Capability, Desired, Fidelity, Live, References, Resource
+from .sheets import SMS_STEP_NOT_SENT
 
 
 def _vendor(resource: Resource) -> str:
@@ -42,8 +43,8 @@ class ManualTrigger:
 class ManualAutomationResource(Resource):
     """Automations the vendor's API cannot create: hub prints a build sheet (MANUAL) and verifies the result.
 
-    Sms-only automations are hub's automation runner's alone; one whose trigger the vendor has no counterpart
-    for is UNSUPPORTED, naming `accepted_triggers`."""
+    Sms-only automations are not the email vendor's (the SMS provider builds them); one whose trigger the
+    vendor has no counterpart for is UNSUPPORTED, naming `accepted_triggers`."""
 
     kind = "automation"
     capability = Capability.AUTOMATIONS
@@ -81,11 +82,11 @@ class ManualAutomationResource(Resource):
             if trigger is None:
                 out.append(Desired(a.id, a.name, self.manual_payload(a, None, tags), Fidelity.UNSUPPORTED,
                                    f"{vendor} automations cannot be triggered by {a.trigger.kind.replace('_', ' ')};"
-                                   f" use {self.accepted_triggers}, or hub's automation runner"))
+                                   f" use {self.accepted_triggers}"))
                 continue
             reason = f"{trigger.before}{vendor}'s API cannot create automations: build it in the UI{trigger.after}"
             if "sms" in a.channels:
-                reason += f"; its SMS steps are sent by hub's automation runner, not {vendor}"
+                reason += f"; its SMS steps are not sent: {SMS_STEP_NOT_SENT}"
             out.append(Desired(a.id, a.name, self.manual_payload(a, trigger, tags), Fidelity.MANUAL, reason, {
                 "build_sheet": self.build_sheet(a, names, fields, tags, client.name), "source": a.source,
                 "emails": automation_emails(a, tags)}))

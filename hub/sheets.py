@@ -58,6 +58,16 @@ def email_step_reference(n: int, client: str | None = None) -> str:
     return f"email {n} of this sheet (`{sheets_command(client)}` writes it as a file)"
 
 
+# Until hub's automation runner exists, nothing sends an SMS step that sits in an email vendor's automation:
+# every plan and sheet says so in these words (and says what sends it once something does).
+SMS_STEP_NOT_SENT = "hub has no automation runner yet, so nothing sends it"
+
+
+def sms_step_line(vendor: str) -> str:
+    """A build sheet's line for an SMS step of an automation built at `vendor`."""
+    return f"(SMS step: not built in {vendor}, and not sent: {SMS_STEP_NOT_SENT}.)"
+
+
 # -- where sheets go -----------------------------------------------------------------------------------------
 
 

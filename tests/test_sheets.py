@@ -228,3 +228,27 @@ def test_hub_sheets_unknown_client_is_a_usage_error(agency: Path, capsys: pytest
     result = hub(capsys, "sheets", "bakry", "--sandbox", "-w", str(agency))
     assert result.code == hub(capsys, "plan", "-w", str(agency), "--sandbox", "-c", "bakry").code != 0
     assert "bakry" in result.err
+
+
+def test_no_build_sheet_promises_to_send_an_sms_step_nothing_sends() -> None:
+    """Until hub has an automation runner, an SMS step inside an email vendor's automation is said to be
+    unsent, in every vendor's build sheet."""
+    import hub_activecampaign.mapping as ac
+    import hub_mailchimp.mapping as mc
+    import hub_mailerlite.mapping as ml
+    from hub.model import Automation
+    from hub.testing.harness import make_client
+
+    client = make_client("mailerlite", audience={"lists": [{"id": "news", "name": "News"}]})
+    automation = Automation.model_validate({
+        "id": "birthday", "name": "Birthday", "trigger": {"joined_list": "news"},
+        "steps": [{"send_email": {"subject": "Hi", "body_html": "{{ unsubscribe_url }}"}},
+                  {"send_sms": {"body": "Happy birthday"}}]})
+    sheets = {
+        "MailerLite": ml.automation_build_sheet(automation, {"news": "News"}, {}, ml.merge_tags(client), "acme"),
+        "ActiveCampaign": ac.automation_build_sheet(automation, {"news": "News"}, {}, ac.merge_tags(client), "acme"),
+        "Mailchimp": mc.journey_build_sheet(automation, client),
+    }
+    for vendor, sheet in sheets.items():
+        [line] = [x for x in sheet.splitlines() if "SMS step" in x]
+        assert f"not built in {vendor}, and not sent" in line and "runner sends" not in line, vendor

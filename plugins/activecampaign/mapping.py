@@ -32,6 +32,7 @@ from hub.plugin import (
     email_step_reference,
     email_text,
     fingerprint,
+    sms_step_line,
 )
 
 # neutral variable -> ActiveCampaign personalisation tag (B.12; %WEBCOPY% is "Web Copy" in the v3
@@ -334,7 +335,7 @@ def _step_line(step: Step, names: dict[str, str], tags: MergeTagTranslator, emai
         return (f"If/Else: contact {_named(step.condition.describe(), names)}; yes -> '{step.yes or 'next'}',"
                 f" no -> '{step.no or 'next'}'.", 0)
     if step.send_sms:
-        return "(SMS step: not built in ActiveCampaign; hub's automation runner sends it.)", 0
+        return sms_step_line("ActiveCampaign"), 0
     if step.add_tag:
         return f"Add a tag: '{names.get(step.add_tag, step.add_tag)}'.", 0
     if step.remove_tag:

@@ -26,6 +26,7 @@ from hub.plugin import (
     email_html,
     email_step_reference,
     email_text,
+    sms_step_line,
 )
 
 MERGE_TAG_MAX = 10
@@ -257,7 +258,7 @@ def journey_build_sheet(automation: Automation, client: Client) -> str:
         elif step.add_tag or step.remove_tag:
             lines.append(f"{n}. {'Tag' if step.add_tag else 'Untag'} contact: '{step.add_tag or step.remove_tag}'.")
         elif step.send_sms:
-            lines.append(f"{n}. (SMS step: sent by hub's automation runner, not Mailchimp.)")
+            lines.append(f"{n}. {sms_step_line('Mailchimp')}")
         elif step.exit:
             lines.append(f"{n}. End the journey.")
         else:

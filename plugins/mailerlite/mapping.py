@@ -24,6 +24,7 @@ from hub.plugin import (
     Step,
     email_html,
     email_step_reference,
+    sms_step_line,
 )
 
 # neutral contact variable -> MailerLite default field key
@@ -250,7 +251,7 @@ def automation_build_sheet(automation: Automation, group_names: dict[str, str], 
             lines.append(f"{n}. Condition: subscriber {step.condition.describe()}; yes -> '{step.yes or 'next'}',"
                          f" no -> '{step.no or 'next'}'.")
         elif step.send_sms:
-            lines.append(f"{n}. (SMS step: not built in MailerLite; hub's automation runner sends it.)")
+            lines.append(f"{n}. {sms_step_line('MailerLite')}")
         elif step.add_tag or step.remove_tag or step.move_to_list:
             what = step.add_tag or step.remove_tag or step.move_to_list
             lines.append(f"{n}. Action: {step.action.replace('_', ' ')} '{what}' (as a group).")

@@ -41,7 +41,7 @@ class AutomationResource(Resource):
         out = []
         for a in client.automations:
             if not a.sms_only:
-                continue  # automations with emails live in the email provider (or hub's runner)
+                continue  # automations with emails live in the email provider
             definition, problems = compile_flow(a)
             if problems:
                 out.append(Desired(a.id, a.name, {}, Fidelity.UNSUPPORTED, "; ".join(problems)))
