@@ -353,6 +353,27 @@ def test_members_pushed_without_a_tag_that_failed_get_it_on_the_next_apply(tmp_p
         h.close()
 
 
+def test_a_member_tag_change_whose_answer_is_lost_is_sent_again_not_asked(tmp_path: Path) -> None:
+    """Setting a member's tags names each tag's status (active/inactive): sending it twice does what once did,
+    so a lost answer is simply sent again, not left for the user to settle."""
+    one = {"lists": [{"id": "news", "name": "News"}], "tags": [{"id": "vip", "name": "VIP"}]}
+    before = make_client("mailchimp", audience={**one, "contacts": [{"email": "a@example.com", "lists": ["news"]}]})
+    after = make_client("mailchimp", audience={**one, "contacts": [{"email": "a@example.com", "lists": ["news"],
+                                                                    "tags": ["vip"]}]})
+    h = Harness(provider("mailchimp"), before, tmp_path, FakeClock())
+    try:
+        assert not h.apply().failed
+        h.account.client = after
+        h.simulator.inject(Fault("drop_after", method="POST", path_prefix=f"/lists/{_audience()}/members", count=1))
+        report = h.apply()
+        assert not report.failed, [c.error for c in report.failed]
+        assert member_tags(h) == {"a@example.com": {"News", "VIP"}}
+        assert writes_planned(h) == []
+        assert not [r for r in h.state.items() if "unknown" in r.data]
+    finally:
+        h.close()
+
+
 def _audience() -> str:
     from hub_mailchimp.simulator import MailchimpSimulator as Sim
 

@@ -294,7 +294,7 @@ class MailchimpApi(VendorApi[MailchimpSettings]):
                     return c.api_client.call_api(p, me, body=b)
 
                 try:
-                    self(method, path.lstrip("/"), write, body=body)
+                    self(method, path.lstrip("/"), write, body=body, idempotent=_repeatable(method, path))
                 except ProviderError as exc:
                     results[owner] = ItemResult(owner, False, error=str(exc))
                     continue
@@ -357,6 +357,12 @@ class MailchimpApi(VendorApi[MailchimpSettings]):
         members = paged(self, path, "members", lambda c, n, o: c.lists.get_segment_members_list(
             self.audience_id, sid, count=n, offset=o, include_unsubscribed=True, include_cleaned=True))
         return [m.contact_from_member(x, by_tag) for x in members]
+
+
+def _repeatable(method: str, path: str) -> bool | None:
+    """A member write that may be sent again after a lost answer: a member's tags are set by naming each
+    tag's status (active/inactive), so a second POST does what the first did. Others: by their method."""
+    return True if method == "POST" and path.endswith("/tags") else None
 
 
 def _batch_results(archive: bytes) -> dict[str, tuple[int, str]]:
