@@ -307,8 +307,8 @@ def test_a_crash_between_the_steps_of_a_create_is_finished_not_called_drift(tmp_
 # -- 3. a tag that failed once is not lost for good -------------------------------------------------------------
 
 
-def tagged_client(*, tag: bool = True) -> Any:
-    return make_client("mailchimp", audience={
+def tagged_client(*, tag: bool = True, name: str = "mailchimp") -> Any:
+    return make_client(name, audience={
         "lists": [{"id": "news", "name": "News"}], "tags": [{"id": "vip", "name": "VIP"}] if tag else [],
         "contacts": [{"email": f"p{i}@example.com", "lists": ["news"], "tags": ["vip"] if tag else []}
                      for i in range(3)]})
@@ -370,6 +370,29 @@ def test_a_member_tag_change_whose_answer_is_lost_is_sent_again_not_asked(tmp_pa
         assert member_tags(h) == {"a@example.com": {"News", "VIP"}}
         assert writes_planned(h) == []
         assert not [r for r in h.state.items() if "unknown" in r.data]
+    finally:
+        h.close()
+
+
+def test_mailerlite_subscribers_pushed_without_a_group_that_failed_get_it_on_the_next_apply(tmp_path: Path) -> None:
+    """A group whose create failed no longer fails the whole batch of 50 subscribers: they are pushed into
+    the groups that exist, and the next apply adds the one left out."""
+    h = Harness(provider("mailerlite"), tagged_client(tag=False, name="mailerlite"), tmp_path, FakeClock())
+    try:
+        assert not h.apply().failed
+        h.account.client = tagged_client(name="mailerlite")
+        h.simulator.inject(Fault("status", status=422, method="POST", path_prefix="/api/groups", count=1))
+        report = h.apply()
+        assert [c.kind for c in report.failed] == ["tag"]
+        groups = {s["email"]: {g["name"] for g in s["groups"]} for s in h.simulator.subscribers()}
+        assert set(map(frozenset, groups.values())) == {frozenset({"News"})}
+        pending = writes_planned(h)
+        assert {c.kind for c in pending} == {"tag", "contact"}
+        assert all("not finished last time" in c.reason for c in pending if c.kind == "contact")
+        assert not h.apply().failed
+        groups = {s["email"]: {g["name"] for g in s["groups"]} for s in h.simulator.subscribers()}
+        assert set(map(frozenset, groups.values())) == {frozenset({"News", "VIP"})}
+        assert writes_planned(h) == []
     finally:
         h.close()
 
