@@ -33,11 +33,11 @@ def audit(workspace: Path | None, clients: tuple[str, ...], limit: int, as_json:
     hub audit --sandbox --json
     """
     from ..state import StateStore
-    from ..sync.engine import state_path
+    from ..sync.engine import state_exists, state_location
 
     root = resolve_root(workspace)
-    path = state_path(root, sandbox=sandbox)
-    if not path.exists():
+    path = state_location(root, sandbox=sandbox)
+    if not state_exists(path):
         _check_clients(clients, _workspace_clients(root), set())
         if as_json:
             emit_json({"total": 0, "shown": 0, "entries": []})

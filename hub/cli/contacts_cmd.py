@@ -134,10 +134,10 @@ def _found(contact: Contact, search: str, country: str | None) -> bool:
 def _sms_optouts(root: Path, client: str, *, sandbox: bool) -> dict[str, str]:
     """Numbers of this client that texted STOP (number -> when), as hub's state records them."""
     from ..state import StateStore
-    from ..sync.engine import state_path
+    from ..sync.engine import state_exists, state_location
 
-    path = state_path(root, sandbox=sandbox)
-    if not path.exists():  # nothing applied yet: nothing learned (and a listing creates no state)
+    path = state_location(root, sandbox=sandbox)
+    if not state_exists(path):  # nothing applied yet: nothing learned (and a listing creates no state)
         return {}
     store = StateStore(path)
     try:

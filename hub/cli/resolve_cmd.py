@@ -38,10 +38,10 @@ def resolve(workspace: Path | None, as_json: bool, sandbox: bool, client: str | 
     """
     from ..errors import ConfigError
     from ..state import StateStore
-    from ..sync.engine import state_path
+    from ..sync.engine import state_exists, state_location
 
-    path = state_path(resolve_root(workspace), sandbox=sandbox)
-    if not path.exists():
+    path = state_location(resolve_root(workspace), sandbox=sandbox)
+    if not state_exists(path):
         raise ConfigError(f"{path}: no state yet (nothing was applied{' in the sandbox' if sandbox else ''})")
     state = StateStore(path)
     try:

@@ -1,4 +1,5 @@
-"""SQLite state under `.hub/` (versioned schema).
+"""hub's durable state (versioned schema): an SQLite file under `.hub/`, or a PostgreSQL database named by
+URL (`database.py`), through the same statements.
 
 - items:   (client, account, kind, neutral id) -> vendor id + fingerprint of what was applied
 - journal: one row written *before* each vendor write and settled after it; rows still `pending` on
@@ -16,14 +17,14 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import sqlite3
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .database import Database, connect
 
 if TYPE_CHECKING:
     from ..clock import Clock
@@ -39,7 +40,7 @@ CREATE TABLE IF NOT EXISTS items (
     PRIMARY KEY (client, account, kind, neutral_id)
 );
 CREATE TABLE IF NOT EXISTS journal (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
+    id {serial}, run_id TEXT NOT NULL,
     client TEXT NOT NULL, account TEXT NOT NULL, provider TEXT NOT NULL, kind TEXT NOT NULL,
     neutral_id TEXT NOT NULL, op TEXT NOT NULL, natural_key TEXT NOT NULL DEFAULT '',
     fingerprint TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'pending',
@@ -48,7 +49,7 @@ CREATE TABLE IF NOT EXISTS journal (
 );
 CREATE INDEX IF NOT EXISTS journal_pending ON journal (status) WHERE status = 'pending';
 CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, run_id TEXT NOT NULL,
+    id {serial}, at TEXT NOT NULL, actor TEXT NOT NULL, run_id TEXT NOT NULL,
     client TEXT NOT NULL, account TEXT NOT NULL, provider TEXT NOT NULL, kind TEXT NOT NULL,
     neutral_id TEXT NOT NULL, action TEXT NOT NULL, result TEXT NOT NULL,
     vendor_id TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT ''
@@ -64,10 +65,6 @@ CREATE TABLE IF NOT EXISTS optouts (
     client TEXT NOT NULL, channel TEXT NOT NULL, address TEXT NOT NULL, source TEXT NOT NULL,
     at TEXT NOT NULL, PRIMARY KEY (client, channel, address)
 );
-CREATE TRIGGER IF NOT EXISTS audit_append_only_u BEFORE UPDATE ON audit
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_append_only_d BEFORE DELETE ON audit
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
 
@@ -141,55 +138,43 @@ class Settlement:
 
 
 class StateStore:
-    def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
-        self.path = Path(path)
+    def __init__(self, location: str | Path, clock: Clock | None = None) -> None:
+        """`location`: an SQLite file path, or a PostgreSQL URL (``postgresql://...``)."""
         # timestamps follow the engine's clock, so that they compare with the vendor's (simulated) times
         self.clock = clock
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db: Database = connect(location)
+        self.location = self._db.name  # for messages: a path, or the URL without its password
+        self._lock = self._db.lock
         self._migrate()
         self.actor = os.environ.get("HUB_ACTOR") or _user()
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()
 
     def _now(self) -> str:
         return _stamp(self.clock.utcnow() if self.clock else datetime.now(UTC))
 
     # -- schema ----------------------------------------------------------------------------------
     def _migrate(self) -> None:
-        with self._lock:
-            self._db.executescript(_SCHEMA)  # idempotent DDL; executescript manages its own transaction
+        self._db.script(_SCHEMA.replace("{serial}", self._db.serial) + self._db.append_only)  # idempotent DDL
         with self._tx() as db:
             row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             version = int(row["value"]) if row else 0
             if version > SCHEMA_VERSION:
                 from ..errors import ConfigError
 
-                raise ConfigError(f"{self.path}: state schema v{version} is newer than this hub (v{SCHEMA_VERSION});"
-                                  " upgrade hub")
+                raise ConfigError(f"{self.location}: state schema v{version} is newer than this hub"
+                                  f" (v{SCHEMA_VERSION}); upgrade hub")
             # future migrations run here, one step per version
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('revision', '0')")
+            db.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE"
+                       " SET value = excluded.value", (str(SCHEMA_VERSION),))
+            db.execute("INSERT INTO meta VALUES ('revision', '0') ON CONFLICT (key) DO NOTHING")
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[Database]:
+        return self._db.transaction()
 
-    def _bump(self, db: sqlite3.Connection) -> None:
-        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'")
+    def _bump(self, db: Database) -> None:
+        db.execute("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'revision'")
 
     @property
     def revision(self) -> int:
@@ -251,9 +236,9 @@ class StateStore:
             for neutral_id, op, natural_key, fp in ops:
                 cur = db.execute(
                     "INSERT INTO journal (run_id, client, account, provider, kind, neutral_id, op, natural_key,"
-                    " fingerprint, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    " fingerprint, created_at) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id",
                     (run_id, client, account, provider, kind, neutral_id, op, natural_key, fp, now))
-                ids.append(int(cur.lastrowid or 0))
+                ids.append(int(cur.fetchone()["id"]))
         return ids
 
     def progress(self, journal_id: int, vendor_id: str) -> None:
@@ -286,7 +271,7 @@ class StateStore:
             if changed:
                 self._bump(db)
 
-    def _write_item(self, db: sqlite3.Connection, row: sqlite3.Row, s: Settlement, vendor_id: str, now: str) -> None:
+    def _write_item(self, db: Database, row: Any, s: Settlement, vendor_id: str, now: str) -> None:
         key = (row["client"], row["account"], row["kind"], row["neutral_id"])
         data = dict(s.data or {})
         fingerprint = row["fingerprint"] if s.fingerprint is None else s.fingerprint
@@ -301,7 +286,10 @@ class StateStore:
             data[s.status] = s.error or s.status
             if s.status == "unknown":
                 now = row["created_at"]  # when the write went out: what the vendor is asked about
-        db.execute("INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?,?,?,?)",
+        db.execute("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (client, account, kind, neutral_id)"
+                   " DO UPDATE SET provider=excluded.provider, vendor_id=excluded.vendor_id,"
+                   " natural_key=excluded.natural_key, fingerprint=excluded.fingerprint,"
+                   " applied_at=excluded.applied_at, data=excluded.data",
                    (*key[:2], row["provider"], *key[2:], vendor_id, row["natural_key"], fingerprint, now,
                     json.dumps(data)))
 
@@ -322,7 +310,7 @@ class StateStore:
                         "settled by the user: " + ("it happened" if done else "it did not happen; make it again"))
             self._bump(db)
 
-    def _audit(self, db: sqlite3.Connection, at: str, run_id: str, *entry: str) -> None:
+    def _audit(self, db: Database, at: str, run_id: str, *entry: str) -> None:
         """Append (client, account, provider, kind, neutral_id, action, result, vendor_id, detail) to the log."""
         db.execute("INSERT INTO audit (at, actor, run_id, client, account, provider, kind, neutral_id, action,"
                    " result, vendor_id, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", (at, self.actor, run_id, *entry))
@@ -387,7 +375,7 @@ class StateStore:
     def record_optout(self, client: str, channel: str, address: str, source: str) -> bool:
         """Remember that `address` opted out of `channel`; True when it is news."""
         with self._tx() as db:
-            cur = db.execute("INSERT OR IGNORE INTO optouts VALUES (?,?,?,?,?)",
+            cur = db.execute("INSERT INTO optouts VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
                              (client, channel, address, source, self._now()))
             return cur.rowcount > 0
 
@@ -449,7 +437,7 @@ class AccountLedger:
         return self.store.deliveries_in(self.client, self.account, statuses)
 
 
-def _item(row: sqlite3.Row) -> ItemRecord:
+def _item(row: Any) -> ItemRecord:
     return ItemRecord(row["client"], row["account"], row["provider"], row["kind"], row["neutral_id"],
                       row["vendor_id"], row["natural_key"], row["fingerprint"], row["applied_at"],
                       json.loads(row["data"] or "{}"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,7 +48,20 @@ def unopened_account(u: Unopened) -> AccountPlan:
 
 
 def state_path(root: Path, *, sandbox: bool) -> Path:
+    """The workspace's SQLite state file (the sandbox has its own)."""
     return root / ".hub" / "sandbox" / "state.db" if sandbox else root / ".hub" / "state.db"
+
+
+def state_location(root: Path, *, sandbox: bool) -> str | Path:
+    """Where the state is: the PostgreSQL database `HUB_DATABASE_URL` names (shared by a team or several
+    workers), else the SQLite file; the sandbox's state is always the workspace's own file."""
+    url = os.environ.get("HUB_DATABASE_URL", "").strip()
+    return url if url and not sandbox else state_path(root, sandbox=sandbox)
+
+
+def state_exists(location: str | Path) -> bool:
+    """Whether anything was ever applied there (a database server is taken to exist: it says otherwise)."""
+    return not isinstance(location, Path) or location.exists()
 
 
 def campaign_sent(state: StateStore, client: str, campaign_id: str, clock: Clock) -> bool:
@@ -66,7 +80,8 @@ def validate_workspace(root: Path, plugins: Plugins) -> Workspace:
     """`hub validate`: load and check the workspace; campaigns sent by an apply (real or sandbox) may
     have schedules in the past. Clients with problems come back in `refused` (with every problem in
     `problems`), so that warnings are shown alongside them."""
-    stores = [StateStore(p) for p in (state_path(root, sandbox=False), state_path(root, sandbox=True)) if p.exists()]
+    stores = [StateStore(p) for p in (state_location(root, sandbox=False), state_location(root, sandbox=True))
+              if state_exists(p)]
     try:
         return load_workspace(root, plugins.registry, now=SYSTEM_CLOCK.utcnow(), refuse_clients=True,
                               is_sent=lambda c, i: any(campaign_sent(s, c, i, SYSTEM_CLOCK) for s in stores))
@@ -84,7 +99,7 @@ class Session:
         self.options = options
         hub_dir = root / ".hub"
         self.clock = options.clock or (ScaledClock(sandbox_time_scale()) if options.sandbox else SYSTEM_CLOCK)
-        self.state = StateStore(state_path(root, sandbox=options.sandbox), self.clock)
+        self.state = StateStore(state_location(root, sandbox=options.sandbox), self.clock)
         try:
             # one client's problems do not hold back the others (problems in hub.yaml or a blueprint still raise)
             self.workspace: Workspace = load_workspace(root, plugins.registry, now=self.clock.utcnow(),

@@ -52,7 +52,8 @@ def sample_client(provider: str) -> Client:
 class Harness:
     def __init__(self, provider_cls: type[Provider], client: Client, state_dir: Path, clock: Clock, *,
                  simulator: Simulator | None = None, settings: dict[str, Any] | None = None,
-                 account: str = "main") -> None:
+                 account: str = "main", state: str | Path | None = None) -> None:
+        """`state`: where the state store is (a PostgreSQL URL, say); default `state_dir/state.db`."""
         self.clock = clock
         self.owns_simulator = simulator is None
         self.simulator = simulator or provider_cls.create_simulator(clock)
@@ -62,7 +63,7 @@ class Harness:
         self.provider = open_provider(provider_cls, provider_cls.Settings.model_validate(values), client.name,
                                       account, clock, self.http)
         self.account = Account(client, account, self.provider)
-        self.state = StateStore(state_dir / "state.db", clock)
+        self.state = StateStore(state or state_dir / "state.db", clock)
         self.stop = threading.Event()
         bind_services([self.account], self.state, None, self.stop)
 

@@ -1,0 +1,114 @@
+"""The state store behaves the same on its two databases: an SQLite file (the default) and PostgreSQL (a team
+or several workers sharing one state). Every test runs on both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
+
+from hub.errors import ConfigError
+from hub.state import StateStore
+from hub.state.store import Settlement
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request: Any, tmp_path: Path) -> str | Path:
+    if request.param == "sqlite":
+        return tmp_path / "state.db"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def store(location: str | Path) -> Any:
+    s = StateStore(location)
+    yield s
+    s.close()
+
+
+def test_a_journalled_write_is_pending_until_settled_then_recorded(store: StateStore) -> None:
+    revision = store.revision
+    [jid] = store.begin("run1", "acme", "main", "mailerlite", "list", [("news", "create", "News", "fp1")])
+    assert [(e.neutral_id, e.op, e.status) for e in store.pending()] == [("news", "create", "pending")]
+    store.progress(jid, "g1")  # the first step of a create is done
+    store.settle([Settlement(jid, "ok", data={"count": 2})])
+    assert store.pending() == []
+    item = store.item("acme", "main", "list", "news")
+    assert item is not None and (item.vendor_id, item.fingerprint, item.data) == ("g1", "fp1", {"count": 2})
+    assert store.revision == revision + 1
+    [jid] = store.begin("run2", "acme", "main", "mailerlite", "list", [("news", "update", "News", "fp2")])
+    store.settle([Settlement(jid, "ok", "g1")])
+    assert store.item("acme", "main", "list", "news").fingerprint == "fp2"  # type: ignore[union-attr]
+    [jid] = store.begin("run3", "acme", "main", "mailerlite", "list", [("news", "delete", "News", "")])
+    store.settle([Settlement(jid, "ok")])
+    assert store.items("acme") == []
+    assert [(a.action, a.result) for a in store.audit("acme")] == [("create", "ok"), ("update", "ok"),
+                                                                    ("delete", "ok")]
+
+
+def test_an_unknown_outcome_is_kept_until_the_user_resolves_it(store: StateStore) -> None:
+    [jid] = store.begin("run1", "acme", "main", "mailchimp", "enrolment", [("w/a@x.example", "create", "a", "fp")])
+    store.settle([Settlement(jid, "unknown", error="answer lost")])
+    record = store.item("acme", "main", "enrolment", "w/a@x.example")
+    assert record is not None and record.data["unknown"] == "answer lost"
+    store.resolve(record, done=True)
+    assert "unknown" not in store.item("acme", "main", "enrolment", "w/a@x.example").data  # type: ignore[union-attr]
+
+
+def test_deliveries_are_upserted_and_opt_outs_recorded_once(store: StateStore) -> None:
+    ledger = store.ledger("acme", "sms")
+    ledger.record("flash", [("+15550001", "pending", "", "fp", "", ""), ("+15550002", "held", "", "fp", "", "")])
+    ledger.record("flash", [("+15550001", "sent", "SM1", "fp", "", "")])
+    rows = ledger.deliveries("flash")
+    assert (rows["+15550001"].status, rows["+15550001"].message_id) == ("sent", "SM1")
+    assert {c: [d.recipient for d in ds] for c, ds in ledger.deliveries_in(["held"]).items()} == {
+        "flash": ["+15550002"]}
+    assert store.record_optout("acme", "sms", "+15550001", "STOP") is True
+    assert store.record_optout("acme", "sms", "+15550001", "STOP") is False
+    assert list(store.optouts("acme", "sms")) == ["+15550001"]
+
+
+def test_the_audit_log_cannot_be_rewritten(store: StateStore) -> None:
+    store.record("run1", "acme", "main", "mailerlite", "list", "news", "News", "fp", "g1")
+    with pytest.raises(Exception, match="append-only"), store._tx() as db:
+        db.execute("UPDATE audit SET result = 'failed'")
+    assert [a.result for a in store.audit("acme")] == ["ok"]
+
+
+def test_two_processes_share_one_state(location: str | Path) -> None:
+    first, second = StateStore(location), StateStore(location)
+    try:
+        first.record("run1", "acme", "main", "mailerlite", "list", "news", "News", "fp", "g1")
+        assert second.item("acme", "main", "list", "news").vendor_id == "g1"  # type: ignore[union-attr]
+        assert second.revision == first.revision
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_newer_schema_is_refused_naming_where_and_what_to_do(location: str | Path) -> None:
+    if isinstance(location, str):  # a password in the URL never reaches a message
+        location = location.replace("postgresql://hub@", "postgresql://hub:s3cret-pw@")
+    store = StateStore(location)
+    with store._tx() as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    store.close()
+    with pytest.raises(ConfigError, match="v99 is newer than this hub") as refused:
+        StateStore(location)
+    assert "upgrade hub" in str(refused.value) and "s3cret-pw" not in str(refused.value)
+
+
+def test_an_apply_on_a_shared_database_converges_as_on_a_file(location: str | Path, tmp_path: Path) -> None:
+    from hub.clock import FakeClock
+    from hub.plugins import make_plugins
+    from hub.testing import Harness, sample_client
+
+    h = Harness(make_plugins().registry.get("mailerlite"), sample_client("mailerlite"), tmp_path, FakeClock(),
+                state=location)
+    try:
+        assert not h.apply().failed
+        assert [c for c in h.plan().changes if c.writes] == []
+    finally:
+        h.close()
