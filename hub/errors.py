@@ -82,6 +82,12 @@ class Reported(HubError):
         super().__init__(message)
 
 
+class ClientBusy(HubError):
+    """Another apply (another consultant, another machine) holds the client: try again when it is done."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
 class StalePlanError(HubError):
     """A saved plan no longer matches the workspace or state it was computed from."""
 

@@ -112,3 +112,84 @@ def test_an_apply_on_a_shared_database_converges_as_on_a_file(location: str | Pa
         assert [c for c in h.plan().changes if c.writes] == []
     finally:
         h.close()
+
+
+HOLDER = """
+import sys
+from hub.state import StateStore
+store = StateStore(sys.argv[1])
+with store.client_lock([sys.argv[2]]):
+    print("holding", flush=True)
+    sys.stdin.read()
+"""
+
+
+def hold(location: str | Path, client: str = "acme") -> Any:
+    """Another process applying `client` on the same state, until it ends or is killed."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(location), client], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
+    return proc
+
+
+def test_two_applies_of_one_client_never_interleave(location: str | Path) -> None:
+    from hub.errors import ClientBusy, ExitCode
+
+    other = hold(location)
+    store = StateStore(location)
+    try:
+        held_by_other = f"client 'acme' is being applied by .*pid {other.pid}"
+        with pytest.raises(ClientBusy, match=held_by_other) as busy, store.client_lock(["acme"]):
+            pass
+        assert busy.value.exit_code == ExitCode.UNAVAILABLE
+        with store.client_lock(["law-firm"]):  # other clients are free meanwhile
+            pass
+        other.stdin.close()  # the other apply ends
+        other.wait(timeout=30)
+        with store.client_lock(["acme"]):
+            pass
+    finally:
+        other.kill()
+        store.close()
+
+
+def test_a_killed_apply_holds_nothing(location: str | Path) -> None:
+    import time
+
+    from hub.errors import ClientBusy
+
+    other = hold(location)
+    other.kill()  # kill -9: no chance to give anything back
+    other.wait(timeout=30)
+    store = StateStore(location)
+    try:
+        for _ in range(100):  # PostgreSQL drops the dead session's lock once it sees the connection close
+            try:
+                with store.client_lock(["acme"]):
+                    break
+            except ClientBusy:
+                time.sleep(0.05)
+        else:
+            pytest.fail("a killed apply still holds its client")
+    finally:
+        store.close()
+
+
+def test_apply_says_who_holds_a_client_and_exits_5(tmp_path: Path, capsys: Any) -> None:
+    from cli_helpers import hub
+
+    root = tmp_path / "agency"
+    assert hub(capsys, "init", str(root)).code == 0
+    other = hold(root / ".hub" / "sandbox" / "state.db", "bakery")
+    try:
+        result = hub(capsys, "apply", "-w", str(root), "--sandbox", "--yes", "-c", "bakery")
+        assert result.code == 5
+        assert "client 'bakery' is being applied by" in result.err and f"pid {other.pid}" in result.err
+        assert "try again when it is done" in result.err
+    finally:
+        other.kill()
+        other.wait(timeout=30)
+    assert hub(capsys, "apply", "-w", str(root), "--sandbox", "--yes", "-c", "bakery").code == 0

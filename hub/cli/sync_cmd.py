@@ -104,7 +104,7 @@ def apply(workspace: Path | None, clients: tuple[str, ...], plan_file: Path | No
     from ..sync.plan import Plan
     from ._render import render_plan
 
-    with open_session(workspace, sandbox, clients, prune) as session:
+    with open_session(workspace, sandbox, clients, prune) as session, session.state.client_lock(session.client_names):
         applier = session.applier()
         reconciled = applier.reconcile()
         if reconciled:

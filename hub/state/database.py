@@ -54,6 +54,15 @@ class Database:
                 raise
             self.execute("COMMIT")
 
+    def session_lock(self, name: str) -> bool | None:
+        """Take the lock `name` for as long as this connection lives (released with `session_unlock`, or
+        when the process dies): True when taken, False when another connection holds it, None when the
+        database has no such locks (SQLite: the caller keeps a row instead)."""
+        return None
+
+    def session_unlock(self, name: str) -> None:
+        """Give back `name` (see `session_lock`)."""
+
     begin = "BEGIN"
     serial = "INTEGER PRIMARY KEY AUTOINCREMENT"
     append_only = ""  # the audit table's guard (triggers)
@@ -133,6 +142,13 @@ CREATE OR REPLACE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Cursor:
         with self.lock:
             return self._db.execute(_pg(sql), tuple(args) or None)
+
+    def session_lock(self, name: str) -> bool | None:
+        row = self.execute("SELECT pg_try_advisory_lock(hashtext(?)) AS taken", (name,)).fetchone()
+        return bool(row["taken"])
+
+    def session_unlock(self, name: str) -> None:
+        self.execute("SELECT pg_advisory_unlock(hashtext(?))", (name,))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self.lock, self._db.cursor() as cursor:

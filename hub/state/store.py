@@ -10,6 +10,7 @@ URL (`database.py`), through the same statements.
            and settled with the vendor's message id, so that nobody gets a campaign twice and nobody is
            skipped, whatever crashes in between
 - optouts: addresses that asked not to be messaged on a channel (STOP), never messaged again
+- locks:   which apply holds a client (two applies of one client never interleave)
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
+import socket
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ClientBusy
 from .database import Database, connect
 
 if TYPE_CHECKING:
@@ -60,6 +63,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
     send_at TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     PRIMARY KEY (client, account, campaign, recipient)
+);
+CREATE TABLE IF NOT EXISTS locks (
+    client TEXT PRIMARY KEY, holder TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL, since TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS optouts (
     client TEXT NOT NULL, channel TEXT NOT NULL, address TEXT NOT NULL, source TEXT NOT NULL,
@@ -386,6 +392,42 @@ class StateStore:
                                     (client, channel)).fetchall()
         return {r["address"]: r["at"] for r in rows}
 
+    # -- one apply per client --------------------------------------------------------------------------
+    @contextmanager
+    def client_lock(self, clients: Iterable[str]) -> Iterator[None]:
+        """Hold `clients` for one apply: another apply of any of them (another process, machine or consultant
+        on the same database) gets `ClientBusy` naming who holds it. A holder that died (kill -9, a lost
+        machine) holds nothing: PostgreSQL drops its session lock, and on SQLite its process is gone."""
+        held: list[str] = []
+        try:
+            for client in sorted(set(clients)):
+                self._take(client)
+                held.append(client)
+            yield
+        finally:
+            for client in held:
+                self._give_back(client)
+
+    def _take(self, client: str) -> None:
+        me = (f"{self.actor} (pid {os.getpid()} on {_HOST})", _HOST, os.getpid(), self._now())
+        with self._tx() as db:
+            free = self._db.session_lock(f"apply {client}")
+            row = db.execute("SELECT * FROM locks WHERE client=?", (client,)).fetchone()
+            if free is None:  # SQLite has no session locks: the row says who holds it, if that process lives
+                free = row is None or (row["host"], row["pid"]) == (_HOST, os.getpid()) or _gone(row)
+            if free:
+                db.execute("INSERT INTO locks VALUES (?,?,?,?,?) ON CONFLICT (client) DO UPDATE SET"
+                           " holder=excluded.holder, host=excluded.host, pid=excluded.pid, since=excluded.since",
+                           (client, *me))
+                return
+        holder = f"{row['holder']}, since {row['since']}" if row else "another apply"
+        raise ClientBusy(f"client '{client}' is being applied by {holder}; try again when it is done")
+
+    def _give_back(self, client: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM locks WHERE client=? AND host=? AND pid=?", (client, _HOST, os.getpid()))
+        self._db.session_unlock(f"apply {client}")
+
     # -- audit -----------------------------------------------------------------------------------
     def audit(self, client: str | None = None) -> list[AuditEntry]:
         sql, args = "SELECT * FROM audit", []
@@ -441,6 +483,22 @@ def _item(row: Any) -> ItemRecord:
     return ItemRecord(row["client"], row["account"], row["provider"], row["kind"], row["neutral_id"],
                       row["vendor_id"], row["natural_key"], row["fingerprint"], row["applied_at"],
                       json.loads(row["data"] or "{}"))
+
+
+_HOST = socket.gethostname()
+
+
+def _gone(row: Any) -> bool:
+    """The lock's holder ran on this machine and its process no longer exists (killed, crashed)."""
+    if row["host"] != _HOST:
+        return False  # another machine's process cannot be asked
+    try:
+        os.kill(int(row["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _user() -> str:
