@@ -193,3 +193,29 @@ def test_apply_says_who_holds_a_client_and_exits_5(tmp_path: Path, capsys: Any) 
         other.kill()
         other.wait(timeout=30)
     assert hub(capsys, "apply", "-w", str(root), "--sandbox", "--yes", "-c", "bakery").code == 0
+
+
+def test_hub_yaml_says_where_the_state_is(tmp_path: Path, capsys: Any, monkeypatch: Any) -> None:
+    from cli_helpers import hub
+
+    from hub.sync.engine import state_location
+
+    root = tmp_path / "agency"
+    assert hub(capsys, "init", str(root)).code == 0
+    config = root / "hub.yaml"
+    config.write_text(config.read_text().replace("state_dir: .hub ", "state_dir: .state"))
+    assert hub(capsys, "apply", "-w", str(root), "--sandbox", "--yes", "-c", "bakery").code == 0
+    assert (root / ".state" / "sandbox" / "state.db").exists() and not (root / ".hub").exists()
+
+    monkeypatch.delenv("HUB_DATABASE_URL", raising=False)
+    assert state_location(root, sandbox=False) == root / ".state" / "state.db"
+    config.write_text(config.read_text() + "database: env:TEAM_DB\n")
+    monkeypatch.setenv("TEAM_DB", "postgresql://team:pw@db.example/hub")
+    assert state_location(root, sandbox=False) == "postgresql://team:pw@db.example/hub"
+    assert state_location(root, sandbox=True) == root / ".state" / "sandbox" / "state.db"  # always its own
+    config.write_text(config.read_text().replace("env:TEAM_DB", "postgresql://team:pw@db.example/hub"))
+    with pytest.raises(ConfigError, match=r"database: the URL holds a password.*database: env:NAME") as literal:
+        state_location(root, sandbox=False)
+    assert "pw@" not in str(literal.value)
+    config.write_text(config.read_text().replace("team:pw@", "team@"))  # no password: fine as written
+    assert state_location(root, sandbox=False) == "postgresql://team@db.example/hub"

@@ -47,6 +47,9 @@ class HubConfig(Model):
     version: int = 1
     timezone: str = "UTC"
     state_dir: str = ".hub"
+    # the PostgreSQL database a team (or several `hub run` workers) shares, as a secret reference
+    # (env:NAME, keyring:NAME): unset, the state is an SQLite file in `state_dir`
+    database: str | None = None
     # brand-kit defaults for every client (see `inherit`)
     quiet_hours: QuietHours | None = None
     brand: Brand = Field(default_factory=Brand)

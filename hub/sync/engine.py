@@ -7,13 +7,17 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from ..clock import SYSTEM_CLOCK, Clock, ScaledClock
-from ..errors import ExitCode, Problem, UsageProblem
+from ..errors import ConfigError, ExitCode, Problem, UsageProblem
 from ..model import Workspace
 from ..plugins import Plugins
 from ..state import StateStore
 from ..workspace import load_workspace
+from ..workspace.loader import WORKSPACE_FILE
 from .accounts import Account, Accounts, Sandbox, Unopened, sandbox_time_scale
 from .apply import Applier
 from .plan import AccountPlan, Plan, compute_plan
@@ -47,16 +51,51 @@ def unopened_account(u: Unopened) -> AccountPlan:
     return AccountPlan(u.client, u.name, u.provider, text, int(ExitCode.PARTIAL_FAILURE), missing=u.missing)
 
 
+def hub_dir(root: Path) -> Path:
+    """The workspace's own directory for hub (`state_dir` in hub.yaml, `.hub` by default)."""
+    return root / str(_hub_settings(root).get("state_dir") or ".hub")
+
+
 def state_path(root: Path, *, sandbox: bool) -> Path:
     """The workspace's SQLite state file (the sandbox has its own)."""
-    return root / ".hub" / "sandbox" / "state.db" if sandbox else root / ".hub" / "state.db"
+    return hub_dir(root) / "sandbox" / "state.db" if sandbox else hub_dir(root) / "state.db"
 
 
 def state_location(root: Path, *, sandbox: bool) -> str | Path:
-    """Where the state is: the PostgreSQL database `HUB_DATABASE_URL` names (shared by a team or several
-    workers), else the SQLite file; the sandbox's state is always the workspace's own file."""
+    """Where the state is: the PostgreSQL database `HUB_DATABASE_URL`, or hub.yaml's `database:` reference,
+    names (shared by a team or several workers), else the SQLite file; the sandbox's state is always the
+    workspace's own file."""
+    if sandbox:
+        return state_path(root, sandbox=True)
     url = os.environ.get("HUB_DATABASE_URL", "").strip()
-    return url if url and not sandbox else state_path(root, sandbox=sandbox)
+    reference = _hub_settings(root).get("database")
+    if not url and isinstance(reference, str) and reference.strip():
+        url = _database_url(reference.strip(), f"{root / WORKSPACE_FILE}: database")
+    return url or state_path(root, sandbox=False)
+
+
+def _database_url(value: str, what: str) -> str:
+    """hub.yaml's `database:`: a URL without a password as it is, else a secret reference resolved."""
+    from urllib.parse import urlsplit
+
+    from ..credentials import resolve
+    from ..state.database import is_url
+
+    if not is_url(value):
+        return resolve(value, None, what=what)
+    if urlsplit(value).password:
+        raise ConfigError(f"{what}: the URL holds a password, and hub.yaml is shared; put the URL in an"
+                          " environment variable or the OS keyring and write `database: env:NAME` (or keyring:NAME)")
+    return value
+
+
+def _hub_settings(root: Path) -> dict[str, Any]:
+    """hub.yaml's top-level settings as written (the workspace loader checks them, with line numbers)."""
+    try:
+        data = yaml.safe_load((root / WORKSPACE_FILE).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def state_exists(location: str | Path) -> bool:
@@ -97,7 +136,6 @@ class Session:
         self.root = root
         self.plugins = plugins
         self.options = options
-        hub_dir = root / ".hub"
         self.clock = options.clock or (ScaledClock(sandbox_time_scale()) if options.sandbox else SYSTEM_CLOCK)
         self.state = StateStore(state_location(root, sandbox=options.sandbox), self.clock)
         try:
@@ -115,7 +153,7 @@ class Session:
             raise
         self.refused = {name: problems for name, problems in self.workspace.refused.items()
                         if not options.clients or name in options.clients}
-        self.sandbox = Sandbox(hub_dir / "sandbox", self.clock) if options.sandbox else None
+        self.sandbox = Sandbox(hub_dir(root) / "sandbox", self.clock) if options.sandbox else None
         self._accounts = Accounts(self.workspace, plugins, self.clock, self.sandbox)
         self.accounts: list[Account]
         self.accounts, self.unopened = self._accounts.open(list(options.clients) or None)
