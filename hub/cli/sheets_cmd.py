@@ -11,13 +11,13 @@ from ._output import emit_json, say
 from .sync_cmd import check_accounts, open_session
 
 DEFAULT_DIR = "build-sheets"
-SANDBOX_DIR = Path(".hub") / "sandbox" / "build-sheets"
+SANDBOX_DIR = Path("sandbox") / "build-sheets"  # under the workspace's state_dir (.hub by default)
 
 
 @click.command(short_help="Write the build sheets as Markdown and HTML files.")
 @click.argument("clients", nargs=-1, metavar="[CLIENT]...")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
-              show_default=f"{DEFAULT_DIR}/ in the workspace root; with --sandbox, {SANDBOX_DIR.as_posix()}/",
+              show_default=f"{DEFAULT_DIR}/ in the workspace root; with --sandbox, .hub/{SANDBOX_DIR.as_posix()}/",
               help="Where to write the sheets.")
 @workspace_option
 @sandbox_option
@@ -37,12 +37,13 @@ def sheets(clients: tuple[str, ...], directory: Path | None, workspace: Path | N
     hub sheets --dir ~/Desktop/todo   every client's, somewhere else
     """
     from ..sheets import email_path, has_sheet, sheet_path, write_sheets
+    from ..sync.engine import hub_dir
 
     with open_session(workspace, sandbox, clients) as session:
         the_plan = session.plan()
         root = session.root
     if directory is None:
-        directory = root / (SANDBOX_DIR if sandbox else Path(DEFAULT_DIR))
+        directory = hub_dir(root) / SANDBOX_DIR if sandbox else root / DEFAULT_DIR
     removed: list[Path] = []
     written = write_sheets(the_plan, directory, clients=the_plan.clients, removed=removed)
     for path in removed:
