@@ -33,7 +33,10 @@ def postgres_server() -> Iterator[str]:
     data, sockets = root / "data", root / "run"
     sockets.mkdir()
     if owner:
-        entry = pwd.getpwnam(owner)
+        try:
+            entry = pwd.getpwnam(owner)
+        except KeyError:
+            pytest.skip("running as root, and no 'postgres' account to run PostgreSQL as (it refuses root)")
         for path in (root, sockets):
             os.chown(path, entry.pw_uid, entry.pw_gid)
     port = PORT + (os.getpid() % 500)  # xdist workers each start their own
