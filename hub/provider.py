@@ -136,6 +136,13 @@ class ItemResult:
     incomplete: str = ""
     record: dict[str, Any] | None = None
 
+    def written_without(self, refs: list[str], key: str, wanted: list[str], vendor: str) -> None:
+        """A write that succeeded without `refs` (items not at the vendor yet, e.g. a tag whose create
+        failed): it is recorded with `key` holding what was written, and the next plan writes it again."""
+        if self.ok and refs:
+            self.record = {key: [ref for ref in wanted if ref not in refs]}
+            self.incomplete = f"{', '.join(refs)} not in {vendor} yet, left out"
+
 
 class References:
     """Neutral <-> vendor id lookups for items of other kinds in the same account (from state and from

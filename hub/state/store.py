@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ClientBusy
+from ..errors import ClientBusy, ConfigError
 from .database import Database, connect
 
 if TYPE_CHECKING:
@@ -167,8 +167,6 @@ class StateStore:
             row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             version = int(row["value"]) if row else 0
             if version > SCHEMA_VERSION:
-                from ..errors import ConfigError
-
                 raise ConfigError(f"{self.location}: state schema v{version} is newer than this hub"
                                   f" (v{SCHEMA_VERSION}); upgrade hub")
             # future migrations run here, one step per version

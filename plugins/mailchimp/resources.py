@@ -286,11 +286,9 @@ class ContactResource(_McResource):
             names = self.api.tag_names_by_ref(refs)
             self._push(self.audience, items, names, results)
             for w in items:  # a tag not in Mailchimp (its creation failed) is left out, and recorded as such
-                r = results.get(w.id)
-                missing = [ref for ref in w.payload["tags"] if ref not in names]
-                if r is not None and r.ok and missing:
-                    r.record = {"tags": [ref for ref in w.payload["tags"] if ref in names]}
-                    r.incomplete = f"{', '.join(missing)} not in Mailchimp yet, left out"
+                if (r := results.get(w.id)) is not None:
+                    missing = [ref for ref in w.payload["tags"] if ref not in names]
+                    r.written_without(missing, "tags", w.payload["tags"], "Mailchimp")
         else:  # one push per audience; a contact counts as done when every one of its audiences took it
             names = {f"tag:{t.id}": t.name for t in self.api.client.audience.tags}
             for aud, members, gone in self._by_audience(items, refs):

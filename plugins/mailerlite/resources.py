@@ -155,10 +155,7 @@ class ContactResource(_MlResource):
         answers = self.api.batch(requests)  # the applier hands over at most batch_size (= BATCH_MAX) items
         results = {w.id: _subscriber_result(w.id, a) for w, a in zip(items, answers, strict=True)}
         for want in items:
-            r, left_out = results[want.id], missing[want.id]
-            if r.ok and left_out:  # written without them: the next plan writes the contact again
-                r.record = {"groups": [g for g in want.payload["groups"] if g not in left_out]}
-                r.incomplete = f"{', '.join(left_out)} not in MailerLite yet, left out"
+            results[want.id].written_without(missing[want.id], "groups", want.payload["groups"], "MailerLite")
         # groups the contact left since the last push: upserting never removes anyone from a group
         removals: list[tuple[str, dict[str, Any]]] = []
         for want in items:
