@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from .errors import NotSupported, OutcomeUnknown, Problem
-from .model import Channel, Client, Contact
+from .model import Channel, Client, Contact, EmailContent
 from .model.personalisation import MergeTagTranslator
 from .transport.limits import Limits as Limits  # re-exported: providers declare their limits with both
 from .transport.limits import RateLimit as RateLimit
@@ -54,6 +54,7 @@ class Capability(StrEnum):
     SOCIAL = "social"
     AUTOMATIONS = "automations"
     ENROLMENT = "enrolment"
+    STEP_EMAILS = "step_emails"  # an automation's email step sent by hub's runner to the contacts due together
 
 
 class Fidelity(StrEnum):
@@ -332,6 +333,25 @@ class ProviderContext:
 SettingsT = TypeVar("SettingsT", bound=ProviderSettings)
 
 
+@dataclass(frozen=True)
+class StepEmail:
+    """One email step of an automation run by hub's runner, for the contacts due together: the vendor sends it
+    as one campaign named `name` (unique per batch, so that a retry finds what an earlier attempt made)."""
+
+    name: str
+    automation: str  # the automation's name, for the vendor's UI (its id is in `name`)
+    content: EmailContent  # neutral: the provider translates personalisation to its merge tags
+    recipients: tuple[str, ...]  # lower-case email addresses, each a subscribed contact at the vendor
+
+
+@dataclass(frozen=True)
+class EmailActivity:
+    """Who opened and who clicked one campaign so far (lower-case email addresses)."""
+
+    opened: frozenset[str] = frozenset()
+    clicked: frozenset[str] = frozenset()
+
+
 class VendorApi(Generic[SettingsT]):
     """One vendor account as hub talks to it; what every `Resource` of the account is given.
 
@@ -413,6 +433,26 @@ class VendorApi(Generic[SettingsT]):
         """Contacts in a list (or a segment of it), as the vendor holds them now, with their email consent:
         the audience other channels (SMS) send to. Field values use the workspace's field ids."""
         raise NotSupported(f"{self.name} cannot list members", provider=self.name)
+
+    # -- what hub's automation runner asks of an email vendor (Capability.STEP_EMAILS) --------------------
+    def send_step_email(self, email: StepEmail, refs: References) -> str:
+        """Send `email` now to exactly its recipients, as one campaign named `email.name`; return its vendor id.
+
+        Idempotent by name, because the runner calls again after a crash or a lost answer: a campaign of that
+        name already sent is returned as it is (never sent twice); one left half-made is finished. Whatever the
+        vendor needs to address exactly these recipients (a group, a tag, a list) is named after the campaign
+        and found again the same way."""
+        raise NotSupported(f"{self.name} cannot send an automation's email step", provider=self.name)
+
+    def step_email_activity(self, campaign_id: str) -> EmailActivity:
+        """Who opened and who clicked a campaign `send_step_email` sent (for `opened`/`clicked` conditions)."""
+        raise NotSupported(f"{self.name} cannot read who opened an email", provider=self.name)
+
+    def tag_contacts(self, tag_id: str, emails: Sequence[str], refs: References, *, add: bool = True) -> None:
+        """Give (or, with `add=False`, take away) the workspace tag `tag_id` to these contacts; a contact who
+        already has it (or never had it) is no error. `refs` holds the tag's vendor id."""
+        raise NotSupported(f"{self.name} cannot tag contacts", provider=self.name)
+
 
 
 class Provider:

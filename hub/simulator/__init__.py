@@ -19,10 +19,12 @@ with EchoSimulator() as sim:            # serves on 127.0.0.1:<ephemeral port>
 ```
 Modules: `base` (the `Simulator` and its request pipeline), `messages` (requests and answers), `router`,
 `store` (typed collections with unique keys and secondary indexes, paging), `request_log`, `faults`,
-`ratelimit`, `persistence`, `control_api` (``/_sim/``) and `http_server`.
+`ratelimit`, `persistence`, `activity` (who opens and clicks a campaign), `control_api` (``/_sim/``) and
+`http_server`.
 """
 
 from hub.clock import Clock
+from hub.simulator.activity import Activity, recipient_activity
 from hub.simulator.base import Simulator, listing
 from hub.simulator.faults import Fault
 from hub.simulator.messages import Abort, Headers, MalformedBody, SimRequest, SimResponse, basic_auth, bearer_token
@@ -31,7 +33,7 @@ from hub.simulator.router import control, route
 from hub.simulator.store import Collection, Missing, Page, Row, Table, page_by_number, page_by_offset
 
 __all__ = [
-    "Abort", "Clock", "Collection", "Fault", "Headers", "LogEntry", "MalformedBody", "Missing", "Page", "RequestLog",
-    "Row", "SimRequest", "SimResponse", "Simulator", "Table", "basic_auth", "bearer_token", "control", "listing",
-    "page_by_number", "page_by_offset", "route",
+    "Abort", "Activity", "Clock", "Collection", "Fault", "Headers", "LogEntry", "MalformedBody", "Missing", "Page",
+    "RequestLog", "Row", "SimRequest", "SimResponse", "Simulator", "Table", "basic_auth", "bearer_token", "control",
+    "listing", "page_by_number", "page_by_offset", "recipient_activity", "route",
 ]
