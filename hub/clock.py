@@ -8,9 +8,11 @@ and the simulators all take the clock they are given, so they agree on what a se
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 
@@ -69,9 +71,42 @@ class FakeClock:
             self._now += seconds
 
     def utcnow(self) -> datetime:
-        from datetime import timedelta
-
         return self._utc0 + timedelta(seconds=self.now())
 
 
 SYSTEM_CLOCK = ScaledClock(1.0)
+
+
+class SandboxClock:
+    """The sandbox's time: `inner`'s, moved ahead by however much `hub run --sandbox --advance` moved it (kept
+    in `offset_file`, so that every later sandbox command, and the simulators, see the same day)."""
+
+    def __init__(self, inner: Clock, offset_file: Path) -> None:
+        self.inner = inner
+        self.offset_file = offset_file
+        try:
+            self._offset = float(json.loads(offset_file.read_text())["offset_s"])
+        except (OSError, ValueError, KeyError, TypeError):
+            self._offset = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def offset(self) -> float:
+        with self._lock:
+            return self._offset
+
+    def now(self) -> float:
+        return self.inner.now() + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+    def utcnow(self) -> datetime:
+        return self.inner.utcnow() + timedelta(seconds=self.offset)
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox's time ahead (never back) and remember it."""
+        with self._lock:
+            self._offset += max(seconds, 0.0)
+            self.offset_file.parent.mkdir(parents=True, exist_ok=True)
+            self.offset_file.write_text(json.dumps({"offset_s": self._offset}))

@@ -57,6 +57,7 @@ from .provider import (
     Resource,
     SharedRead,
     StepEmail,
+    StepText,
     Support,
     VendorApi,
     describe_difference,
@@ -71,6 +72,7 @@ from .resource_bases import (
     ManualTrigger,
     SharedCollectionResource,
 )
+from .runner.resource import RunnerAutomationResource
 from .services import AccountServices, DeliveryLedger, DeliveryRow
 from .sheets import email_step_reference, sms_step_line
 from .smstext import MAX_CHARACTERS, Overrun, count_segments, recipient_values
@@ -127,6 +129,7 @@ __all__ = [
     "RateLimited",
     "References",
     "Resource",
+    "RunnerAutomationResource",
     "SdkAdapter",
     "SdkCall",
     "SegmentDef",
@@ -135,6 +138,7 @@ __all__ = [
     "SharedRead",
     "Step",
     "StepEmail",
+    "StepText",
     "Support",
     "Unavailable",
     "Variable",

@@ -345,6 +345,16 @@ class StepEmail:
 
 
 @dataclass(frozen=True)
+class StepText:
+    """One text of an automation step run by hub's runner: `ledger` names it in the delivery ledger (one text
+    per ledger name and number, ever), `body` is rendered for the recipient already."""
+
+    ledger: str
+    to: str
+    body: str
+
+
+@dataclass(frozen=True)
 class EmailActivity:
     """Who opened and who clicked one campaign so far (lower-case email addresses)."""
 
@@ -447,6 +457,13 @@ class VendorApi(Generic[SettingsT]):
     def step_email_activity(self, campaign_id: str) -> EmailActivity:
         """Who opened and who clicked a campaign `send_step_email` sent (for `opened`/`clicked` conditions)."""
         raise NotSupported(f"{self.name} cannot read who opened an email", provider=self.name)
+
+    def send_texts(self, texts: Sequence[StepText]) -> dict[tuple[str, str], str]:
+        """Send each text now, exactly once per (ledger name, number) whatever crashes in between (recorded in
+        the delivery ledger before the vendor is asked, looked up at the vendor when its answer was lost);
+        a number that opted out is not texted. Returns the ledger status of each (ledger, to): `sent` (or
+        later), `opted_out`, `failed`/`invalid` (refused by the vendor: not sent again) or `retry`."""
+        raise NotSupported(f"{self.name} cannot send texts", provider=self.name)
 
     def tag_contacts(self, tag_id: str, emails: Sequence[str], refs: References, *, add: bool = True) -> None:
         """Give (or, with `add=False`, take away) the workspace tag `tag_id` to these contacts; a contact who

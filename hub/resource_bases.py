@@ -23,7 +23,6 @@ from .errors import NotSupported
 from .model import Automation, Client, SegmentDef
 from .model.personalisation import MergeTagTranslator
 from .provider import Capability, Desired, Fidelity, Live, References, Resource
-from .sheets import SMS_STEP_NOT_SENT
 
 
 def _vendor(resource: Resource) -> str:
@@ -76,7 +75,7 @@ class ManualAutomationResource(Resource):
         vendor = _vendor(self)
         out = []
         for a in client.automations:
-            if a.sms_only:
+            if a.sms_only or a.runner_owned:
                 continue
             trigger = self.manual_trigger(a, names, fields)
             if trigger is None:
@@ -85,8 +84,6 @@ class ManualAutomationResource(Resource):
                                    f" use {self.accepted_triggers}"))
                 continue
             reason = f"{trigger.before}{vendor}'s API cannot create automations: build it in the UI{trigger.after}"
-            if "sms" in a.channels:
-                reason += f"; its SMS steps are not sent: {SMS_STEP_NOT_SENT}"
             out.append(Desired(a.id, a.name, self.manual_payload(a, trigger, tags), Fidelity.MANUAL, reason, {
                 "build_sheet": self.build_sheet(a, names, fields, tags, client.name), "source": a.source,
                 "emails": automation_emails(a, tags)}))
@@ -136,8 +133,9 @@ class EnrolmentResourceBase(Resource):
     prunable = False
 
     def enrols(self, client: Client, automation: Automation) -> bool:
-        """Whether this vendor enrols contacts in `automation` (default: an email automation with `enrol`)."""
-        return automation.enrol is not None and not automation.sms_only
+        """Whether this vendor enrols contacts in `automation` (default: an email automation with `enrol` that
+        the vendor runs)."""
+        return automation.enrol is not None and not automation.sms_only and not automation.runner_owned
 
     def recipients(self, client: Client, automation: Automation) -> Iterable[tuple[str, dict[str, Any]]]:
         """(recipient key, payload) for everyone to enrol; default: each enrolled email."""

@@ -87,7 +87,7 @@ def test_init_in_the_current_empty_folder(tmp_path: Path, capsys: pytest.Capture
     monkeypatch.chdir(tmp_path)
     result = hub(capsys, "init")
     assert result.code == 0, result.err
-    assert "Created the example agency in the current folder (18 files)" in result.err
+    assert "Created the example agency in the current folder (19 files)" in result.err
     assert "Next: hub validate; hub plan --sandbox" in result.err and "overwrote" not in result.err
     assert hub(capsys, "validate").code == 0
 

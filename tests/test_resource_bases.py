@@ -75,6 +75,8 @@ def _client() -> Client:
     client = make_client("acmemail", audience={"lists": [{"id": "news", "name": "Newsletter"}],
                                                "tags": [{"id": "vip", "name": "VIP"}]})
     autos = [{"id": "welcome", "name": "Welcome", "trigger": {"joined_list": "news"},
+              "steps": [{"send_email": EMAIL}, {"wait": {"days": 1}}, {"send_email": EMAIL}]},
+             {"id": "mixed", "name": "Mixed", "trigger": {"joined_list": "news"},
               "steps": [{"send_email": EMAIL}, {"send_sms": {"body": "hi"}}]},
              {"id": "bought", "name": "Bought", "trigger": {"event": "bought"}, "steps": [{"send_email": EMAIL}]},
              {"id": "keyword", "name": "Keyword", "trigger": {"sms_keyword": "JOIN"},
@@ -84,13 +86,12 @@ def _client() -> Client:
 
 def test_manual_automations_get_a_build_sheet_and_the_vendors_reason() -> None:
     resource = Automations(FakeApi())  # type: ignore[arg-type]
-    welcome, bought = resource.desired(_client(), References())  # the sms-only one is not the vendor's
+    # the sms-only one is the SMS vendor's, and the one with email and SMS steps hub's runner's
+    welcome, bought = resource.desired(_client(), References())
     assert (welcome.fidelity, welcome.payload) == (Fidelity.MANUAL, {"name": "Welcome"})
-    # nothing sends an SMS step inside an email vendor's automation yet, and the plan says so
-    assert welcome.reason == ("first; AcMail's API cannot create automations: build it in the UI (see the sheet);"
-                              " its SMS steps are not sent: hub has no automation runner yet, so nothing sends it")
+    assert welcome.reason == "first; AcMail's API cannot create automations: build it in the UI (see the sheet)"
     assert welcome.details["build_sheet"] == "build Welcome for acme"
-    assert [e["subject"] for e in welcome.details["emails"]] == ["Hi"]
+    assert [e["subject"] for e in welcome.details["emails"]] == ["Hi", "Hi"]
     assert bought.fidelity == Fidelity.UNSUPPORTED
     assert bought.reason == "AcMail automations cannot be triggered by event; use a list trigger"
 

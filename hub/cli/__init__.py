@@ -81,6 +81,7 @@ def _register() -> None:
         contacts_cmd,
         providers_cmd,
         resolve_cmd,
+        run_cmd,
         secrets_cmd,
         sheets_cmd,
         simulate_cmd,
@@ -103,6 +104,9 @@ def _register() -> None:
     cli.add_command(contacts_cmd.contacts)
     cli.add_command(audit_cmd.audit)
     cli.add_command(completion_cmd.completion)
+    cli.add_command(run_cmd.run)
+    cli.add_command(run_cmd.journeys)
+    cli.add_command(run_cmd.event)
 
 
 _register()

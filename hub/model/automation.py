@@ -150,6 +150,9 @@ class Automation(Model):
     trigger: Trigger
     steps: list[Step] = Field(min_length=1)
     enrol: Enrolment | None = None
+    # who carries the steps out: the email vendor (built from hub's build sheet) or hub's runner (`hub run`);
+    # unset, hub decides (see `runner_owned`)
+    run_by: Literal["hub", "vendor"] | None = None
 
     @model_validator(mode="after")
     def _name_steps(self) -> Automation:
@@ -165,4 +168,16 @@ class Automation(Model):
     @property
     def sms_only(self) -> bool:
         """SMS-only automations belong to the SMS provider (a Studio Flow); any other to the email provider."""
-        return self.channels == {"sms"}
+        return self.channels == {"sms"} and not self.runner_owned
+
+    @property
+    def runner_owned(self) -> bool:
+        """Whether hub's runner carries it out: `run_by: hub`, or, unset, when no one vendor can hold it (steps on
+        both email and SMS, a webhook, or a condition on an SMS reply after an email)."""
+        if self.run_by is not None:
+            return self.run_by == "hub"
+        channels = {"sms" if s.send_sms else "email" for s in self.steps if s.send_sms or s.send_email}
+        if channels == {"sms"}:
+            return False  # a Studio Flow holds it
+        return "sms" in channels or any(s.webhook is not None or (s.condition is not None and s.condition.replied)
+                                        for s in self.steps)

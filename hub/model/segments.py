@@ -30,6 +30,11 @@ def _rule(contact: Contact, rule: SegmentRule) -> bool | None:
     return None  # engagement: only the vendor knows who opened what
 
 
+def field_matches(contact: Contact, field: str, op: str, want: Any) -> bool:
+    """Whether the contact's `field` satisfies `op want` (an automation's field condition)."""
+    return _compare(contact.fields.get(field), op, want)
+
+
 def _compare(have: Any, op: str, want: Any) -> bool:
     if op == "is_set":
         return have not in (None, "")

@@ -11,6 +11,7 @@ URL (`database.py`), through the same statements.
            skipped, whatever crashes in between
 - optouts: addresses that asked not to be messaged on a channel (STOP), never messaged again
 - locks:   which apply holds a client (two applies of one client never interleave)
+- journeys, journey_log, step_sends, events: hub's automation runner (`journeys.py`)
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from .database import Database, connect
 if TYPE_CHECKING:
     from ..clock import Clock
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -70,6 +71,30 @@ CREATE TABLE IF NOT EXISTS locks (
 CREATE TABLE IF NOT EXISTS optouts (
     client TEXT NOT NULL, channel TEXT NOT NULL, address TEXT NOT NULL, source TEXT NOT NULL,
     at TEXT NOT NULL, PRIMARY KEY (client, channel, address)
+);
+CREATE TABLE IF NOT EXISTS journeys (
+    client TEXT NOT NULL, automation TEXT NOT NULL, contact TEXT NOT NULL, pass TEXT NOT NULL,
+    step TEXT NOT NULL DEFAULT '', status TEXT NOT NULL, due_at TEXT NOT NULL, batch TEXT NOT NULL DEFAULT '',
+    seq INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 0, detail TEXT NOT NULL DEFAULT '',
+    data TEXT NOT NULL DEFAULT '{}', enrolled_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    PRIMARY KEY (client, automation, contact, pass)
+);
+CREATE INDEX IF NOT EXISTS journeys_due ON journeys (status, due_at);
+CREATE INDEX IF NOT EXISTS journeys_batch ON journeys (batch);
+CREATE TABLE IF NOT EXISTS journey_log (
+    id {serial}, client TEXT NOT NULL, automation TEXT NOT NULL, contact TEXT NOT NULL, pass TEXT NOT NULL,
+    step TEXT NOT NULL, outcome TEXT NOT NULL, batch TEXT NOT NULL DEFAULT '', at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS journey_log_contact ON journey_log (client, contact);
+CREATE TABLE IF NOT EXISTS step_sends (
+    client TEXT NOT NULL, batch TEXT NOT NULL, automation TEXT NOT NULL, step TEXT NOT NULL,
+    account TEXT NOT NULL, status TEXT NOT NULL, vendor_id TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, settled_at TEXT,
+    PRIMARY KEY (client, batch)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id {serial}, client TEXT NOT NULL, name TEXT NOT NULL, contact TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}', at TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'new'
 );
 """
 

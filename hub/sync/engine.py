@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from ..clock import SYSTEM_CLOCK, Clock, ScaledClock
+from ..clock import SYSTEM_CLOCK, Clock, SandboxClock, ScaledClock
 from ..errors import ConfigError, ExitCode, Problem, UsageProblem
 from ..model import Workspace
 from ..plugins import Plugins
@@ -98,6 +98,11 @@ def _hub_settings(root: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def sandbox_clock(root: Path) -> SandboxClock:
+    """The sandbox's clock: sped up for vendor limits, and moved ahead by `hub run --sandbox --advance`."""
+    return SandboxClock(ScaledClock(sandbox_time_scale()), hub_dir(root) / "sandbox" / "clock.json")
+
+
 def state_exists(location: str | Path) -> bool:
     """Whether anything was ever applied there (a database server is taken to exist: it says otherwise)."""
     return not isinstance(location, Path) or location.exists()
@@ -136,7 +141,7 @@ class Session:
         self.root = root
         self.plugins = plugins
         self.options = options
-        self.clock = options.clock or (ScaledClock(sandbox_time_scale()) if options.sandbox else SYSTEM_CLOCK)
+        self.clock = options.clock or (sandbox_clock(root) if options.sandbox else SYSTEM_CLOCK)
         self.state = StateStore(state_location(root, sandbox=options.sandbox), self.clock)
         try:
             # one client's problems do not hold back the others (problems in hub.yaml or a blueprint still raise)

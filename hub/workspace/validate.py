@@ -377,6 +377,9 @@ def check_automations(ctx: ClientCheck) -> None:
         _check_flow(ctx, automation, w)
         if automation.enrol is not None:
             _check_enrol(ctx, automation, w.at("enrol"))
+        if automation.run_by == "vendor" and {"email", "sms"} <= automation.channels:
+            ctx.add(w, ("run_by",), "an email vendor cannot send this automation's SMS steps; leave `run_by` out (or"
+                                    " write `run_by: hub`) so that hub's runner carries it out")
 
 
 def _check_trigger(ctx: ClientCheck, automation: Automation, w: Where) -> None:

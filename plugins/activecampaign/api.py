@@ -8,9 +8,11 @@ in a URL: hub registers it for redaction, and no error message here ever quotes 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import requests
@@ -20,12 +22,16 @@ from hub.plugin import (
     AuthError,
     Client,
     Contact,
+    EmailActivity,
     NotFound,
     Page,
+    Provider,
+    ProviderContext,
     ProviderError,
     ProviderSettings,
     RateLimited,
     References,
+    StepEmail,
     Unavailable,
     VendorApi,
     VendorValidationError,
@@ -43,6 +49,12 @@ IMPORT_MAX = 250  # contacts per POST /import/bulk_import
 PAGE = 100  # the largest page v3 gives
 V1_PAGE = 20  # rows of a v1 campaign_list page
 IMPORT_WINDOW = 60.0  # vendor seconds of the import budget (100 imports a minute)
+# A step email's recipients up to this many are subscribed to its list one `POST /contactLists` each (two
+# requests with the contact's lookup); more go through bulk imports, one request per 250 and a wait for the
+# vendor to process them (ActiveCampaign suggests importing at least 10 contacts a call, B.5).
+DIRECT_MAX = 10
+IMPORT_POLL = 2.0  # vendor seconds between looks at an import a step email waits for
+IMPORT_WAIT = 120.0  # then the runner is told to try again later (the import goes on at the vendor)
 
 
 class ActiveCampaignSettings(ProviderSettings):
@@ -75,6 +87,12 @@ class ActiveCampaignSettings(ProviderSettings):
 
 
 class ActiveCampaignApi(VendorApi[ActiveCampaignSettings]):
+    def __init__(self, vendor: type[Provider], settings: ActiveCampaignSettings, ctx: ProviderContext) -> None:
+        super().__init__(vendor, settings, ctx)
+        # one message and campaign made at a time (sync and the runner alike): a message another create has
+        # made but not used in `campaign_create` yet must not look like one an earlier attempt left behind
+        self.making_campaign = threading.Lock()
+
     @property
     def api_root(self) -> str:
         """The account URL without /api/3 (v1 lives under it)."""
@@ -136,6 +154,10 @@ class ActiveCampaignApi(VendorApi[ActiveCampaignSettings]):
                 return str(c["id"])
         return None
 
+    def known_contact(self, email: str, refs: References) -> str | None:
+        """A contact's id: from hub's state when it holds one (bulk imports answer none), else looked up."""
+        return refs.vendor_id("contact", email) or self.contact_id(email)
+
     def campaign_lists(self, campaign_ids: list[str]) -> dict[str, list[str]]:
         """The list ids of campaigns: v3 does not show them, v1 `campaign_list` does (20 a page)."""
         out: dict[str, list[str]] = {}
@@ -145,10 +167,97 @@ class ActiveCampaignApi(VendorApi[ActiveCampaignSettings]):
                 body = self.v1("campaign_list", {"ids": ",".join(chunk)}, read=True)
             except VendorValidationError:
                 continue  # "nothing is returned": those campaigns are gone
-            for key, row in body.items():
-                if key.isdigit() and isinstance(row, dict) and row.get("id") is not None:
+            for row in m.v1_rows(body):
+                if row.get("id") is not None:
                     out[str(row["id"])] = m.v1_list_ids(row.get("lists"))
         return out
+
+    def v1_report(self, action: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every row of a v1 report list (`campaign_report_open_list`, `campaign_report_link_list`), page by
+        page. How the vendor pages these is unverified: `page` as `campaign_list` pages (20 rows). A short page
+        ends the walk, as does a page with nothing new (an action that ignores `page` answers the same rows
+        again) and "nothing is returned" (`result_code` 0, also the answer before anyone opened)."""
+        rows: dict[str, dict[str, Any]] = {}
+        for page in itertools.count(1):
+            try:
+                found = m.v1_rows(self.v1(action, {**params, "page": page}, read=True))
+            except VendorValidationError:
+                break
+            new = {json.dumps(r, sort_keys=True, default=str): r for r in found}
+            if not new.keys() - rows.keys():
+                break
+            rows.update(new)
+            if len(found) < V1_PAGE:
+                break
+        return list(rows.values())
+
+    # -- lists, messages and campaigns (sync and the runner's step emails) ---------------------------------
+    def list_named(self, name: str) -> str | None:
+        """The id of the list called exactly `name` (`filters[name]` also matches parts of names)."""
+        for x in self.pages("lists", "lists", {"filters[name]": name}):
+            if x.get("name") == name:
+                return str(x["id"])
+        return None
+
+    def create_list(self, name: str, stringids: Sequence[str], sender: Mapping[str, str]) -> str:
+        """`POST /lists`, with the first of `stringids` (unique per account) that is free."""
+        last: VendorValidationError | None = None
+        for stringid in stringids:
+            try:
+                body = self.http.post("lists", json={"list": {"name": name, "stringid": stringid, **sender}},
+                                      idempotent=False)
+            except VendorValidationError as exc:
+                if "stringid" not in str(exc):
+                    raise
+                last = exc
+                continue
+            return str(body["list"]["id"])
+        assert last is not None
+        raise last
+
+    def campaign_named(self, name: str) -> dict[str, Any] | None:
+        """The campaign called exactly `name`. `filters[name]` is not among the documented filters of
+        `GET /campaigns` (unverified): an account that ignores it is read whole, and the name compared here."""
+        for c in self.pages("campaigns", "campaigns", {"filters[name]": name}):
+            if c.get("name") == name:
+                return c
+        return None
+
+    def message(self, content: Mapping[str, str], list_id: str, *, preheader: str = "", name: str = "",
+                reuse: bool = True) -> str:
+        """A message of `content` (`mapping.message_content`) for `list_id`: with `reuse`, one an earlier
+        attempt left behind (its answer lost, or hub stopped before `campaign_create`) brought up to date,
+        else a new one through v1 `message_add`; v3 sets what v1 cannot (preheader, name)."""
+        found = self.orphan_message(content) if reuse else None
+        extra = {"preheader_text": preheader, **({"name": name} if name else {})}
+        if found is not None:
+            self.http.put(f"messages/{found}", json={"message": {**content, **extra}})
+            return found
+        message_id = str(self.v1("message_add", m.message_add_fields(content, list_id))["id"])
+        if preheader or name:
+            self.http.put(f"messages/{message_id}", json={"message": extra})
+        return message_id
+
+    def orphan_message(self, content: Mapping[str, str]) -> str | None:
+        """A message with this subject and sender that no campaign uses: what a `message_add` left behind when
+        its answer was lost, or when hub stopped before `campaign_create`."""
+        used = {str(c.get("basemessageid")) for c in self.pages("campaigns", "campaigns")}
+        for msg in self.pages("messages", "messages"):
+            if str(msg["id"]) not in used and all(msg.get(k) == content[k] for k in ("subject", "fromemail",
+                                                                                    "fromname")):
+                return str(msg["id"])
+        return None
+
+    def create_campaign(self, fields: Mapping[str, str]) -> str:
+        """v1 `campaign_create` (`mapping.campaign_create_fields`); its id."""
+        return str(self.v1("campaign_create", fields)["id"])
+
+    def remove_tags(self, contact_id: str, tag_ids: set[str]) -> None:
+        """Take tags off a contact: the association ids are the contact's `contactTags` (not the tag ids)."""
+        body = self.http.get(f"contacts/{contact_id}/contactTags")
+        for assoc in body.get("contactTags") or []:
+            if str(assoc.get("tag")) in tag_ids:
+                self.http.delete(f"contactTags/{assoc['id']}", missing_ok=True)
 
     # -- v1 ---------------------------------------------------------------------------------------------
     def v1(self, action: str, data: Mapping[str, Any], *, read: bool = False) -> dict[str, Any]:
@@ -208,6 +317,113 @@ class ActiveCampaignApi(VendorApi[ActiveCampaignSettings]):
         except NotFound:
             return {"status": "completed", "success": [], "failure": [], "unknown": True}
         return info if str(info.get("status", "")).lower() == "completed" else None
+
+    # -- what hub's automation runner asks (Capability.STEP_EMAILS) ---------------------------------------
+    def send_step_email(self, email: StepEmail, refs: References) -> str:
+        """A campaign named `email.name` to a list of the same name holding exactly the recipients, sent now
+        through v1. Each piece is looked for by name before it is made, in the order they are made (list,
+        members, message, campaign), so that a call after a lost answer or a crash finishes what is missing."""
+        made = self.campaign_named(email.name)
+        if made is not None:
+            return str(made["id"])  # created with a send time of now: sent, or being sent; never a second one
+        payload = m.step_email_payload(email.content, self.client)
+        if not payload["from_email"]:
+            raise VendorValidationError(f"step email '{email.name}' has no sender: give it `from:`, or the"
+                                        " client's brand a sender_email", provider=self.name)
+        list_id = self.list_named(email.name)
+        resumed = list_id is not None  # only an earlier attempt that made the list can have made a message
+        if list_id is None:
+            list_id = self.create_list(email.name, m.stringids(email.name), m.list_sender(self.client))
+        self._address(list_id, email.recipients, refs, resumed=resumed)
+        with self.making_campaign:
+            message_id = self.message(m.message_content(payload), list_id, preheader=payload["preheader"],
+                                      name=email.name, reuse=resumed)
+            sdate = m.v1_sdate(self.ctx.clock.utcnow(), self.account_timezone or self.client.timezone)
+            return self.create_campaign(m.campaign_create_fields(email.name, list_id, message_id, sdate=sdate))
+
+    def step_email_activity(self, campaign_id: str) -> EmailActivity:
+        """v1 reports: `campaign_report_open_list` (who opened) and `campaign_report_link_list` (who clicked
+        which link). A click counts as an open too: a reader who blocks images clicks without a tracked open."""
+        campaign = self.http.get(f"campaigns/{campaign_id}").get("campaign") or {}
+        ids = {"campaignid": campaign_id, "messageid": str(campaign.get("basemessageid") or "0")}
+        clicked = m.clickers(self.v1_report("campaign_report_link_list", ids))
+        opened = m.openers(self.v1_report("campaign_report_open_list", ids)) | clicked
+        return EmailActivity(opened=opened, clicked=clicked)
+
+    def tag_contacts(self, tag_id: str, emails: Sequence[str], refs: References, *, add: bool = True) -> None:
+        """`POST /contactTags` to add, the association's `DELETE /contactTags/{id}` to remove. A contact
+        ActiveCampaign does not know never had the tag; tagging one is an error, after the others are tagged."""
+        vendor_tag = refs.require("tag", tag_id)
+        unknown = []
+        for email in emails:
+            contact_id = self.known_contact(email, refs)
+            if contact_id is None:
+                unknown.append(email)
+            elif add:
+                self._add_tag(contact_id, vendor_tag)
+            else:
+                self.remove_tags(contact_id, {vendor_tag})
+        if unknown and add:
+            raise NotFound(f"not in ActiveCampaign yet, so not tagged: {', '.join(unknown)}", provider=self.name)
+
+    def _add_tag(self, contact_id: str, tag_id: str) -> None:
+        # tagging twice leaves one association (the simulator answers with the existing one; a 422 "duplicate"
+        # is accepted too: the vendor's answer to a second tagging is unverified), so a lost answer is resent
+        body = {"contactTag": {"contact": int(contact_id), "tag": int(tag_id)}}
+        answer = self.http.request("POST", "contactTags", json=body, idempotent=True, ok=(422,))
+        if answer.status == 422 and "duplicate" not in str(answer.body).lower():
+            raise self.map_error(422, answer.body, answer.headers)
+
+    def _address(self, list_id: str, recipients: Sequence[str], refs: References, *, resumed: bool) -> None:
+        """Make the list's active members exactly `recipients`; a list an earlier attempt made is read first."""
+        members = self._active_members(list_id) if resumed else {}
+        wanted = set(recipients)
+        for email, contact_id in members.items():
+            if email not in wanted:  # not this batch's: it must not be sent this email
+                self._subscribe(contact_id, list_id, "2")
+        missing = [e for e in dict.fromkeys(recipients) if e not in members]
+        if len(missing) <= DIRECT_MAX:
+            for email in missing:
+                self._subscribe(self._contact_for(email, refs), list_id, "1")
+            return
+        for i in range(0, len(missing), IMPORT_MAX):
+            batch, _ = self.queue_import(m.list_import(missing[i:i + IMPORT_MAX], list_id))
+            if batch:  # else every address was refused: said below
+                self._await_import(batch)
+        left = sorted(set(missing) - set(self._active_members(list_id)))
+        if left:
+            raise VendorValidationError(f"ActiveCampaign did not subscribe {', '.join(left)} to list {list_id}"
+                                        " (is the address valid?); nothing was sent", provider=self.name)
+
+    def _active_members(self, list_id: str) -> dict[str, str]:
+        """{email (lower case): contact id} of the list's active members."""
+        return {str(c.get("email") or "").lower(): str(c["id"])
+                for c in self.pages("contacts", "contacts", {"listid": list_id, "status": "1"})}
+
+    def _contact_for(self, email: str, refs: References) -> str:
+        """The contact's id; one ActiveCampaign does not know yet is added with its address (`/contact/sync`),
+        as the bulk import would."""
+        found = self.known_contact(email, refs)
+        if found:
+            return found
+        answer = self.http.post("contact/sync", json={"contact": {"email": email}}, idempotent=True)
+        return str(answer["contact"]["id"])
+
+    def _subscribe(self, contact_id: str, list_id: str, status: str) -> None:
+        # setting a status twice leaves it as once: a lost answer is simply sent again
+        body = {"contactList": {"list": int(list_id), "contact": int(contact_id), "status": int(status)}}
+        self.http.post("contactLists", json=body, idempotent=True)
+
+    def _await_import(self, batch: str) -> None:
+        """Wait (on the clock) until ActiveCampaign has processed an import; Unavailable when it takes longer
+        than IMPORT_WAIT, so that the runner tries again later (the import goes on meanwhile)."""
+        waited = 0.0
+        while self.import_info(batch) is None:
+            if waited >= IMPORT_WAIT:
+                raise Unavailable(f"import {batch} is still being processed after {IMPORT_WAIT:.0f} s",
+                                  provider=self.name)
+            self.ctx.clock.sleep(IMPORT_POLL)
+            waited += IMPORT_POLL
 
     # -- members --------------------------------------------------------------------------------------------
     def read_members(self, client: Client, list_id: str, segment_id: str | None,

@@ -13,7 +13,7 @@ vendor ids; the resources resolve them at apply time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from hub.plugin import (
     Client,
     ConsentStatus,
     Contact,
+    EmailContent,
     KeyedMergeTags,
     MergeTagTranslator,
     SegmentDef,
@@ -32,6 +33,7 @@ from hub.plugin import (
     email_step_reference,
     email_text,
     fingerprint,
+    slugify,
     sms_step_line,
 )
 
@@ -173,27 +175,90 @@ def contact_from_vendor(raw: dict[str, Any], status: str, fields: dict[str, Any]
 # -- campaigns ----------------------------------------------------------------------------------------
 
 
+def email_payload(email: EmailContent, tags: MergeTagTranslator, brand: Mapping[str, str] | None = None,
+                  ) -> dict[str, str]:
+    """An email's subject, preheader, sender and bodies in ActiveCampaign's merge tags. `brand` (the client's
+    brand-kit values) stands in for a sender the email does not name (one built in code, not loaded from YAML,
+    where the loader has filled it in already)."""
+    brand = brand or {}
+    sender = email.from_
+    from_email = sender.email if sender else brand.get("sender_email", "")
+    return {
+        "subject": tags.translate(email.subject)[0],
+        "preheader": tags.translate(email.preheader)[0],
+        "from_name": sender.name if sender else brand.get("sender_name", ""),
+        "from_email": from_email,
+        "reply_to": email.reply_to or brand.get("reply_to") or from_email,
+        "html": tags.translate(email_html(email))[0],
+        "text": tags.translate(email_text(email))[0],
+    }
+
+
 def campaign_payload(campaign: Campaign, client_tz: str, tags: MergeTagTranslator) -> dict[str, Any]:
     email = campaign.email
     assert email is not None
-    sender = email.from_
     at = campaign.schedule.at_utc(client_tz)
     schedule: dict[str, Any] = {"mode": campaign.schedule.mode}
     if at is not None:
         schedule["at"] = at.strftime(UTC_STAMP)
     return {
         "name": campaign.name,
-        "subject": tags.translate(email.subject)[0],
-        "preheader": tags.translate(email.preheader)[0],
-        "from_name": sender.name if sender else "",
-        "from_email": sender.email if sender else "",
-        "reply_to": email.reply_to or (sender.email if sender else ""),
-        "html": tags.translate(email_html(email))[0],
-        "text": tags.translate(email_text(email))[0],
+        **email_payload(email, tags),
         "list": f"list:{campaign.audience.list}",
         "segment": f"segment:{campaign.audience.segment}" if campaign.audience.segment else "",
         "schedule": schedule,
     }
+
+
+def step_email_payload(email: EmailContent, client: Client) -> dict[str, str]:
+    """An automation step's email as the runner sends it: the client's merge tags, its brand kit's sender."""
+    return email_payload(email, merge_tags(client), client.config.brand.values())
+
+
+def message_content(payload: Mapping[str, str]) -> dict[str, str]:
+    """The v1 `message_add` fields of an `email_payload` (also what a v3 message shows of it)."""
+    return {"subject": payload["subject"], "fromemail": payload["from_email"], "fromname": payload["from_name"],
+            "reply2": payload["reply_to"], "html": payload["html"], "text": payload["text"]}
+
+
+def message_add_fields(content: Mapping[str, str], list_id: str) -> dict[str, str]:
+    """v1 `message_add`: `content` (`message_content`) as an HTML+text message for one list."""
+    return {**content, "format": "mime", "priority": "3", "charset": "utf-8", "encoding": "quoted-printable",
+            "htmlconstructor": "editor", "textconstructor": "editor", f"p[{list_id}]": list_id}
+
+
+def campaign_create_fields(name: str, list_id: str, message_id: str, *, sdate: str | None = None,
+                           segment_id: str | None = None) -> dict[str, str]:
+    """v1 `campaign_create` of a single campaign: a draft, or with `sdate` (account time) scheduled — sent at
+    once when that time has come."""
+    data = {
+        "type": "single", "name": name, "status": "1" if sdate else "0", "public": "1", "tracklinks": "all",
+        "trackreads": "1", "trackreplies": "0",
+        "htmlunsub": "1", "textunsub": "1",  # ActiveCampaign appends an unsubscribe link: always one there
+        f"p[{list_id}]": list_id, f"m[{message_id}]": "100",
+    }
+    if sdate:
+        data["sdate"] = sdate
+    if segment_id:
+        data["segmentid"] = segment_id
+    return data
+
+
+def list_sender(client: Client) -> dict[str, str]:
+    """What `POST /lists` requires beyond the name: the sender's website and the reminder of why people get
+    the client's email."""
+    return {"sender_url": client.config.brand.website or "https://www.activecampaign.com",
+            "sender_reminder": f"You signed up for {client.config.name or client.name} updates."}
+
+
+def stringids(name: str, ident: str | None = None) -> list[str]:
+    """`stringid`s to try for a list, unique per account ("Wholesale buyers" -> "wholesale-buyers"): the
+    neutral id, else with the name, else numbered; without an id, the name, else numbered."""
+    slug = slugify(name, "list")
+    if ident is None:
+        return [slug, *(f"{slug}-{n}" for n in range(2, 6))]
+    first = slugify(ident, "list")
+    return list(dict.fromkeys([first, f"{first}-{slug}", *(f"{first}-{slug}-{n}" for n in range(2, 5))]))
 
 
 def content_digest(html: str, text: str) -> str:
@@ -256,6 +321,35 @@ def campaign_projection(raw: dict[str, Any], message: dict[str, Any] | None, lis
             "content": content_digest(message.get("html") or "", message.get("text") or ""),
         })
     return out
+
+
+def v1_rows(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of a v1 list answer: objects under the keys "0", "1", ... beside `result_code`."""
+    return [row for key, row in sorted(((k, v) for k, v in body.items() if k.isdigit()), key=lambda kv: int(kv[0]))
+            if isinstance(row, dict)]
+
+
+def openers(rows: Iterable[dict[str, Any]]) -> frozenset[str]:
+    """Addresses of a v1 `campaign_report_open_list` (rows: subscriberid, email, tstamp, times)."""
+    return frozenset(str(r.get("email") or "").strip().lower() for r in rows if r.get("email"))
+
+
+def clickers(rows: Iterable[dict[str, Any]]) -> frozenset[str]:
+    """Addresses in a v1 `campaign_report_link_list` (rows: a link with `info`, who clicked it, a list or, as
+    PHP may encode an array, an object with numbered keys). The read tracker, should it be listed as a link
+    ("open"), is an open, not a click."""
+    out = set()
+    for r in rows:
+        info = r.get("info") or []
+        for i in info.values() if isinstance(info, dict) else info:
+            if str(r.get("link")) != "open" and isinstance(i, dict) and i.get("email"):
+                out.add(str(i["email"]).strip().lower())
+    return frozenset(out)
+
+
+def list_import(emails: Iterable[str], list_id: str) -> list[dict[str, Any]]:
+    """Bulk-import entries that subscribe known addresses to one list and change nothing else of theirs."""
+    return [{"email": e, "subscribe": [{"listid": str(list_id)}]} for e in emails]
 
 
 def v1_list_ids(value: Any) -> list[str]:

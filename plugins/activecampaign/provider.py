@@ -15,6 +15,7 @@ from hub.plugin import (
     Problem,
     Provider,
     RateLimit,
+    RunnerAutomationResource,
     Support,
 )
 
@@ -49,6 +50,9 @@ class ActiveCampaignProvider(Provider):
         Capability.AUTOMATIONS: Support(Fidelity.MANUAL, "build it in the UI; hub verifies it by name and enrols"
                                                          " contacts"),
         Capability.ENROLMENT: Support(Fidelity.EXACT, "contactAutomations, once per contact"),
+        Capability.STEP_EMAILS: Support(Fidelity.EXACT, "a list per batch (contactLists, or a bulk import past 10)"
+                                                        " and a v1 campaign sent now, found again by name; opens"
+                                                        " and clicks from the v1 report lists"),
     }
     # 5 requests a second per account, v1 included; bulk imports also count against 100 a minute
     limits = Limits(rate=(RateLimit("default", 5, 1.0), RateLimit("import", 100, IMPORT_WINDOW)), max_concurrency=2)
@@ -56,7 +60,7 @@ class ActiveCampaignProvider(Provider):
     Api = ActiveCampaignApi
     simulator = "hub_activecampaign.simulator:ActiveCampaignSimulator"
     resource_types = (ListResource, TagResource, FieldResource, SegmentResource, ContactResource,
-                      CampaignResource, AutomationResource, EnrolmentResource)
+                      CampaignResource, AutomationResource, EnrolmentResource, RunnerAutomationResource)
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict[str, Any]:

@@ -31,7 +31,6 @@ from hub.plugin import (
     VendorValidationError,
     describe_difference,
     sent_campaign,
-    slugify,
 )
 
 from . import mapping as m
@@ -60,34 +59,16 @@ class ListResource(_AcResource):
     capability = Capability.LISTS
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
-        website = client.config.brand.website or "https://www.activecampaign.com"
-        reminder = f"You signed up for {client.config.name or client.name} updates."
-        return [Desired(x.id, x.name, {"name": x.name},
-                        details={"sender_url": website, "sender_reminder": reminder}) for x in client.audience.lists]
+        sender = m.list_sender(client)
+        return [Desired(x.id, x.name, {"name": x.name}, details=dict(sender)) for x in client.audience.lists]
 
     def read_live(self, refs: References) -> dict[str, Live]:
         return {x["name"]: Live(str(x["id"]), x["name"], {"name": x["name"]}, x)
                 for x in self.api.pages("lists", "lists")}
 
     def create(self, want: Desired, refs: References) -> str:
-        base = {"name": want.payload["name"], "sender_url": want.details["sender_url"],
-                "sender_reminder": want.details["sender_reminder"]}
-        # stringid ("Wholesale buyers" -> "wholesale-buyers") is unique per account: the neutral id, else with
-        # the name, else numbered
-        ident, name = slugify(want.id, "list"), slugify(want.payload["name"], "list")
-        candidates = list(dict.fromkeys([ident, f"{ident}-{name}", *(f"{ident}-{name}-{n}" for n in range(2, 5))]))
-        last: VendorValidationError | None = None
-        for stringid in candidates:
-            try:
-                body = self.http.post("lists", json={"list": {**base, "stringid": stringid}}, idempotent=False)
-            except VendorValidationError as exc:
-                if "stringid" not in str(exc):
-                    raise
-                last = exc
-                continue
-            return str(body["list"]["id"])
-        assert last is not None
-        raise last
+        sender = {k: want.details[k] for k in ("sender_url", "sender_reminder")}
+        return self.api.create_list(want.payload["name"], m.stringids(want.payload["name"], want.id), sender)
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         # PUT /lists/{id} is in the vendor's docs (not in the copied OpenAPI document)
@@ -334,12 +315,8 @@ class ContactResource(_AcResource):
                 continue
             try:
                 contact_id = self.api.contact_id(want.payload["email"])  # it was pushed before
-                if contact_id is None:
-                    continue
-                body = self.http.get(f"contacts/{contact_id}/contactTags")
-                for assoc in body.get("contactTags") or []:
-                    if str(assoc.get("tag")) in tag_ids:
-                        self.http.delete(f"contactTags/{assoc['id']}", missing_ok=True)
+                if contact_id is not None:
+                    self.api.remove_tags(contact_id, {t for t in tag_ids if t})
             except HubError as exc:
                 results[want.id] = ItemResult(want.id, False, error=f"removing a tag: {exc}")
 
@@ -353,12 +330,6 @@ class CampaignResource(_AcResource):
 
     kind = "email_campaign"
     capability = Capability.EMAIL_CAMPAIGNS
-
-    def __init__(self, api: ActiveCampaignApi) -> None:
-        super().__init__(api)
-        # one create at a time: a message made by another create that has not reached `campaign_create` yet
-        # must not look like one left behind
-        self._creating = threading.Lock()
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
         tags = m.merge_tags(client)
@@ -408,51 +379,23 @@ class CampaignResource(_AcResource):
         return out
 
     def create(self, want: Desired, refs: References) -> str:
-        with self._creating:
+        with self.api.making_campaign:
             return self._create(want, refs)
 
     def _create(self, want: Desired, refs: References) -> str:
         p = want.payload
         list_id = refs.require("list", p["list"].split(":", 1)[1])
-        content = {"subject": p["subject"], "fromemail": p["from_email"], "fromname": p["from_name"],
-                   "reply2": p["reply_to"], "html": p["html"], "text": p["text"]}
-        message_id = self._orphan_message(content)
-        if message_id is None:
-            message = self.api.v1("message_add", {
-                **content, "format": "mime", "priority": "3", "charset": "utf-8", "encoding": "quoted-printable",
-                "htmlconstructor": "editor", "textconstructor": "editor", f"p[{list_id}]": list_id,
-            })
-            message_id = str(message["id"])
-            if p["preheader"]:  # v1 message_add has no preheader; v3 sets it on the same message
-                self.http.put(f"messages/{message_id}", json={"message": {"preheader_text": p["preheader"]}})
-        else:  # made by an attempt whose answer was lost (or that hub did not finish): reused, brought up to date
-            self.http.put(f"messages/{message_id}", json={"message": {**content, "preheader_text": p["preheader"]}})
-        data: dict[str, Any] = {
-            "type": "single", "name": p["name"], "status": "0", "public": "1", "tracklinks": "all",
-            "trackreads": "1", "trackreplies": "0",
-            "htmlunsub": "1", "textunsub": "1",  # ActiveCampaign appends an unsubscribe link: always one there
-            f"p[{list_id}]": list_id, f"m[{message_id}]": "100",
-        }
-        if p["segment"]:
-            data["segmentid"] = refs.require("segment", p["segment"].split(":", 1)[1])
+        message_id = self.api.message(m.message_content(p), list_id, preheader=p["preheader"])
+        segment = refs.require("segment", p["segment"].split(":", 1)[1]) if p["segment"] else None
         schedule = p["schedule"]
         account_tz = want.details.get("account_timezone") or self.api.account_timezone or "UTC"
+        sdate = None
         if schedule["mode"] == "at":
-            data.update({"status": "1", "sdate": m.v1_sdate(schedule["at"], account_tz)})
+            sdate = m.v1_sdate(schedule["at"], account_tz)
         elif schedule["mode"] == "now":
-            data.update({"status": "1", "sdate": m.v1_sdate(self.api.ctx.clock.utcnow(), account_tz)})
-        campaign = self.api.v1("campaign_create", data)
-        return str(campaign["id"])
-
-    def _orphan_message(self, content: dict[str, str]) -> str | None:
-        """A message with this subject and sender that no campaign uses: what a `message_add` left behind when
-        its answer was lost, or when hub stopped before `campaign_create`."""
-        used = {str(c.get("basemessageid")) for c in self.api.pages("campaigns", "campaigns")}
-        for msg in self.api.pages("messages", "messages"):
-            if str(msg["id"]) not in used and all(msg.get(k) == content[k] for k in ("subject", "fromemail",
-                                                                                    "fromname")):
-                return str(msg["id"])
-        return None
+            sdate = m.v1_sdate(self.api.ctx.clock.utcnow(), account_tz)
+        return self.api.create_campaign(m.campaign_create_fields(p["name"], list_id, message_id, sdate=sdate,
+                                                                 segment_id=segment))
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         try:
@@ -573,7 +516,7 @@ class EnrolmentResource(_AcResource, EnrolmentResourceBase):
 
     def create(self, want: Desired, refs: References) -> str:
         automation_id = refs.require("automation", want.payload["automation"].split(":", 1)[1])
-        contact_id = refs.vendor_id("contact", want.payload["email"]) or self.api.contact_id(want.payload["email"])
+        contact_id = self.api.known_contact(want.payload["email"], refs)
         if contact_id is None:
             raise NotFound(f"contact {want.payload['email']} is not in ActiveCampaign yet; apply the audience first",
                            provider=self.api.name)

@@ -17,16 +17,19 @@ import gzip
 import io
 import json
 import tarfile
-from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
 from hub.plugin import (
+    AmbiguousWrite,
     Client,
     Contact,
+    EmailActivity,
     ItemResult,
     NotFound,
+    NotSupported,
     Provider,
     ProviderContext,
     ProviderError,
@@ -35,8 +38,10 @@ from hub.plugin import (
     SdkAdapter,
     SdkCall,
     SharedRead,
+    StepEmail,
     Unavailable,
     VendorApi,
+    VendorValidationError,
     by_offset,
     default_error,
     every_item,
@@ -46,6 +51,13 @@ from hub.plugin import (
 from . import mapping as m
 
 PAGE = 1000  # Mailchimp's largest page (`count`)
+SEGMENT_WRITE_MAX = 500  # emails per static-segment write (spec: members_to_add/_remove "a maximum of 500")
+UNSENT = "save"  # a campaign in any other status went out (or is going, or was canceled by hand): never again
+CAMPAIGN_FIELDS = ["campaigns.id", "campaigns.status", "campaigns.settings.title", "total_items"]
+ACTIVITY_FIELDS = ["emails.email_address", "emails.activity.action", "total_items"]
+
+T = TypeVar("T")
+
 
 class MailchimpSdk(SdkAdapter):
     api: MailchimpApi
@@ -357,6 +369,181 @@ class MailchimpApi(VendorApi[MailchimpSettings]):
         members = paged(self, path, "members", lambda c, n, o: c.lists.get_segment_members_list(
             self.audience_id, sid, count=n, offset=o, include_unsubscribed=True, include_cleaned=True))
         return [m.contact_from_member(x, by_tag) for x in members]
+
+    # -- campaigns (the campaign resource's and the runner's) ------------------------------------------------------
+    def create_campaign(self, body: dict[str, Any]) -> str:
+        made = self("POST", "campaigns", lambda c: c.campaigns.create(body), body=body, idempotent=False)
+        return str(made["id"])
+
+    def set_campaign_content(self, campaign_id: str, html: str, plain_text: str) -> None:
+        content = {"html": html, "plain_text": plain_text}
+        self("PUT", f"campaigns/{campaign_id}/content", lambda c: c.campaigns.set_content(campaign_id, content),
+             body=content)
+
+    def send_campaign(self, campaign_id: str) -> None:
+        with self.checklist_on_refusal(campaign_id):
+            self("POST", f"campaigns/{campaign_id}/actions/send", lambda c: c.campaigns.send(campaign_id),
+                 idempotent=False)
+
+    def send_checklist(self, campaign_id: str) -> list[str]:
+        """The send checklist's errors and warnings (a draft that cannot be sent says why)."""
+        body = self("GET", f"campaigns/{campaign_id}/send-checklist",
+                    lambda c: c.campaigns.get_send_checklist(campaign_id)) or {}
+        return [f"{i.get('heading')}: {i.get('details')}" for i in body.get("items") or []
+                if i.get("type") in ("error", "warning")]
+
+    @contextlib.contextmanager
+    def checklist_on_refusal(self, campaign_id: str) -> Iterator[None]:
+        """A send or schedule Mailchimp refuses is explained by the campaign's send checklist."""
+        try:
+            yield
+        except VendorValidationError as exc:
+            problems = self.send_checklist(campaign_id)
+            detail = f"; send checklist: {' | '.join(problems)}" if problems else ""
+            raise VendorValidationError(f"{exc.message}{detail}", provider=self.name, status=exc.status) from None
+
+    # -- what hub's automation runner asks of Mailchimp (Capability.STEP_EMAILS) ------------------------------------
+    def send_step_email(self, email: StepEmail, refs: References) -> str:
+        """One regular campaign sent to a tag made for this batch (tags are static segments), each piece found
+        again by name before it is made: a call after a crash or a lost answer finishes what is missing, and
+        never makes a second tag or campaign or sends twice. Hub makes the tag first, so a tag not found means
+        no campaign was made for it either (unless someone deleted the tag in between)."""
+        if not email.recipients:
+            raise ProviderError(f"step email '{email.name}' has no recipients: nothing to send", provider=self.name)
+        audience = self._step_audience(email.recipients, refs)
+        tag = m.batch_tag_name(email.name)
+        segment = self._segment_named(audience, tag)
+        campaign = self._campaign_titled(audience, email.name, segment) if segment is not None else None
+        if campaign is not None and campaign.get("status") != UNSENT:
+            return str(campaign["id"])
+        segment = self._batch_tag(audience, tag, email.recipients, segment)
+        fields = m.email_fields(email.content, m.merge_tags(self.client), self.client.config.brand.values())
+        if campaign is None:
+            body = m.step_campaign_body(email, fields, audience, int(segment["id"]))
+            campaign = _recovered(lambda: {"id": self.create_campaign(body)},
+                                  lambda: self._campaign_titled(audience, email.name, segment))
+        campaign_id = str(campaign["id"])
+        self.set_campaign_content(campaign_id, fields["html"], fields["plain_text"])
+        self._send_once(campaign_id)
+        return campaign_id
+
+    def step_email_activity(self, campaign_id: str) -> EmailActivity:
+        """Opens and clicks per member from one report, `email-activity`, a page of 1000 recipients a request
+        (open-details lacks clicks; click-details needs a request per link)."""
+        rows = paged(self, f"reports/{campaign_id}/email-activity", "emails",
+                     lambda c, n, o: c.reports.get_email_activity_for_campaign(
+                         campaign_id, count=n, offset=o, fields=ACTIVITY_FIELDS))
+        return m.email_activity(rows)
+
+    def tag_contacts(self, tag_id: str, emails: Sequence[str], refs: References, *, add: bool = True) -> None:
+        """Static segment batch writes, 500 addresses a call: Mailchimp ignores a member already tagged (or
+        untagged) and addresses not in the audience (hub pushes contacts before the runner tags them)."""
+        for audience, (segment_id, members) in self._tag_segments(tag_id, emails, refs, add=add).items():
+            self._segment_members(audience, segment_id, members, add=add)
+
+    def _step_audience(self, recipients: Sequence[str], refs: References) -> str:
+        """The audience a step email goes to: the client's one, or (lists as audiences) that of a list every
+        recipient is in, as the workspace has them."""
+        if not self.lists_are_audiences:
+            return self.audience_id
+        everyone = {e.lower() for e in recipients}
+        for list_id, members in sorted(m.members_by_list(self.client, recipients).items()):
+            audience = refs.vendor_id("list", list_id)
+            if audience and members == everyone:
+                return audience
+        raise NotSupported("with lists as audiences, a step email goes to one audience, and these recipients"
+                           " share no list that hub has made", provider=self.name)
+
+    def _tag_segments(self, tag_id: str, emails: Sequence[str], refs: References,
+                      *, add: bool) -> dict[str, tuple[str, Sequence[str]]]:
+        """Audience -> (the tag's segment id there, those of `emails` to write there)."""
+        if not self.lists_are_audiences:
+            return {self.audience_id: (refs.require("tag", tag_id), emails)}
+        name = next((t.name for t in self.client.audience.tags if t.id == tag_id), None)
+        if name is None:
+            raise NotSupported(f"tag '{tag_id}' is not in the workspace", provider=self.name)
+        out: dict[str, tuple[str, Sequence[str]]] = {}
+        for list_id, members in sorted(m.members_by_list(self.client, emails).items()):
+            audience = refs.vendor_id("list", list_id)
+            if audience is None:
+                continue
+            # a tag is made in an audience when first given there; one that is not there has nobody to untag
+            segment_id = (self.tag_id(audience, f"tag:{tag_id}", refs) if add
+                          else self._tags_of(audience, refresh=True).get(name))
+            if segment_id is not None:
+                out[audience] = (segment_id, sorted(members))
+        return out
+
+    def _segment_named(self, audience: str, name: str) -> dict[str, Any] | None:
+        """The tag `name` as Mailchimp holds it now. Tag search matches names by prefix, so one request finds
+        it however many tags the audience has; a second reads the segment (its `created_at`)."""
+        found = self("GET", f"lists/{audience}/tag-search", lambda c: c.lists.tag_search(audience, name=name)) or {}
+        tag = next((t for t in found.get("tags") or [] if str(t.get("name", "")).casefold() == name.casefold()), None)
+        if tag is None:
+            return None
+        sid = str(tag["id"])
+        segment: dict[str, Any] = self("GET", f"lists/{audience}/segments/{sid}",
+                                       lambda c: c.lists.get_segment(audience, sid))
+        return segment
+
+    def _batch_tag(self, audience: str, name: str, recipients: Sequence[str],
+                   found: dict[str, Any] | None) -> dict[str, Any]:
+        """The batch's tag with every recipient in it: made with the first 500 (the rest added), or, `found` by
+        an earlier attempt that may have stopped part-way, given them all again (a member added again stays)."""
+        rest = recipients
+        if found is None:
+            first = list(recipients[:SEGMENT_WRITE_MAX])
+            found = _recovered(lambda: self._create_static_segment(audience, name, first),
+                               lambda: self._segment_named(audience, name))
+            rest = recipients[SEGMENT_WRITE_MAX:]
+        self._segment_members(audience, str(found["id"]), rest, add=True)
+        return found
+
+    def _create_static_segment(self, audience: str, name: str, emails: list[str]) -> dict[str, Any]:
+        body = {"name": name, "static_segment": emails}
+        made: dict[str, Any] = self("POST", f"lists/{audience}/segments",
+                                    lambda c: c.lists.create_segment(audience, body), body=body, idempotent=False)
+        return made
+
+    def _segment_members(self, audience: str, segment_id: str, emails: Sequence[str], *, add: bool) -> None:
+        key = "members_to_add" if add else "members_to_remove"
+        path = f"lists/{audience}/segments/{segment_id}"
+        for start in range(0, len(emails), SEGMENT_WRITE_MAX):
+            body = {key: list(emails[start:start + SEGMENT_WRITE_MAX])}
+            # repeatable: a member added (or removed) again is left as it is
+            self("POST", path, lambda c, b=body: c.lists.batch_segment_members(b, audience, segment_id),
+                 body=body, idempotent=True)
+
+    def _campaign_titled(self, audience: str, title: str, segment: dict[str, Any]) -> dict[str, Any] | None:
+        """The campaign `title` made for `segment`: only campaigns created since shortly before the segment are
+        read, so the read stays small however many campaigns the audience has."""
+        since = m.shortly_before(str(segment.get("created_at") or ""))
+        window = {"since_create_time": since} if since else {}
+        items = paged(self, "campaigns", "campaigns", lambda c, n, o: c.campaigns.list(
+            count=n, offset=o, list_id=audience, fields=CAMPAIGN_FIELDS, **window))
+        return next((x for x in items if (x.get("settings") or {}).get("title") == title), None)
+
+    def _send_once(self, campaign_id: str) -> None:
+        """Send; a send whose answer was lost is settled by the campaign's status, never by sending again."""
+        try:
+            self.send_campaign(campaign_id)
+        except AmbiguousWrite:
+            status = self("GET", f"campaigns/{campaign_id}",
+                          lambda c: c.campaigns.get(campaign_id, fields=["status"])).get("status")
+            if status == UNSENT:
+                raise
+
+
+def _recovered(make: Callable[[], T], find: Callable[[], T | None]) -> T:
+    """`make()`; when its answer is lost, what `find` shows it made (nothing found: the write's outcome stays
+    unknown to the caller, who calls again and finds or makes it then)."""
+    try:
+        return make()
+    except AmbiguousWrite:
+        found = find()
+        if found is None:
+            raise
+        return found
 
 
 def _repeatable(method: str, path: str) -> bool | None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from hub.plugin import (
@@ -19,10 +20,13 @@ from hub.plugin import (
     Client,
     ConsentStatus,
     Contact,
+    EmailActivity,
+    EmailContent,
     KeyedMergeTags,
     MergeTagTranslator,
     SegmentDef,
     SegmentRule,
+    StepEmail,
     email_html,
     email_step_reference,
     email_text,
@@ -150,25 +154,37 @@ def resolve_conditions(options: dict[str, Any], tag_id: Any) -> dict[str, Any]:
 # -- campaigns -----------------------------------------------------------------------------------------
 
 
+SETTINGS = ("title", "subject_line", "preview_text", "from_name", "reply_to")  # campaign settings hub writes
+
+
+def email_fields(email: EmailContent, tags: MergeTagTranslator,
+                 brand: Mapping[str, str] | None = None) -> dict[str, str]:
+    """An email's settings (all of `SETTINGS` but the title) and bodies, in Mailchimp's merge tags. A sender the
+    email does not name comes from the brand kit (`brand`: its values), as the workspace loader does."""
+    brand = brand or {}
+    sender = email.from_
+    return {
+        "subject_line": tags.translate(email.subject)[0],
+        "preview_text": tags.translate(email.preheader)[0],
+        "from_name": sender.name if sender else brand.get("sender_name", ""),
+        "reply_to": email.reply_to or (sender.email if sender else brand.get("reply_to")
+                                       or brand.get("sender_email", "")),
+        "html": tags.translate(email_html(email))[0],
+        "plain_text": tags.translate(email_text(email))[0],
+    }
+
+
 def campaign_payload(campaign: Campaign, client_tz: str, tags: MergeTagTranslator) -> dict[str, Any]:
     email = campaign.email
     assert email is not None
-    sender = email.from_
-    html, _ = tags.translate(email_html(email))
-    text, _ = tags.translate(email_text(email))
     at = campaign.schedule.at_utc(client_tz)
     schedule: dict[str, Any] = {"mode": campaign.schedule.mode}
     if at is not None:
         schedule["at"] = at.strftime("%Y-%m-%dT%H:%M:00+00:00")
     payload: dict[str, Any] = {
         "title": campaign.name,
-        "subject_line": tags.translate(email.subject)[0],
-        "preview_text": tags.translate(email.preheader)[0],
-        "from_name": sender.name if sender else "",
-        "reply_to": email.reply_to or (sender.email if sender else ""),
+        **email_fields(email, tags),
         "audience": {"list": f"list:{campaign.audience.list}"},
-        "html": html,
-        "plain_text": text,
         "schedule": schedule,
     }
     if campaign.audience.segment:
@@ -189,7 +205,7 @@ def campaign_body(payload: dict[str, Any], list_id: str, audience_tag_id: int | 
         recipients["segment_opts"] = {"match": "all", "conditions": [
             {"condition_type": "StaticSegment", "field": "static_segment", "op": "static_is",
              "value": audience_tag_id}]}
-    settings = {k: payload[k] for k in ("title", "subject_line", "preview_text", "from_name", "reply_to")}
+    settings = {k: payload[k] for k in SETTINGS}
     body: dict[str, Any] = {"type": "regular", "recipients": recipients, "settings": settings}
     if "social_card" in payload:
         card = {k: v for k, v in payload["social_card"].items() if v}
@@ -217,7 +233,7 @@ def campaign_projection(raw: dict[str, Any], tag_ref: Any, segment_ref: Any) -> 
     for cond in opts.get("conditions") or []:
         if cond.get("condition_type") == "StaticSegment" and cond.get("op") == "static_is":
             audience["list"] = tag_ref(cond.get("value"))
-    out = {k: settings.get(k) or "" for k in ("title", "subject_line", "preview_text", "from_name", "reply_to")}
+    out = {k: settings.get(k) or "" for k in SETTINGS}
     out.update({"audience": audience, "schedule": schedule})
     card = raw.get("social_card")
     if card:
@@ -230,6 +246,66 @@ def comparable_campaign(payload: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in payload.items() if k not in ("html", "plain_text")}
     if "segment" in out["audience"]:
         out["audience"] = {"segment": out["audience"]["segment"]}  # Mailchimp sends to the saved segment
+    return out
+
+
+# -- the runner's step emails -------------------------------------------------------------------------------
+
+TAG_NAME_MAX = 100  # the simulator's limit on segment and tag names (the vendor's is unverified)
+LOOKBACK = timedelta(days=1)  # generous: the vendor's clocks for segments and campaigns need not agree
+
+
+def batch_tag_name(campaign_name: str) -> str:
+    """The tag (static segment) that addresses one step email's recipients: the campaign's name, or, when too
+    long for a tag, its start and a hash of the whole (still one name per campaign, found again by it)."""
+    if len(campaign_name) <= TAG_NAME_MAX:
+        return campaign_name
+    digest = hashlib.sha1(campaign_name.encode()).hexdigest()[:12]
+    return f"{campaign_name[:TAG_NAME_MAX - len(digest) - 1]}~{digest}"
+
+
+def step_campaign_body(email: StepEmail, fields: Mapping[str, str], list_id: str, segment_id: int) -> dict[str, Any]:
+    """POST /campaigns body of a step email: a regular campaign titled with its name, sent to its tag. A tag is
+    a static segment, which `saved_segment_id` takes as it takes a saved one (unverified for the vendor)."""
+    return {"type": "regular",
+            "recipients": {"list_id": list_id, "segment_opts": {"saved_segment_id": segment_id}},
+            "settings": {"title": email.name, **{k: fields[k] for k in SETTINGS if k != "title"}}}
+
+
+def shortly_before(timestamp: str) -> str | None:
+    """`since_create_time` for campaigns made after an item created at `timestamp` (None: unknown, no filter)."""
+    try:
+        when = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (when - LOOKBACK).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def email_activity(rows: Iterable[Mapping[str, Any]]) -> EmailActivity:
+    """Who opened and who clicked, from `/reports/{id}/email-activity` rows. A click counts as an open too:
+    a recipient whose images were off still read the email (Mailchimp's own counting, unverified)."""
+    opened: set[str] = set()
+    clicked: set[str] = set()
+    for row in rows:
+        email = str(row.get("email_address") or "").lower()
+        actions = {str(a.get("action")) for a in row.get("activity") or [] if isinstance(a, Mapping)}
+        if "click" in actions:
+            clicked.add(email)
+        if actions & {"open", "click"}:
+            opened.add(email)
+    return EmailActivity(frozenset(opened), frozenset(clicked))
+
+
+def members_by_list(client: Client, emails: Sequence[str]) -> dict[str, set[str]]:
+    """Workspace list id -> those of `emails` the workspace has in it (with lists as audiences: who is in which
+    audience)."""
+    wanted = {e.lower() for e in emails}
+    out: dict[str, set[str]] = {}
+    for contact in client.audience.contacts:
+        email = (contact.email or "").lower()
+        if email in wanted:
+            for list_id in contact.lists:
+                out.setdefault(list_id, set()).add(email)
     return out
 
 

@@ -16,6 +16,7 @@ from hub.plugin import (
     Provider,
     ProviderSettings,
     Resource,
+    RunnerAutomationResource,
     Support,
 )
 
@@ -55,19 +56,21 @@ class MailchimpProvider(Provider):
         Capability.AUTOMATIONS: Support(Fidelity.MANUAL, "build a customer journey with an API starting point in"
                                         " the UI; hub binds to it and enrols contacts"),
         Capability.ENROLMENT: Support(Fidelity.EXACT, "the journey's API trigger, once per contact"),
+        Capability.STEP_EMAILS: Support(Fidelity.EXACT, "one regular campaign per batch, sent to a tag made for"
+                                        " it and named after it; opens and clicks from its email-activity report"),
     }
     limits = Limits(rate=(), max_concurrency=10)  # Mailchimp's limit is 10 simultaneous connections
     Settings = MailchimpSettings
     Api = MailchimpApi
     simulator = "hub_mailchimp.simulator:MailchimpSimulator"
     resource_types = (ListResource, TagResource, FieldResource, SegmentResource, ContactResource,
-                      CampaignResource, AutomationResource, EnrolmentResource)
+                      CampaignResource, AutomationResource, EnrolmentResource, RunnerAutomationResource)
 
     @classmethod
     def resource_types_for(cls, settings: ProviderSettings) -> Sequence[type[Resource]]:
         if getattr(settings, "lists_as", "tags") == "audiences":  # no tag resource: tags exist per audience
             return (AudienceResource, FieldResource, SegmentResource, ContactResource,
-                    CampaignResource, AutomationResource, EnrolmentResource)
+                    CampaignResource, AutomationResource, EnrolmentResource, RunnerAutomationResource)
         return cls.resource_types
 
     @classmethod

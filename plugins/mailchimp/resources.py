@@ -426,17 +426,9 @@ class CampaignResource(_McResource):
                 payload["audience"] = {**payload["audience"], "list": f"list:{refs.neutral_id('list', list_id)}"}
             live = Live(str(raw["id"]), title, payload, raw)
             if raw.get("status") == "save":
-                live.warnings = self._checklist(str(raw["id"]))
+                live.warnings = self.api.send_checklist(str(raw["id"]))
             out[title] = live
         return out
-
-    def _checklist(self, vendor_id: str) -> list[str]:
-        """The send checklist's errors and warnings (a draft that cannot be sent says why)."""
-        body = self.api("GET", f"campaigns/{vendor_id}/send-checklist",
-                        lambda c: c.campaigns.get_send_checklist(vendor_id)) or {}
-        items = body.get("items") or []
-        return [f"{i.get('heading')}: {i.get('details')}" for i in items
-                if i.get("type") in ("error", "warning")]
 
     def _body(self, want: Desired, refs: References) -> dict[str, Any]:
         audience = want.payload["audience"]
@@ -450,9 +442,7 @@ class CampaignResource(_McResource):
         return m.campaign_body(want.payload, list_id, tag_id, segment_id)
 
     def create(self, want: Desired, refs: References) -> str:
-        body = self._body(want, refs)
-        made = self.api("POST", "campaigns", lambda c: c.campaigns.create(body), body=body, idempotent=False)
-        return str(made["id"])
+        return self.api.create_campaign(self._body(want, refs))
 
     def finish(self, vendor_id: str, want: Desired, refs: References) -> None:
         self._content_and_schedule(vendor_id, want)
@@ -470,23 +460,15 @@ class CampaignResource(_McResource):
         return vendor_id
 
     def _content_and_schedule(self, vendor_id: str, want: Desired) -> None:
-        content = {"html": want.payload["html"], "plain_text": want.payload["plain_text"]}
-        self.api("PUT", f"campaigns/{vendor_id}/content",
-                 lambda c: c.campaigns.set_content(vendor_id, content), body=content)
+        self.api.set_campaign_content(vendor_id, want.payload["html"], want.payload["plain_text"])
         schedule = want.payload["schedule"]
-        try:
-            if schedule["mode"] == "now":
-                self.api("POST", f"campaigns/{vendor_id}/actions/send",
-                         lambda c: c.campaigns.send(vendor_id), idempotent=False)
-            elif schedule["mode"] == "at":
-                body = {"schedule_time": schedule["at"]}
+        if schedule["mode"] == "now":
+            self.api.send_campaign(vendor_id)
+        elif schedule["mode"] == "at":
+            body = {"schedule_time": schedule["at"]}
+            with self.api.checklist_on_refusal(vendor_id):
                 self.api("POST", f"campaigns/{vendor_id}/actions/schedule",
                          lambda c: c.campaigns.schedule(vendor_id, body), body=body)
-        except VendorValidationError as exc:
-            problems = self._checklist(vendor_id)
-            detail = f"; send checklist: {' | '.join(problems)}" if problems else ""
-            raise VendorValidationError(f"{exc.message}{detail}", provider=self.api.name,
-                                        status=exc.status) from None
 
     def delete(self, vendor_id: str, refs: References) -> None:
         with contextlib.suppress(NotFound):
@@ -508,7 +490,7 @@ class AutomationResource(_McResource):
     def desired(self, client: Client, refs: References) -> list[Desired]:
         out = []
         for a in client.automations:
-            if a.sms_only:
+            if a.sms_only or a.runner_owned:  # an SMS provider's Studio Flow, or hub's runner, carries it out
                 continue
             binding = self.api.journeys.get(a.id)
             tags = m.merge_tags(client)

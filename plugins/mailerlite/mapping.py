@@ -7,7 +7,9 @@ are active/unsubscribed/unconfirmed/bounced/junk; schedules name a date, hour an
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,10 +20,12 @@ from hub.plugin import (
     Client,
     ConsentStatus,
     Contact,
+    EmailContent,
     KeyedMergeTags,
     MergeTagTranslator,
     SegmentDef,
     Step,
+    StepEmail,
     email_html,
     email_step_reference,
     sms_step_line,
@@ -95,12 +99,34 @@ def contact_from_subscriber(sub: dict[str, Any], neutral_keys: dict[str, str]) -
     })
 
 
+def email_fields(email: EmailContent, tags: MergeTagTranslator,
+                 brand: Mapping[str, str] | None = None) -> dict[str, str]:
+    """An email's content in MailerLite's terms: merge tags translated, HTML rendered, the sender its own
+    `from` or else the brand kit's (the loader fills `from` from the brand already; hub's runner builds some
+    emails itself)."""
+    brand = brand or {}
+    sender = email.from_
+    sender_email = sender.email if sender else brand.get("sender_email", "")
+    return {
+        "subject": tags.translate(email.subject)[0],
+        "from_name": sender.name if sender else brand.get("sender_name", ""),
+        "from": sender_email,
+        "reply_to": email.reply_to or brand.get("reply_to") or sender_email,
+        "preheader": tags.translate(email.preheader)[0],
+        "content": tags.translate(email_html(email))[0],
+    }
+
+
+def email_request(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The one item of a campaign's `emails` in POST/PUT /campaigns (reply_to and preheader only when set)."""
+    out = {k: fields[k] for k in ("subject", "from_name", "from", "content")}
+    out.update({k: fields[k] for k in ("reply_to", "preheader") if fields.get(k)})
+    return out
+
+
 def campaign_payload(campaign: Campaign, client_tz: str, tags: MergeTagTranslator) -> dict[str, Any]:
     email = campaign.email
     assert email is not None
-    sender = email.from_
-    content, _ = tags.translate(email_html(email))
-    subject, _ = tags.translate(email.subject)
     audience = {"segments": [group_ref("segment", campaign.audience.segment)]} if campaign.audience.segment \
         else {"groups": [group_ref("list", campaign.audience.list)]}
     at = campaign.schedule.at_utc(client_tz)
@@ -108,17 +134,65 @@ def campaign_payload(campaign: Campaign, client_tz: str, tags: MergeTagTranslato
     if at is not None:
         schedule["at"] = at.strftime("%Y-%m-%dT%H:%M:00Z")
         schedule["timezone"] = campaign.schedule.timezone or client_tz
-    return {
-        "name": campaign.name,
-        "subject": subject,
-        "from_name": sender.name if sender else "",
-        "from": sender.email if sender else "",
-        "reply_to": email.reply_to or (sender.email if sender else ""),
-        "preheader": tags.translate(email.preheader)[0],
-        "content": content,
-        **audience,
-        "schedule": schedule,
-    }
+    return {"name": campaign.name, **email_fields(email, tags), **audience, "schedule": schedule}
+
+
+# -- an automation's email step sent by hub's runner: one campaign to a group made for the batch -----------
+
+# Batch groups carry this prefix, so that they are told apart from the client's own groups (a list may be
+# named like a campaign) and can be cleared away once their campaign has gone out.
+BATCH_GROUP_PREFIX = "hub batch: "
+GROUP_NAME_MAX = 255  # MailerLite refuses longer group names (422)
+
+
+def batch_group_name(campaign: str) -> str:
+    """The name of the group a step email's campaign is sent to; too long, it is cut and made unique again
+    with a digest of the whole name (two batches must never share a group)."""
+    name = BATCH_GROUP_PREFIX + campaign
+    if len(name) <= GROUP_NAME_MAX:
+        return name
+    digest = hashlib.sha256(campaign.encode()).hexdigest()[:12]
+    return name[:GROUP_NAME_MAX - len(digest) - 1] + "~" + digest
+
+
+def step_campaign_request(email: StepEmail, group_id: str, tags: MergeTagTranslator,
+                          brand: Mapping[str, str]) -> dict[str, Any]:
+    """POST/PUT /campaigns for a step email: a regular campaign to the batch's group alone."""
+    return {"name": email.name, "type": "regular", "groups": [group_id],
+            "emails": [email_request(email_fields(email.content, tags, brand))]}
+
+
+def targets_only(raw: dict[str, Any], group_id: str) -> bool:
+    """Whether a campaign is sent to exactly this one group."""
+    groups, segments = audience_ids(raw)
+    return not segments and [_id(g) for g in groups] == [group_id]
+
+
+def membership(method: str, subscriber: str, group_id: str) -> dict[str, Any]:
+    """A /batch sub-request assigning (POST) or unassigning (DELETE) a subscriber, by id or by email (the
+    email form is unverified for these paths; MailerLite documents it for GET /subscribers/{id_or_email})."""
+    return {"method": method, "path": f"api/subscribers/{subscriber}/groups/{group_id}"}
+
+
+def membership_settled(request: Mapping[str, Any], answer: Mapping[str, Any]) -> bool:
+    """Whether a membership sub-request left things as asked. A 404 on unassigning means there was nothing to
+    take away; on assigning, one naming the Subscriber model (recorded body) means the address is not at
+    MailerLite, where nobody can be emailed or tagged: it is passed over. A missing group is a failure."""
+    code = int(answer.get("code", 500))
+    if code < 300:
+        return True
+    body = answer.get("body")
+    message = str(body.get("message", "")) if isinstance(body, dict) else ""
+    return code == 404 and (request["method"] == "DELETE" or "Models\\Subscriber\\Subscriber" in message)
+
+
+def activity_email(item: Mapping[str, Any]) -> str | None:
+    """The recipient of one subscriber-activity row, lower-cased; None when the vendor no longer shows who it
+    was (a deleted subscriber). The row's `subscriber` is asked for with `include=subscriber` (unverified:
+    the recorded row, asked without it, had only id, opens_count and clicks_count)."""
+    sub = item.get("subscriber")
+    email = sub.get("email") if isinstance(sub, dict) else None
+    return str(email).strip().lower() if email else None
 
 
 def schedule_request(schedule: dict[str, Any], timezone_ids: dict[str, str]) -> dict[str, Any] | None:
@@ -156,7 +230,7 @@ def campaign_projection(raw: dict[str, Any], refs_neutral: Any) -> dict[str, Any
         "from": email.get("from"), "reply_to": email.get("reply_to"), "preheader": email.get("preheader") or "",
         "schedule": schedule,
     }
-    groups, segments = _audience_ids(raw)
+    groups, segments = audience_ids(raw)
     if segments:
         out["segments"] = sorted(refs_neutral("segment", _id(s)) for s in segments)
     elif groups:
@@ -164,7 +238,7 @@ def campaign_projection(raw: dict[str, Any], refs_neutral: Any) -> dict[str, Any
     return out
 
 
-def _audience_ids(raw: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+def audience_ids(raw: dict[str, Any]) -> tuple[list[Any], list[Any]]:
     """Group and segment ids a campaign targets. MailerLite reports them in `filter`, a list of OR-ed
     lists of conditions such as {"operator": "in_any", "args": ["groups", [ids]]} (recorded shape)."""
     groups, segments = list(raw.get("groups") or []), list(raw.get("segments") or [])

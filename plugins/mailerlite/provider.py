@@ -15,6 +15,7 @@ from hub.plugin import (
     Problem,
     Provider,
     RateLimit,
+    RunnerAutomationResource,
     Support,
 )
 
@@ -47,6 +48,8 @@ class MailerLiteProvider(Provider):
         Capability.EMAIL_CAMPAIGNS: Support(Fidelity.EXACT, "regular campaigns: draft, schedule, send, cancel"),
         Capability.AUTOMATIONS: Support(Fidelity.MANUAL, "read-only by API: build sheet + verification"),
         Capability.ENROLMENT: Support(Fidelity.EXACT, "by joining the automation's trigger group"),
+        Capability.STEP_EMAILS: Support(Fidelity.EXACT, "one regular campaign sent at once to a group made for"
+                                        " the batch (deleted once sent); opens and clicks from its report"),
     }
     limits = Limits(rate=(RateLimit("default", 120, 60.0), RateLimit("import", 5, 60.0)), max_concurrency=4)
     Settings = MailerLiteSettings
@@ -54,7 +57,7 @@ class MailerLiteProvider(Provider):
     default_base_url = "https://connect.mailerlite.com/api"
     simulator = "hub_mailerlite.simulator:MailerLiteSimulator"
     resource_types = (ListResource, TagResource, FieldResource, SegmentResource, ContactResource,
-                      CampaignResource, AutomationResource, EnrolmentResource)
+                      CampaignResource, AutomationResource, EnrolmentResource, RunnerAutomationResource)
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict[str, Any]:

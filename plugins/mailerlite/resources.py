@@ -27,11 +27,10 @@ from hub.plugin import (
 )
 
 from . import mapping as m
+from .api import BATCH_MAX
 
 if TYPE_CHECKING:
     from .api import MailerLiteApi
-
-BATCH_MAX = 50  # requests per POST /batch
 
 
 def _neutral(refs: References) -> Callable[[str, str], str]:
@@ -163,11 +162,9 @@ class ContactResource(_MlResource):
                 target = results[want.id].vendor_id or want.payload["email"]
                 removals += [(want.id, {"method": "DELETE", "path": f"api/subscribers/{target}/groups/{gid}"})
                              for gid in self._left_groups(want, refs)]
-        for i in range(0, len(removals), BATCH_MAX):
-            chunk = removals[i:i + BATCH_MAX]
-            for (owner, _), answer in zip(chunk, self.api.batch([r for _, r in chunk]), strict=True):
-                if answer.get("code", 500) >= 400 and answer.get("code") != 404:
-                    results[owner] = ItemResult(owner, False, error=f"removing from a group: {answer.get('body')}")
+        for (owner, _), answer in zip(removals, self.api.batch_all([r for _, r in removals]), strict=True):
+            if answer.get("code", 500) >= 400 and answer.get("code") != 404:
+                results[owner] = ItemResult(owner, False, error=f"removing from a group: {answer.get('body')}")
         return [results[w.id] for w in items]
 
     @staticmethod
@@ -213,20 +210,12 @@ class CampaignResource(_MlResource):
 
     def read_live(self, refs: References) -> dict[str, Live]:
         neutral = _neutral(refs)
-        out = {}
-        for status in ("draft", "ready", "sent"):  # the list defaults to `ready` only
-            for c in self.api.pages("campaigns", {"filter[status]": status}):
-                out[c["name"]] = Live(str(c["id"]), c["name"], m.campaign_projection(c, neutral), c)
-        return out
+        return {c["name"]: Live(str(c["id"]), c["name"], m.campaign_projection(c, neutral), c)
+                for c in self.api.campaigns()}
 
     def _body(self, want: Desired, refs: References) -> dict[str, Any]:
         p = want.payload
-        email = {"subject": p["subject"], "from_name": p["from_name"], "from": p["from"], "content": p["content"]}
-        if p.get("reply_to"):
-            email["reply_to"] = p["reply_to"]
-        if p.get("preheader"):
-            email["preheader"] = p["preheader"]
-        body: dict[str, Any] = {"name": p["name"], "type": "regular", "emails": [email]}
+        body: dict[str, Any] = {"name": p["name"], "type": "regular", "emails": [m.email_request(p)]}
         if "segments" in p:
             body["segments"] = [refs.require("segment", s.split(":", 1)[1]) for s in p["segments"]]
         else:

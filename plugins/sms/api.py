@@ -14,7 +14,9 @@ and retries, network errors) is `hub.plugin.SdkAdapter`'s.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,15 +25,21 @@ from pydantic import SecretStr, model_validator
 
 from hub.plugin import (
     AmbiguousWrite,
+    Delivery,
+    DeliveryLedger,
+    HubError,
     Provider,
     ProviderContext,
+    ProviderError,
     ProviderSettings,
     RateLimit,
     SdkAdapter,
     SdkCall,
     SharedRead,
+    StepText,
     VendorApi,
     VendorValidationError,
+    count_segments,
     default_error,
 )
 
@@ -231,6 +239,61 @@ class TwilioApi(VendorApi[TwilioSettings]):
             return None
 
         return self("GET", "Messages.json", scan)
+
+    def send_texts(self, texts: Sequence[StepText]) -> dict[tuple[str, str], str]:
+        """Texts of hub's automation runner, each once per (ledger name, number): the same journal as a
+        campaign's (a row before the call, settled after; a row left `pending` by a crash is looked up at
+        Twilio before anything is sent again)."""
+        services = self.ctx.services
+        if services is None:
+            raise ProviderError("texts need hub's state (the runner lends it)", provider=self.name)
+        ledger = services.ledger(self.ctx.account)
+        optouts = services.optouts()
+        out: dict[tuple[str, str], str] = {}
+        lock = threading.Lock()
+
+        def one(text: StepText) -> None:
+            row = ledger.deliveries(text.ledger).get(text.to)
+            status = self._text_once(text, row, ledger, optouts)
+            with lock:
+                out[(text.ledger, text.to)] = status
+
+        with ThreadPoolExecutor(max_workers=max(1, self.limits.max_concurrency)) as pool:
+            list(pool.map(one, texts))
+        return out
+
+    def _text_once(self, text: StepText, row: Delivery | None, ledger: DeliveryLedger, optouts: Mapping[str, str],
+                   ) -> str:
+        now = self.ctx.clock.utcnow()
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if row is not None and row.status == "pending":  # an earlier run never heard Twilio's answer
+            since = datetime.fromisoformat(row.created_at.replace("Z", "+00:00"))
+            found = self.find_message(text.to, text.body, since)
+            if found is not None:
+                ledger.record(text.ledger, [(text.to, found[1], found[0], "", stamp, "reconciled: found")])
+                return found[1]
+        elif row is not None and row.status not in ("planned", "retry"):
+            return row.status  # texted (or refused) before: never again
+        if text.to in optouts:
+            ledger.record(text.ledger, [(text.to, "opted_out", "", "", stamp, "the number opted out")])
+            return "opted_out"
+        ledger.record(text.ledger, [(text.to, "pending", "", "", stamp, "")])
+        try:
+            sid, _ = self.create_message(text.to, text.body, [], None, segments=count_segments(text.body).segments)
+            status, detail = "sent", ""
+        except OptedOut:
+            sid, status, detail = "", "opted_out", "21610: the recipient texted STOP"
+            if self.ctx.services is not None:
+                self.ctx.services.record_optout(text.to, "21610")
+        except AmbiguousWrite as exc:
+            found = self.find_message(text.to, text.body, now) or ("", "retry")
+            sid, status, detail = found[0], found[1], "found after a lost answer" if found[0] else str(exc)
+        except VendorValidationError as exc:
+            sid, status, detail = "", ("invalid" if exc.status == 400 else "failed"), exc.message
+        except HubError as exc:
+            sid, status, detail = "", "retry", str(exc)
+        ledger.record(text.ledger, [(text.to, status, sid, "", stamp, detail)])
+        return status
 
     def inbound_stops(self, *, refresh: bool = False) -> dict[str, str]:
         """Numbers that texted a STOP word to one of our senders (read once per plan)."""

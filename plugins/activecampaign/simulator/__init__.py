@@ -44,7 +44,7 @@ kit generates a control listing for every collection with a ``render``.
 from __future__ import annotations
 
 from .automations import AUTOMATIONS, ENROLMENTS
-from .campaigns import CAMPAIGNS, MESSAGES
+from .campaigns import CAMPAIGNS, MESSAGES, RECIPIENTS
 from .fields import FIELD_RELS, FIELD_VALUES, FIELDS, perstag_from
 from .imports import IMPORTS
 from .lists import LISTS, MEMBERSHIPS, SEGMENTS
@@ -63,8 +63,11 @@ class ActiveCampaignSimulator(ActiveCampaignV1):
     - ``import_limit=100``, ``import_window=60.0``: bulk-import requests allowed per window;
     - ``import_delay=0.0``: vendor seconds before a queued import is processed (0 = on the next request);
     - ``max_limit=100``: the largest page size;
-    - ``timezone="America/Chicago"``: the account timezone of dates and v1 ``sdate``.
+    - ``timezone="America/Chicago"``: the account timezone of dates and v1 ``sdate``;
+    - ``open_rate=0.4``, ``click_rate=0.1``: the share of a campaign's recipients who open it and who click
+      in it (per account: the ``set_activity_rates`` control), ``activity_delay=3600.0``: vendor seconds from
+      the send until they have (see `campaigns`).
     """
 
     collections = (CONTACTS, LISTS, MEMBERSHIPS, SEGMENTS, TAGS, CONTACT_TAGS, FIELDS, FIELD_RELS, FIELD_VALUES,
-                   AUTOMATIONS, ENROLMENTS, IMPORTS, CAMPAIGNS, MESSAGES)
+                   AUTOMATIONS, ENROLMENTS, IMPORTS, CAMPAIGNS, MESSAGES, RECIPIENTS)

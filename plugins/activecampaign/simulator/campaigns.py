@@ -9,9 +9,19 @@ messages have full CRUD. Campaigns are created — and sent — through the v1 `
 ("1") on any of the campaign's lists — once each, narrowed to the segment's contacts when the campaign
 names a segment built with explicit members — and sets ``send_amt``/``total_amt`` to their number;
 a scheduled campaign is sent on the first request after its ``sdate`` passes (by ``clock.utcnow()``).
-Opens, clicks and the other counters move only through the ``set_campaign_stats`` control.
+Who opens and who clicks is decided at the send, per recipient, by the kit's `recipient_activity` (a
+hash of campaign and address: the same every time) at the account's rates (``open_rate=0.4``,
+``click_rate=0.1`` options, or the ``set_activity_rates`` control), and happens ``activity_delay``
+vendor seconds later (default 3600; 0 = at the send): then the report counters (``opens``,
+``uniqueopens``, ``linkclicks``, ``uniquelinkclicks``, ``subscriberclicks``) sum it, and the v1 report
+lists (`v1`) show it. The ``campaign_recipients`` control lists each recipient of a campaign with its
+activity so far (``campaign_recipients(account, campaign="3")``); ``set_campaign_stats`` still sets
+counters by hand.
 
-Simulator choices (unverified): a send completes instantly (status "5", never observed as "2");
+Simulator choices (unverified): a send completes instantly (status "5", never observed as "2"), and
+all of its recipients who open or click do so at the same instant, ``activity_delay`` after it, once each
+(an open only when ``trackreads`` is on, a click on the message's first tracked link, none when it has
+no link);
 ``GET /campaigns`` lists oldest first and takes ``filters[<any campaign attribute>]=value`` as
 equality; tracked links are the read tracker ("open") plus every distinct http(s) ``href`` of the
 message HTML; ``POST /campaign`` and ``PUT /campaigns/{id}/edit`` (the newer draft endpoints) are not
@@ -21,16 +31,22 @@ simulated; ``POST /messages`` requires ``fromname``, ``fromemail`` (or ``email``
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from hub.simulator import Collection, Row, SimRequest, control, route
+from hub.simulator import Collection, Row, SimRequest, control, recipient_activity, route
 
 from .imports import ActiveCampaignImports
 from .lists import MEMBERSHIPS, SEGMENTS
 from .shapes import CONTACTS, EMAIL_RE, State, text
 
+V1_DATE = "%Y-%m-%d %H:%M:%S"  # how v1 reports date an open or a click (account time)
+
 CAMPAIGNS = Collection("campaigns", model="Campaign", index=("status",), render="show_campaign")
 MESSAGES = Collection("messages", model="Message", render="show_message")
+# who a campaign went to, and what each of them did with it
+RECIPIENTS = Collection("campaign_recipients", model="CampaignRecipient", index=("campaign",),
+                        render="show_recipient")
 CAMPAIGN_STATUSES = {"0": "draft", "1": "scheduled", "2": "sending", "3": "paused", "4": "stopped", "5": "completed"}
 CAMPAIGN_TYPES = ("single", "recurring", "split", "responder", "reminder", "activerss", "text")
 COUNTERS = ("send_amt", "total_amt", "opens", "uniqueopens", "linkclicks", "uniquelinkclicks", "subscriberclicks",
@@ -79,6 +95,14 @@ class ActiveCampaignCampaigns(ActiveCampaignImports):
                 "lists": list(c["lists"]), "messages": dict(c["messages"]),
                 "recipients": [contacts[cid]["email"] or "" for cid in c["recipients"] if cid in contacts]}
 
+    def show_recipient(self, st: State, r: Row) -> Row:
+        """The ``campaign_recipients()`` control: campaign, contact id, email, opened, clicked and the URL
+        clicked ("" when none); select one campaign's with ``campaign="<id>"``."""
+        link = next((x["link"] for x in CAMPAIGNS.table(st).get(r["campaign"], {}).get("links", [])
+                     if r["clicked"] and x["id"] == r["link"]), "")
+        return {"campaign": r["campaign"], "contact": r["contact"], "email": r["email"], "opened": r["opened"],
+                "clicked": r["clicked"], "link": link}
+
     def render_message(self, m: Row) -> Row:
         return {
             "userid": "1", "ed_instanceid": "0", "ed_version": "1", "cdate": m["cdate"], "mdate": m["mdate"],
@@ -103,6 +127,17 @@ class ActiveCampaignCampaigns(ActiveCampaignImports):
             campaign = CAMPAIGNS.table(self.account_state(account))[str(campaign_id)]
             campaign["counters"].update({k: int(v) for k, v in counters.items()})
             return self.render_campaign(campaign)
+
+    @control("set_activity_rates")
+    def set_activity_rates(self, account: str, open_rate: float, click_rate: float) -> Row:
+        """The share of a campaign's recipients who open it and who click in it (of all recipients; every one
+        who clicks opened), for the account's campaigns sent from now on."""
+        rates = [float(open_rate), float(click_rate)]
+        if not all(0.0 <= r <= 1.0 for r in rates):
+            raise ValueError("rates are shares of the recipients, from 0 to 1")
+        with self.lock:
+            self.account_state(account)["activity_rates"] = rates
+            return {"open_rate": rates[0], "click_rate": rates[1]}
 
     # ---------------------------------------------------------------- state operations
 
@@ -153,6 +188,48 @@ class ActiveCampaignCampaigns(ActiveCampaignImports):
         campaign["counters"].update({"send_amt": len(recipients), "total_amt": len(recipients)})
         CAMPAIGNS.table(st).update(campaign, status="5", ldate=now, mdate=now, sdate=campaign["sdate"] or now,
                                    sent_at=self.clock.utcnow().timestamp(), recipients=list(recipients))
+        self._record_activity(st, campaign, recipients)
+
+    def _record_activity(self, st: State, campaign: Row, recipients: Iterable[str]) -> None:
+        """Who of the recipients will open and click, decided at the send; shown `activity_delay` later."""
+        open_rate, click_rate = st.get("activity_rates") or (self.open_rate, self.click_rate)
+        clickable = [x["id"] for x in campaign["links"] if x["link"] != "open"]
+        contacts = CONTACTS.table(st)
+        for cid in recipients:
+            email = contacts[cid]["email"] or ""
+            did = recipient_activity(campaign["id"], email, open_rate, click_rate)
+            clicks = did.clicked and bool(clickable)
+            self._add(st, RECIPIENTS, campaign=campaign["id"], contact=cid, email=email, opened=False, clicked=False,
+                      will_open=did.opened and campaign["trackreads"] == "1", will_click=clicks,
+                      link=clickable[0] if clicks else "", tstamp="")
+        st.setdefault("activity_due", {})[campaign["id"]] = self.clock.now() + self.activity_delay
+        self._reveal_due_activity(st)
+
+    def _reveal_due_activity(self, st: State) -> None:
+        """Recipients' opens and clicks whose time has come, and the campaign's counters that sum them."""
+        due, now = st.get("activity_due") or {}, self.clock.now()
+        for campaign_id, at in list(due.items()):
+            # one that looks further away than the delay was recorded under another clock (a restart)
+            if now < at <= now + self.activity_delay:
+                continue
+            del due[campaign_id]
+            campaign = CAMPAIGNS.table(st).get(campaign_id)
+            if campaign is None:
+                continue
+            rows = RECIPIENTS.table(st).where("campaign", campaign_id)
+            stamp = self._now_dt().strftime(V1_DATE)
+            for r in rows:
+                r.update(opened=r["will_open"], clicked=r["will_click"], tstamp=stamp)
+            opened, clicked = sum(r["opened"] for r in rows), sum(r["clicked"] for r in rows)
+            campaign["counters"].update({"opens": opened, "uniqueopens": opened, "linkclicks": clicked,
+                                         "uniquelinkclicks": clicked, "subscriberclicks": clicked})
+
+    def _drop_campaign(self, st: State, campaign_id: str) -> None:
+        """Delete a campaign with its recipients' record."""
+        CAMPAIGNS.table(st).pop(campaign_id, None)
+        recipients = RECIPIENTS.table(st)
+        for r in recipients.where("campaign", campaign_id):
+            del recipients[r["id"]]
 
     def _tick(self, st: State) -> None:
         super()._tick(st)
@@ -160,6 +237,7 @@ class ActiveCampaignCampaigns(ActiveCampaignImports):
         for campaign in CAMPAIGNS.table(st).where("status", "1"):
             if campaign["send_at"] is None or campaign["send_at"] <= now:
                 self._deliver(st, campaign)
+        self._reveal_due_activity(st)
 
     def _schedule(self, st: State, campaign: Row) -> None:
         """Status "1": send now when the send time has passed, otherwise wait for it (`_tick`)."""
@@ -200,7 +278,8 @@ class ActiveCampaignCampaigns(ActiveCampaignImports):
 
     @route("DELETE", "/api/3/campaigns/{id}")
     def delete_campaign(self, req: SimRequest) -> Any:
-        self._row(req, CAMPAIGNS, remove=True)
+        st, campaign = self._row(req, CAMPAIGNS)
+        self._drop_campaign(st, campaign["id"])
         return 200, {}
 
     # ---------------------------------------------------------------- messages

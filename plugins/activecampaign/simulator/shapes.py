@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hub.simulator import Abort, Clock, Collection, Missing, Row, SimRequest, SimResponse, Simulator, page_by_offset
+from hub.simulator.activity import DEFAULT_CLICK_RATE, DEFAULT_OPEN_RATE
 from hub.simulator.ratelimit import Limit
 
 State = dict[str, Any]
@@ -113,8 +114,11 @@ class ActiveCampaignBase(Simulator):
 
     def __init__(self, clock: Clock | None = None, *, tokens: dict[str, str] | None = None, rate: int = 5,
                  window: float = 1.0, import_limit: int = 100, import_window: float = 60.0, import_delay: float = 0.0,
-                 max_limit: int = 100, timezone: str = "America/Chicago", **options: Any) -> None:
+                 max_limit: int = 100, timezone: str = "America/Chicago", open_rate: float = DEFAULT_OPEN_RATE,
+                 click_rate: float = DEFAULT_CLICK_RATE, activity_delay: float = 3600.0, **options: Any) -> None:
         super().__init__(clock, **options)
+        self.open_rate, self.click_rate = open_rate, click_rate  # of a campaign's recipients; per account: a control
+        self.activity_delay = activity_delay  # vendor seconds from a send to its recipients' opens and clicks
         self.tokens = dict(tokens) if tokens is not None else {"sandbox-token": "sandbox"}
         self.rate, self.window, self.max_limit = rate, window, max_limit
         self.import_limit, self.import_window, self.import_delay = import_limit, import_window, import_delay

@@ -10,16 +10,22 @@ access this file", reported by users of the official clients). v1 shares the acc
 
 Actions: ``message_add``, ``campaign_create`` (``status`` 0 draft / 1 scheduled; with status 1 an
 ``sdate`` — ``YYYY-MM-DD HH:MM:SS`` in the account timezone — that is now or past, or none at all,
-sends at once), ``campaign_status``, ``campaign_delete``, ``campaign_delete_list``, ``campaign_list``
-and ``campaign_report_totals``. The campaign then shows in v3 ``/campaigns`` with its status and counters.
-Only JSON output is simulated: ``api_output=xml|serialize`` is answered in JSON too.
+sends at once), ``campaign_status``, ``campaign_delete``, ``campaign_delete_list``, ``campaign_list``,
+``campaign_report_totals`` and the per-contact reports ``campaign_report_open_list`` (rows
+``subscriberid, email, times, tstamp``) and ``campaign_report_link_list`` (rows ``id, name, link,
+tracked, a_unique, a_total, info: [{subscriberid, email, times, tstamp}]``), both by ``campaignid`` and
+``messageid`` — the shapes of the vendor's v1 examples. The campaign then shows in v3 ``/campaigns`` with
+its status and counters. Only JSON output is simulated: ``api_output=xml|serialize`` is answered in JSON too.
 
 Simulator choices (unverified): ``campaign_create`` without ``status`` is a draft; it requires
 ``type``, ``name``, at least one existing list (``p[]``) and message (``m[]``), and an existing
 ``segmentid`` when one is given; ids in answers are integers; the ``result_message`` texts ("Message
 added", "Campaign saved" / "Campaign scheduled" / "Campaign sent", and the failure texts) are ours;
 ``message_add`` requires ``subject``, ``fromemail``, ``fromname``, a body and at least one list; an
-unknown ``api_action`` is ``result_code: 0``.
+unknown ``api_action`` is ``result_code: 0``; the report lists page 20 rows with ``page`` like
+``campaign_list`` (the vendor's paging of them is not documented), list links but not the read tracker,
+take ``messageid`` as optional (0 or absent: the campaign's message; another one: nothing) and answer
+"Nothing is returned" (``result_code: 0``) when there are no rows.
 """
 
 from __future__ import annotations
@@ -30,13 +36,15 @@ from typing import Any
 
 from hub.simulator import Row, SimRequest, route
 
-from .campaigns import CAMPAIGN_TYPES, CAMPAIGNS, COUNTERS, MESSAGES, ActiveCampaignCampaigns
+from .campaigns import CAMPAIGN_TYPES, CAMPAIGNS, COUNTERS, MESSAGES, RECIPIENTS, ActiveCampaignCampaigns
 from .lists import LISTS, SEGMENTS
 from .shapes import EMAIL_RE, V1_PATH, State, flag, v1_answer
 
 _BRACKET = re.compile(r"^([A-Za-z_]+)\[([^\]]*)\]$")
 V1_ACTIONS = ("message_add", "campaign_create", "campaign_status", "campaign_delete", "campaign_delete_list",
-              "campaign_list", "campaign_report_totals")
+              "campaign_list", "campaign_report_totals", "campaign_report_open_list", "campaign_report_link_list")
+V1_PAGE = 20
+NOTHING = "Failed: Nothing is returned"
 Groups = dict[str, dict[str, str]]
 
 
@@ -172,7 +180,7 @@ class ActiveCampaignV1(ActiveCampaignCampaigns):
         return v1_answer(1, "Campaign status changed", id=int(campaign["id"]), status=int(campaign["status"]))
 
     def _v1_campaign_delete(self, st: State, p: dict[str, str], groups: Groups) -> Row:
-        del CAMPAIGNS.table(st)[self._v1_campaign(st, p.get("id"))["id"]]
+        self._drop_campaign(st, self._v1_campaign(st, p.get("id"))["id"])
         return v1_answer(1, "Campaign deleted")
 
     def _v1_campaign_delete_list(self, st: State, p: dict[str, str], groups: Groups) -> Row:
@@ -182,7 +190,7 @@ class ActiveCampaignV1(ActiveCampaignCampaigns):
         if not found:
             raise V1Error("No campaigns found to delete")
         for cid in found:
-            del campaigns[cid]
+            self._drop_campaign(st, cid)
         return v1_answer(1, "Campaign(s) deleted")
 
     def _v1_campaign_list(self, st: State, p: dict[str, str], groups: Groups) -> Row:
@@ -191,18 +199,50 @@ class ActiveCampaignV1(ActiveCampaignCampaigns):
         if ids != "all":
             wanted = {i.strip() for i in ids.split(",")}
             rows = [c for c in rows if c["id"] in wanted]
-        try:
-            page = max(1, int(p.get("page") or 1))
-        except ValueError:
-            page = 1
-        rows = rows[(page - 1) * 20 : page * 20]
-        if not rows:
-            return v1_answer(0, "Failed: Nothing is returned")
-        out = {str(n): {**{k: v for k, v in self.render_campaign(c).items() if k != "links"},
-                        "lists": ",".join(c["lists"])} for n, c in enumerate(rows)}
-        return v1_answer(1, "Success: Something is returned", **out)
+        return _v1_rows(p, [{**{k: v for k, v in self.render_campaign(c).items() if k != "links"},
+                             "lists": ",".join(c["lists"])} for c in rows])
+
+    def _v1_report(self, st: State, p: dict[str, str]) -> tuple[Row, list[Row]]:
+        """The campaign a report action names and its recipients' record (none for another message)."""
+        campaign = self._v1_campaign(st, p.get("campaignid"))
+        message = (p.get("messageid") or "0").strip() or "0"
+        if message != "0" and message not in campaign["messages"]:
+            return campaign, []
+        return campaign, RECIPIENTS.table(st).where("campaign", campaign["id"])
+
+    def _v1_campaign_report_open_list(self, st: State, p: dict[str, str], groups: Groups) -> Row:
+        _, recipients = self._v1_report(st, p)
+        return _v1_rows(p, [_activity_row(r) for r in recipients if r["opened"]])
+
+    def _v1_campaign_report_link_list(self, st: State, p: dict[str, str], groups: Groups) -> Row:
+        campaign, recipients = self._v1_report(st, p)
+        rows = []
+        for link in campaign["links"]:
+            if link["link"] == "open":
+                continue
+            info = [_activity_row(r) for r in recipients if r["clicked"] and r["link"] == link["id"]]
+            rows.append({"id": link["id"], "name": link["name"], "link": link["link"], "tracked": "1",
+                         "a_unique": str(len(info)), "a_total": str(len(info)), "info": info})
+        return _v1_rows(p, rows)
 
     def _v1_campaign_report_totals(self, st: State, p: dict[str, str], groups: Groups) -> Row:
         campaign = self._v1_campaign(st, p.get("campaignid") or p.get("id"))
         totals = {name: str(campaign["counters"].get(name, 0)) for name in COUNTERS}
         return v1_answer(1, "Success: Something is returned", campaignid=campaign["id"], **totals)
+
+
+def _activity_row(r: Row) -> Row:
+    """One contact in a v1 report list."""
+    return {"subscriberid": r["contact"], "email": r["email"], "times": "1", "tstamp": r["tstamp"]}
+
+
+def _v1_rows(p: dict[str, str], rows: list[Row]) -> Row:
+    """A v1 list answer: the ``page`` asked for (20 rows) under "0", "1", ..., or "Nothing is returned"."""
+    try:
+        page = max(1, int(p.get("page") or 1))
+    except ValueError:
+        page = 1
+    rows = rows[(page - 1) * V1_PAGE : page * V1_PAGE]
+    if not rows:
+        return v1_answer(0, NOTHING)
+    return v1_answer(1, "Success: Something is returned", **{str(n): row for n, row in enumerate(rows)})

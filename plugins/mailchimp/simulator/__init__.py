@@ -56,8 +56,12 @@ Vendor behaviour the references leave open — the simulator's choices (more in 
   the vendor's UI), which removes their report. ``cancel-send`` works only while ``sending`` (set ``send_seconds`` > 0
   to observe it). Tests can be sent for unsent campaigns with content. ``GET /reports/{id}`` of an unsent campaign is
   404.
+- A sent campaign keeps who it went to (the subscribed members matching its audience and segment then, by address);
+  who of them opens and clicks is decided by `hub.simulator.recipient_activity` at the account's rates (options
+  ``open_rate=0.4``/``click_rate=0.1``, per account ``set_activity_rates``), and its report's opens and clicks are
+  their sums. ``/reports/{id}/email-activity`` serves them; the control ``campaign_recipients`` lists them.
 - Not simulated (they answer 404 Resource Not Found): e-commerce, templates, folders, member notes and events, landing
-  pages, surveys, sub-reports (``/reports/{id}/…``), ``create-resend``, webhooks.
+  pages, surveys, sub-reports other than ``email-activity`` (``/reports/{id}/…``), ``create-resend``, webhooks.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from hub.simulator import Clock, Collection, Row, SimRequest, SimResponse, basic_auth, bearer_token, control, listing
+from hub.simulator.activity import DEFAULT_CLICK_RATE, DEFAULT_OPEN_RATE
 
 from . import shapes as sh
 from .batches import ARCHIVE_PREFIX, Batches
@@ -99,6 +104,13 @@ def in_audiences(spec: Collection, show: Callable[[Any, Row, Row], Row], name: s
     return control(rows.__name__)(rows)
 
 
+def _rates(open_rate: float, click_rate: float) -> tuple[float, float]:
+    rates = float(open_rate), float(click_rate)
+    if not all(0 <= r <= 1 for r in rates):
+        raise ValueError("open_rate and click_rate are shares of the recipients, from 0 to 1")
+    return rates
+
+
 class MailchimpSimulator(Batches):
     """Mailchimp Marketing API 3.0. Options (all keyword):
 
@@ -106,7 +118,9 @@ class MailchimpSimulator(Batches):
     - ``sandbox_account="sandbox"``: the account seeded with the ``SANDBOX_AUDIENCE`` audience;
     - ``batch_seconds=4.0`` (vendor seconds from ``pending`` to ``finished``) and
       ``batch_poll_advance=True`` (each ``GET /batches/{id}`` moves a batch on by at least one phase);
-    - ``send_seconds=0.0``: how long a campaign stays ``sending`` before it is ``sent``.
+    - ``send_seconds=0.0``: how long a campaign stays ``sending`` before it is ``sent``;
+    - ``open_rate=0.4``, ``click_rate=0.1``: the share of a campaign's recipients who open (click) it, in every
+      account that has not been given its own (``set_activity_rates``).
     """
 
     name = "mailchimp"
@@ -121,13 +135,15 @@ class MailchimpSimulator(Batches):
 
     def __init__(self, clock: Clock | None = None, *, keys: dict[str, str] | None = None,
                  sandbox_account: str = "sandbox", batch_seconds: float = 4.0, batch_poll_advance: bool = True,
-                 send_seconds: float = 0.0, **options: Any) -> None:
+                 send_seconds: float = 0.0, open_rate: float = DEFAULT_OPEN_RATE,
+                 click_rate: float = DEFAULT_CLICK_RATE, **options: Any) -> None:
         super().__init__(clock, **options)
         self.keys = dict(keys) if keys is not None else {self.SANDBOX_KEY: self.SANDBOX_ACCOUNT}
         self.sandbox_account = sandbox_account
         self.batch_seconds = float(batch_seconds)
         self.batch_poll_advance = bool(batch_poll_advance)
         self.send_seconds = float(send_seconds)
+        self.open_rate, self.click_rate = _rates(open_rate, click_rate)
         self.account_state(sandbox_account)
 
     def account_state(self, account: str) -> dict[str, Any]:
@@ -218,6 +234,18 @@ class MailchimpSimulator(Batches):
             m["last_changed"] = self._now()
             return self.render_member(lst, m)
 
+    @control("set_activity_rates")
+    def set_activity_rates(self, account: str, open_rate: float | None = None,
+                           click_rate: float | None = None) -> dict[str, float]:
+        """The share of recipients who open (click) the account's campaigns sent from now on (unset: as before)."""
+        with self.lock:
+            st = self.account_state(account)
+            rates = self.activity_rates(st)
+            opens, clicks = _rates(rates["open_rate"] if open_rate is None else open_rate,
+                                   rates["click_rate"] if click_rate is None else click_rate)
+            st["activity_rates"] = {"open_rate": opens, "click_rate": clicks}
+            return dict(st["activity_rates"])
+
     @control("seed_report")
     def seed_report(self, account: str, campaign_id: str, **counters: int) -> dict[str, Any]:
         """Set report counters of a campaign (``opens``, ``unique_opens``, ``clicks``, ``unique_clicks``,
@@ -253,6 +281,16 @@ class MailchimpSimulator(Batches):
 
     def render_campaign_listing(self, st: dict[str, Any], camp: Row) -> Row:
         return {**self.render_campaign(st, camp), "content": self.render_content(camp), "tests": list(camp["tests"])}
+
+    @control("campaign_recipients")
+    def campaign_recipients(self, account: str, campaign_id: str) -> list[Row]:
+        """Whom a campaign went to, in send order, and what each did: ``{email_address, opened, clicked}`` (none
+        before it is sent)."""
+        with self.lock:
+            self.settle(account)
+            camp = sh.CAMPAIGNS.table(self.account_state(account)).require(campaign_id)
+            return [{"email_address": email, "opened": act.opened, "clicked": act.clicked}
+                    for email, act in self.recipient_activities(camp)]
 
     @control("reports")
     def reports(self, account: str = "sandbox") -> list[Row]:

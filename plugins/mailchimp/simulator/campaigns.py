@@ -6,8 +6,13 @@ when not given); ``…/send-checklist``; the status machine ``save → schedule 
 ``test``. Every refused transition is a 400 Invalid Resource whose ``detail`` says why. Time is the simulator clock: a
 scheduled campaign starts sending on the first request after its ``schedule_time`` by ``clock.utcnow()``, and a sending
 campaign turns ``sent`` ``send_seconds`` later (default 0: at once). ``/reports`` answers for sent (and
-sending/canceled) campaigns, with ``emails_sent`` = the recipients at send time and opens/clicks 0 unless seeded
-(``seed_report``).
+sending/canceled) campaigns, with ``emails_sent`` = the recipients at send time (subscribed members matching its
+audience and segment then, kept by address) and opens/clicks decided per recipient when it is sent
+(`hub.simulator.recipient_activity`, at the account's rates: ``open_rate``/``click_rate``, 0.4/0.1 unless set),
+which the report's counters sum (``seed_report`` overrides them). ``/reports/{id}/email-activity`` (and
+``/{subscriber_hash}``) lists every recipient with its activity; an open and a click happen at the send time
+(simulator choice), a click on the first link of the content (else the archive page), and ``since`` keeps the
+events after it (every recipient is still listed: vendor behaviour unverified).
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from hub.simulator import Abort, Row, SimRequest
+from hub.simulator import Abort, Activity, Row, SimRequest, recipient_activity
+from hub.simulator.activity import DEFAULT_CLICK_RATE, DEFAULT_OPEN_RATE
 
 from . import shapes as sh
 from .segments import Segments
@@ -58,8 +64,14 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
+SIM_IP = "198.51.100.7"  # a documentation address (RFC 5737): where every simulated open and click comes from
+LINK_RE = re.compile(r"""href=["'](https?://[^"']+)["']""", re.IGNORECASE)
+
+
 class Campaigns(Segments):
     send_seconds: float = 0.0
+    open_rate: float = DEFAULT_OPEN_RATE  # every account's unless set for it (``set_activity_rates``)
+    click_rate: float = DEFAULT_CLICK_RATE
 
     def _campaign(self, req: SimRequest) -> tuple[dict[str, Any], Row]:
         st = self._st(req)
@@ -94,9 +106,23 @@ class Campaigns(Segments):
                 camp.update(status="sent", delivery="delivered")
 
     def _start_sending(self, st: dict[str, Any], camp: Row, when: datetime) -> None:
-        count = len(self._recipient_hashes(st, camp))
-        camp.update(status="sending", send_time=sh.fmt_time(when), emails_sent=count, sent_to=count,
-                    delivery="delivering")
+        """Who it goes to is fixed now, by address, and so is what each of them does with it."""
+        lst = sh.LISTS.table(st).get(camp["recipients"].get("list_id") or "")
+        members = sh.MEMBERS.table(lst) if lst is not None else {}
+        emails = [members[h]["email_address"] for h in self._recipient_hashes(st, camp)]
+        camp.update(status="sending", send_time=sh.fmt_time(when), emails_sent=len(emails), sent_to=len(emails),
+                    delivery="delivering", recipients_sent=emails, activity_rates=self.activity_rates(st))
+        activity = [a for _, a in self.recipient_activities(camp)]
+        opened, clicked = sum(a.opened for a in activity), sum(a.clicked for a in activity)
+        camp["report"].update(opens=opened, unique_opens=opened, clicks=clicked, unique_clicks=clicked)
+
+    def activity_rates(self, st: dict[str, Any]) -> dict[str, float]:
+        return dict(st.get("activity_rates") or {"open_rate": self.open_rate, "click_rate": self.click_rate})
+
+    def recipient_activities(self, camp: Row) -> list[tuple[str, Activity]]:
+        """Every recipient of a sent campaign, in send order, with whether they opened and clicked it."""
+        rates = camp.get("activity_rates") or {}
+        return [(email, recipient_activity(camp["id"], email, **rates)) for email in camp.get("recipients_sent", ())]
 
     def _audience_block(self, st: dict[str, Any], list_id: str) -> Row:
         lst = sh.LISTS.table(st).get(list_id)
@@ -259,7 +285,7 @@ class Campaigns(Segments):
         """The fields of a new (or replicated) campaign that its sending changes."""
         return {"id": self._hex_id("campaign"), "web_id": self._int_id(2_000_000), "create_time": self._now(),
                 "status": "save", "send_time": "", "emails_sent": 0, "sent_to": 0, "tests": [],
-                "report": dict.fromkeys(REPORT_COUNTERS, 0)}
+                "report": dict.fromkeys(REPORT_COUNTERS, 0), "recipients_sent": [], "activity_rates": {}}
 
     def _ready(self, st: dict[str, Any], camp: Row) -> None:
         check = self.checklist(st, camp)
@@ -493,12 +519,48 @@ class Campaigns(Segments):
                  if c["status"] in REPORTED and kind in (None, "", c["type"])]
         return self._page(req, "reports", sh.between(req, camps, "send_time"), lambda c: self.render_report(st, c))
 
-    @sh.api("GET", "/reports/{campaign_id}")
-    def get_report(self, req: SimRequest) -> Any:
+    def _reported(self, req: SimRequest) -> tuple[dict[str, Any], Row]:
         st, camp = self._campaign(req)
         if camp["status"] not in REPORTED:
             raise Abort(self.error(404))  # simulator choice: no report before a campaign is sent
-        return self.render_report(st, camp)
+        return st, camp
+
+    @sh.api("GET", "/reports/{campaign_id}")
+    def get_report(self, req: SimRequest) -> Any:
+        return self.render_report(*self._reported(req))
+
+    def render_email_activity(self, st: dict[str, Any], camp: Row, email: str, act: Activity,
+                              since: datetime | None = None) -> Row:
+        when = camp["send_time"]
+        events: list[Row] = []
+        if act.opened:
+            events.append({"action": "open", "timestamp": when, "ip": SIM_IP})
+        if act.clicked:
+            link = LINK_RE.search(camp["content"]["html"])
+            url = link.group(1) if link else f"https://us1.campaign-archive.com/?u=sim&id={camp['id']}"
+            events.append({"action": "click", "timestamp": when, "url": url, "ip": SIM_IP})
+        if since is not None:
+            events = [e for e in events if (sh.parse_time(e["timestamp"]) or since) > since]
+        block = self._audience_block(st, camp["recipients"].get("list_id") or "")
+        return {"campaign_id": camp["id"], "list_id": block["list_id"], "list_is_active": block["list_is_active"],
+                "email_id": sh.subscriber_hash(email), "email_address": email, "activity": events, "_links": []}
+
+    @sh.api("GET", "/reports/{campaign_id}/email-activity")
+    def list_email_activity(self, req: SimRequest) -> Any:
+        st, camp = self._reported(req)
+        since = sh.parse_time(req.arg("since"))
+        return self._page(req, "emails", self.recipient_activities(camp),
+                          lambda r: self.render_email_activity(st, camp, r[0], r[1], since),
+                          campaign_id=camp["id"])
+
+    @sh.api("GET", "/reports/{campaign_id}/email-activity/{subscriber_hash}")
+    def get_email_activity(self, req: SimRequest) -> Any:
+        st, camp = self._reported(req)
+        h = self._hash(req)
+        found = next((r for r in self.recipient_activities(camp) if sh.subscriber_hash(r[0]) == h), None)
+        if found is None:
+            raise Abort(self.error(404))  # not a recipient of this campaign
+        return self.render_email_activity(st, camp, *found, sh.parse_time(req.arg("since")))
 
 
 def _segment_text(opts: Any) -> str:

@@ -22,6 +22,11 @@ Choices where the vendor's behaviour is not verified (each marked "simulator cho
 - Updating, scheduling or cancelling a campaign in the wrong status answers 422 with a clear message.
 - Group names may repeat (the vendor is not known to refuse duplicates).
 - Adding a subscriber to a group that triggers an enabled automation records an "active" activity entry.
+- A sent campaign keeps who it went to (its groups' or segments' active members at send time) and who opened
+  and clicked, decided per address by the kit's `recipient_activity` at ``open_rate``/``click_rate`` (per
+  account with the ``set_activity_rates`` control); every opener opens once and every clicker clicks once.
+  ``/campaigns/{id}/reports/subscriber-activity`` pages them (GET or POST: the SDKs disagree), the
+  subscriber object only with ``include=subscriber``; the ``campaign_recipients`` listing shows them.
 
 One module per area (`subscribers`, `groups` with segments and imports, `fields`, `campaigns`, `automations`,
 `reference`, `validation`, `shapes`); this one keeps auth, limits, headers, error answers and ``/batch``.

@@ -1,6 +1,10 @@
 """Campaigns: validation, rendering and the status machine. A campaign is created as a ``draft``; scheduling
 makes it ``ready`` (or ``sent`` at once when ``delivery`` is ``instant``), a ready one turns ``sent`` on the
-first read after its time, and cancelling returns it to ``draft``."""
+first read after its time, and cancelling returns it to ``draft``.
+
+Sending records who the campaign went to (the active members of its groups or segments at that moment) and
+what each recipient did with it, decided by `recipient_activity` at the account's open and click rates: the
+subscriber-activity report pages through those rows and the campaign's ``stats`` are summed from them."""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ import re
 from datetime import datetime
 from typing import Any
 
-from hub.simulator import Row, SimRequest, SimResponse, route
+from hub.simulator import Row, SimRequest, SimResponse, control, recipient_activity, route
 
 from .reference import LANGUAGES, timezone_name, to_utc
-from .shapes import CAMPAIGNS, GROUPS, SEGMENTS, SUBSCRIBERS, Base, St, email_shape, email_stats
+from .shapes import CAMPAIGNS, GROUPS, RECIPIENTS, SEGMENTS, SUBSCRIBERS, St, email_shape, email_stats
+from .subscribers import Subscribers
 from .validation import DATE_RE, TS, invalid, one_of, reject, validate
 
 CAMPAIGN_TYPES = {"regular": "Regular", "ab": "A/B split", "resend": "Auto resend"}
@@ -22,6 +27,12 @@ AB_KEYS = ("test_type", "select_winner_by", "after_time_amount", "after_time_uni
 EMAIL_KEYS = ("subject", "from_name", "from", "reply_to", "preheader", "content")
 SHORT = "required|short"
 EMAIL_RULES = {"subject": SHORT, "from_name": SHORT, "from": SHORT + "|email", "reply_to": "email", "content": "string"}
+# the subscriber-activity report: `filter[type]` values and `sort` keys as the SDKs type them (Node SDK's
+# CampaignSubscribersActivityParams); only opened/unopened/clicked can be non-empty here
+ACTIVITY_TYPES = ("opened", "unopened", "clicked", "unsubscribed", "forwarded", "hardbounced", "softbounced", "junk")
+ACTIVITY_AGGREGATIONS = ("all", *ACTIVITY_TYPES[:-1], "social_interaction", "junk")  # as recorded, in order
+ACTIVITY_SORTS = ("id", "updated_at", "clicks_count", "opens_count")
+ACTIVITY_LIMITS = ("10", "25", "50", "100")
 
 
 def rewrite_html(html: str) -> str:
@@ -42,7 +53,7 @@ def _int_in(value: Any, high: int) -> int | None:
     return number if 0 <= number <= high else None
 
 
-class Campaigns(Base):
+class Campaigns(Subscribers):  # a send reads and shows subscribers
     def _validate_campaign(self, st: St, data: Row, *, create: bool) -> Row:
         """The fields given, checked (Laravel's 422 otherwise)."""
         need = "required|" if create else ""
@@ -83,14 +94,18 @@ class Campaigns(Base):
             return "segments", camp["segment_ids"]
         return ("groups", camp["group_ids"]) if camp["group_ids"] else (None, [])
 
-    def _recipients(self, st: St, camp: Row) -> int:
+    def _members(self, st: St, camp: Row) -> list[Row]:
+        """Who the campaign goes to now: the active subscribers of its segments or groups (all without either)."""
         kind, ids = self._audience(st, camp)
         subs, segments = SUBSCRIBERS.table(st), SEGMENTS.table(st)
         if kind == "segments":
             members = {sid for seg in ids if seg in segments for sid in segments[seg]["subscriber_ids"]}
-            return sum(1 for sid in members if sid in subs and subs[sid]["status"] == "active")
+            return [subs[sid] for sid in sorted(members) if sid in subs and subs[sid]["status"] == "active"]
         wanted = set(ids)
-        return sum(1 for s in subs.values() if s["status"] == "active" and (kind is None or wanted & set(s["groups"])))
+        return [s for s in subs.values() if s["status"] == "active" and (kind is None or wanted & set(s["groups"]))]
+
+    def _recipients(self, st: St, camp: Row) -> int:
+        return len(self._members(st, camp))
 
     def render_campaign(self, st: St, camp: Row, *, content: bool = True) -> Row:
         self._tick(st, camp)
@@ -108,7 +123,8 @@ class Campaigns(Base):
                   "language": language, "preheader": email.get("preheader")}
         if content and has_content:
             fields["content"] = rewrite_html(email["content"]) if self.rewrite_content else email["content"]
-        email_out = email_shape(email["id"], camp["account_id"], "campaigns", camp["id"], stamps, fields, sent)
+        stats = email_stats(sent, RECIPIENTS.table(st).where("campaign_id", camp["id"]))
+        email_out = email_shape(email["id"], camp["account_id"], "campaigns", camp["id"], stamps, fields, stats)
         out: Row = {
             "id": camp["id"], "account_id": camp["account_id"], "name": camp["name"], "type": camp["type"],
             "status": status, "missing_data": [] if has_content else ["content"],
@@ -131,7 +147,7 @@ class Campaigns(Base):
                 "all_active_subscribers": kind is None},
             "is_eligible_for_sending": has_content, "needs_repair": False}
         ab = {"ab_settings": camp["ab_settings"]} if camp.get("ab_settings") is not None else {}
-        return {**out, **ab, "stats": email_stats(sent)} if status == "sent" else {**out, **ab}
+        return {**out, **ab, "stats": stats} if status == "sent" else {**out, **ab}
 
     def _tick(self, st: St, camp: Row) -> None:
         """A ready campaign whose time has come is sent (lazily, on read)."""
@@ -140,14 +156,32 @@ class Campaigns(Base):
 
     def _send(self, st: St, camp: Row) -> None:
         now = self._now()
-        camp.update(sent_count=self._recipients(st, camp), status="sent", queued_at=camp["queued_at"] or now,
+        members = self._members(st, camp)
+        open_rate, click_rate = self._activity_rates(st)
+        for sub in members:
+            did = recipient_activity(camp["id"], sub["email"], open_rate, click_rate)
+            RECIPIENTS.table(st).insert({
+                "id": self._new_id(), "campaign_id": camp["id"], "subscriber_id": sub["id"], "email": sub["email"],
+                "opens_count": int(did.opened), "clicks_count": int(did.clicked), "updated_at": now})
+        camp.update(sent_count=len(members), status="sent", queued_at=camp["queued_at"] or now,
                     started_at=now, finished_at=now, updated_at=now)
+
+    def _activity_rates(self, st: St) -> tuple[float, float]:
+        rates = st.get("activity_rates") or {}
+        return float(rates.get("open_rate", self.open_rate)), float(rates.get("click_rate", self.click_rate))
 
     def _ticked(self, req: SimRequest) -> St:
         st = self._st(req)
+        self._tick_all(st)
+        return st
+
+    def _tick_all(self, st: St) -> None:
         for camp in CAMPAIGNS.table(st).values():
             self._tick(st, camp)
-        return st
+
+    def settle(self, account: str) -> None:
+        """Scheduled campaigns whose time has passed are sent before a listing shows the account."""
+        self._tick_all(self.account_state(account))
 
     def _campaign(self, req: SimRequest) -> tuple[St, Row]:
         st = self._ticked(req)
@@ -263,4 +297,88 @@ class Campaigns(Base):
     def delete_campaign(self, req: SimRequest) -> Any:
         st, camp = self._campaign(req)
         del CAMPAIGNS.table(st)[camp["id"]]
+        recipients = RECIPIENTS.table(st)
+        for row in recipients.where("campaign_id", camp["id"]):
+            del recipients[row["id"]]  # its report goes with it
         return SimResponse(204)
+
+    # ---------------------------------------------------------------- recipients and their activity
+
+    @route("GET", "/api/campaigns/{id:\\d+}/reports/subscriber-activity")
+    @route("POST", "/api/campaigns/{id:\\d+}/reports/subscriber-activity")
+    def campaign_activity(self, req: SimRequest) -> Any:
+        """Length-aware pages (default 50) of the recipients' activity, filtered by ``filter[type]`` and
+        ``filter[search]`` (part of the email), sorted by ``sort``; ``meta.aggregations`` counts each type over
+        every recipient (recorded). Each item is ``{id, opens_count, clicks_count}`` (recorded), with the
+        ``subscriber`` when ``include=subscriber`` asks for it (simulator choice: the recorded answer, asked
+        without it, had none). The SDKs disagree on the method (Go, Node, Python: POST with the parameters in
+        a JSON body, as recorded; Java: GET with a query string): both are served."""
+        if req.method == "POST":
+            _body_to_query(req, self._body(req))
+        st, camp = self._campaign(req)
+        if (limit := req.arg("limit")) is not None and limit not in ACTIVITY_LIMITS:
+            raise invalid({"limit": ["The selected limit is invalid."]})
+        kind = self._filter(req, "type", ACTIVITY_TYPES)
+        sort = req.arg("sort") or "id"
+        if sort.lstrip("-") not in ACTIVITY_SORTS:
+            raise invalid({"sort": ["The selected sort is invalid."]})
+        every = RECIPIENTS.table(st).where("campaign_id", camp["id"])
+        needle = (req.arg("filter[search]") or "").strip().lower()
+        chosen = [r for r in every if _did(r, kind) and needle in r["email"]]
+        field = sort.lstrip("-")
+        chosen.sort(key=lambda r: int(r["id"]) if field == "id" else (r[field], int(r["id"])),
+                    reverse=sort.startswith("-"))
+        aggregations = {name: sum(1 for r in every if _did(r, name)) for name in ACTIVITY_AGGREGATIONS}
+        with_subscriber = "subscriber" in (req.arg("include") or "").split(",")
+        return self.page_envelope(req, chosen, 50, lambda r: self.render_activity(st, r, with_subscriber),
+                                  {"aggregations": aggregations})
+
+    def render_activity(self, st: St, row: Row, with_subscriber: bool) -> Row:
+        out = {"id": row["id"], "opens_count": row["opens_count"], "clicks_count": row["clicks_count"]}
+        if with_subscriber:
+            sub = SUBSCRIBERS.table(st).get(row["subscriber_id"])
+            out["subscriber"] = self.render_subscriber(st, sub, groups=False) if sub else None
+        return out
+
+    def render_recipient(self, st: St, row: Row) -> Row:
+        """One recipient of a sent campaign and what they did (the control listing `campaign_recipients`)."""
+        return {"campaign_id": row["campaign_id"], "subscriber_id": row["subscriber_id"], "email": row["email"],
+                "opened": row["opens_count"] > 0, "clicked": row["clicks_count"] > 0,
+                "opens_count": row["opens_count"], "clicks_count": row["clicks_count"], "sent_at": row["updated_at"]}
+
+    @control("set_activity_rates")
+    def set_activity_rates(self, account: str, open_rate: float | None = None,
+                           click_rate: float | None = None) -> Row:
+        """The share of recipients who open (and who click) campaigns the account sends from now on."""
+        given = {k: float(v) for k, v in (("open_rate", open_rate), ("click_rate", click_rate)) if v is not None}
+        if any(not 0 <= v <= 1 for v in given.values()):
+            raise ValueError("open_rate and click_rate must be between 0 and 1")
+        with self.lock:
+            st = self.account_state(account)
+            st["activity_rates"] = {**(st.get("activity_rates") or {}), **given}
+            open_now, click_now = self._activity_rates(st)
+            return {"open_rate": open_now, "click_rate": click_now}
+
+
+def _did(row: Row, kind: str | None) -> bool:
+    """Whether a recipient's activity is of `kind` (every recipient for None and "all")."""
+    if kind in (None, "all"):
+        return True
+    if kind == "opened":
+        return row["opens_count"] > 0
+    if kind == "unopened":
+        return row["opens_count"] == 0
+    if kind == "clicked":
+        return row["clicks_count"] > 0
+    return False  # the simulator has no unsubscribes, forwards, bounces or spam complaints from a send
+
+
+def _body_to_query(req: SimRequest, body: Row) -> None:
+    """Laravel reads a JSON body's parameters like the query string's: ``{"filter": {"type": "opened"},
+    "limit": 25}`` as ``filter[type]=opened&limit=25`` (the query string wins when both give one)."""
+    for key, value in body.items():
+        pairs = value.items() if isinstance(value, dict) else [(None, value)]
+        for sub, item in pairs:
+            name = key if sub is None else f"{key}[{sub}]"
+            if item is not None and not isinstance(item, dict | list):
+                req.query.setdefault(name, [str(item)])

@@ -1,6 +1,6 @@
 """What every area of the MailerLite simulator shares: the collections, the length-aware and cursor
-paginators, zeroed statistics blocks, the plain-text email body, ids, and `Base`, the simulator's options
-and request plumbing."""
+paginators, statistics blocks, the plain-text email body, ids, and `Base`, the simulator's options and
+request plumbing."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import base64
 import bisect
 import json
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from hub.simulator import Clock, Collection, MalformedBody, Row, SimRequest, Simulator, page_by_number
+from hub.simulator.activity import DEFAULT_CLICK_RATE, DEFAULT_OPEN_RATE
 
 from .validation import TS, invalid, one_of, reject, validate
 
@@ -28,6 +29,9 @@ SEGMENTS = Collection("segments", model="Segment", render="render_segment")
 CAMPAIGNS = Collection("campaigns", model="Campaign\\Campaign", render="render_campaign")
 AUTOMATIONS = Collection("automations", model="Automation\\Automation", render="render_automation")
 IMPORTS = Collection("imports", model="Import\\Import")
+# who a sent campaign went to (its audience's active members at send time) and what each did with it
+RECIPIENTS = Collection("campaign_recipients", model="Campaign\\Recipient", index=("campaign_id",),
+                        render="render_recipient")
 
 PLAIN_TEXT = (
     "Hello,\n\nYou have received a newsletter from {$account}.\n\nHowever, your email software can't display "
@@ -37,8 +41,10 @@ PLAIN_TEXT = (
 )
 
 
-def rate_block() -> dict[str, Any]:
-    return {"float": 0, "string": "0%"}
+def rate_block(part: int = 0, whole: int = 0) -> dict[str, Any]:
+    """A rate as the vendor shows it ({"float": 0.875, "string": "87.5%"}); nothing of nothing is 0."""
+    value = round(part / whole, 4) if whole and part else 0
+    return {"float": value, "string": f"{round(value * 100, 2):g}%"}
 
 
 STAT_KEYS = ("opens_count", "unique_opens_count", "open_rate", "clicks_count", "unique_clicks_count", "click_rate",
@@ -47,16 +53,27 @@ STAT_KEYS = ("opens_count", "unique_opens_count", "open_rate", "clicks_count", "
              "click_to_open_rate")
 
 
-def email_stats(sent: int = 0) -> dict[str, Any]:
-    return {"sent": sent, **{k: rate_block() if k.endswith("_rate") else 0 for k in STAT_KEYS}}
+def email_stats(sent: int = 0, recipients: Iterable[Row] = ()) -> dict[str, Any]:
+    """The statistics block of an email sent to `sent` addresses, summed from their activity rows
+    (`RECIPIENTS`), so that the counters always agree with the subscriber-activity report."""
+    rows = list(recipients)
+    opened = sum(1 for r in rows if r["opens_count"])
+    clicked = sum(1 for r in rows if r["clicks_count"])
+    stats: dict[str, Any] = {"sent": sent, **{k: rate_block() if k.endswith("_rate") else 0 for k in STAT_KEYS}}
+    stats.update(opens_count=sum(r["opens_count"] for r in rows), unique_opens_count=opened,
+                 open_rate=rate_block(opened, sent), clicks_count=sum(r["clicks_count"] for r in rows),
+                 unique_clicks_count=clicked, click_rate=rate_block(clicked, sent),
+                 click_to_open_rate=rate_block(clicked, opened))
+    return stats
 
 
-def email_shape(eid: str, account_id: str, owner: str, owner_id: str, stamps: Row, fields: Row, sent: int = 0) -> Row:
+def email_shape(eid: str, account_id: str, owner: str, owner_id: str, stamps: Row, fields: Row,
+                stats: Row | None = None) -> Row:
     """An email as a campaign or an automation step embeds it; `fields` are what differs between them."""
     return {"id": eid, "account_id": account_id, "emailable_id": owner_id, "emailable_type": owner, **fields,
             "plain_text": PLAIN_TEXT, "screenshot_url": None, "generate_screenshot_timestamp": None,
             "preview_url": f"https://preview.mailerlite.io/preview/{account_id}/emails/{eid}", **stamps,
-            "is_winner": False, "stats": email_stats(sent), "send_after": None, "track_opens": True,
+            "is_winner": False, "stats": stats or email_stats(), "send_after": None, "track_opens": True,
             "uses_survey": False, "uses_quiz": False}
 
 
@@ -88,22 +105,26 @@ def _laravel_window(page: int, last: int) -> list[int | None]:
 class Base(Simulator):
     """Options: ``tokens`` (``{token: account id}``, each account with its own data), ``rate_limit`` requests and
     ``import_limit`` import creations (group imports, subscriber-only batches) per ``window`` vendor seconds,
-    ``timezone`` (the account's, for schedules without ``timezone_id``), and the simulator choices
+    ``timezone`` (the account's, for schedules without ``timezone_id``), ``open_rate`` and ``click_rate`` (the
+    share of a campaign's recipients who open it and who click in it, for every account unless the
+    ``set_activity_rates`` control says otherwise for one), and the simulator choices
     ``batch_counts_subrequests``, ``max_limit`` and ``rewrite_content`` (see the package docstring)."""
 
     name = "mailerlite"
     base_path = "/api"
     state_version = 2  # kit v2 store: no hand-kept indexes
-    collections = (SUBSCRIBERS, GROUPS, FIELDS, SEGMENTS, CAMPAIGNS, AUTOMATIONS, IMPORTS)
+    collections = (SUBSCRIBERS, GROUPS, FIELDS, SEGMENTS, CAMPAIGNS, AUTOMATIONS, IMPORTS, RECIPIENTS)
 
     def __init__(self, clock: Clock | None = None, *, tokens: dict[str, str] | None = None, rate_limit: int = 120,
                  window: float = 60.0, import_limit: int = 5, batch_counts_subrequests: bool = False,
-                 max_limit: int = 1000, timezone: str = "UTC", rewrite_content: bool = True, **options: Any) -> None:
+                 max_limit: int = 1000, timezone: str = "UTC", rewrite_content: bool = True,
+                 open_rate: float = DEFAULT_OPEN_RATE, click_rate: float = DEFAULT_CLICK_RATE, **options: Any) -> None:
         super().__init__(clock, **options)
         self.tokens = dict(tokens) if tokens is not None else {"sandbox-token": "sandbox"}
         self.rate_limit, self.window, self.import_limit = rate_limit, window, import_limit
         self.batch_counts_subrequests, self.max_limit = batch_counts_subrequests, max_limit
         self.timezone, self.rewrite_content = timezone, rewrite_content
+        self.open_rate, self.click_rate = open_rate, click_rate
 
     def _st(self, req: SimRequest) -> St:
         return self.account_state(req.account or "")

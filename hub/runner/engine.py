@@ -1,0 +1,402 @@
+"""One tick of hub's automation runner: start the journeys that triggers call for, claim the rows that are
+due in batches of one step, and carry each batch out through the client's vendors.
+
+Exactly once, whatever crashes: a batch's rows are claimed (named) before anything is sent; each send goes
+through a journal keyed by that name (an email step's campaign is found again by its name, a text by the
+delivery ledger); the rows move on in one transaction guarded by the name, so that a batch carried out again
+after a crash sends nothing twice and moves nobody twice. A batch whose vendor fails is tried again later
+under the same name (backing off), then marked failed, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..errors import HubError
+from ..model import Automation, Client, ConsentStatus, Contact
+from ..model.automation import Condition
+from ..model.personalisation import render
+from ..model.segments import field_matches
+from ..provider import StepEmail, StepText, VendorApi
+from ..smstext import recipient_values
+from ..state.journeys import Journey, Journeys, Move
+from .enrol import ARMED, ISO, start_rows, starts
+from .graph import Graph, Position, relocate
+from .resource import KIND, runner_record
+from .timing import outside_quiet_hours
+
+if TYPE_CHECKING:
+    from ..sync.engine import Session
+
+log = logging.getLogger("hub.runner")
+BATCH_SIZE = 500  # journeys of one step carried out together (one email campaign, one pool of texts)
+CLAIM_LIMIT = 50_000  # rows claimed per tick; the rest wait for the next
+MAX_ATTEMPTS = 8  # a failing batch is tried again after 1, 2, 4, ... 64 minutes, then marked failed
+
+
+@dataclass
+class Armed:
+    """An automation `apply` armed: the definition the runner follows, and the accounts it goes through."""
+
+    client: Client
+    automation: Automation
+    email_account: str
+    sms_account: str | None
+    order: list[str]
+    armed_at: datetime
+    unapplied: bool  # the workspace holds another version, not applied yet
+
+    @property
+    def graph(self) -> Graph:
+        return Graph(self.automation)
+
+
+@dataclass
+class TickReport:
+    at: str
+    started: int = 0
+    batches: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+    next_due: str | None = None
+
+
+class Executor(Protocol):
+    def run(self, runner: Runner, batches: Sequence[tuple[str, int]]) -> list[dict[str, int]]:
+        """Carry out every batch (name, attempt): `runner.carry_out(name)` each, durably."""
+        ...
+
+
+class InlineExecutor:
+    """Carries batches out in this process, one after the other (tests; one worker)."""
+
+    def run(self, runner: Runner, batches: Sequence[tuple[str, int]]) -> list[dict[str, int]]:
+        return [runner.carry_out(name) for name, _ in batches]
+
+
+class Runner:
+    def __init__(self, session: Session, executor: Executor | None = None, *, batch_size: int = BATCH_SIZE,
+                 claim_limit: int = CLAIM_LIMIT) -> None:
+        self.session = session
+        self.state = session.state
+        self.journeys = Journeys(session.state)
+        self.clock = session.clock
+        self.executor = executor or InlineExecutor()
+        self.batch_size = batch_size
+        self.claim_limit = claim_limit
+        self.accounts = {acc.key: acc for acc in session.accounts}
+        self.armed = self._armed()
+
+    # -- what runs ----------------------------------------------------------------------------------
+    def _armed(self) -> dict[tuple[str, str], Armed]:
+        out = {}
+        for name in self.session.client_names:
+            client = self.session.workspace.clients[name]
+            current = {a.id: a for a in client.automations}
+            for rec in self.state.items(name, kind=KIND):
+                automation = runner_record(rec.data)
+                written = current.get(automation.id)
+                out[(name, automation.id)] = Armed(
+                    client, automation, rec.account, rec.data.get("sms_account"), rec.data.get("order") or [],
+                    _parse(rec.applied_at), written is None or written.model_dump() != automation.model_dump())
+        return out
+
+    # -- a tick --------------------------------------------------------------------------------------
+    def tick(self) -> TickReport:
+        now = self.clock.utcnow()
+        report = TickReport(now.strftime(ISO))
+        for armed in self.armed.values():
+            report.started += self._enrol(armed, now)
+        name = f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        self.journeys.claim(now.strftime(ISO), name, limit=self.claim_limit, batch_size=self.batch_size)
+        batches = self.journeys.outstanding(now.strftime(ISO))
+        report.batches = len(batches)
+        for outcome in self.executor.run(self, batches):
+            report.outcomes.update(outcome)
+        report.next_due = self.journeys.next_due()
+        return report
+
+    def _enrol(self, armed: Armed, now: datetime) -> int:
+        client, automation = armed.client, armed.automation
+        found, baseline = starts(client, automation, self.journeys, now, armed.armed_at)
+        new = 0
+        if baseline or (automation.trigger.kind in ("tag_added", "joined_list")
+                        and ARMED[0] not in self.journeys.started(client.name, automation.id)):
+            marker = Journey("", "", ARMED[0], ARMED[1], "", "skipped", now.strftime(ISO),
+                             detail="the runner took stock of who held the trigger")
+            held = [Journey("", "", k, "1", "", "skipped", now.strftime(ISO),
+                            detail="held the trigger's tag or list before the automation was armed") for k in baseline]
+            self.journeys.enrol(client.name, automation.id, [marker, *held])
+        if found:
+            graph = armed.graph
+            contacts = self._contacts(client)
+            rows = start_rows(graph, found, lambda k: self._tz(client, contacts.get(k)),
+                              lambda k: self._checker(contacts.get(k)),
+                              lambda k, pos: self._rest(armed, contacts.get(k), pos))
+            new = self.journeys.enrol(client.name, automation.id, rows)
+        if automation.trigger.kind == "event":
+            self.journeys.take_events(int(s.pass_.removeprefix("event-")) for s in found)
+        return new
+
+    # -- carrying out one batch ------------------------------------------------------------------------
+    def carry_out(self, batch: str) -> dict[str, int]:
+        """Carry out the step of a claimed batch for its journeys and move them on; safe to call again for the
+        same batch (after a crash): nothing is sent twice, nobody moves twice."""
+        client_name, automation_id, step_id = batch.split("/")[:3]
+        rows = self.journeys.in_batch(batch)
+        if not rows:
+            return {}
+        armed = self.armed.get((client_name, automation_id))
+        now = self.clock.utcnow()
+        if armed is None:
+            moves = [Move(r.contact, r.pass_, r.step, "stopped", r.due_at, "the automation is not armed any more")
+                     for r in rows]
+            self.journeys.settle(client_name, automation_id, batch, moves, step_id)
+            return {"stopped": len(moves)}
+        graph = armed.graph
+        if step_id not in graph.steps:  # removed by an edit not applied through the resource: move on
+            target = relocate(step_id, armed.order, graph)
+            moves = [self._move(armed, r, Position(target, now), step_id, "moved: its step was removed")
+                     for r in rows]
+            self.journeys.settle(client_name, automation_id, batch, moves, step_id)
+            return {"moved": len(moves)}
+        try:
+            outcomes = StepWork(self, armed, graph, step_id, batch, rows, now).carry_out()
+        except HubError as exc:
+            return self._failed(batch, rows, exc, now)
+        except Exception as exc:  # hub's own bug: the batch is tried again (and named in the log), never lost
+            log.exception("batch %s", batch)
+            return self._failed(batch, rows, HubError(f"{type(exc).__name__}: {exc}"), now)
+        moves = []
+        counts: Counter[str] = Counter()
+        for r in rows:
+            outcome, branch = outcomes.get(r.key, ("skipped", None))
+            counts[outcome] += 1
+            contact = self._contacts(armed.client).get(r.contact)
+            pos = graph.after(step_id, now, self._tz(armed.client, contact), self._checker(contact), branch)
+            moves.append(self._move(armed, r, self._rest(armed, contact, pos), step_id, outcome))
+        self.journeys.settle(client_name, automation_id, batch, moves, step_id)
+        return dict(counts)
+
+    def account_of(self, batch: str) -> str:
+        """The vendor account a batch works through (one batch at a time per account, across workers)."""
+        client, automation_id, step_id = batch.split("/")[:3]
+        armed = self.armed.get((client, automation_id))
+        if armed is None:
+            return client
+        step = armed.graph.steps.get(step_id)
+        account = armed.sms_account if step is not None and step.send_sms is not None else armed.email_account
+        return f"{client}/{account}"
+
+    def _failed(self, batch: str, rows: list[Journey], exc: HubError, now: datetime) -> dict[str, int]:
+        attempt = max(r.attempt for r in rows) + 1
+        if attempt >= MAX_ATTEMPTS:
+            client_name, automation_id, step_id = batch.split("/")[:3]
+            moves = [Move(r.contact, r.pass_, r.step, "failed", r.due_at, f"gave up after {attempt} tries: {exc}",
+                          advanced=False) for r in rows]
+            self.journeys.settle(client_name, automation_id, batch, moves, step_id)
+            log.error("batch %s failed %d times; its %d journey(s) are marked failed: %s", batch, attempt,
+                      len(rows), exc)
+            return {"failed": len(rows)}
+        later = now + timedelta(minutes=2 ** (attempt - 1))
+        self.journeys.retry_later(batch, later.strftime(ISO), f"try {attempt} failed, again at {later:%H:%M}: {exc}")
+        log.warning("batch %s: %s (tried again from %s)", batch, exc, later.strftime(ISO))
+        return {"retry": len(rows)}
+
+    def _move(self, armed: Armed, r: Journey, pos: Position, step_id: str, outcome: str) -> Move:
+        status = "waiting" if pos.step else ("exited" if pos.exited else "done")
+        passed = tuple((s, "passed") for s in pos.path)
+        return Move(r.contact, r.pass_, pos.step or "", status, pos.due_at.strftime(ISO), "",
+                    ((step_id, outcome), *passed))
+
+    # -- the contact's own data ---------------------------------------------------------------------------
+    def _contacts(self, client: Client) -> dict[str, Contact]:
+        cache = getattr(client, "_runner_contacts", None)
+        if cache is None:
+            cache = {c.key: c for c in client.audience.contacts}
+            object.__setattr__(client, "_runner_contacts", cache)
+        return cache
+
+    @staticmethod
+    def _tz(client: Client, contact: Contact | None) -> str:
+        return (contact.timezone if contact else None) or client.timezone
+
+    @staticmethod
+    def _checker(contact: Contact | None) -> Callable[[Condition], bool]:
+        def check(cond: Condition) -> bool:
+            if contact is None:
+                return False
+            if cond.tag:
+                return cond.tag in contact.tags
+            if cond.list:
+                return cond.list in contact.lists
+            if cond.field and cond.op:
+                return field_matches(contact, cond.field, cond.op, cond.value)
+            return False
+        return check
+
+    def _rest(self, armed: Armed, contact: Contact | None, pos: Position) -> Position:
+        """A text is never due inside quiet hours (in the recipient's timezone)."""
+        if pos.step is None or armed.graph.step(pos.step).send_sms is None:
+            return pos
+        quiet = armed.client.quiet_hours_for(None)
+        due = outside_quiet_hours(pos.due_at, self._tz(armed.client, contact), quiet)
+        return Position(pos.step, due, pos.path, pos.exited)
+
+    def api(self, client: str, account: str | None) -> VendorApi[Any]:
+        acc = self.accounts.get((client, account or ""))
+        if acc is None:
+            raise HubError(f"client '{client}': account '{account}' is not open (its credentials?)")
+        return acc.provider.api
+
+
+class StepWork:
+    """One step carried out for one batch: outcome (and branch, for a condition) per (contact, pass)."""
+
+    def __init__(self, runner: Runner, armed: Armed, graph: Graph, step_id: str, batch: str, rows: list[Journey],
+                 now: datetime) -> None:
+        self.runner = runner
+        self.armed = armed
+        self.client = armed.client
+        self.step = graph.step(step_id)
+        self.step_id = step_id
+        self.batch = batch
+        self.rows = rows
+        self.now = now
+        self.contacts = runner._contacts(armed.client)
+
+    def carry_out(self) -> dict[tuple[str, str], tuple[str, bool | None]]:
+        step = self.step
+        if step.wait is not None:
+            return {r.key: ("waited", None) for r in self.rows}
+        if step.send_email is not None:
+            return self._email()
+        if step.send_sms is not None:
+            return self._sms()
+        if step.add_tag or step.remove_tag:
+            return self._tag()
+        if step.condition is not None:
+            return self._activity()
+        if step.webhook is not None:
+            return self._webhook()
+        return {r.key: ("skipped: the runner cannot carry this step out", None) for r in self.rows}
+
+    def _email(self) -> dict[tuple[str, str], tuple[str, bool | None]]:
+        out: dict[tuple[str, str], tuple[str, bool | None]] = {}
+        to: list[str] = []
+        for r in self.rows:
+            c = self.contacts.get(r.contact)
+            if c is None or not c.email:
+                out[r.key] = ("skipped: no email address", None)
+            elif not c.consent.email.sendable:
+                out[r.key] = ("skipped: not subscribed to email", None)
+            else:
+                to.append(c.email.lower())
+                out[r.key] = ("sent", None)
+        if to:
+            journeys = self.runner.journeys
+            account = self.armed.email_account
+            record = journeys.begin_send(self.client.name, self.batch, self.armed.automation.id, self.step_id, account)
+            if record.status != "sent":
+                api = self.runner.api(self.client.name, account)
+                assert self.step.send_email is not None
+                email = StepEmail(self._campaign_name(), self.armed.automation.name, self.step.send_email,
+                                  tuple(sorted(set(to))))
+                vendor_id = api.send_step_email(email, self._refs(account))
+                journeys.settle_send(self.client.name, self.batch, "sent", vendor_id)
+        return out
+
+    def _campaign_name(self) -> str:
+        _, _, step, tick, n = self.batch.split("/")
+        return f"hub · {self.armed.automation.name} · {step} · {tick}/{n}"
+
+    def _sms(self) -> dict[tuple[str, str], tuple[str, bool | None]]:
+        out: dict[tuple[str, str], tuple[str, bool | None]] = {}
+        texts: list[tuple[tuple[str, str], StepText]] = []
+        sms = self.step.send_sms
+        assert sms is not None
+        for r in self.rows:
+            c = self.contacts.get(r.contact)
+            if c is None or not c.phone:
+                out[r.key] = ("skipped: no phone", None)
+            elif c.consent.sms != ConsentStatus.SUBSCRIBED:
+                out[r.key] = ("skipped: no SMS consent", None)
+            else:
+                ledger = f"auto:{self.armed.automation.id}/{self.step_id}#{r.pass_}"
+                texts.append((r.key, StepText(ledger, c.phone, render(sms.body, recipient_values(c)))))
+        if texts:
+            api = self.runner.api(self.client.name, self.armed.sms_account)
+            statuses = api.send_texts([t for _, t in texts])
+            retry = [t.to for _, t in texts if statuses.get((t.ledger, t.to)) == "retry"]
+            if retry:
+                raise HubError(f"{len(retry)} text(s) not sent yet (Twilio did not take them)")
+            for key, t in texts:
+                status = statuses.get((t.ledger, t.to), "retry")
+                out[key] = ("texted" if status not in ("opted_out", "failed", "invalid") else f"not texted: {status}",
+                            None)
+        return out
+
+    def _tag(self) -> dict[tuple[str, str], tuple[str, bool | None]]:
+        tag = self.step.add_tag or self.step.remove_tag or ""
+        emails = {r.key: c.email.lower() for r in self.rows if (c := self.contacts.get(r.contact)) and c.email}
+        account = self.armed.email_account
+        if emails:
+            self.runner.api(self.client.name, account).tag_contacts(tag, sorted(set(emails.values())),
+                                                                    self._refs(account), add=bool(self.step.add_tag))
+        verb = "tagged" if self.step.add_tag else "untagged"
+        return {r.key: (verb if r.key in emails else "skipped: no email address", None) for r in self.rows}
+
+    def _activity(self) -> dict[tuple[str, str], tuple[str, bool | None]]:
+        cond = self.step.condition
+        assert cond is not None
+        target = cond.opened or cond.clicked or ""
+        sent = self.runner.journeys.campaigns_of(self.client.name, self.armed.automation.id, target,
+                                                 [r.key for r in self.rows])
+        activity: dict[tuple[str, str], frozenset[str]] = {}
+        for account, vendor_id in set(sent.values()):
+            seen = self.runner.api(self.client.name, account).step_email_activity(vendor_id)
+            activity[(account, vendor_id)] = seen.opened if cond.opened else seen.clicked
+        out: dict[tuple[str, str], tuple[str, bool | None]] = {}
+        for r in self.rows:
+            c = self.contacts.get(r.contact)
+            where = sent.get(r.key)
+            yes = bool(where and c and c.email and c.email.lower() in activity[where])
+            out[r.key] = ("yes" if yes else "no", yes)
+        return out
+
+    def _webhook(self) -> dict[tuple[str, str], tuple[str, bool | None]]:
+        import requests
+
+        hook = self.step.webhook
+        assert hook is not None
+        out: dict[tuple[str, str], tuple[str, bool | None]] = {}
+        for r in self.rows:
+            key = f"{self.client.name}/{self.armed.automation.id}/{r.contact}/{r.pass_}/{self.step_id}"
+            body = {"client": self.client.name, "automation": self.armed.automation.id, "step": self.step_id,
+                    "contact": r.contact, "pass": r.pass_, "data": r.data}
+            try:
+                resp = requests.request(hook.method, hook.url, json=body if hook.method == "POST" else None,
+                                        params=None if hook.method == "POST" else {"contact": r.contact},
+                                        headers={"Idempotency-Key": key}, timeout=10)
+            except requests.RequestException as exc:
+                raise HubError(f"webhook {hook.url}: {type(exc).__name__}") from None
+            if resp.status_code >= 500 or resp.status_code == 429:
+                raise HubError(f"webhook {hook.url}: HTTP {resp.status_code}")
+            out[r.key] = ("called" if resp.ok else f"refused: HTTP {resp.status_code}", None)
+        return out
+
+    def _refs(self, account: str) -> Any:
+        from ..sync.plan import build_refs
+
+        acc = self.runner.accounts[(self.client.name, account)]
+        return build_refs(self.runner.state, acc)
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))

@@ -1,0 +1,97 @@
+"""Who starts an armed automation, and when (triggers), as new journey rows.
+
+- `anniversary`: each contact with the date field, every year at 09:00 in their timezone (pass = the year);
+  a date missed by more than `GRACE` (the runner was not running) is not sent late.
+- `joined_list` / `tag_added`: contacts of the workspace who hold the list or tag and did not hold it when the
+  automation was armed (the runner notes who held it then, once); plus those under `enrol`.
+- `event`: each `hub event` for the automation's event name (pass = the event's id).
+Only moments after the automation was armed count: arming a birthday automation in March sends nobody the
+January birthday they had.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from ..model import Automation, Client, Contact
+from ..model.automation import Condition
+from ..state.journeys import Journey, Journeys
+from .graph import Graph, Position
+from .timing import anniversary_in
+
+GRACE = timedelta(days=1)
+ISO = "%Y-%m-%dT%H:%M:%SZ"
+ARMED = ("*", "armed")  # the row noting that the runner took stock of who held the trigger's tag or list
+
+
+@dataclass(frozen=True)
+class Start:
+    contact: str
+    pass_: str
+    at: datetime
+    data: dict[str, object]
+
+
+def contact_key(contact: Contact) -> str:
+    return contact.key
+
+
+def starts(client: Client, automation: Automation, journeys: Journeys, now: datetime, armed_at: datetime,
+           ) -> tuple[list[Start], list[str]]:
+    """New starts due by `now`; and, on the first look at a tag or list trigger, the contacts who held it
+    already (never started)."""
+    trig = automation.trigger
+    contacts = {contact_key(c): c for c in client.audience.contacts}
+    if trig.kind == "anniversary":
+        return list(_anniversaries(client, automation, contacts, now, armed_at)), []
+    if trig.kind == "event":
+        return [Start(contact.lower(), f"event-{eid}", max(_parse(at), armed_at), data)
+                for eid, contact, data, at in journeys.new_events(client.name, trig.value)], []
+    holders = {k for k, c in contacts.items()
+               if (trig.value in c.tags if trig.kind == "tag_added" else trig.value in c.lists)}
+    enrolled = set(client.enrolled(automation))
+    started = journeys.started(client.name, automation.id)
+    if ARMED[0] not in started:  # first look: those holding it already did not just get it
+        baseline = sorted(holders - enrolled)
+        new = sorted(enrolled - started)
+        return [Start(k, "1", now, {}) for k in new], baseline
+    return [Start(k, "1", now, {}) for k in sorted((holders | enrolled) - started)], []
+
+
+def _anniversaries(client: Client, automation: Automation, contacts: dict[str, Contact], now: datetime,
+                   armed_at: datetime) -> Iterator[Start]:
+    field = automation.trigger.value
+    for key, c in contacts.items():
+        value = c.fields.get(field)
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                continue
+        if not isinstance(value, date):
+            continue
+        tz = c.timezone or client.timezone
+        for year in (now.year - 1, now.year):
+            at = anniversary_in(year, value, tz)
+            if armed_at <= at <= now and now - at < GRACE:
+                yield Start(key, str(year), at, {})
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def start_rows(graph: Graph, found: list[Start], tz_of: Callable[[str], str],
+               check_for: Callable[[str], Callable[[Condition], bool]],
+               rest: Callable[[str, Position], Position]) -> list[Journey]:
+    """Journey rows for new starts: each placed where its first steps take it (`rest` moves a text out of
+    quiet hours)."""
+    rows = []
+    for s in found:
+        pos = rest(s.contact, graph.start(s.at, tz_of(s.contact), check_for(s.contact)))
+        status = "waiting" if pos.step else ("exited" if pos.exited else "done")
+        rows.append(Journey("", "", s.contact, s.pass_, pos.step or "", status, pos.due_at.strftime(ISO),
+                            data=dict(s.data)))
+    return rows
