@@ -58,14 +58,10 @@ def email_step_reference(n: int, client: str | None = None) -> str:
     return f"email {n} of this sheet (`{sheets_command(client)}` writes it as a file)"
 
 
-# Until hub's automation runner exists, nothing sends an SMS step that sits in an email vendor's automation:
-# every plan and sheet says so in these words (and says what sends it once something does).
-SMS_STEP_NOT_SENT = "hub has no automation runner yet, so nothing sends it"
-
-
 def sms_step_line(vendor: str) -> str:
-    """A build sheet's line for an SMS step of an automation built at `vendor`."""
-    return f"(SMS step: not built in {vendor}, and not sent: {SMS_STEP_NOT_SENT}.)"
+    """A build sheet's line for an SMS step of an automation built at `vendor` (validation keeps such steps out of
+    what a vendor runs: hub's runner carries out an automation with email and SMS steps)."""
+    return f"(SMS step: not built in {vendor}; hub's runner sends it, `hub run`.)"
 
 
 # -- where sheets go -----------------------------------------------------------------------------------------

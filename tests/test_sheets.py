@@ -218,9 +218,9 @@ def test_hub_sheets_unknown_client_is_a_usage_error(agency: Path, capsys: pytest
     assert "bakry" in result.err
 
 
-def test_no_build_sheet_promises_to_send_an_sms_step_nothing_sends() -> None:
-    """Until hub has an automation runner, an SMS step inside an email vendor's automation is said to be
-    unsent, in every vendor's build sheet."""
+def test_a_build_sheet_says_hubs_runner_sends_an_sms_step() -> None:
+    """An SMS step in a sheet of an email vendor's automation says who sends it: hub's runner (which carries out
+    an automation with email and SMS steps: a vendor-built sheet never holds one)."""
     import hub_activecampaign.mapping as ac
     import hub_mailchimp.mapping as mc
     import hub_mailerlite.mapping as ml
@@ -239,4 +239,5 @@ def test_no_build_sheet_promises_to_send_an_sms_step_nothing_sends() -> None:
     }
     for vendor, sheet in sheets.items():
         [line] = [x for x in sheet.splitlines() if "SMS step" in x]
-        assert f"not built in {vendor}, and not sent" in line and "runner sends" not in line, vendor
+        assert f"not built in {vendor}; hub's runner sends it" in line, vendor
+    assert automation.runner_owned
