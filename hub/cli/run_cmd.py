@@ -6,6 +6,7 @@ import re
 import signal
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from .sync_cmd import open_session
 
 if TYPE_CHECKING:
     from ..runner.engine import Runner, TickReport
+    from ..state.journeys import Journeys
 
 DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -76,22 +78,17 @@ def run(clients: tuple[str, ...], once: bool, advance: str | None, durable: bool
         emit_json({"ticks": reports, "summary": _totals(reports)})
 
 
-def _runner(session: Any, durable: bool) -> Any:
-    from contextlib import contextmanager
-
+@contextmanager
+def _runner(session: Any, durable: bool) -> Iterator[Runner]:
     from ..runner.engine import Runner
 
-    @contextmanager
-    def opened() -> Iterator[Runner]:
-        if not durable:
-            yield Runner(session)
-            return
-        from ..runner.durable import DurableExecutor
+    if not durable:
+        yield Runner(session)
+        return
+    from ..runner.durable import DurableExecutor  # imports DBOS: only here
 
-        with DurableExecutor(session) as executor:
-            yield Runner(session, executor)
-
-    return opened()
+    with DurableExecutor(session) as executor:
+        yield Runner(session, executor)
 
 
 def _ticks(runner: Runner, clock: Any, *, once: bool, seconds: float | None) -> Iterator[TickReport]:
@@ -198,10 +195,11 @@ def show(ctx: click.Context, contact: str, client: str | None) -> None:
         history = {c: store.log_of(c, key) for c in sorted({j.client for j in found})}
     if not found:
         raise click.ClickException(f"{contact} is in no journey" + (f" of client '{client}'" if client else ""))
-    doc = [{"client": j.client, "automation": j.automation, "pass": j.pass_, "step": j.step, "status": j.status,
-            "due_at": j.due_at, "detail": j.detail,
-            "history": [h for h in history[j.client] if h["automation"] == j.automation and h["pass"] == j.pass_]}
-           for j in found]
+    doc: list[dict[str, Any]] = [
+        {"client": j.client, "automation": j.automation, "pass": j.pass_, "step": j.step, "status": j.status,
+         "due_at": j.due_at, "detail": j.detail,
+         "history": [h for h in history[j.client] if h["automation"] == j.automation and h["pass"] == j.pass_]}
+        for j in found]
     if ctx.obj["as_json"]:
         emit_json({"contact": key, "journeys": doc})
         return
@@ -214,22 +212,17 @@ def show(ctx: click.Context, contact: str, client: str | None) -> None:
             console.print(f"  {h['at']}  {h['step']}: {h['outcome']}")
 
 
-def _journeys(workspace: Path | None, sandbox: bool) -> Any:
-    from contextlib import contextmanager
-
+@contextmanager
+def _journeys(workspace: Path | None, sandbox: bool) -> Iterator[Journeys]:
     from ..state import StateStore
     from ..state.journeys import Journeys
     from ..sync.engine import state_location
 
-    @contextmanager
-    def opened() -> Iterator[Journeys]:
-        store = StateStore(state_location(resolve_root(workspace), sandbox=sandbox))
-        try:
-            yield Journeys(store)
-        finally:
-            store.close()
-
-    return opened()
+    store = StateStore(state_location(resolve_root(workspace), sandbox=sandbox))
+    try:
+        yield Journeys(store)
+    finally:
+        store.close()
 
 
 # -- hub event --------------------------------------------------------------------------------------------

@@ -26,10 +26,10 @@ from ..model.segments import field_matches
 from ..provider import StepEmail, StepText, VendorApi
 from ..smstext import recipient_values
 from ..state.journeys import Journey, Journeys, Move
-from .enrol import ARMED, ISO, start_rows, starts
+from .enrol import ARMED, start_rows, starts
 from .graph import Graph, Position, relocate
 from .resource import KIND, runner_record
-from .timing import outside_quiet_hours
+from .timing import ISO, outside_quiet_hours, parse_stamp
 
 if TYPE_CHECKING:
     from ..sync.engine import Session
@@ -91,6 +91,7 @@ class Runner:
         self.batch_size = batch_size
         self.claim_limit = claim_limit
         self.accounts = {acc.key: acc for acc in session.accounts}
+        self._by_key: dict[str, dict[str, Contact]] = {}  # per client: its contacts by key
         self.armed = self._armed()
 
     # -- what runs ----------------------------------------------------------------------------------
@@ -104,7 +105,7 @@ class Runner:
                 written = current.get(automation.id)
                 out[(name, automation.id)] = Armed(
                     client, automation, rec.account, rec.data.get("sms_account"), rec.data.get("order") or [],
-                    _parse(rec.applied_at), written is None or written.model_dump() != automation.model_dump())
+                    parse_stamp(rec.applied_at), written is None or written.model_dump() != automation.model_dump())
         return out
 
     # -- a tick --------------------------------------------------------------------------------------
@@ -126,8 +127,7 @@ class Runner:
         client, automation = armed.client, armed.automation
         found, baseline = starts(client, automation, self.journeys, now, armed.armed_at)
         new = 0
-        if baseline or (automation.trigger.kind in ("tag_added", "joined_list")
-                        and ARMED[0] not in self.journeys.started(client.name, automation.id)):
+        if baseline is not None:  # the first look at a tag or list trigger: note who held it already
             marker = Journey("", "", ARMED[0], ARMED[1], "", "skipped", now.strftime(ISO),
                              detail="the runner took stock of who held the trigger")
             held = [Journey("", "", k, "1", "", "skipped", now.strftime(ISO),
@@ -135,7 +135,7 @@ class Runner:
             self.journeys.enrol(client.name, automation.id, [marker, *held])
         if found:
             graph = armed.graph
-            contacts = self._contacts(client)
+            contacts = self.contacts(client)
             rows = start_rows(graph, found, lambda k: self._tz(client, contacts.get(k)),
                               lambda k: self._checker(contacts.get(k)),
                               lambda k, pos: self._rest(armed, contacts.get(k), pos))
@@ -178,7 +178,7 @@ class Runner:
         for r in rows:
             outcome, branch = outcomes.get(r.key, ("skipped", None))
             counts[outcome] += 1
-            contact = self._contacts(armed.client).get(r.contact)
+            contact = self.contacts(armed.client).get(r.contact)
             pos = graph.after(step_id, now, self._tz(armed.client, contact), self._checker(contact), branch)
             moves.append(self._move(armed, r, self._rest(armed, contact, pos), step_id, outcome))
         self.journeys.settle(client_name, automation_id, batch, moves, step_id)
@@ -216,12 +216,10 @@ class Runner:
                     ((step_id, outcome), *passed))
 
     # -- the contact's own data ---------------------------------------------------------------------------
-    def _contacts(self, client: Client) -> dict[str, Contact]:
-        cache = getattr(client, "_runner_contacts", None)
-        if cache is None:
-            cache = {c.key: c for c in client.audience.contacts}
-            object.__setattr__(client, "_runner_contacts", cache)
-        return cache
+    def contacts(self, client: Client) -> dict[str, Contact]:
+        if client.name not in self._by_key:
+            self._by_key[client.name] = {c.key: c for c in client.audience.contacts}
+        return self._by_key[client.name]
 
     @staticmethod
     def _tz(client: Client, contact: Contact | None) -> str:
@@ -256,6 +254,9 @@ class Runner:
         return acc.provider.api
 
 
+Outcomes = dict[tuple[str, str], tuple[str, bool | None]]  # (contact, pass) -> (outcome, condition's branch)
+
+
 class StepWork:
     """One step carried out for one batch: outcome (and branch, for a condition) per (contact, pass)."""
 
@@ -269,9 +270,9 @@ class StepWork:
         self.batch = batch
         self.rows = rows
         self.now = now
-        self.contacts = runner._contacts(armed.client)
+        self.contacts = runner.contacts(armed.client)
 
-    def carry_out(self) -> dict[tuple[str, str], tuple[str, bool | None]]:
+    def carry_out(self) -> Outcomes:
         step = self.step
         if step.wait is not None:
             return {r.key: ("waited", None) for r in self.rows}
@@ -287,8 +288,8 @@ class StepWork:
             return self._webhook()
         return {r.key: ("skipped: the runner cannot carry this step out", None) for r in self.rows}
 
-    def _email(self) -> dict[tuple[str, str], tuple[str, bool | None]]:
-        out: dict[tuple[str, str], tuple[str, bool | None]] = {}
+    def _email(self) -> Outcomes:
+        out: Outcomes = {}
         to: list[str] = []
         for r in self.rows:
             c = self.contacts.get(r.contact)
@@ -316,8 +317,8 @@ class StepWork:
         _, _, step, tick, n = self.batch.split("/")
         return f"hub · {self.armed.automation.name} · {step} · {tick}/{n}"
 
-    def _sms(self) -> dict[tuple[str, str], tuple[str, bool | None]]:
-        out: dict[tuple[str, str], tuple[str, bool | None]] = {}
+    def _sms(self) -> Outcomes:
+        out: Outcomes = {}
         texts: list[tuple[tuple[str, str], StepText]] = []
         sms = self.step.send_sms
         assert sms is not None
@@ -342,7 +343,7 @@ class StepWork:
                             None)
         return out
 
-    def _tag(self) -> dict[tuple[str, str], tuple[str, bool | None]]:
+    def _tag(self) -> Outcomes:
         tag = self.step.add_tag or self.step.remove_tag or ""
         emails = {r.key: c.email.lower() for r in self.rows if (c := self.contacts.get(r.contact)) and c.email}
         account = self.armed.email_account
@@ -352,7 +353,7 @@ class StepWork:
         verb = "tagged" if self.step.add_tag else "untagged"
         return {r.key: (verb if r.key in emails else "skipped: no email address", None) for r in self.rows}
 
-    def _activity(self) -> dict[tuple[str, str], tuple[str, bool | None]]:
+    def _activity(self) -> Outcomes:
         cond = self.step.condition
         assert cond is not None
         target = cond.opened or cond.clicked or ""
@@ -362,7 +363,7 @@ class StepWork:
         for account, vendor_id in set(sent.values()):
             seen = self.runner.api(self.client.name, account).step_email_activity(vendor_id)
             activity[(account, vendor_id)] = seen.opened if cond.opened else seen.clicked
-        out: dict[tuple[str, str], tuple[str, bool | None]] = {}
+        out: Outcomes = {}
         for r in self.rows:
             c = self.contacts.get(r.contact)
             where = sent.get(r.key)
@@ -370,12 +371,12 @@ class StepWork:
             out[r.key] = ("yes" if yes else "no", yes)
         return out
 
-    def _webhook(self) -> dict[tuple[str, str], tuple[str, bool | None]]:
+    def _webhook(self) -> Outcomes:
         import requests
 
         hook = self.step.webhook
         assert hook is not None
-        out: dict[tuple[str, str], tuple[str, bool | None]] = {}
+        out: Outcomes = {}
         for r in self.rows:
             key = f"{self.client.name}/{self.armed.automation.id}/{r.contact}/{r.pass_}/{self.step_id}"
             body = {"client": self.client.name, "automation": self.armed.automation.id, "step": self.step_id,
@@ -396,7 +397,3 @@ class StepWork:
 
         acc = self.runner.accounts[(self.client.name, account)]
         return build_refs(self.runner.state, acc)
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))

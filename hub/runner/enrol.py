@@ -19,10 +19,9 @@ from ..model import Automation, Client, Contact
 from ..model.automation import Condition
 from ..state.journeys import Journey, Journeys
 from .graph import Graph, Position
-from .timing import anniversary_in
+from .timing import ISO, anniversary_in, parse_stamp
 
 GRACE = timedelta(days=1)
-ISO = "%Y-%m-%dT%H:%M:%SZ"
 ARMED = ("*", "armed")  # the row noting that the runner took stock of who held the trigger's tag or list
 
 
@@ -34,21 +33,17 @@ class Start:
     data: dict[str, object]
 
 
-def contact_key(contact: Contact) -> str:
-    return contact.key
-
-
 def starts(client: Client, automation: Automation, journeys: Journeys, now: datetime, armed_at: datetime,
-           ) -> tuple[list[Start], list[str]]:
+           ) -> tuple[list[Start], list[str] | None]:
     """New starts due by `now`; and, on the first look at a tag or list trigger, the contacts who held it
-    already (never started)."""
+    already (never started; None when this is not the first look)."""
     trig = automation.trigger
-    contacts = {contact_key(c): c for c in client.audience.contacts}
+    contacts = {c.key: c for c in client.audience.contacts}
     if trig.kind == "anniversary":
-        return list(_anniversaries(client, automation, contacts, now, armed_at)), []
+        return list(_anniversaries(client, automation, contacts, now, armed_at)), None
     if trig.kind == "event":
-        return [Start(contact.lower(), f"event-{eid}", max(_parse(at), armed_at), data)
-                for eid, contact, data, at in journeys.new_events(client.name, trig.value)], []
+        return [Start(contact.lower(), f"event-{eid}", max(parse_stamp(at), armed_at), data)
+                for eid, contact, data, at in journeys.new_events(client.name, trig.value)], None
     holders = {k for k, c in contacts.items()
                if (trig.value in c.tags if trig.kind == "tag_added" else trig.value in c.lists)}
     enrolled = set(client.enrolled(automation))
@@ -57,7 +52,7 @@ def starts(client: Client, automation: Automation, journeys: Journeys, now: date
         baseline = sorted(holders - enrolled)
         new = sorted(enrolled - started)
         return [Start(k, "1", now, {}) for k in new], baseline
-    return [Start(k, "1", now, {}) for k in sorted((holders | enrolled) - started)], []
+    return [Start(k, "1", now, {}) for k in sorted((holders | enrolled) - started)], None
 
 
 def _anniversaries(client: Client, automation: Automation, contacts: dict[str, Contact], now: datetime,
@@ -77,10 +72,6 @@ def _anniversaries(client: Client, automation: Automation, contacts: dict[str, C
             at = anniversary_in(year, value, tz)
             if armed_at <= at <= now and now - at < GRACE:
                 yield Start(key, str(year), at, {})
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def start_rows(graph: Graph, found: list[Start], tz_of: Callable[[str], str],

@@ -21,8 +21,13 @@ from zoneinfo import ZoneInfo
 from ..model import QuietHours
 from ..model.automation import Wait
 
+ISO = "%Y-%m-%dT%H:%M:%SZ"  # how the state stores a moment (UTC)
 ANNIVERSARY_TIME = time(9, 0)  # birthday emails and texts go out in the morning, not at midnight
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def parse_stamp(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def local_moment(day: date, at: time, tz: ZoneInfo) -> datetime:

@@ -109,12 +109,6 @@ class Journeys:
                                     (client, automation)).fetchall()
         return {r["contact"] for r in rows}
 
-    def passes(self, client: str, automation: str) -> set[tuple[str, str]]:
-        with self._lock:
-            rows = self._db.execute("SELECT contact, pass FROM journeys WHERE client=? AND automation=?",
-                                    (client, automation)).fetchall()
-        return {(r["contact"], r["pass"]) for r in rows}
-
     # -- claiming and moving on ----------------------------------------------------------------------
     def claim(self, now: str, name: str, *, limit: int, batch_size: int) -> list[str]:
         """Claim up to `limit` journeys due by `now`, in batches of one automation step (at most `batch_size`
