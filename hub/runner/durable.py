@@ -58,12 +58,9 @@ class DurableExecutor:
         # only names it; carrying it out is idempotent), which DBOS's per-build default would leave pending.
         DBOS(config={"name": "hub", "system_database_url": system_database_url(location),
                      "application_version": APP_VERSION, "log_level": "WARNING"})
-        self._launched = False
+        self.queue: Any = None
 
     def __enter__(self) -> DurableExecutor:
-        DBOS.launch()  # recovers this worker's workflows a crash left unfinished
-        self._launched = True
-        self.queue = DBOS.register_queue(QUEUE, partition_concurrency=1, polling_interval_sec=POLL_S)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -71,18 +68,27 @@ class DurableExecutor:
         DBOS.destroy()
         _RUNNER = None
 
-    def run(self, runner: Runner, batches: Sequence[tuple[str, int]]) -> list[dict[str, int]]:
+    def _launch(self, runner: Runner) -> None:
+        """Launched once the runner exists: DBOS recovers the workflows a crash left unfinished the moment it
+        launches, and they carry batches out through the runner."""
         global _RUNNER
         _RUNNER = runner
+        if self.queue is None:
+            DBOS.launch()
+            self.queue = DBOS.register_queue(QUEUE, partition_concurrency=1, polling_interval_sec=POLL_S)
+
+    def run(self, runner: Runner, batches: Sequence[tuple[str, int]]) -> list[dict[str, int]]:
+        self._launch(runner)
         handles: list[Any] = []
         for batch, attempt in batches:
             with SetWorkflowID(f"journey:{batch}:{attempt}"), \
                     SetEnqueueOptions(queue_partition_key=runner.account_of(batch)):
                 handles.append(self.queue.enqueue(carry_out_batch, batch))
         out = []
-        for handle in handles:
+        for (batch, _), handle in zip(batches, handles, strict=True):
             try:
                 out.append(handle.get_result())
-            except Exception as exc:  # a batch's own failure is handled in it; this is hub's bug: say so
+            except Exception as exc:  # a batch's own failure is handled in it: this one broke in DBOS itself
                 log.error("workflow %s failed: %s", handle.get_workflow_id(), exc)
+                out.append(runner.broke(batch, exc))  # tried again under the next attempt's workflow id
         return out

@@ -194,6 +194,13 @@ class Runner:
         account = armed.sms_account if step is not None and step.send_sms is not None else armed.email_account
         return f"{client}/{account}"
 
+    def broke(self, batch: str, exc: Exception) -> dict[str, int]:
+        """A batch whose workflow failed outside `carry_out`: counted as a failed try, so that it is tried again."""
+        rows = self.journeys.in_batch(batch)
+        if not rows:
+            return {}
+        return self._failed(batch, rows, HubError(f"{type(exc).__name__}: {exc}"), self.clock.utcnow())
+
     def _failed(self, batch: str, rows: list[Journey], exc: HubError, now: datetime) -> dict[str, int]:
         attempt = max(r.attempt for r in rows) + 1
         if attempt >= MAX_ATTEMPTS:
