@@ -101,3 +101,29 @@ def test_kill_9_during_hub_run_then_restart_sends_every_step_exactly_once(tmp_pa
     finally:
         ml.stop()
         sms.stop()
+
+
+def test_lost_answers_from_twilio_and_mailerlite_repeat_nothing(tmp_path: Path) -> None:
+    """The vendor sent it, hub never heard: the runner finds it (the text by the ledger's lookup, the email's
+    campaign by its name) instead of sending it again."""
+    ml = MailerLiteSimulator(ScaledClock(1.0))
+    sms = TwilioSimulator(ScaledClock(1.0))
+    ml_url, sms_url = ml.start(), sms.start()
+    env = {**os.environ, "DELI_ML_KEY": "sandbox-token", "DELI_TOKEN": TwilioSimulator.SANDBOX_AUTH_TOKEN}
+    messages = f"/2010-04-01/Accounts/{TwilioSimulator.SANDBOX_ACCOUNT_SID}/Messages.json"
+    try:
+        write_workspace(tmp_path, ml_url, sms_url)
+        assert hub_process("apply", "-w", str(tmp_path), "--yes", env=env).code == 0
+        ml.inject(Fault("drop_after", method="POST", path_prefix="/api/campaigns", count=2))
+        sms.inject(Fault("drop_after", method="POST", path_prefix=messages, count=6))
+        for _ in range(6):
+            ran = hub_process("run", "--once", "-w", str(tmp_path), "--inline", env=env)
+            assert ran.code == 0, ran.err
+        texts = Counter((m["to"], m["body"]) for m in sms.messages())
+        assert set(texts.values()) == {1} and len(texts) == 2 * len([i for i in range(N) if i % 5])
+        campaigns = [c for c in ml.campaigns("sandbox") if c["name"].startswith("hub · Club welcome")]
+        assert len(campaigns) == 1
+        assert len(ml.campaign_recipients("sandbox", campaign_id=campaigns[0]["id"])) == N
+    finally:
+        ml.stop()
+        sms.stop()
