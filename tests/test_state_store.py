@@ -219,3 +219,43 @@ def test_hub_yaml_says_where_the_state_is(tmp_path: Path, capsys: Any, monkeypat
     assert "pw@" not in str(literal.value)
     config.write_text(config.read_text().replace("team:pw@", "team@"))  # no password: fine as written
     assert state_location(root, sandbox=False) == "postgresql://team@db.example/hub"
+
+
+def test_journeys_are_started_once_claimed_in_batches_and_moved_on_once(store: StateStore) -> None:
+    from hub.state.journeys import Journey, Journeys, Move
+
+    j = Journeys(store)
+    rows = [Journey("", "", f"p{i}@x.example", "2026", "step-1", "waiting", "2026-05-01T09:00:00Z") for i in range(5)]
+    assert j.enrol("acme", "birthday", rows) == 5
+    assert j.enrol("acme", "birthday", rows) == 0  # a journey's key is its contact and pass: started once
+    assert j.claim("2026-05-01T08:59:59Z", "t0", limit=100, batch_size=2) == []  # not due yet
+    batches = j.claim("2026-05-01T09:00:00Z", "t1", limit=100, batch_size=2)
+    assert [len(j.in_batch(b)) for b in batches] == [2, 2, 1]
+    assert j.claim("2026-05-01T10:00:00Z", "t2", limit=100, batch_size=2) == []  # claimed rows are not claimed again
+    assert [b for b, _ in j.outstanding("2026-05-01T10:00:00Z")] == sorted(batches)
+
+    first = batches[0]
+    members = j.in_batch(first)
+    moves = [Move(r.contact, r.pass_, "step-2", "waiting", "2026-05-02T09:00:00Z", log=(("step-1", "sent"),))
+             for r in members]
+    assert j.settle("acme", "birthday", first, moves, "step-1") == 2
+    assert j.settle("acme", "birthday", first, moves, "step-1") == 0  # the same batch again moves nobody twice
+    assert j.count_log("acme", "birthday", "step-1") == {f"{r.contact}#2026": 1 for r in members}
+
+    # a batch that failed stays claimed under its name, tried again later (the next attempt)
+    j.retry_later(batches[1], "2026-05-01T11:00:00Z", "vendor down")
+    assert (batches[1], 1) not in j.outstanding("2026-05-01T10:30:00Z")
+    assert (batches[1], 1) in j.outstanding("2026-05-01T11:00:00Z")
+
+    send = j.begin_send("acme", first, "birthday", "step-1", "email")
+    assert send.status == "pending" and j.begin_send("acme", first, "birthday", "step-1", "email") == send
+    j.settle_send("acme", first, "sent", "c-42")
+    keys = [(r.contact, r.pass_) for r in members]
+    assert j.campaigns_of("acme", "birthday", "step-1", keys) == {k: ("email", "c-42") for k in keys}
+
+    event = j.add_event("acme", "order", "p9@x.example", {"total": 42})
+    assert j.new_events("acme", "order")[0][:3] == (event, "p9@x.example", {"total": 42})
+    j.take_events([event])
+    assert j.new_events("acme", "order") == []
+    summary = {(r["step"], r["status"]): r["n"] for r in j.summary("acme")}
+    assert summary == {("step-1", "claimed"): 3, ("step-2", "waiting"): 2}
