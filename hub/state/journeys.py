@@ -10,6 +10,8 @@ database as the rest of hub's state (SQLite or PostgreSQL, through the same stat
 - step_sends:  one row per batch of an email step, written before the vendor is asked to send and settled
                with the campaign's id: after a crash, the batch is finished by name, never sent again
 - events:      custom events (`hub event`) waiting to start journeys
+- workers:     each `hub run` worker's heartbeat: the batches of a worker that stopped beating (or whose process
+               on this machine is gone) are taken over by the others
 
 100,000 contacts waiting are 100,000 rows, not 100,000 live objects: a worker claims the rows that are due
 in batches and moves them on in one transaction per batch, guarded by the batch's name, so that a batch
@@ -19,7 +21,7 @@ carried out twice (a crash after the work, before the bookkeeping) moves nobody 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -241,6 +243,24 @@ class Journeys:
     def take_events(self, ids: Iterable[int]) -> None:
         with self.store._tx() as db:
             db.executemany("UPDATE events SET status='taken' WHERE id=?", [(i,) for i in ids])
+
+    # -- workers -----------------------------------------------------------------------------------------
+    def heartbeat(self, executor: str, host: str, pid: int, at: str) -> None:
+        with self.store._tx() as db:
+            db.execute("INSERT INTO workers VALUES (?,?,?,?) ON CONFLICT (executor) DO UPDATE SET"
+                       " seen_at=excluded.seen_at", (executor, host, pid, at))
+
+    def dead_workers(self, stale_before: str, alive: Callable[[str, int], bool | None]) -> list[str]:
+        """Workers whose heartbeat is older than `stale_before`, or whose process `alive(host, pid)` says is
+        gone (None: it cannot tell, e.g. another machine's)."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM workers").fetchall()
+        return [r["executor"] for r in rows
+                if r["seen_at"] < stale_before or alive(r["host"], int(r["pid"])) is False]
+
+    def forget_worker(self, executor: str) -> None:
+        with self.store._tx() as db:
+            db.execute("DELETE FROM workers WHERE executor=?", (executor,))
 
     # -- reading ------------------------------------------------------------------------------------
     def summary(self, client: str | None = None, automation: str | None = None) -> list[dict[str, Any]]:

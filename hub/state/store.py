@@ -11,7 +11,7 @@ URL (`database.py`), through the same statements.
            skipped, whatever crashes in between
 - optouts: addresses that asked not to be messaged on a channel (STOP), never messaged again
 - locks:   which apply holds a client (two applies of one client never interleave)
-- journeys, journey_log, step_sends, events: hub's automation runner (`journeys.py`)
+- journeys, journey_log, step_sends, events, workers: hub's automation runner (`journeys.py`)
 """
 
 from __future__ import annotations
@@ -91,6 +91,9 @@ CREATE TABLE IF NOT EXISTS step_sends (
     account TEXT NOT NULL, status TEXT NOT NULL, vendor_id TEXT NOT NULL DEFAULT '',
     detail TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, settled_at TEXT,
     PRIMARY KEY (client, batch)
+);
+CREATE TABLE IF NOT EXISTS workers (
+    executor TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, seen_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS events (
     id {serial}, client TEXT NOT NULL, name TEXT NOT NULL, contact TEXT NOT NULL,
@@ -432,12 +435,12 @@ class StateStore:
                 self._give_back(client)
 
     def _take(self, client: str) -> None:
-        me = (f"{self.actor} (pid {os.getpid()} on {_HOST})", _HOST, os.getpid(), self._now())
+        me = (f"{self.actor} (pid {os.getpid()} on {HOST})", HOST, os.getpid(), self._now())
         with self._tx() as db:
             free = self._db.session_lock(f"apply {client}")
             row = db.execute("SELECT * FROM locks WHERE client=?", (client,)).fetchone()
             if free is None:  # SQLite has no session locks: the row says who holds it, if that process lives
-                free = row is None or (row["host"], row["pid"]) == (_HOST, os.getpid()) or _gone(row)
+                free = row is None or (row["host"], row["pid"]) == (HOST, os.getpid()) or _gone(row)
             if free:
                 db.execute("INSERT INTO locks VALUES (?,?,?,?,?) ON CONFLICT (client) DO UPDATE SET"
                            " holder=excluded.holder, host=excluded.host, pid=excluded.pid, since=excluded.since",
@@ -448,7 +451,7 @@ class StateStore:
 
     def _give_back(self, client: str) -> None:
         with self._tx() as db:
-            db.execute("DELETE FROM locks WHERE client=? AND host=? AND pid=?", (client, _HOST, os.getpid()))
+            db.execute("DELETE FROM locks WHERE client=? AND host=? AND pid=?", (client, HOST, os.getpid()))
         self._db.session_unlock(f"apply {client}")
 
     # -- audit -----------------------------------------------------------------------------------
@@ -508,20 +511,25 @@ def _item(row: Any) -> ItemRecord:
                       json.loads(row["data"] or "{}"))
 
 
-_HOST = socket.gethostname()
+HOST = socket.gethostname()
+
+
+def process_alive(host: str, pid: int) -> bool | None:
+    """Whether process `pid` on `host` still runs: None when it is another machine's (it cannot be asked)."""
+    if host != HOST:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: it exists
+    return True
 
 
 def _gone(row: Any) -> bool:
     """The lock's holder ran on this machine and its process no longer exists (killed, crashed)."""
-    if row["host"] != _HOST:
-        return False  # another machine's process cannot be asked
-    try:
-        os.kill(int(row["pid"]), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return process_alive(row["host"], int(row["pid"])) is False
 
 
 def _user() -> str:

@@ -30,11 +30,11 @@ def phone(i: int) -> str:
     return f"+441174960{i:03d}"
 
 
-def write_workspace(root: Path, ml_url: str, sms_url: str) -> None:
+def write_workspace(root: Path, ml_url: str, sms_url: str, name: str = "deli") -> None:
     yaml_writer.write(root / "hub.yaml", {"version": 1, "timezone": "UTC"})
-    client = root / "clients" / "deli"
+    client = root / "clients" / name
     yaml_writer.write(client / "client.yaml", {
-        "name": "Deli", "brand": {"sender_name": "Deli", "sender_email": "hello@deli.example",
+        "name": name.title(), "brand": {"sender_name": "Deli", "sender_email": "hello@deli.example",
                                   "footer_address": "1 Deli Row"},
         "accounts": {
             "email": {"provider": "mailerlite", "api_key": "env:DELI_ML_KEY", "base_url": ml_url},
