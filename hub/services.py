@@ -21,8 +21,8 @@ DeliveryRow = tuple[str, str, str, str, str, str]
 class DeliveryLedger(Protocol):
     """One account's record of each message to each recipient: written before a send, settled after."""
 
-    def deliveries(self, campaign: str) -> dict[str, Delivery]:
-        """recipient -> its row, for one campaign."""
+    def deliveries(self, campaign: str, recipients: Iterable[str] | None = None) -> dict[str, Delivery]:
+        """recipient -> its row, for one campaign (only `recipients`' rows, when given)."""
         ...
 
     def record(self, campaign: str, rows: Iterable[DeliveryRow]) -> None:

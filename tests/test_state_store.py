@@ -228,10 +228,11 @@ def test_journeys_are_started_once_claimed_in_batches_and_moved_on_once(store: S
     rows = [Journey("", "", f"p{i}@x.example", "2026", "step-1", "waiting", "2026-05-01T09:00:00Z") for i in range(5)]
     assert j.enrol("acme", "birthday", rows) == 5
     assert j.enrol("acme", "birthday", rows) == 0  # a journey's key is its contact and pass: started once
-    assert j.claim("2026-05-01T08:59:59Z", "t0", limit=100, batch_size=2) == []  # not due yet
-    batches = j.claim("2026-05-01T09:00:00Z", "t1", limit=100, batch_size=2)
+    assert j.claim("2026-05-01T08:59:59Z", "t0", limit=100, batch_size=lambda *_: 2) == []  # not due yet
+    batches = j.claim("2026-05-01T09:00:00Z", "t1", limit=100, batch_size=lambda *_: 2)
     assert [len(j.in_batch(b)) for b in batches] == [2, 2, 1]
-    assert j.claim("2026-05-01T10:00:00Z", "t2", limit=100, batch_size=2) == []  # claimed rows are not claimed again
+    # claimed rows are not claimed again
+    assert j.claim("2026-05-01T10:00:00Z", "t2", limit=100, batch_size=lambda *_: 2) == []
     assert [b for b, _ in j.outstanding("2026-05-01T10:00:00Z")] == sorted(batches)
 
     first = batches[0]

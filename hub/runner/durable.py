@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
+from ..errors import ConfigError
 from ..state.journeys import Journeys
 from ..state.store import HOST, process_alive
 from .timing import ISO
@@ -37,6 +38,7 @@ log = logging.getLogger("hub.runner")
 QUEUE = "hub-runner"
 APP_VERSION = "hub-runner-1"
 POLL_S = 0.05  # how soon a worker picks up what was enqueued (DBOS polls its queue tables)
+DEFAULT_CONCURRENCY = 8
 HEARTBEAT_S = 30.0
 STALE_AFTER = timedelta(minutes=5)  # a worker silent this long is taken for dead (its batches are taken over)
 _RUNNER: Runner | None = None  # the runner this process's workflows carry batches out for
@@ -51,6 +53,15 @@ def _carry_out(batch: str) -> dict[str, int]:
 @DBOS.workflow()
 def carry_out_batch(batch: str) -> dict[str, int]:
     return _carry_out(batch)
+
+
+def worker_concurrency() -> int:
+    """Batches one worker carries out at once (`HUB_RUNNER_CONCURRENCY`, default 8): the rest wait in the queue
+    for this worker or another."""
+    try:
+        return max(1, int(os.environ.get("HUB_RUNNER_CONCURRENCY", "") or DEFAULT_CONCURRENCY))
+    except ValueError:
+        raise ConfigError("HUB_RUNNER_CONCURRENCY: write a whole number of batches, e.g. 8") from None
 
 
 def system_database_url(location: str | Path) -> str:
@@ -118,7 +129,8 @@ class DurableExecutor:
         _RUNNER = runner
         if self.queue is None:
             DBOS.launch()
-            self.queue = DBOS.register_queue(QUEUE, partition_concurrency=1, polling_interval_sec=POLL_S)
+            self.queue = DBOS.register_queue(QUEUE, partition_concurrency=1, worker_concurrency=worker_concurrency(),
+                                             polling_interval_sec=POLL_S)
 
     def run(self, runner: Runner, batches: Sequence[tuple[str, int]]) -> list[dict[str, int]]:
         self._launch(runner)
@@ -131,7 +143,7 @@ class DurableExecutor:
         out = []
         for (batch, _), handle in zip(batches, handles, strict=True):
             try:
-                out.append(handle.get_result())
+                out.append(handle.get_result(polling_interval_sec=POLL_S))
             except Exception as exc:  # a batch's own failure is handled in it: this one broke in DBOS itself
                 log.error("workflow %s failed: %s", handle.get_workflow_id(), exc)
                 out.append(runner.broke(batch, exc))  # tried again under the next attempt's workflow id

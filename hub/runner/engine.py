@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from ..sync.engine import Session
 
 log = logging.getLogger("hub.runner")
-BATCH_SIZE = 500  # journeys of one step carried out together (one email campaign, one pool of texts)
+BATCH_SIZE = 500  # journeys of one step carried out together (a pool of texts, a tag write, ...)
+EMAIL_BATCH = 10_000  # an email step's batch is one campaign: fewer, larger ones cost the vendor less
 CLAIM_LIMIT = 50_000  # rows claimed per tick; the rest wait for the next
 MAX_ATTEMPTS = 8  # a failing batch is tried again after 1, 2, 4, ... 64 minutes, then marked failed
 
@@ -115,7 +116,7 @@ class Runner:
         for armed in self.armed.values():
             report.started += self._enrol(armed, now)
         name = f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-        self.journeys.claim(now.strftime(ISO), name, limit=self.claim_limit, batch_size=self.batch_size)
+        self.journeys.claim(now.strftime(ISO), name, limit=self.claim_limit, batch_size=self._batch_size)
         batches = self.journeys.outstanding(now.strftime(ISO))
         report.batches = len(batches)
         for outcome in self.executor.run(self, batches):
@@ -183,6 +184,11 @@ class Runner:
             moves.append(self._move(armed, r, self._rest(armed, contact, pos), step_id, outcome))
         self.journeys.settle(client_name, automation_id, batch, moves, step_id)
         return dict(counts)
+
+    def _batch_size(self, client: str, automation: str, step: str) -> int:
+        armed = self.armed.get((client, automation))
+        found = armed.graph.steps.get(step) if armed else None
+        return max(self.batch_size, EMAIL_BATCH) if found is not None and found.send_email else self.batch_size
 
     def account_of(self, batch: str) -> str:
         """The vendor account a batch works through (one batch at a time per account, across workers)."""

@@ -112,9 +112,9 @@ class Journeys:
         return {r["contact"] for r in rows}
 
     # -- claiming and moving on ----------------------------------------------------------------------
-    def claim(self, now: str, name: str, *, limit: int, batch_size: int) -> list[str]:
-        """Claim up to `limit` journeys due by `now`, in batches of one automation step (at most `batch_size`
-        each, named `name/<n>`): the names of the batches, to carry out."""
+    def claim(self, now: str, name: str, *, limit: int, batch_size: Callable[[str, str, str], int]) -> list[str]:
+        """Claim up to `limit` journeys due by `now`, in batches of one automation step (at most
+        `batch_size(client, automation, step)` each, named `.../name/<n>`): the names of the batches."""
         batches: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
         with self.store._tx() as db:
             rows = db.execute("SELECT client, automation, contact, pass, step FROM journeys WHERE status=? AND"
@@ -124,13 +124,14 @@ class Journeys:
             names: list[str] = []
             updated = self._now()
             for (client, automation, step), members in batches.items():
-                for start in range(0, len(members), batch_size):
+                size = max(1, batch_size(client, automation, step))
+                for start in range(0, len(members), size):
                     batch = f"{client}/{automation}/{step}/{name}/{len(names)}"
                     names.append(batch)
                     db.executemany("UPDATE journeys SET status=?, batch=?, updated_at=? WHERE client=? AND"
                                    " automation=? AND contact=? AND pass=? AND status=?",
                                    [(CLAIMED, batch, updated, client, automation, c, p, WAITING)
-                                    for c, p in members[start:start + batch_size]])
+                                    for c, p in members[start:start + size]])
         return names
 
     def outstanding(self, now: str) -> list[tuple[str, int]]:

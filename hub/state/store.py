@@ -364,10 +364,21 @@ class StateStore:
         return [JournalEntry(**{k: r[k] for k in JournalEntry.__dataclass_fields__}) for r in rows]
 
     # -- delivery ledger --------------------------------------------------------------------------
-    def deliveries(self, client: str, account: str, campaign: str) -> dict[str, Delivery]:
+    def deliveries(self, client: str, account: str, campaign: str,
+                   recipients: Iterable[str] | None = None) -> dict[str, Delivery]:
+        """recipient -> row of one campaign (only those of `recipients`, when given: a batch of a large one)."""
+        sql = "SELECT * FROM deliveries WHERE client=? AND account=? AND campaign=?"
+        if recipients is None:
+            chunks: list[list[str]] = [[]]
+        else:
+            wanted = list(recipients)
+            chunks = [wanted[i:i + 500] for i in range(0, len(wanted), 500)]
+        rows = []
         with self._lock:
-            rows = self._db.execute("SELECT * FROM deliveries WHERE client=? AND account=? AND campaign=?",
-                                    (client, account, campaign)).fetchall()
+            for chunk in chunks:
+                where = f" AND recipient IN ({','.join('?' * len(chunk))})" if recipients is not None else ""
+                if recipients is None or chunk:
+                    rows += self._db.execute(sql + where, (client, account, campaign, *chunk)).fetchall()
         return {r["recipient"]: Delivery(**{k: r[k] for k in Delivery.__dataclass_fields__}) for r in rows}
 
     def record_deliveries(self, client: str, account: str, campaign: str,
@@ -495,8 +506,8 @@ class AccountLedger:
     client: str
     account: str
 
-    def deliveries(self, campaign: str) -> dict[str, Delivery]:
-        return self.store.deliveries(self.client, self.account, campaign)
+    def deliveries(self, campaign: str, recipients: Iterable[str] | None = None) -> dict[str, Delivery]:
+        return self.store.deliveries(self.client, self.account, campaign, recipients)
 
     def record(self, campaign: str, rows: Iterable[tuple[str, str, str, str, str, str]]) -> None:
         self.store.record_deliveries(self.client, self.account, campaign, rows)

@@ -14,7 +14,6 @@ and retries, network errors) is `hub.plugin.SdkAdapter`'s.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -46,6 +45,16 @@ from hub.plugin import (
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
 LONG_CODE_MPS = 1.0  # segments a second a long-code sender may send (../shared/vendors/mailchimp-twilio.md §3.5)
 PAGE = 1000
+TEXT_CHUNK = 100  # runner texts journalled per transaction (a crash leaves at most this many to look up)
+
+
+def _record(ledger: DeliveryLedger, rows: Sequence[tuple[StepText, tuple[str, str, str]]], stamp: str) -> None:
+    """Ledger rows (text, (status, SID, detail)), one transaction per ledger name."""
+    by_name: dict[str, list[tuple[str, str, str, str, str, str]]] = {}
+    for text, (status, sid, detail) in rows:
+        by_name.setdefault(text.ledger, []).append((text.to, status, sid, "", stamp, detail))
+    for name, entries in by_name.items():
+        ledger.record(name, entries)
 
 
 class OptedOut(VendorValidationError):
@@ -241,59 +250,73 @@ class TwilioApi(VendorApi[TwilioSettings]):
         return self("GET", "Messages.json", scan)
 
     def send_texts(self, texts: Sequence[StepText]) -> dict[tuple[str, str], str]:
-        """Texts of hub's automation runner, each once per (ledger name, number): the same journal as a
-        campaign's (a row before the call, settled after; a row left `pending` by a crash is looked up at
-        Twilio before anything is sent again)."""
+        """Texts of hub's automation runner, each once per (ledger name, number), journalled like a campaign's
+        but in chunks: one transaction notes a chunk's texts `pending` before any of them is sent, one settles
+        them after. A row a crash left `pending` is looked up at Twilio before anything is sent again."""
         services = self.ctx.services
         if services is None:
             raise ProviderError("texts need hub's state (the runner lends it)", provider=self.name)
         ledger = services.ledger(self.ctx.account)
         optouts = services.optouts()
+        by_ledger: dict[str, list[str]] = {}
+        for text in texts:
+            by_ledger.setdefault(text.ledger, []).append(text.to)
+        rows = {(name, to): row for name, numbers in by_ledger.items()
+                for to, row in ledger.deliveries(name, numbers).items()}
         out: dict[tuple[str, str], str] = {}
-        lock = threading.Lock()
-
-        def one(text: StepText) -> None:
-            row = ledger.deliveries(text.ledger).get(text.to)
-            status = self._text_once(text, row, ledger, optouts)
-            with lock:
-                out[(text.ledger, text.to)] = status
-
         with ThreadPoolExecutor(max_workers=max(1, self.limits.max_concurrency)) as pool:
-            list(pool.map(one, texts))
+            for start in range(0, len(texts), TEXT_CHUNK):
+                chunk = texts[start:start + TEXT_CHUNK]
+                settled, todo = self._before_sending(chunk, rows, optouts)
+                stamp = self.ctx.clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+                _record(ledger, [(t, ("pending", "", "")) for t in todo], stamp)
+                done = [*settled, *zip(todo, pool.map(self._text, todo), strict=True)]
+                _record(ledger, done, stamp)
+                out.update({(t.ledger, t.to): result[0] for t, result in done})
+                for t in chunk:
+                    if (t.ledger, t.to) not in out:  # texted (or refused) by an earlier run
+                        out[(t.ledger, t.to)] = rows[(t.ledger, t.to)].status
         return out
 
-    def _text_once(self, text: StepText, row: Delivery | None, ledger: DeliveryLedger, optouts: Mapping[str, str],
-                   ) -> str:
-        now = self.ctx.clock.utcnow()
-        stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-        if row is not None and row.status == "pending":  # an earlier run never heard Twilio's answer
-            since = datetime.fromisoformat(row.created_at.replace("Z", "+00:00"))
-            found = self.find_message(text.to, text.body, since)
-            if found is not None:
-                ledger.record(text.ledger, [(text.to, found[1], found[0], "", stamp, "reconciled: found")])
-                return found[1]
-        elif row is not None and row.status not in ("planned", "retry"):
-            return row.status  # texted (or refused) before: never again
-        if text.to in optouts:
-            ledger.record(text.ledger, [(text.to, "opted_out", "", "", stamp, "the number opted out")])
-            return "opted_out"
-        ledger.record(text.ledger, [(text.to, "pending", "", "", stamp, "")])
+    def _before_sending(self, chunk: Sequence[StepText], rows: Mapping[tuple[str, str], Delivery],
+                        optouts: Mapping[str, str]) -> tuple[list[tuple[StepText, tuple[str, str, str]]],
+                                                             list[StepText]]:
+        """What a chunk's texts need: (text, settled row) for those known already (an earlier run's, found at
+        Twilio; an opted-out number), and the texts to send. A text sent or refused before is in neither."""
+        settled: list[tuple[StepText, tuple[str, str, str]]] = []
+        todo: list[StepText] = []
+        for text in chunk:
+            row = rows.get((text.ledger, text.to))
+            if row is not None and row.status == "pending":  # an earlier run never heard Twilio's answer
+                since = datetime.fromisoformat(row.created_at.replace("Z", "+00:00"))
+                found = self.find_message(text.to, text.body, since)
+                if found is not None:
+                    settled.append((text, (found[1], found[0], "reconciled: found")))
+                    continue
+            elif row is not None and row.status not in ("planned", "retry"):
+                continue  # texted (or refused) before: never again
+            if text.to in optouts:
+                settled.append((text, ("opted_out", "", "the number opted out")))
+            else:
+                todo.append(text)
+        return settled, todo
+
+    def _text(self, text: StepText) -> tuple[str, str, str]:
+        """Send one text: (ledger status, message SID, detail)."""
         try:
             sid, _ = self.create_message(text.to, text.body, [], None, segments=count_segments(text.body).segments)
-            status, detail = "sent", ""
         except OptedOut:
-            sid, status, detail = "", "opted_out", "21610: the recipient texted STOP"
             if self.ctx.services is not None:
                 self.ctx.services.record_optout(text.to, "21610")
+            return "opted_out", "", "21610: the recipient texted STOP"
         except AmbiguousWrite as exc:
-            found = self.find_message(text.to, text.body, now) or ("", "retry")
-            sid, status, detail = found[0], found[1], "found after a lost answer" if found[0] else str(exc)
+            found = self.find_message(text.to, text.body, self.ctx.clock.utcnow() - timedelta(minutes=1))
+            return (found[1], found[0], "found after a lost answer") if found else ("retry", "", str(exc))
         except VendorValidationError as exc:
-            sid, status, detail = "", ("invalid" if exc.status == 400 else "failed"), exc.message
+            return ("invalid" if exc.status == 400 else "failed"), "", exc.message
         except HubError as exc:
-            sid, status, detail = "", "retry", str(exc)
-        ledger.record(text.ledger, [(text.to, status, sid, "", stamp, detail)])
-        return status
+            return "retry", "", str(exc)
+        return "sent", sid, ""
 
     def inbound_stops(self, *, refresh: bool = False) -> dict[str, str]:
         """Numbers that texted a STOP word to one of our senders (read once per plan)."""

@@ -28,8 +28,9 @@ CLIENTS = ("deli", "bakery", "florist")
 def test_two_workers_on_postgresql_share_the_work_and_send_each_step_once(tmp_path: Path, postgres_url: str) -> None:  # noqa: F811
     sims: dict[str, tuple[MailerLiteSimulator, TwilioSimulator]] = {}
     workers: list[subprocess.Popen[str]] = []
-    env = {**os.environ, "HUB_DATABASE_URL": postgres_url, "DELI_ML_KEY": "sandbox-token",
-           "DELI_TOKEN": TwilioSimulator.SANDBOX_AUTH_TOKEN}
+    # one batch at a time each: with three clients' accounts busy at once, both workers have work
+    env = {**os.environ, "HUB_DATABASE_URL": postgres_url, "HUB_RUNNER_CONCURRENCY": "1",
+           "DELI_ML_KEY": "sandbox-token", "DELI_TOKEN": TwilioSimulator.SANDBOX_AUTH_TOKEN}
     try:
         root = tmp_path / "agency"
         for name in CLIENTS:  # each client its own vendor accounts
