@@ -159,23 +159,20 @@ class Journeys:
         """Move the batch's journeys on, and log the steps they went through, in one transaction; a journey
         no longer in the batch (moved on by an earlier run of the same batch) is left alone. How many moved."""
         now = self._now()
-        moved = 0
         with self.store._tx() as db:
-            for m in moves:
-                cur = db.execute(
-                    "UPDATE journeys SET step=?, status=?, due_at=?, batch='', seq=seq+?, attempt=0, detail=?,"
-                    " updated_at=?"
-                    " WHERE client=? AND automation=? AND contact=? AND pass=? AND batch=? AND status=?",
-                    (m.step, m.status, m.due_at, 1 if m.advanced else 0, m.detail, now, client, automation,
-                     m.contact, m.pass_, batch, CLAIMED))
-                if cur.rowcount != 1:
-                    continue
-                moved += 1
-                db.executemany("INSERT INTO journey_log (client, automation, contact, pass, step, outcome, batch, at)"
-                               " VALUES (?,?,?,?,?,?,?,?)",
-                               [(client, automation, m.contact, m.pass_, s, outcome, batch if s == step else "", now)
-                                for s, outcome in m.log])
-        return moved
+            still = {(r["contact"], r["pass"]) for r in db.execute(
+                "SELECT contact, pass FROM journeys WHERE batch=? AND status=?", (batch, CLAIMED)).fetchall()}
+            moves = [m for m in moves if (m.contact, m.pass_) in still]
+            db.executemany(
+                "UPDATE journeys SET step=?, status=?, due_at=?, batch='', seq=seq+?, attempt=0, detail=?,"
+                " updated_at=? WHERE client=? AND automation=? AND contact=? AND pass=?",
+                [(m.step, m.status, m.due_at, 1 if m.advanced else 0, m.detail, now, client, automation, m.contact,
+                  m.pass_) for m in moves])
+            db.executemany("INSERT INTO journey_log (client, automation, contact, pass, step, outcome, batch, at)"
+                           " VALUES (?,?,?,?,?,?,?,?)",
+                           [(client, automation, m.contact, m.pass_, s, outcome, batch if s == step else "", now)
+                            for m in moves for s, outcome in m.log])
+        return len(moves)
 
     def stop(self, client: str, automation: str, why: str) -> int:
         """End the waiting journeys of an automation that is no longer run (a claimed batch finishes its step)."""
@@ -219,11 +216,16 @@ class Journeys:
                      keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
         """(contact, pass) -> (account, campaign id) of the email `step` each of these journeys was sent."""
         wanted = set(keys)
+        contacts = sorted({c for c, _ in wanted})
+        rows = []
         with self._lock:
-            rows = self._db.execute(
-                "SELECT l.contact, l.pass, s.account, s.vendor_id FROM journey_log l JOIN step_sends s ON"
-                " s.client = l.client AND s.batch = l.batch WHERE l.client=? AND l.automation=? AND l.step=?"
-                " AND s.status='sent' ORDER BY l.id", (client, automation, step)).fetchall()
+            for i in range(0, len(contacts), 500):
+                chunk = contacts[i:i + 500]
+                rows += self._db.execute(
+                    "SELECT l.contact, l.pass, s.account, s.vendor_id FROM journey_log l JOIN step_sends s ON"
+                    " s.client = l.client AND s.batch = l.batch WHERE l.client=? AND l.automation=? AND l.step=?"
+                    f" AND s.status='sent' AND l.contact IN ({','.join('?' * len(chunk))}) ORDER BY l.id",
+                    (client, automation, step, *chunk)).fetchall()
         return {(r["contact"], r["pass"]): (r["account"], r["vendor_id"]) for r in rows
                 if (r["contact"], r["pass"]) in wanted}
 
