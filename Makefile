@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sms_fanout.py --n 10000
 	$(BIN)/python bench/many_clients.py --clients 50
 	$(BIN)/python bench/faults.py --seeds 20 --rate 0.3
+	$(BIN)/python bench/runner.py --contacts 10000
 
 lint: $(STAMP)
 	$(BIN)/ruff check hub plugins tests bench

@@ -7,7 +7,8 @@ Prints one JSON line: `contacts`, `steps_done` (steps carried out, waits include
 texts beyond one per contact), `skipped` (contacts without their email or text), `wall_s` (the run, waits
 jumped over), `steps_per_s`, `peak_rss_mb` (hub's process), `bound_s` (what the vendors' limits force at the
 time scale: the email's group assignments at MailerLite's 120 requests a minute, 50 to a `/batch`, then the
-texts at the Messaging Service's throughput), `ratio`, `time_scale`, `refused_429` (answers the simulators
+texts at the Messaging Service's throughput), `rss_before_run_mb` (the workspace and its contacts, loaded
+before the run starts), `ratio`, `time_scale`, `refused_429` (answers the simulators
 refused for a limit: the simulators' clock does not jump over the waits with hub's), `ticks`, and the CPU
 seconds of hub (`hub_cpu_s`, during the run) and of the simulators (`simulators_cpu_s`, set-up included): a
 wall time over the bound with the simulators' CPU near it is the simulators' limit, not hub's.
@@ -99,6 +100,7 @@ def main() -> None:
         "skipped": len(wanted - set(emailed)) + len(phones - set(texted)),
         "wall_s": round(wall, 2), "steps_per_s": round(result["steps_done"] / wall, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_before_run_mb": round(result["rss_before_mb"], 1),
         "bound_s": round(bound, 2), "ratio": round(wall / bound, 3), "time_scale": args.time_scale,
         "refused_429": seen["refused_429"], "ticks": result["ticks"], "hub_cpu_s": round(result["cpu_s"], 1),
         "simulators_cpu_s": round(seen["cpu_s"], 1)}))
@@ -158,6 +160,7 @@ def run(root: Path, args: argparse.Namespace, ml_url: str, sms_url: str) -> dict
                               accounts=accounts, client_names=["shop"],
                               workspace=SimpleNamespace(clients={"shop": client}))
     ticks = 0
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the workspace's contacts, loaded
     start, cpu = time.perf_counter(), time.process_time()
     with DurableExecutor(session) as executor:  # type: ignore[arg-type]
         runner = Runner(session, executor)  # type: ignore[arg-type]
@@ -175,7 +178,7 @@ def run(root: Path, args: argparse.Namespace, ml_url: str, sms_url: str) -> dict
     steps = sum(sum(Journeys(state).count_log("shop", "club", s.id or "").values()) for s in automation.steps)
     state.close()
     http.close()
-    return {"wall_s": wall, "steps_done": steps, "ticks": ticks, "cpu_s": cpu}
+    return {"wall_s": wall, "steps_done": steps, "ticks": ticks, "cpu_s": cpu, "rss_before_mb": before}
 
 
 if __name__ == "__main__":

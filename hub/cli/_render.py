@@ -8,7 +8,7 @@ exactly the rows the table shows.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +210,7 @@ STATUS_LEGEND = (
 )
 
 
-def render_status(rows: list[dict[str, Any]]) -> None:
+def render_status(rows: list[dict[str, Any]], runner: Sequence[dict[str, Any]] = ()) -> None:
     console = data_console()
     cells = [{"client": r["client"], "account": r["account"], "provider": r["provider"],
               "last apply": _when(r["last_apply"]) or "never", "pending": _count(r["pending"]),
@@ -232,6 +232,28 @@ def render_status(rows: list[dict[str, Any]]) -> None:
             ids = ", ".join(w["id"] for w in items[:3]) + (f" and {len(items) - 3} more" if len(items) > 3 else "")
             console.print(f"{who}: {kind} {escape(ids)} wait{'s' if len(items) == 1 else ''} for {waits_for} since"
                           f" {since} UTC: {escape(why)}; hub looks again {escape(next_check)}")
+    for r in runner:
+        console.print(runner_line(r))
+
+
+def runner_line(r: dict[str, Any]) -> str:
+    """e.g. 'bakery: runner: 2 automation(s) armed, 14 journey(s) in flight, 0 failed, lag 0 s'."""
+    line = (f"{r['client']}: runner: {len(r['armed'])} automation(s) armed, {r['in_flight']} journey(s) in flight,"
+            f" {r['failed']} failed")
+    if r["lag_s"] > LAG_WARNING_S:
+        return f"[yellow]{line}; lag {_duration(r['lag_s'])}: steps are overdue (is `hub run` running?)[/]"
+    next_due = f", next due {_when(r['next_due'])} UTC" if r["next_due"] else ""
+    return f"{line}, lag {_duration(r['lag_s'])}{next_due}"
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+LAG_WARNING_S = 300  # a worker looks each minute: more than this overdue means none is running
 
 
 def _grouped(waiting: list[dict[str, str]]) -> dict[tuple[str, str, str, str], list[dict[str, str]]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,8 @@ NEXT_APPLY = "at the start of the next `hub apply`"
 @sandbox_option
 def status(workspace: Path | None, clients: tuple[str, ...], as_json: bool,
            sandbox: bool) -> None:
-    """Per client and account: last apply, pending changes, drift, what is still unsettled and why.
+    """Per client and account: last apply, pending changes, drift, what is still unsettled and why; and per
+    client with automations armed for hub's runner, its journeys in flight, failures and the runner's lag.
 
     Exits non-zero (like `hub plan`) when an account could not be looked at.
     """
@@ -35,10 +37,11 @@ def status(workspace: Path | None, clients: tuple[str, ...], as_json: bool,
         the_plan = session.plan()
         rows = [_row(acc, [c for c in the_plan.changes if (c.client, c.account) == (acc.client, acc.account)],
                      session.state) for acc in the_plan.accounts]
+        runner = _runner(session.state, session.client_names, session.clock.utcnow())
     if as_json:
-        emit_json({"clients": rows})
+        emit_json({"clients": rows, "runner": runner})
     else:
-        render_status(rows)
+        render_status(rows, runner)
     check_accounts(the_plan, announce=as_json)
 
 
@@ -56,6 +59,26 @@ def _row(acc: AccountPlan, changes: list[Change], state: StateStore) -> dict[str
         "waiting": waiting,
         "error": acc.error,
     }
+
+
+def _runner(state: StateStore, clients: list[str], now: datetime) -> list[dict[str, Any]]:
+    """Per client with automations armed for hub's runner: journeys in flight, failed, and the runner's lag
+    (how long the oldest step that is due has waited: more than a few minutes means no `hub run` is running)."""
+    from ..runner.resource import KIND
+    from ..state.journeys import Journeys
+
+    journeys = Journeys(state)
+    out = []
+    for client in clients:
+        armed = [r.neutral_id for r in state.items(client, kind=KIND)]
+        if not armed:
+            continue
+        standing = journeys.standing(client)
+        oldest = standing.pop("oldest_due")
+        due = oldest is not None and oldest <= now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        lag = (now - datetime.fromisoformat(oldest.replace("Z", "+00:00"))).total_seconds() if due else 0.0
+        out.append({"client": client, "armed": armed, **standing, "lag_s": round(lag), "next_due": oldest})
+    return out
 
 
 def _unsettled(state: StateStore, client: str, account: str) -> list[dict[str, str]]:

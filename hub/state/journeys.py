@@ -295,6 +295,19 @@ class Journeys:
                                     " client=? AND contact=? ORDER BY id", (client, contact)).fetchall()
         return [{k: r[k] for k in ("automation", "pass", "step", "outcome", "batch", "at")} for r in rows]
 
+    def standing(self, client: str) -> dict[str, Any]:
+        """A client's journeys at a glance: how many are in flight, failed, and the oldest due moment not
+        carried out yet (the runner's lag is how long ago that was)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT sum(CASE WHEN status IN (?, ?) THEN 1 ELSE 0 END) AS in_flight,"
+                " sum(CASE WHEN status='failed' THEN 1 ELSE 0 END) AS failed,"
+                " min(CASE WHEN status IN (?, ?) THEN due_at END) AS oldest_due"
+                " FROM journeys WHERE client=? AND contact <> '*'",
+                (WAITING, CLAIMED, WAITING, CLAIMED, client)).fetchone()
+        return {"in_flight": int(row["in_flight"] or 0), "failed": int(row["failed"] or 0),
+                "oldest_due": row["oldest_due"]}
+
     def next_due(self) -> str | None:
         with self._lock:
             row = self._db.execute("SELECT min(due_at) AS due FROM journeys WHERE status=?", (WAITING,)).fetchone()

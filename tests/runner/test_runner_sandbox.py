@@ -57,6 +57,9 @@ def test_birthday_and_opened_condition_run_end_to_end_exactly_once(agency: Path,
     assert "one text each through account 'sms'" in next(c["reason"] for c in runner_items if c["id"] == "birthday")
     applied = hub(capsys, "apply", "-w", str(agency), "--sandbox", "--yes")
     assert applied.code == 0, applied.err
+    status = hub(capsys, "status", "-w", str(agency), "--sandbox", "--json")
+    assert {r["client"]: r["armed"] for r in status.json()["runner"]} == {"bakery": ["birthday"],
+                                                                          "law-firm": ["estate-guide"]}
 
     ran = hub(capsys, "run", "-w", str(agency), "--sandbox", "--advance", "5d", "--json")
     assert ran.code == 0, ran.err
@@ -94,6 +97,9 @@ def test_birthday_and_opened_condition_run_end_to_end_exactly_once(agency: Path,
     finally:
         store.close()
 
+    # nothing overdue: the runner keeps up (a step left due for long would show as lag)
+    after = hub(capsys, "status", "-w", str(agency), "--sandbox", "--json").json()["runner"]
+    assert [(r["in_flight"], r["failed"], r["lag_s"]) for r in after] == [(0, 0, 0), (0, 0, 0)]
     again = hub(capsys, "run", "-w", str(agency), "--sandbox", "--advance", "3d", "--json")
     assert again.code == 0, again.err
     assert {k: v for k, v in again.json()["summary"].items() if v} == {}  # nothing more: no step twice
