@@ -107,3 +107,29 @@ def test_birthday_and_opened_condition_run_end_to_end_exactly_once(agency: Path,
 
 def _year() -> int:
     return (datetime.now(UTC) + timedelta(days=1)).year
+
+
+def test_an_edit_moves_contacts_at_a_removed_step_on_and_the_plan_says_how_many(
+        agency: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert hub(capsys, "apply", "-w", str(agency), "--sandbox", "--yes", "-c", "law-firm").code == 0
+    assert hub(capsys, "run", "-w", str(agency), "--sandbox", "--advance", "1h", "-c", "law-firm").code == 0
+    store, j = _journeys(agency)
+    try:
+        assert {(r["step"], r["status"]): r["n"] for r in j.summary("law-firm")} == {("step-2", "waiting"): 2}
+    finally:
+        store.close()
+
+    path = agency / "clients" / "law-firm" / "automations" / "estate-guide.yaml"
+    text = path.read_text()
+    assert "  - wait: {days: 3}\n" in text
+    path.write_text(text.replace("  - wait: {days: 3}\n", ""))  # the 3-day wait goes
+    plan = hub(capsys, "plan", "-w", str(agency), "--sandbox", "-c", "law-firm", "--json").json()
+    [change] = [c for cl in plan["clients"] for c in cl["changes"] if c["kind"] == "runner_automation"]
+    assert change["action"] == "update"
+    assert "2 contact(s) at removed step 'step-2' move to 'opened-guide'" in change["reason"]
+    assert hub(capsys, "apply", "-w", str(agency), "--sandbox", "--yes", "-c", "law-firm").code == 0
+    store, j = _journeys(agency)
+    try:
+        assert {(r["step"], r["status"]): r["n"] for r in j.summary("law-firm")} == {("opened-guide", "waiting"): 2}
+    finally:
+        store.close()
