@@ -8,8 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .clock import SandboxClock
 from .plugins import default_plugins
 from .sync.engine import Session, SessionOptions
+
+RUN_FOR_S = 5 * 86400  # the runner's part of the demo: five simulated days
 
 
 def run_demo(directory: Path | None = None, echo: Callable[[str], None] = print) -> dict[str, Any]:
@@ -46,13 +49,32 @@ def run_demo(directory: Path | None = None, echo: Callable[[str], None] = print)
         again = session.plan()
         steps["plan_again"] = again.summary()
         echo("5. hub plan --sandbox (again): " + _summary(again.summary()))
+        steps["run"] = _run(session, echo)
     converged = all(again.summary()[a] == 0 for a in ("create", "update", "delete")) and not report.failed
     steps["converged"] = converged
     echo("Converged: a second apply would make no vendor writes." if converged
          else "Not converged: see the plan above.")
-    echo(f"Explore it: hub plan -w {root} --sandbox --all; hub status -w {root} --sandbox; what to build by hand,"
-         f" as files: hub sheets -w {root} --sandbox")
+    echo(f"Explore it: hub plan -w {root} --sandbox --all; hub status -w {root} --sandbox; hub journeys -w {root}"
+         f" --sandbox; what to build by hand, as files: hub sheets -w {root} --sandbox")
     return steps
+
+
+def _run(session: Session, echo: Callable[[str], None]) -> dict[str, int]:
+    """`hub run --sandbox --advance 5d`: hub's runner carries out the automations no vendor can hold."""
+    from .runner.durable import DurableExecutor
+    from .runner.engine import Runner, advance
+
+    clock = session.clock
+    assert isinstance(clock, SandboxClock), "the demo runs in the sandbox"
+    done: Counter[str] = Counter()
+    with DurableExecutor(session) as executor:
+        runner = Runner(session, executor)
+        for report in advance(runner, clock, RUN_FOR_S):
+            done.update(report.outcomes)
+            done["journeys started"] += report.started
+    echo("6. hub run --sandbox --advance 5d: " + (", ".join(f"{n} {k}" for k, n in sorted(done.items()) if n)
+                                                 or "nothing was due"))
+    return dict(done)
 
 
 def _vendor_holds(session: Session, acc: Any) -> str:

@@ -7,7 +7,6 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
 DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 IDLE_S = 60.0  # a foreground worker looks for due journeys at least once a minute
-ADVANCE_STEP = timedelta(hours=6)  # --advance moves time in steps no longer than this (anniversaries are seen)
 
 
 def parse_duration(text: str) -> float:
@@ -94,18 +92,11 @@ def _runner(session: Any, durable: bool) -> Iterator[Runner]:
 def _ticks(runner: Runner, clock: Any, *, once: bool, seconds: float | None) -> Iterator[TickReport]:
     from datetime import datetime
 
+    from ..runner.engine import advance
+
     if seconds is not None:
-        target = clock.utcnow() + timedelta(seconds=seconds)
-        while True:
-            report = runner.tick()
-            yield report
-            now = clock.utcnow()
-            if now >= target:
-                return
-            step = min(target, now + ADVANCE_STEP)
-            if report.next_due:
-                step = min(step, max(now, datetime.fromisoformat(report.next_due.replace("Z", "+00:00"))))
-            clock.advance(max((step - now).total_seconds(), 1.0))
+        yield from advance(runner, clock, seconds)
+        return
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -39,6 +39,7 @@ BATCH_SIZE = 500  # journeys of one step carried out together (a pool of texts, 
 EMAIL_BATCH = 10_000  # an email step's batch is one campaign: fewer, larger ones cost the vendor less
 CLAIM_LIMIT = 50_000  # rows claimed per tick; the rest wait for the next
 MAX_ATTEMPTS = 8  # a failing batch is tried again after 1, 2, 4, ... 64 minutes, then marked failed
+ADVANCE_STEP = timedelta(hours=6)  # a simulated clock moves in steps no longer than this (anniversaries are seen)
 
 
 @dataclass
@@ -72,6 +73,28 @@ class Executor(Protocol):
     def run(self, runner: Runner, batches: Sequence[tuple[str, int]]) -> list[dict[str, int]]:
         """Carry out every batch (name, attempt): `runner.carry_out(name)` each, durably."""
         ...
+
+
+class AdvancingClock(Protocol):
+    def utcnow(self) -> datetime: ...
+
+    def advance(self, seconds: float) -> None: ...
+
+
+def advance(runner: Runner, clock: AdvancingClock, seconds: float) -> Iterator[TickReport]:
+    """Tick, moving a simulated clock (the sandbox's) `seconds` ahead: straight to each next due step, at most
+    `ADVANCE_STEP` at a time, so that every step due meanwhile is carried out, in order, at its time."""
+    target = clock.utcnow() + timedelta(seconds=seconds)
+    while True:
+        report = runner.tick()
+        yield report
+        now = clock.utcnow()
+        if now >= target:
+            return
+        step = min(target, now + ADVANCE_STEP)
+        if report.next_due:
+            step = min(step, max(now, parse_stamp(report.next_due)))
+        clock.advance(max((step - now).total_seconds(), 1.0))
 
 
 class InlineExecutor:
