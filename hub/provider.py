@@ -355,6 +355,16 @@ class StepText:
 
 
 @dataclass(frozen=True)
+class InboundText:
+    """A text someone sent to one of the account's numbers."""
+
+    sid: str
+    sender: str  # E.164
+    body: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class EmailActivity:
     """Who opened and who clicked one campaign so far (lower-case email addresses)."""
 
@@ -464,6 +474,10 @@ class VendorApi(Generic[SettingsT]):
         a number that opted out is not texted. Returns the ledger status of each (ledger, to): `sent` (or
         later), `opted_out`, `failed`/`invalid` (refused by the vendor: not sent again) or `retry`."""
         raise NotSupported(f"{self.name} cannot send texts", provider=self.name)
+
+    def inbound_texts(self, since: datetime) -> list[InboundText]:
+        """Texts people sent to the account's numbers since `since` (keyword triggers, replies)."""
+        raise NotSupported(f"{self.name} cannot read inbound texts", provider=self.name)
 
     def tag_contacts(self, tag_id: str, emails: Sequence[str], refs: References, *, add: bool = True) -> None:
         """Give (or, with `add=False`, take away) the workspace tag `tag_id` to these contacts; a contact who

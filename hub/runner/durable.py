@@ -78,6 +78,11 @@ class DurableExecutor:
         from ..sync.engine import state_location
 
         location = state_location(session.root, sandbox=session.options.sandbox)
+        # DBOS logs through hub's logging (its own console handler would keep the stderr of the first command
+        # run in this process): a handler present means DBOS adds none, and records propagate
+        dbos_log = logging.getLogger("dbos")
+        if not dbos_log.handlers:
+            dbos_log.addHandler(logging.NullHandler())
         self.executor = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         # One application version for good: a worker upgraded mid-batch still recovers the batch (the workflow
         # only names it; carrying it out is idempotent), which DBOS's per-build default would leave pending.

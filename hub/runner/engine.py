@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import HubError
-from ..model import Automation, Client, ConsentStatus, Contact
+from ..model import Automation, Client, Consent, ConsentStatus, Contact
 from ..model.automation import Condition
 from ..model.personalisation import render
 from ..model.segments import field_matches
-from ..provider import StepEmail, StepText, VendorApi
+from ..provider import InboundText, StepEmail, StepText, VendorApi
 from ..smstext import recipient_values
 from ..state.journeys import Journey, Journeys, Move
 from .enrol import ARMED, start_rows, starts
@@ -149,7 +149,8 @@ class Runner:
 
     def _enrol(self, armed: Armed, now: datetime) -> int:
         client, automation = armed.client, armed.automation
-        found, baseline = starts(client, automation, self.journeys, now, armed.armed_at)
+        found, baseline = starts(client, automation, self.journeys, now, armed.armed_at,
+                                 lambda since: self.api(client.name, armed.sms_account).inbound_texts(since))
         new = 0
         if baseline is not None:  # the first look at a tag or list trigger: note who held it already
             marker = Journey("", "", ARMED[0], ARMED[1], "", "skipped", now.strftime(ISO),
@@ -202,7 +203,7 @@ class Runner:
         for r in rows:
             outcome, branch = outcomes.get(r.key, ("skipped", None))
             counts[outcome] += 1
-            contact = self.contacts(armed.client).get(r.contact)
+            contact = self.contact_of(armed.client, r)
             pos = graph.after(step_id, now, self._tz(armed.client, contact), self._checker(contact), branch)
             moves.append(self._move(armed, r, self._rest(armed, contact, pos), step_id, outcome))
         self.journeys.settle(client_name, automation_id, batch, moves, step_id)
@@ -257,6 +258,13 @@ class Runner:
             self._by_key[client.name] = {c.key: c for c in client.audience.contacts}
         return self._by_key[client.name]
 
+    def contact_of(self, client: Client, journey: Journey) -> Contact | None:
+        """The journey's contact: the workspace's, or a number that texted the keyword (it asked to be texted)."""
+        found = self.contacts(client).get(journey.contact)
+        if found is None and journey.data.get("phone"):
+            return Contact(phone=journey.data["phone"], consent=Consent(sms=ConsentStatus.SUBSCRIBED))
+        return found
+
     @staticmethod
     def _tz(client: Client, contact: Contact | None) -> str:
         return (contact.timezone if contact else None) or client.timezone
@@ -306,7 +314,6 @@ class StepWork:
         self.batch = batch
         self.rows = rows
         self.now = now
-        self.contacts = runner.contacts(armed.client)
 
     def carry_out(self) -> Outcomes:
         step = self.step
@@ -328,7 +335,7 @@ class StepWork:
         out: Outcomes = {}
         to: list[str] = []
         for r in self.rows:
-            c = self.contacts.get(r.contact)
+            c = self.runner.contact_of(self.client, r)
             if c is None or not c.email:
                 out[r.key] = ("skipped: no email address", None)
             elif not c.consent.email.sendable:
@@ -359,7 +366,7 @@ class StepWork:
         sms = self.step.send_sms
         assert sms is not None
         for r in self.rows:
-            c = self.contacts.get(r.contact)
+            c = self.runner.contact_of(self.client, r)
             if c is None or not c.phone:
                 out[r.key] = ("skipped: no phone", None)
             elif c.consent.sms != ConsentStatus.SUBSCRIBED:
@@ -381,7 +388,8 @@ class StepWork:
 
     def _tag(self) -> Outcomes:
         tag = self.step.add_tag or self.step.remove_tag or ""
-        emails = {r.key: c.email.lower() for r in self.rows if (c := self.contacts.get(r.contact)) and c.email}
+        contacts = {r.key: self.runner.contact_of(self.client, r) for r in self.rows}
+        emails = {k: c.email.lower() for k, c in contacts.items() if c is not None and c.email}
         account = self.armed.email_account
         if emails:
             self.runner.api(self.client.name, account).tag_contacts(tag, sorted(set(emails.values())),
@@ -392,6 +400,8 @@ class StepWork:
     def _activity(self) -> Outcomes:
         cond = self.step.condition
         assert cond is not None
+        if cond.replied:
+            return self._replied(cond.replied)
         target = cond.opened or cond.clicked or ""
         sent = self.runner.journeys.campaigns_of(self.client.name, self.armed.automation.id, target,
                                                  [r.key for r in self.rows])
@@ -401,9 +411,29 @@ class StepWork:
             activity[(account, vendor_id)] = seen.opened if cond.opened else seen.clicked
         out: Outcomes = {}
         for r in self.rows:
-            c = self.contacts.get(r.contact)
+            c = self.runner.contact_of(self.client, r)
             where = sent.get(r.key)
             yes = bool(where and c and c.email and c.email.lower() in activity[where])
+            out[r.key] = ("yes" if yes else "no", yes)
+        return out
+
+    def _replied(self, words: list[str]) -> Outcomes:
+        """Whether each contact texted one of `words` back since the automation's last text to them."""
+        automation = self.armed.automation
+        texted = self.runner.journeys.last_logged(self.client.name, automation.id,
+                                                  [s.id or "" for s in automation.steps if s.send_sms],
+                                                  [r.key for r in self.rows])
+        since = min((parse_stamp(at) for at in texted.values()), default=self.now)
+        replies: dict[str, list[InboundText]] = {}
+        for text in self.runner.api(self.client.name, self.armed.sms_account).inbound_texts(since):
+            replies.setdefault(text.sender, []).append(text)
+        wanted = {w.strip().upper() for w in words}
+        out: Outcomes = {}
+        for r in self.rows:
+            c = self.runner.contact_of(self.client, r)
+            after = parse_stamp(texted[r.key]) if r.key in texted else self.now
+            yes = bool(c and c.phone and any(t.at >= after and t.body.strip().upper() in wanted
+                                             for t in replies.get(c.phone, ())))
             out[r.key] = ("yes" if yes else "no", yes)
         return out
 

@@ -5,6 +5,7 @@
 - `joined_list` / `tag_added`: contacts of the workspace who hold the list or tag and did not hold it when the
   automation was armed (the runner notes who held it then, once); plus those under `enrol`.
 - `event`: each `hub event` for the automation's event name (pass = the event's id).
+- `sms_keyword`: whoever texts the keyword to the client's SMS account, once per number.
 Only moments after the automation was armed count: arming a birthday automation in March sends nobody the
 January birthday they had.
 """
@@ -17,11 +18,13 @@ from datetime import date, datetime, timedelta
 
 from ..model import Automation, Client, Contact
 from ..model.automation import Condition
+from ..provider import InboundText
 from ..state.journeys import Journey, Journeys
 from .graph import Graph, Position
 from .timing import ISO, anniversary_in, parse_stamp
 
 GRACE = timedelta(days=1)
+INBOUND_WINDOW = timedelta(days=2)  # keyword texts looked at (each tick); the runner looks every minute
 ARMED = ("*", "armed")  # the row noting that the runner took stock of who held the trigger's tag or list
 
 
@@ -34,13 +37,16 @@ class Start:
 
 
 def starts(client: Client, automation: Automation, journeys: Journeys, now: datetime, armed_at: datetime,
-           ) -> tuple[list[Start], list[str] | None]:
+           inbound: Callable[[datetime], list[InboundText]]) -> tuple[list[Start], list[str] | None]:
     """New starts due by `now`; and, on the first look at a tag or list trigger, the contacts who held it
     already (never started; None when this is not the first look)."""
     trig = automation.trigger
     contacts = {c.key: c for c in client.audience.contacts}
     if trig.kind == "anniversary":
         return list(_anniversaries(client, automation, contacts, now, armed_at)), None
+    if trig.kind == "sms_keyword":
+        return _keyword_texts(automation, contacts, journeys, client.name, inbound(max(armed_at, now - INBOUND_WINDOW)),
+                              armed_at), None
     if trig.kind == "event":
         return [Start(contact.lower(), f"event-{eid}", max(parse_stamp(at), armed_at), data)
                 for eid, contact, data, at in journeys.new_events(client.name, trig.value)], None
@@ -53,6 +59,22 @@ def starts(client: Client, automation: Automation, journeys: Journeys, now: date
         new = sorted(enrolled - started)
         return [Start(k, "1", now, {}) for k in new], baseline
     return [Start(k, "1", now, {}) for k in sorted((holders | enrolled) - started)], None
+
+
+def _keyword_texts(automation: Automation, contacts: dict[str, Contact], journeys: Journeys, client: str,
+                   texts: list[InboundText], armed_at: datetime) -> list[Start]:
+    """Who texted the keyword (its first word, any case): once per number. A number the workspace does not
+    know starts too: texting the keyword is asking to be texted back."""
+    keyword = automation.trigger.value.strip().upper()
+    by_phone = {c.phone: k for k, c in contacts.items() if c.phone}
+    started = journeys.started(client, automation.id)
+    out: dict[str, Start] = {}
+    for t in texts:
+        words = t.body.strip().upper().split()
+        key = by_phone.get(t.sender, t.sender)
+        if words and words[0] == keyword and key not in started and key not in out:
+            out[key] = Start(key, "1", max(t.at, armed_at), {"phone": t.sender, "keyword_text": t.sid})
+    return list(out.values())
 
 
 def _anniversaries(client: Client, automation: Automation, contacts: dict[str, Contact], now: datetime,

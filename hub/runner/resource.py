@@ -19,7 +19,7 @@ from ..state.journeys import Journeys
 from .graph import Graph, relocate
 
 KIND = "runner_automation"
-RUNNER_TRIGGERS = ("joined_list", "tag_added", "anniversary", "event")
+RUNNER_TRIGGERS = ("joined_list", "tag_added", "anniversary", "event", "sms_keyword")
 
 
 class RunnerAutomationResource(Resource):
@@ -35,7 +35,7 @@ class RunnerAutomationResource(Resource):
     def _desired(self, client: Client, automation: Automation) -> Desired:
         sms = self._sms_account(client)
         vendor = self.api.display_name
-        lines = [_trigger_line(automation)] + [_step_line(s, vendor, sms) for s in automation.steps]
+        lines = [_trigger_line(automation, sms)] + [_step_line(s, vendor, sms) for s in automation.steps]
         missing = [line for line in lines if line.startswith("!")]
         definition = automation.model_dump(mode="json", by_alias=True, exclude_none=True)
         order = [s.id or "" for s in automation.steps]
@@ -114,12 +114,14 @@ class RunnerAutomationResource(Resource):
         return None
 
 
-def _trigger_line(automation: Automation) -> str:
+def _trigger_line(automation: Automation, sms: str | None) -> str:
     trig = automation.trigger
     if trig.kind not in RUNNER_TRIGGERS:
-        return f"!its trigger ({trig.kind.replace('_', ' ')}) is not one the runner watches yet (use a list, tag," \
-               " date or event trigger)"
+        return f"!its trigger ({trig.kind.replace('_', ' ')}) is not one the runner watches"
+    if trig.kind == "sms_keyword" and sms is None:
+        return "!an SMS keyword trigger, but the client has no SMS account"
     return {
+        "sms_keyword": f"starts when someone texts {trig.value} to account '{sms}' (once per number)",
         "joined_list": f"starts for contacts who join list '{trig.value}' after it is armed",
         "tag_added": f"starts for contacts who get tag '{trig.value}' after it is armed",
         "anniversary": f"starts every year on each contact's '{trig.value}' date, 09:00 in their timezone",
@@ -140,7 +142,9 @@ def _step_line(step: Step, vendor: str, sms: str | None) -> str:
     if step.condition is not None:
         where = f" (read from {vendor}'s report)" if step.condition.opened or step.condition.clicked else ""
         if step.condition.replied:
-            return f"!{sid}: a condition on an SMS reply (the runner does not read replies yet)"
+            if sms is None:
+                return f"!{sid}: a condition on an SMS reply, but the client has no SMS account"
+            where = f" (read from the texts account '{sms}' received)"
         return f"{sid}: if {step.condition.describe()}{where}"
     if step.add_tag or step.remove_tag:
         return f"{sid}: {'add' if step.add_tag else 'remove'} tag '{step.add_tag or step.remove_tag}' at {vendor}"

@@ -229,6 +229,23 @@ class Journeys:
         return {(r["contact"], r["pass"]): (r["account"], r["vendor_id"]) for r in rows
                 if (r["contact"], r["pass"]) in wanted}
 
+    def last_logged(self, client: str, automation: str, steps: Sequence[str],
+                    keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(contact, pass) -> when each of these journeys last went through one of `steps`."""
+        wanted = set(keys)
+        contacts = sorted({c for c, _ in wanted})
+        if not steps:
+            return {}
+        rows = []
+        with self._lock:
+            for i in range(0, len(contacts), 500):
+                chunk = contacts[i:i + 500]
+                rows += self._db.execute(
+                    "SELECT contact, pass, max(at) AS at FROM journey_log WHERE client=? AND automation=? AND step IN"
+                    f" ({','.join('?' * len(steps))}) AND contact IN ({','.join('?' * len(chunk))})"
+                    " GROUP BY contact, pass", (client, automation, *steps, *chunk)).fetchall()
+        return {(r["contact"], r["pass"]): r["at"] for r in rows if (r["contact"], r["pass"]) in wanted}
+
     # -- custom events -------------------------------------------------------------------------------
     def add_event(self, client: str, name: str, contact: str, data: dict[str, Any]) -> int:
         with self.store._tx() as db:

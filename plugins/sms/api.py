@@ -27,6 +27,7 @@ from hub.plugin import (
     Delivery,
     DeliveryLedger,
     HubError,
+    InboundText,
     Provider,
     ProviderContext,
     ProviderError,
@@ -317,6 +318,22 @@ class TwilioApi(VendorApi[TwilioSettings]):
         except HubError as exc:
             return "retry", "", str(exc)
         return "sent", sid, ""
+
+    def inbound_texts(self, since: datetime) -> list[InboundText]:
+        """Inbound texts to the senders since `since`, oldest first (one listing per number, from that day)."""
+        out: list[InboundText] = []
+        for number in self.numbers():
+            if not number:
+                continue
+
+            def stream_to(c: Any, n: str = number) -> list[Any]:
+                return list(c.messages.stream(to=n, date_sent_after=since, page_size=PAGE))
+
+            for msg in self("GET", "Messages.json", stream_to):
+                at = msg.date_sent or msg.date_created
+                if msg.direction == "inbound" and at is not None and at >= since:
+                    out.append(InboundText(str(msg.sid), str(msg.from_), msg.body or "", at))
+        return sorted(out, key=lambda t: t.at)
 
     def inbound_stops(self, *, refresh: bool = False) -> dict[str, str]:
         """Numbers that texted a STOP word to one of our senders (read once per plan)."""

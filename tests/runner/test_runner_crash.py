@@ -127,3 +127,39 @@ def test_lost_answers_from_twilio_and_mailerlite_repeat_nothing(tmp_path: Path) 
     finally:
         ml.stop()
         sms.stop()
+
+
+def test_a_keyword_text_starts_the_automation_and_a_reply_picks_the_branch(tmp_path: Path) -> None:
+    """`sms_keyword` and `replied`, read from the texts Twilio received: whoever texts TASTE gets the invitation
+    (a number the workspace does not know too: it asked), and only who answered YES gets the confirmation."""
+    ml = MailerLiteSimulator(ScaledClock(1.0))
+    sms = TwilioSimulator(ScaledClock(1.0))
+    env = {**os.environ, "DELI_ML_KEY": "sandbox-token", "DELI_TOKEN": TwilioSimulator.SANDBOX_AUTH_TOKEN}
+    number = TwilioSimulator.SANDBOX_SERVICE_NUMBER
+    try:
+        write_workspace(tmp_path, ml.start(), sms.start())
+        yaml_writer.write(tmp_path / "clients" / "deli" / "automations" / "tasting.yaml", {
+            "name": "Tasting", "run_by": "hub", "trigger": {"sms_keyword": "TASTE"},
+            "steps": [{"id": "invite", "send_sms": {"body": "Free tasting on Saturday! Reply YES to book."}},
+                      {"id": "answer", "condition": {"replied": ["YES", "Y"]}, "yes": "booked", "no": "end"},
+                      {"id": "booked", "send_sms": {"body": "Booked: see you Saturday."}},
+                      {"id": "end", "exit": True}]})
+        assert hub_process("apply", "-w", str(tmp_path), "--yes", env=env).code == 0
+        stranger = "+441174969999"
+        for sender in (phone(1), phone(2), stranger):
+            sms.inbound(sender, number, "taste please")
+        sms.inbound(phone(3), number, "hello")  # not the keyword
+        assert hub_process("run", "--once", "-w", str(tmp_path), "--inline", env=env).code == 0
+        invited = {m["to"] for m in sms.messages() if m["body"].startswith("Free tasting")}
+        assert invited == {phone(1), phone(2), stranger}
+        sms.inbound(phone(1), number, " yes ")
+        sms.inbound(stranger, number, "No thanks")
+        for _ in range(2):
+            assert hub_process("run", "--once", "-w", str(tmp_path), "--inline", env=env).code == 0
+        assert {m["to"] for m in sms.messages() if m["body"].startswith("Booked")} == {phone(1)}
+        sms.inbound(phone(1), number, "TASTE")  # once per number
+        assert hub_process("run", "--once", "-w", str(tmp_path), "--inline", env=env).code == 0
+        assert Counter(m["to"] for m in sms.messages() if m["body"].startswith("Free tasting"))[phone(1)] == 1
+    finally:
+        ml.stop()
+        sms.stop()
