@@ -101,14 +101,14 @@ def main() -> None:
         "wall_s": round(wall, 2), "steps_per_s": round(result["steps_done"] / wall, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "rss_before_run_mb": round(result["rss_before_mb"], 1),
-        "bound_s": round(bound, 2), "ratio": round(wall / bound, 3), "time_scale": args.time_scale,
+        "bound_s": round(bound, 2), "ratio": round(wall / bound, 3) if bound else None, "time_scale": args.time_scale,
         "refused_429": seen["refused_429"], "ticks": result["ticks"], "hub_cpu_s": round(result["cpu_s"], 1),
         "simulators_cpu_s": round(seen["cpu_s"], 1)}))
 
 
 def run(root: Path, args: argparse.Namespace, ml_url: str, sms_url: str) -> dict[str, Any]:
     from hub.clock import SandboxClock, ScaledClock
-    from hub.model import Automation
+    from hub.model import Automation, Contact
     from hub.plugins import make_plugins
     from hub.runner.durable import DurableExecutor
     from hub.runner.engine import Runner
@@ -124,10 +124,12 @@ def run(root: Path, args: argparse.Namespace, ml_url: str, sms_url: str) -> dict
     (root / "hub.yaml").write_text("version: 1\n")
     (root / ".hub").mkdir()
     clock = SandboxClock(ScaledClock(args.time_scale), root / ".hub" / "clock.json")
-    client = make_client("mailerlite", name="shop", timezone="UTC", audience={
-        "lists": [{"id": "club", "name": "Club"}],
-        "contacts": [{"email": email(i), "phone": phone(i), "first_name": f"P{i}", "lists": ["club"],
-                      "consent": {"email": "subscribed", "sms": "subscribed"}} for i in range(args.contacts)]})
+    client = make_client("mailerlite", name="shop", timezone="UTC",
+                         audience={"lists": [{"id": "club", "name": "Club"}]})
+    # one contact at a time (as a workspace holds them), not a list of dicts first
+    client.audience.contacts = [Contact.model_validate({
+        "email": email(i), "phone": phone(i), "first_name": f"P{i}", "lists": ["club"],
+        "consent": {"email": "subscribed", "sms": "subscribed"}}) for i in range(args.contacts)]
     automation = Automation.model_validate({
         "id": "club", "name": "Club", "trigger": {"joined_list": "club"}, "enrol": {"list": "club"},
         "steps": [{"wait": {"hours": 1}},
