@@ -303,21 +303,28 @@ class TwilioApi(VendorApi[TwilioSettings]):
         return settled, todo
 
     def _text(self, text: StepText) -> tuple[str, str, str]:
-        """Send one text: (ledger status, message SID, detail)."""
+        status = self.send_text(text.to, text.body, segments=count_segments(text.body).segments)
+        if status[0] == "opted_out" and self.ctx.services is not None:
+            self.ctx.services.record_optout(text.to, "21610")
+        return status
+
+    def send_text(self, to: str, body: str, media: Sequence[str] = (), send_at: str | None = None, *,
+                  segments: int) -> tuple[str, str, str]:
+        """Send (or schedule) one text: (ledger status, message SID, detail). A lost answer is looked up at
+        Twilio rather than sent again; an answer that never comes back leaves `retry`."""
+        asked = self.ctx.clock.utcnow()
         try:
-            sid, _ = self.create_message(text.to, text.body, [], None, segments=count_segments(text.body).segments)
+            sid, status = self.create_message(to, body, list(media), send_at, segments=segments)
         except OptedOut:
-            if self.ctx.services is not None:
-                self.ctx.services.record_optout(text.to, "21610")
             return "opted_out", "", "21610: the recipient texted STOP"
         except AmbiguousWrite as exc:
-            found = self.find_message(text.to, text.body, self.ctx.clock.utcnow() - timedelta(minutes=1))
+            found = self.find_message(to, body, asked)
             return (found[1], found[0], "found after a lost answer") if found else ("retry", "", str(exc))
         except VendorValidationError as exc:
             return ("invalid" if exc.status == 400 else "failed"), "", exc.message
         except HubError as exc:
             return "retry", "", str(exc)
-        return "sent", sid, ""
+        return ("scheduled" if send_at else "sent"), sid, status
 
     def inbound_texts(self, since: datetime) -> list[InboundText]:
         """Inbound texts to the senders since `since`, oldest first (one listing per number, from that day)."""

@@ -33,7 +33,6 @@ from typing import Any
 
 from hub.plugin import (
     MAX_CHARACTERS,
-    AmbiguousWrite,
     Campaign,
     Capability,
     Client,
@@ -49,14 +48,13 @@ from hub.plugin import (
     QuietHours,
     References,
     Resource,
-    VendorValidationError,
     count_segments,
     fingerprint,
     recipient_values,
     render,
 )
 
-from .api import PAGE, OptedOut, TwilioApi
+from .api import PAGE, TwilioApi
 from .timing import SCHEDULE_MAX, not_before, timing
 
 log = logging.getLogger("hub.sms")
@@ -463,22 +461,9 @@ class SmsCampaignResource(Resource):
         return summary
 
     def _create(self, r: dict[str, Any], when: Any, want: Desired) -> tuple[str, str, str]:
-        media = want.payload.get("media") or []
         send_at = when.iso if when.mode == "schedule" else None
-        try:
-            sid, status = self.api.create_message(r["to"], r["body"], media, send_at, segments=r["segments"])
-        except OptedOut:
-            return "opted_out", "", "21610: the recipient texted STOP"
-        except AmbiguousWrite as exc:
-            found = self.api.find_message(r["to"], r["body"], self.api.ctx.clock.utcnow())
-            if found is not None:
-                return found[1], found[0], "found after a lost answer"
-            return "retry", "", str(exc)
-        except VendorValidationError as exc:
-            return ("invalid" if exc.status == 400 else "failed"), "", exc.message
-        except HubError as exc:
-            return "retry", "", str(exc)
-        return ("scheduled" if send_at else "sent"), sid, status
+        return self.api.send_text(r["to"], r["body"], want.payload.get("media") or [], send_at,
+                                  segments=r["segments"])
 
     def _reconcile(self, want: Desired, ledger: dict[str, Delivery], optouts: Iterable[str]) -> dict[str, Delivery]:
         """Settle rows journalled before a crash: the vendor says whether each text went, or was canceled."""
