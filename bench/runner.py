@@ -125,13 +125,15 @@ def run(root: Path, args: argparse.Namespace, ml_url: str, sms_url: str) -> dict
     (root / ".hub").mkdir()
     clock = SandboxClock(ScaledClock(args.time_scale), root / ".hub" / "clock.json")
     client = make_client("mailerlite", name="shop", timezone="UTC",
-                         audience={"lists": [{"id": "club", "name": "Club"}]})
+                         audience={"lists": [{"id": "club", "name": "Club"}],
+                                   "tags": [{"id": "member", "name": "Member"}]})
     # one contact at a time (as a workspace holds them), not a list of dicts first
     client.audience.contacts = [Contact.model_validate({
         "email": email(i), "phone": phone(i), "first_name": f"P{i}", "lists": ["club"],
         "consent": {"email": "subscribed", "sms": "subscribed"}}) for i in range(args.contacts)]
     automation = Automation.model_validate({
-        "id": "club", "name": "Club", "trigger": {"joined_list": "club"}, "enrol": {"list": "club"},
+        # enrolled by `enrol` (a list trigger would also read the whole list at the vendor every hour)
+        "id": "club", "name": "Club", "trigger": {"tag_added": "member"}, "enrol": {"list": "club"},
         "steps": [{"wait": {"hours": 1}},
                   {"send_email": {"subject": "Welcome, {{ first_name }}",
                                   "from": {"name": "Shop", "email": "hi@shop.example"},

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import HubError
-from ..model import Automation, Client, Consent, ConsentStatus, Contact
+from ..model import Automation, Client, ConsentStatus, Contact
 from ..model.automation import Condition
 from ..model.personalisation import render
 from ..model.segments import field_matches
@@ -39,6 +39,7 @@ BATCH_SIZE = 500  # journeys of one step carried out together (a pool of texts, 
 EMAIL_BATCH = 10_000  # an email step's batch is one campaign: fewer, larger ones cost the vendor less
 CLAIM_LIMIT = 50_000  # rows claimed per tick; the rest wait for the next
 MAX_ATTEMPTS = 8  # a failing batch is tried again after 1, 2, 4, ... 64 minutes, then marked failed
+MEMBERS_POLL = timedelta(hours=1)  # how often a list trigger reads the whole list at the contact source
 ADVANCE_STEP = timedelta(hours=6)  # a simulated clock moves in steps no longer than this (anniversaries are seen)
 
 
@@ -150,7 +151,8 @@ class Runner:
     def _enrol(self, armed: Armed, now: datetime) -> int:
         client, automation = armed.client, armed.automation
         found, baseline = starts(client, automation, self.journeys, now, armed.armed_at,
-                                 lambda since: self.api(client.name, armed.sms_account).inbound_texts(since))
+                                 lambda since: self.api(client.name, armed.sms_account).inbound_texts(since),
+                                 lambda list_id: self._members(armed, list_id, now))
         new = 0
         if baseline is not None:  # the first look at a tag or list trigger: note who held it already
             marker = Journey("", "", ARMED[0], ARMED[1], "", "skipped", now.strftime(ISO),
@@ -259,11 +261,22 @@ class Runner:
         return self._by_key[client.name]
 
     def contact_of(self, client: Client, journey: Journey) -> Contact | None:
-        """The journey's contact: the workspace's, or a number that texted the keyword (it asked to be texted)."""
+        """The journey's contact: the workspace's, else the one its start carried (a subscriber who joined the
+        list at the vendor, a number that texted the keyword)."""
         found = self.contacts(client).get(journey.contact)
-        if found is None and journey.data.get("phone"):
-            return Contact(phone=journey.data["phone"], consent=Consent(sms=ConsentStatus.SUBSCRIBED))
+        if found is None and journey.data.get("contact"):
+            return Contact.model_validate(journey.data["contact"])
         return found
+
+    def _members(self, armed: Armed, list_id: str, now: datetime) -> list[Contact] | None:
+        """The trigger list's members at the contact source, every `MEMBERS_POLL` (None between reads, or when the
+        list is not at the vendor yet)."""
+        account = self.accounts.get((armed.client.name, armed.email_account))
+        services = account.provider.ctx.services if account else None
+        if services is None or not self.journeys.poll_due(f"{armed.client.name}/{armed.automation.id}",
+                                                         now.strftime(ISO), MEMBERS_POLL.total_seconds()):
+            return None
+        return services.members(list_id, refresh=True)
 
     @staticmethod
     def _tz(client: Client, contact: Contact | None) -> str:

@@ -2,8 +2,9 @@
 
 - `anniversary`: each contact with the date field, every year at 09:00 in their timezone (pass = the year);
   a date missed by more than `GRACE` (the runner was not running) is not sent late.
-- `joined_list` / `tag_added`: contacts of the workspace who hold the list or tag and did not hold it when the
-  automation was armed (the runner notes who held it then, once); plus those under `enrol`.
+- `joined_list` / `tag_added`: contacts who hold the list or tag and did not hold it when the automation was
+  armed (the runner notes who held it then, once), in the workspace, and for a list also at the contact source
+  (read every `MEMBERS_POLL`: a signup form adds people there); plus those under `enrol`.
 - `event`: each `hub event` for the automation's event name (pass = the event's id).
 - `sms_keyword`: whoever texts the keyword to the client's SMS account, once per number.
 Only moments after the automation was armed count: arming a birthday automation in March sends nobody the
@@ -37,9 +38,11 @@ class Start:
 
 
 def starts(client: Client, automation: Automation, journeys: Journeys, now: datetime, armed_at: datetime,
-           inbound: Callable[[datetime], list[InboundText]]) -> tuple[list[Start], list[str] | None]:
+           inbound: Callable[[datetime], list[InboundText]],
+           members: Callable[[str], list[Contact] | None]) -> tuple[list[Start], list[str] | None]:
     """New starts due by `now`; and, on the first look at a tag or list trigger, the contacts who held it
-    already (never started; None when this is not the first look)."""
+    already (never started; None when this is not the first look). `members(list)` is the list as the
+    contact source holds it now (None: not read this time)."""
     trig = automation.trigger
     contacts = {c.key: c for c in client.audience.contacts}
     if trig.kind == "anniversary":
@@ -52,13 +55,19 @@ def starts(client: Client, automation: Automation, journeys: Journeys, now: date
                 for eid, contact, data, at in journeys.new_events(client.name, trig.value)], None
     holders = {k for k, c in contacts.items()
                if (trig.value in c.tags if trig.kind == "tag_added" else trig.value in c.lists)}
+    # who joined the list at the vendor (a signup form): carried in the journey, the workspace does not know them
+    joined = {c.key: c for c in members(trig.value) or ()} if trig.kind == "joined_list" else {}
+    holders |= set(joined)
     enrolled = set(client.enrolled(automation))
     started = journeys.started(client.name, automation.id)
+
+    def start(key: str) -> Start:
+        known = key in contacts or key not in joined
+        return Start(key, "1", now, {} if known else {"contact": joined[key].model_dump(mode="json")})
+
     if ARMED[0] not in started:  # first look: those holding it already did not just get it
-        baseline = sorted(holders - enrolled)
-        new = sorted(enrolled - started)
-        return [Start(k, "1", now, {}) for k in new], baseline
-    return [Start(k, "1", now, {}) for k in sorted((holders | enrolled) - started)], None
+        return [start(k) for k in sorted(enrolled - started)], sorted(holders - enrolled)
+    return [start(k) for k in sorted((holders | enrolled) - started)], None
 
 
 def _keyword_texts(automation: Automation, contacts: dict[str, Contact], journeys: Journeys, client: str,
@@ -73,7 +82,9 @@ def _keyword_texts(automation: Automation, contacts: dict[str, Contact], journey
         words = t.body.strip().upper().split()
         key = by_phone.get(t.sender, t.sender)
         if words and words[0] == keyword and key not in started and key not in out:
-            out[key] = Start(key, "1", max(t.at, armed_at), {"phone": t.sender, "keyword_text": t.sid})
+            asked = {"phone": t.sender, "consent": {"sms": "subscribed"}}  # texting the keyword asks for texts
+            out[key] = Start(key, "1", max(t.at, armed_at),
+                             {"keyword_text": t.sid, **({} if key in contacts else {"contact": asked})})
     return list(out.values())
 
 

@@ -122,7 +122,8 @@ def _trigger_line(automation: Automation, sms: str | None) -> str:
         return "!an SMS keyword trigger, but the client has no SMS account"
     return {
         "sms_keyword": f"starts when someone texts {trig.value} to account '{sms}' (once per number)",
-        "joined_list": f"starts for contacts who join list '{trig.value}' after it is armed",
+        "joined_list": f"starts for contacts who join list '{trig.value}' after it is armed (in the workspace, or at"
+                       " the contact source: the list is read there every hour)",
         "tag_added": f"starts for contacts who get tag '{trig.value}' after it is armed",
         "anniversary": f"starts every year on each contact's '{trig.value}' date, 09:00 in their timezone",
         "event": f"starts on event '{trig.value}' (`hub event CLIENT {trig.value} --contact EMAIL`)",

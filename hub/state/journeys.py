@@ -264,6 +264,18 @@ class Journeys:
         with self.store._tx() as db:
             db.executemany("UPDATE events SET status='taken' WHERE id=?", [(i,) for i in ids])
 
+    def poll_due(self, name: str, now: str, every_s: float) -> bool:
+        """Whether `every_s` seconds have passed since `name` was last polled (and note that it is now): several
+        workers and `hub run --once` every minute share one cadence."""
+        key = f"poll:{name}"
+        with self.store._tx() as db:
+            row = db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+            if row is not None and (_stamp_s(now) - _stamp_s(row["value"])) < every_s:
+                return False
+            db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value=excluded.value",
+                       (key, now))
+        return True
+
     # -- workers -----------------------------------------------------------------------------------------
     def heartbeat(self, executor: str, host: str, pid: int, at: str) -> None:
         with self.store._tx() as db:
@@ -337,6 +349,12 @@ class Journeys:
                                     " automation=? AND step=? GROUP BY contact, pass",
                                     (client, automation, step)).fetchall()
         return {f"{r['contact']}#{r['pass']}": int(r["n"]) for r in rows}
+
+
+def _stamp_s(stamp: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 def _journey(r: Any) -> Journey:

@@ -42,11 +42,12 @@ class ClientServices:
         self._members: dict[tuple[str, str | None], list[Contact]] = {}
 
     # -- audience ---------------------------------------------------------------------------------------
-    def members(self, list_id: str, segment_id: str | None = None) -> list[Contact]:
-        """Contacts in the list (and segment): the contact source's members merged with the workspace's."""
+    def members(self, list_id: str, segment_id: str | None = None, *, refresh: bool = False) -> list[Contact]:
+        """Contacts in the list (and segment): the contact source's members merged with the workspace's (read
+        once per command, or again with `refresh`: a worker that runs for days)."""
         key = (list_id, segment_id)
         with self._lock:
-            if key in self._members:
+            if key in self._members and not refresh:
                 return self._members[key]
         found = self._resolve(list_id, segment_id)
         with self._lock:

@@ -133,3 +133,34 @@ def test_an_edit_moves_contacts_at_a_removed_step_on_and_the_plan_says_how_many(
         assert {(r["step"], r["status"]): r["n"] for r in j.summary("law-firm")} == {("opened-guide", "waiting"): 2}
     finally:
         store.close()
+
+
+def test_someone_who_joins_the_list_at_the_vendor_starts_the_automation(agency: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A signup form adds people to the list at MailerLite, not in the workspace: the runner reads the list there
+    (every hour) and starts them; those on it when the automation was armed are not started."""
+    from hub_mailerlite.simulator import MailerLiteSimulator
+
+    (agency / "clients" / "bakery" / "automations" / "hello.yaml").write_text(
+        "name: Hello\nrun_by: hub\ntrigger: {joined_list: newsletter}\nsteps:\n"
+        "  - send_email:\n      subject: Hello\n      body_markdown: \"Hi. [Unsubscribe]({{ unsubscribe_url }})\"\n")
+    assert hub(capsys, "apply", "-w", str(agency), "--sandbox", "--yes", "-c", "bakery").code == 0
+    assert hub(capsys, "run", "-w", str(agency), "--sandbox", "--advance", "10m", "-c", "bakery").code == 0
+
+    sim = MailerLiteSimulator(sandbox_clock(agency), state_file=agency / ".hub" / "sandbox" / "bakery" /
+                              "mailerlite.json")
+    sim.start()
+    try:
+        gid = next(g["id"] for g in sim.groups("sandbox") if g["name"] == "Newsletter")
+        sim.upsert(sim.account_state("sandbox"), {"email": "new.reader@example.com", "groups": [gid]})
+    finally:
+        sim.stop()
+    assert hub(capsys, "run", "-w", str(agency), "--sandbox", "--advance", "2h", "-c", "bakery").code == 0
+
+    store, j = _journeys(agency)
+    try:
+        assert _log(j, "bakery", "hello", "step-1") == {"new.reader@example.com#1": 1}
+        held = {r["status"]: r["n"] for r in j.summary("bakery", "hello")}
+        assert held.get("skipped", 0) >= 2 and "waiting" not in held  # the members at arming were not started
+    finally:
+        store.close()
