@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("hub.runner")
 BATCH_SIZE = 500  # journeys of one step carried out together (a pool of texts, a tag write, ...)
 EMAIL_BATCH = 10_000  # an email step's batch is one campaign: fewer, larger ones cost the vendor less
-CLAIM_LIMIT = 50_000  # rows claimed per tick; the rest wait for the next
+CLAIM_LIMIT = 50_000  # rows claimed per round of a tick; the rest wait for the next
+WAIT_ROUNDS = 4  # rounds of claiming in one tick while journeys walk past waits that ended
 MAX_ATTEMPTS = 8  # a failing batch is tried again after 1, 2, 4, ... 64 minutes, then marked failed
 MEMBERS_POLL = timedelta(hours=1)  # how often a list trigger reads the whole list at the contact source
 ADVANCE_STEP = timedelta(hours=6)  # a simulated clock moves in steps no longer than this (anniversaries are seen)
@@ -139,14 +140,32 @@ class Runner:
         report = TickReport(now.strftime(ISO))
         for armed in self.armed.values():
             report.started += self._enrol(armed, now)
-        name = f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-        self.journeys.claim(now.strftime(ISO), name, limit=self.claim_limit, batch_size=self._batch_size)
-        batches = self.journeys.outstanding(now.strftime(ISO))
-        report.batches = len(batches)
+        stamp = f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        batches: list[tuple[str, int]] = []
+        for round_ in range(WAIT_ROUNDS):
+            # a wait that ends is bookkeeping only, done here: the step after it is claimed in the next round,
+            # so that a vendor is not left idle for a tick while journeys walk past their waits
+            self.journeys.claim(now.strftime(ISO), f"{stamp}.{round_}", limit=self.claim_limit,
+                                batch_size=self._batch_size)
+            batches = self.journeys.outstanding(now.strftime(ISO))
+            waits = [b for b, _ in batches if self._waits(b)]
+            for batch in waits:
+                report.batches += 1
+                report.outcomes.update(self.carry_out(batch))
+            if not waits:
+                break
+            batches = [b for b in batches if b[0] not in waits]
+        report.batches += len(batches)
         for outcome in self.executor.run(self, batches):
             report.outcomes.update(outcome)
         report.next_due = self.journeys.next_due()
         return report
+
+    def _waits(self, batch: str) -> bool:
+        client, automation_id, step_id = batch.split("/")[:3]
+        armed = self.armed.get((client, automation_id))
+        step = armed.graph.steps.get(step_id) if armed else None
+        return step is not None and step.wait is not None
 
     def _enrol(self, armed: Armed, now: datetime) -> int:
         client, automation = armed.client, armed.automation
