@@ -78,8 +78,12 @@ def _run(session: Session, echo: Callable[[str], None]) -> dict[str, int]:
 
 
 def _vendor_holds(session: Session, acc: Any) -> str:
-    counts = Counter(rec.kind for rec in session.state.items(acc.client.name, acc.name))
-    return ", ".join(f"{n} {kind.replace('_', ' ')}(s)" for kind, n in counts.items()) or "nothing yet"
+    records = session.state.items(acc.client.name, acc.name)
+    counts = Counter(rec.kind for rec in records if not rec.data.get("held_until"))
+    held = Counter(rec.kind for rec in records if rec.data.get("held_until"))
+    return ", ".join([f"{n} {kind.replace('_', ' ')}(s)" for kind, n in counts.items()]
+                     + [f"{n} {kind.replace('_', ' ')}(s) held by hub until due (`hub run` publishes them)"
+                        for kind, n in held.items()]) or "nothing yet"
 
 
 def _summary(s: dict[str, int]) -> str:

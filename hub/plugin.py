@@ -72,11 +72,13 @@ from .resource_bases import (
     ManualSegmentResource,
     ManualTrigger,
     SharedCollectionResource,
+    SocialPostResourceBase,
 )
 from .runner.resource import RunnerAutomationResource
 from .services import AccountServices, DeliveryLedger, DeliveryRow
 from .sheets import email_step_reference, sms_step_line
 from .smstext import MAX_CHARACTERS, Overrun, count_segments, recipient_values
+from .social import SocialPost, all_posts, flatten_markdown, is_url
 from .state.store import Delivery
 from .transport.errors import connection_error, default_error, network_errors, retry_after_seconds
 from .transport.paging import Page, by_cursor, by_next_url, by_offset, by_page_number, every_item, under
@@ -138,6 +140,8 @@ __all__ = [
     "SegmentRule",
     "SharedCollectionResource",
     "SharedRead",
+    "SocialPost",
+    "SocialPostResourceBase",
     "Step",
     "StepEmail",
     "StepText",
@@ -146,6 +150,7 @@ __all__ = [
     "Variable",
     "VendorApi",
     "VendorValidationError",
+    "all_posts",
     "automation_emails",
     "by_cursor",
     "by_next_url",
@@ -160,7 +165,9 @@ __all__ = [
     "email_text",
     "every_item",
     "fingerprint",
+    "flatten_markdown",
     "hookimpl",
+    "is_url",
     "network_errors",
     "recipient_values",
     "render",

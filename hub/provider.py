@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .clock import Clock
     from .services import AccountServices
     from .simulator.base import Simulator
+    from .social import SocialPost
     from .transport.http import HttpClient
 
 
@@ -196,6 +197,7 @@ class Resource:
     # vendor first); "ask" when a second one would do harm (a journey trigger sends emails): `find_write`
     # settles it by what the vendor shows, or the user does (`hub resolve`). Never repeated blindly.
     unknown_outcome: ClassVar[str] = "resend"
+    holds: ClassVar[bool] = False  # keeps work in hub's state until its time: `hub run` calls `release_due`
 
     def __init__(self, api: VendorApi[Any]) -> None:
         self.api = api
@@ -275,6 +277,21 @@ class Resource:
 
     def apply_batch(self, items: Sequence[Desired], refs: References) -> list[ItemResult]:
         raise NotSupported(f"bulk {self.kind} is not supported", provider=self.api.name)
+
+    def release_due(self, vendor_id: str, data: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any]] | None:
+        """For kinds that hold work in hub until its time (a post to a network that cannot schedule): carry out
+        what the record (`vendor_id`, `data`, as apply wrote them) holds if its time has come. A record that holds
+        work says until when in `data["held_until"]` (ISO 8601 UTC, "2026-12-01T09:00:00Z"), so that `hub run`
+        asks only about those that are due. `hub run` calls it
+        each tick, so it must do what apply applied, not what the workspace says now, and never twice (a repeat
+        after a crash finds the earlier post). Returns the record's new (vendor id, data), or None when nothing
+        was due. `apply` releases what is due too (through `outstanding` and `update`)."""
+        return None
+
+    def history_of(self, vendor_id: str, data: Mapping[str, Any]) -> str | None:
+        """A reason when the item hub recorded (its vendor id and record data) can no longer change (a published
+        post): taken out of the workspace, it is forgotten, never deleted at the vendor."""
+        return None
 
     def confirm(self, pending: Mapping[str, Sequence[str]], refs: References) -> dict[str, ItemResult]:
         """Settle writes accepted earlier with `ItemResult.confirm`: `pending` maps each token to the items
@@ -478,6 +495,12 @@ class VendorApi(Generic[SettingsT]):
     def inbound_texts(self, since: datetime) -> list[InboundText]:
         """Texts people sent to the account's numbers since `since` (keyword triggers, replies)."""
         raise NotSupported(f"{self.name} cannot read inbound texts", provider=self.name)
+
+    def publish_post(self, post: SocialPost, key: str, since: datetime | None = None) -> str:
+        """Publish `post` now on this social account; return the post's vendor id. Idempotent by `key`: hub's runner
+        calls again with `since` (when the earlier call with this key began) after a crash or a lost answer, and a
+        post made by that call is found and returned, never made twice."""
+        raise NotSupported(f"{self.name} cannot publish social posts", provider=self.name)
 
     def tag_contacts(self, tag_id: str, emails: Sequence[str], refs: References, *, add: bool = True) -> None:
         """Give (or, with `add=False`, take away) the workspace tag `tag_id` to these contacts; a contact who

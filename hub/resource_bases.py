@@ -10,6 +10,8 @@
 - `SharedCollectionResource`: lists and tags kept as one vendor collection (MailerLite groups, Mailchimp
   tags) read once for both. Hooks: `collection`, `forget_collection`, `create_item`, `update_item`,
   `delete_item`.
+- `SocialPostResourceBase`: the posts a client's campaigns make on one social account, one item per campaign.
+  Hooks: `payload`, `notes`, `natural_key`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from .errors import NotSupported
 from .model import Automation, Client, SegmentDef
 from .model.personalisation import MergeTagTranslator
 from .provider import Capability, Desired, Fidelity, Live, References, Resource
+from .social import SocialPost, campaign_posts, is_url
+
+ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def _vendor(resource: Resource) -> str:
@@ -222,3 +227,47 @@ class SharedCollectionResource(Resource):
     def delete(self, vendor_id: str, refs: References) -> None:
         self.delete_item(vendor_id)
         self.forget_collection()
+
+
+class SocialPostResourceBase(Resource):
+    """The posts a client's campaigns make on one social account (kind `social_post`), one item per campaign.
+
+    Shared here: which campaigns post on this account and with what text (its override applied, Markdown
+    flattened: approximated), and when: the payload's `at` is the UTC time ("2026-12-01T09:00:00Z") or "now". A
+    draft campaign posts nothing (MANUAL, saying so). The network's part: `payload` (the post in the comparable
+    form the vendor's read gives back), `notes` (what this network approximates), `natural_key` (how a post is
+    found at the vendor without hub's state), and the I/O."""
+
+    kind = "social_post"
+    capability = Capability.SOCIAL
+
+    def payload(self, post: SocialPost, at: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def notes(self, post: SocialPost) -> list[str]:
+        """What this network cannot post as written (each an approximation the plan names)."""
+        return []
+
+    def natural_key(self, post: SocialPost, at: str) -> str:
+        return post.text
+
+    def desired(self, client: Client, refs: References) -> list[Desired]:
+        vendor = _vendor(self)
+        out = []
+        for campaign, post in campaign_posts(client, self.api.ctx.account, self.api.name):
+            details: dict[str, Any] = {"source": post.source}
+            if campaign.schedule.mode == "draft":
+                out.append(Desired(campaign.id, self.natural_key(post, "draft"), {"text": post.text}, Fidelity.MANUAL,
+                                   f"a draft: nothing is posted on {vendor} until the campaign's schedule is `now`"
+                                   " or a time", details))
+                continue
+            when = campaign.schedule.at_utc(client.timezone)
+            at = when.strftime(ISO) if when is not None else "now"
+            notes = self.notes(post) + (["Markdown flattened to plain text"] if post.flattened else [])
+            # `image`: the file to upload (the payload compares what the network shows); `send_at` in the record
+            # tells validation that a campaign whose time has passed went out (a subclass adds to the record)
+            details.update(image=post.image if post.image and not is_url(post.image) else None,
+                           record={"send_at": at})
+            out.append(Desired(campaign.id, self.natural_key(post, at), self.payload(post, at),
+                               Fidelity.APPROXIMATED if notes else Fidelity.EXACT, "; ".join(notes), details))
+        return out

@@ -54,7 +54,8 @@ def _row(acc: AccountPlan, changes: list[Change], state: StateStore) -> dict[str
         # None: the account could not be read, so nobody knows (never shown as 0)
         "pending": sum(1 for c in changes if c.writes or c.action == "manual") if readable else None,
         "drift": sum(1 for c in changes if c.drift) if readable else None,
-        "unsettled": sum(1 for w in waiting if w["waits_for"] != "you"),
+        "unsettled": sum(1 for w in waiting if w["waits_for"] == "the vendor"),
+        "held": sum(1 for w in waiting if w["waits_for"] == "its time"),
         "unknown": sum(1 for w in waiting if w["waits_for"] == "you"),
         "waiting": waiting,
         "error": acc.error,
@@ -94,6 +95,11 @@ def _unsettled(state: StateStore, client: str, account: str) -> list[dict[str, s
             out.append({"kind": r.kind, "id": r.neutral_id, "since": r.applied_at, "waits_for": "the vendor",
                         "why": f"accepted by {r.provider}, still being processed there (a queued import)",
                         "next_check": NEXT_APPLY})
+        if r.data.get("held_until"):
+            out.append({"kind": r.kind, "id": r.neutral_id, "since": r.applied_at, "waits_for": "its time",
+                        "why": f"held by hub ({r.provider} cannot schedule it): published at {r.data['held_until']}"
+                               " by `hub run`, or by the first apply after that time",
+                        "next_check": str(r.data["held_until"])})
         if "unknown" in r.data:
             out.append({"kind": r.kind, "id": r.neutral_id, "since": r.applied_at, "waits_for": "you",
                         "why": "its answer was lost and the vendor cannot tell whether it happened",

@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from .audience import RuleOp
 from .base import FieldKey, Model, Slug
-from .campaign import EmailContent, SmsContent
+from .campaign import EmailContent, SmsContent, SocialContent
 
 
 class Trigger(Model):
@@ -99,7 +99,7 @@ class Webhook(Model):
     method: Literal["POST", "GET"] = "POST"
 
 
-STEP_ACTIONS = ("send_email", "send_sms", "wait", "condition", "add_tag", "remove_tag", "move_to_list",
+STEP_ACTIONS = ("send_email", "send_sms", "post_social", "wait", "condition", "add_tag", "remove_tag", "move_to_list",
                 "webhook", "exit")
 
 
@@ -110,6 +110,7 @@ class Step(Model):
     id: Slug | None = None
     send_email: EmailContent | None = None
     send_sms: SmsContent | None = None
+    post_social: SocialContent | None = None  # one post per contact who reaches the step (run by hub's runner)
     wait: Wait | None = None
     condition: Condition | None = None
     yes: Slug | None = None
@@ -173,9 +174,11 @@ class Automation(Model):
     @property
     def runner_owned(self) -> bool:
         """Whether hub's runner carries it out: `run_by: hub`, or, unset, when no one vendor can hold it (steps on
-        both email and SMS, a webhook, or a condition on an SMS reply after an email)."""
+        both email and SMS, a social post, a webhook, or a condition on an SMS reply after an email)."""
         if self.run_by is not None:
             return self.run_by == "hub"
+        if any(s.post_social is not None for s in self.steps):
+            return True
         channels = {"sms" if s.send_sms else "email" for s in self.steps if s.send_sms or s.send_email}
         if channels == {"sms"}:
             return False  # a Studio Flow holds it

@@ -101,16 +101,44 @@ class SmsContent(Model):
     max_segments: int = Field(default=1, ge=1)
 
 
+class SocialOverride(Model):
+    """What one network (or one account) posts instead of the shared text."""
+
+    text: str = Field(min_length=1)
+
+
 class SocialContent(Model):
+    """A post on the client's social accounts (an automation's `post_social` step takes the same keys).
+
+    `text` is plain text: Markdown in it is flattened (the plan says so). `image` is a file in the client's folder
+    (hub uploads it) or, for a Mailchimp social card only, an https URL; `alt` describes it for people who cannot
+    see it. `accounts` names the accounts it goes to (default: every account of the client that posts), and
+    `overrides` gives a network (by provider name, e.g. `bluesky`) or one account (by name) its own text."""
+
     text: str = Field(min_length=1)
     link: str | None = None
     image: str | None = None
+    alt: str | None = None
+    content_warning: str | None = None  # shown before the text, which is folded away (Mastodon's spoiler text)
+    visibility: Literal["public", "unlisted", "private"] = "public"
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")  # ISO 639 code, e.g. "en"
+    accounts: list[Slug] = Field(default_factory=list)
+    overrides: dict[Slug, SocialOverride] = Field(default_factory=dict)
+
+    def targets(self, account: str) -> bool:
+        """Whether this post goes to `account` (one of the client's accounts that post)."""
+        return not self.accounts or account in self.accounts
+
+    def text_for(self, account: str, provider: str) -> str:
+        """The text `account` posts: its own override, else its network's, else the shared text."""
+        chosen = self.overrides.get(account) or self.overrides.get(provider)
+        return chosen.text if chosen is not None else self.text
 
 
 class Campaign(Model):
     id: Slug
     name: str = Field(min_length=1, max_length=255)
-    audience: AudienceRef
+    audience: AudienceRef | None = None  # who gets the email and SMS; a social-only campaign needs none
     email: EmailContent | None = None
     sms: SmsContent | None = None
     social: SocialContent | None = None
@@ -126,7 +154,16 @@ class Campaign(Model):
     def _some_channel(self) -> Campaign:
         if not self.channels:
             raise ValueError("a campaign needs at least one of 'email', 'sms' or 'social'")
+        if self.audience is None and (self.email is not None or self.sms is not None):
+            raise ValueError("a campaign that sends email or SMS needs 'audience' (e.g. `audience: {list: customers}`)")
         return self
+
+    @property
+    def to(self) -> AudienceRef:
+        """The audience of an email or SMS campaign (validation makes sure such a campaign has one)."""
+        if self.audience is None:
+            raise ValueError(f"campaign '{self.id}' has no audience")
+        return self.audience
 
     @property
     def channels(self) -> list[Channel]:

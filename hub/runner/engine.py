@@ -10,6 +10,7 @@ under the same name (backing off), then marked failed, never silently dropped.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections import Counter
@@ -18,13 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import HubError
+from ..errors import ClientBusy, HubError
 from ..model import Automation, Client, ConsentStatus, Contact
 from ..model.automation import Condition
 from ..model.personalisation import render
 from ..model.segments import field_matches
 from ..provider import InboundText, StepEmail, StepText, VendorApi
 from ..smstext import recipient_values
+from ..social import post_for
 from ..state.journeys import Journey, Journeys, Move
 from .enrol import ARMED, start_rows, starts
 from .graph import Graph, Position, relocate
@@ -55,6 +57,7 @@ class Armed:
     order: list[str]
     armed_at: datetime
     unapplied: bool  # the workspace holds another version, not applied yet
+    social_accounts: list[str] = field(default_factory=list)  # the client's accounts that publish posts
 
     @property
     def graph(self) -> Graph:
@@ -131,7 +134,8 @@ class Runner:
                 written = current.get(automation.id)
                 out[(name, automation.id)] = Armed(
                     client, automation, rec.account, rec.data.get("sms_account"), rec.data.get("order") or [],
-                    parse_stamp(rec.applied_at), written is None or written.model_dump() != automation.model_dump())
+                    parse_stamp(rec.applied_at), written is None or written.model_dump() != automation.model_dump(),
+                    rec.data.get("social_accounts") or [])
         return out
 
     # -- a tick --------------------------------------------------------------------------------------
@@ -158,8 +162,44 @@ class Runner:
         report.batches += len(batches)
         for outcome in self.executor.run(self, batches):
             report.outcomes.update(outcome)
-        report.next_due = self.journeys.next_due()
+        report.outcomes.update(self._release_held(now, stamp))
+        report.next_due = min(filter(None, (self.journeys.next_due(), self._next_held())), default=None)
         return report
+
+    def _release_held(self, now: datetime, stamp: str) -> Counter[str]:
+        """Carry out what apply left held until its time (posts to a network that cannot schedule), under the
+        client's apply lock, so that an apply and the runner (or two runners) never publish the same post."""
+        released: Counter[str] = Counter()
+        for (client, account), acc in self.accounts.items():
+            for res in acc.provider.resources:
+                if not res.holds:
+                    continue
+                due = [r for r in self.state.items(client, account, res.kind)
+                       if r.data.get("held_until") and str(r.data["held_until"]) <= now.strftime(ISO)]
+                if not due:
+                    continue
+                try:
+                    with self.state.client_lock([client]):
+                        for rec in due:
+                            fresh = self.state.item(client, account, rec.kind, rec.neutral_id)
+                            done = res.release_due(rec.vendor_id, rec.data, now) if fresh == rec else None
+                            if done is not None:
+                                self.state.record(f"run-{stamp}", client, account, rec.provider, rec.kind,
+                                                  rec.neutral_id, rec.natural_key, rec.fingerprint, *done)
+                                released["published"] += 1
+                except ClientBusy:
+                    continue  # being applied: that apply publishes what is due
+                except HubError as exc:
+                    log.warning("client %s, account %s: a held %s was not published yet: %s", client, account,
+                                res.kind, exc)
+        return released
+
+    def _next_held(self) -> str | None:
+        """When the earliest work held for its time comes due (so that a simulated clock stops there)."""
+        times = [str(r.data["held_until"]) for (client, account), acc in self.accounts.items()
+                 for res in acc.provider.resources if res.holds
+                 for r in self.state.items(client, account, res.kind) if r.data.get("held_until")]
+        return min(times, default=None)
 
     def _waits(self, batch: str) -> bool:
         client, automation_id, step_id = batch.split("/")[:3]
@@ -243,6 +283,8 @@ class Runner:
             return client
         step = armed.graph.steps.get(step_id)
         account = armed.sms_account if step is not None and step.send_sms is not None else armed.email_account
+        if step is not None and step.post_social is not None:
+            account = next((a for a in armed.social_accounts if step.post_social.targets(a)), account)
         return f"{client}/{account}"
 
     def broke(self, batch: str, exc: Exception) -> dict[str, int]:
@@ -361,6 +403,8 @@ class StepWork:
             return self._activity()
         if step.webhook is not None:
             return self._webhook()
+        if step.post_social is not None:
+            return self._post()
         return {r.key: ("skipped: the runner cannot carry this step out", None) for r in self.rows}
 
     def _email(self) -> Outcomes:
@@ -417,6 +461,35 @@ class StepWork:
                 out[key] = ("texted" if status not in ("opted_out", "failed", "invalid") else f"not texted: {status}",
                             None)
         return out
+
+    def _post(self) -> Outcomes:
+        """One post per journey on each account the step names, exactly once: each is written to the delivery
+        ledger before the network is asked and settled after, so a settled post is never asked for again, and one
+        whose answer was lost is asked for with the time of that attempt (the network then finds it by its key)."""
+        content = self.step.post_social
+        assert content is not None
+        state, client = self.runner.state, self.client.name
+        name = f"post:{self.armed.automation.id}/{self.step_id}"
+        targets = [a for a in self.armed.social_accounts if content.targets(a)]
+        for account in targets:
+            api = self.runner.api(client, account)
+            post = post_for(content, self.client, account, api.name)
+            who = {f"{r.contact}#{r.pass_}": r for r in self.rows}
+            done = state.deliveries(client, account, name, list(who))
+            for to in who:
+                row = done.get(to)
+                if row is not None and row.status == "sent":
+                    continue
+                since = parse_stamp(row.send_at) if row is not None else None
+                stamp = self.runner.clock.utcnow().strftime(ISO)
+                if row is None:
+                    state.record_deliveries(client, account, name, [(to, "pending", "", "", stamp, "")])
+                key = hashlib.sha256(f"{client}/{name}:{to}@{account}".encode()).hexdigest()[:32]
+                vendor_id = api.publish_post(post, key, since)
+                state.record_deliveries(client, account, name, [(to, "sent", vendor_id, "", row.send_at if row
+                                                                  else stamp, "")])
+        outcome = "posted" if targets else "skipped: no account to post on"
+        return {r.key: (outcome, None) for r in self.rows}
 
     def _tag(self) -> Outcomes:
         tag = self.step.add_tag or self.step.remove_tag or ""

@@ -13,8 +13,8 @@ from typing import Any
 
 from ..model import Automation, Channel, Client
 from ..model.automation import Step
-from ..provider import Capability, Desired, Fidelity, Live, References, Resource
-from ..routing import account_for
+from ..provider import Capability, Desired, Fidelity, Live, References, Resource, VendorApi
+from ..routing import account_for, accounts_for
 from ..state.journeys import Journeys
 from .graph import Graph, relocate
 
@@ -34,12 +34,16 @@ class RunnerAutomationResource(Resource):
 
     def _desired(self, client: Client, automation: Automation) -> Desired:
         sms = self._sms_account(client)
+        social = self._social_accounts(client)
         vendor = self.api.display_name
-        lines = [_trigger_line(automation, sms)] + [_step_line(s, vendor, sms) for s in automation.steps]
+        lines = [_trigger_line(automation, sms)] + [_step_line(s, vendor, sms, social) for s in automation.steps]
         missing = [line for line in lines if line.startswith("!")]
         definition = automation.model_dump(mode="json", by_alias=True, exclude_none=True)
         order = [s.id or "" for s in automation.steps]
-        payload = {"definition": definition, "email_account": self.api.ctx.account, "sms_account": sms}
+        payload: dict[str, Any] = {"definition": definition, "email_account": self.api.ctx.account,
+                                   "sms_account": sms}
+        if social:
+            payload["social_accounts"] = social
         reason = "run by hub's runner (`hub run`): " + "; ".join(line.lstrip("!") for line in lines)
         fidelity = Fidelity.EXACT
         if missing:
@@ -49,8 +53,7 @@ class RunnerAutomationResource(Resource):
         if moved:
             reason += "; " + moved
         return Desired(automation.id, automation.name, payload, fidelity, reason,
-                       {"record": {"definition": definition, "order": order, "email_account": self.api.ctx.account,
-                                   "sms_account": sms}, "source": automation.source})
+                       {"record": {**payload, "order": order}, "source": automation.source})
 
     def _sms_account(self, client: Client) -> str | None:
         services = self.api.ctx.services
@@ -58,6 +61,14 @@ class RunnerAutomationResource(Resource):
         if registry is None:
             return next((name for name, acc in client.config.accounts.items() if acc.provider == "sms"), None)
         return account_for(client, Channel.SMS, registry)
+
+    def _social_accounts(self, client: Client) -> list[str]:
+        """The client's accounts that can publish a post (a Mailchimp social card, say, cannot)."""
+        registry = getattr(self.api.ctx.services, "registry", None)
+        if registry is None:
+            return []
+        return [name for name in accounts_for(client, Channel.SOCIAL, registry)
+                if registry.get(client.config.accounts[name].provider).Api.publish_post is not VendorApi.publish_post]
 
     def _moved(self, client: Client, automation: Automation) -> str:
         """What an edit does to contacts in flight: those at a removed step move on (to what, how many)."""
@@ -130,8 +141,13 @@ def _trigger_line(automation: Automation, sms: str | None) -> str:
     }[trig.kind] + (" and for the contacts under `enrol`" if automation.enrol else "")
 
 
-def _step_line(step: Step, vendor: str, sms: str | None) -> str:
+def _step_line(step: Step, vendor: str, sms: str | None, social: list[str]) -> str:
     sid = step.id
+    if step.post_social is not None:
+        targets = [a for a in social if step.post_social.targets(a)]
+        if not targets:
+            return f"!{sid}: a social post, but none of the client's accounts it names can publish one"
+        return f"{sid}: one post on {', '.join(targets)} for each contact who reaches it, exactly once"
     if step.send_email is not None:
         return f"{sid}: email as one {vendor} campaign to the contacts due together"
     if step.send_sms is not None:

@@ -113,7 +113,7 @@ def campaign_sent(state: StateStore, client: str, campaign_id: str, clock: Clock
     schedule being in the past is history, not a mistake."""
     now = clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     for rec in state.items(client):
-        if rec.neutral_id == campaign_id and rec.kind.endswith("campaign"):
+        if rec.neutral_id == campaign_id and (rec.kind.endswith("campaign") or rec.kind == "social_post"):
             send_at = rec.data.get("send_at")
             if send_at == "now" or (send_at and send_at <= now):
                 return True

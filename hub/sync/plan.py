@@ -184,7 +184,10 @@ def plan_account(account: Account, state: StateStore, *, prune: bool) -> list[Ch
             if rec.neutral_id in wanted_ids or not res.prunable:
                 continue
             gone = res.live_read and rec.vendor_id not in by_vendor_id
-            if gone:
+            history = res.history_of(rec.vendor_id, rec.data)
+            if history:
+                gone, reason = True, f"not in the workspace any more, and {history}: hub forgets it, never deletes it"
+            elif gone:
                 reason = "gone from the workspace and from the vendor: hub forgets it"
             elif prune:
                 reason = "not in the workspace any more"

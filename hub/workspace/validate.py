@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ from ..model import (
     EmailContent,
     FieldType,
     SmsContent,
+    SocialContent,
 )
 from ..model.base import timezone_problem
 from ..model.personalisation import (
@@ -217,13 +219,56 @@ def check_campaigns(ctx: ClientCheck) -> None:
     _duplicates(ctx, campaigns, lambda c: c.name, "campaign name", ("name",))
     for campaign in campaigns:
         w = ctx.where(campaign)
-        ctx.ref(w, ("audience", "list"), "list", campaign.audience.list, ctx.lists)
-        ctx.ref(w, ("audience", "segment"), "segment", campaign.audience.segment, ctx.segments)
+        if campaign.audience is not None:
+            ctx.ref(w, ("audience", "list"), "list", campaign.audience.list, ctx.lists)
+            ctx.ref(w, ("audience", "segment"), "segment", campaign.audience.segment, ctx.segments)
         if campaign.email is not None:
             _check_email(ctx, campaign.email, w.at("email"))
         if campaign.sms is not None:
             _check_sms(ctx, campaign.sms, w.at("sms"))
+        if campaign.social is not None:
+            _check_social(ctx, campaign.social, w.at("social"))
         _check_schedule(ctx, campaign, w)
+
+
+def _check_social(ctx: ClientCheck, social: SocialContent, w: Where) -> None:
+    """What every network needs of a post; each provider counts characters its own way (`check_client`)."""
+    from ..routing import accounts_for
+    from ..social import is_url
+
+    posting = accounts_for(ctx.client, Channel.SOCIAL, ctx.registry) if ctx.accounts_ok else []
+    accounts = ctx.client.config.accounts
+    client_file = ctx.config_where.file
+    # an account whose provider is not installed is reported once, where it is declared
+    known = ctx.accounts_ok and all(a.provider in ctx.registry for a in accounts.values())
+    if known:
+        for i, name in enumerate(social.accounts):
+            if name not in posting:
+                what = "does not post on social networks" if name in accounts else "is not an account of this client"
+                ctx.add(w, ("accounts", i), f"'{name}' {what}; accounts that post: {', '.join(posting) or 'none'}"
+                                            f" (under 'accounts:' in {client_file})")
+        targeted = [n for n in posting if social.targets(n)]
+        networks = {accounts[n].provider for n in targeted}
+        for key in social.overrides:
+            if key not in networks and key not in targeted:
+                ctx.add(w, ("overrides", key), f"'{key}' is neither an account this post goes to nor its network;"
+                                               f" use one of: {', '.join(sorted(networks | set(targeted))) or 'none'}")
+    texts: list[tuple[tuple[str, ...], str]] = [(("text",), social.text)]
+    texts += [(("overrides", k, "text"), o.text) for k, o in social.overrides.items()]
+    for path, text in texts:
+        personal = sorted({v.name for v in find_variables(text) if is_recipient_variable(v, ctx.fields)})
+        if personal:
+            ctx.add(w, path, f"a post is public, so it cannot be personalised ({', '.join(personal)}); use only"
+                             " {{ brand.<key> }} variables in it")
+    if social.link is not None and not is_url(social.link):
+        ctx.add(w, ("link",), f"link '{social.link}' is not a web address; write it in full, like https://...")
+    if social.image:
+        if not is_url(social.image) and not (Path(ctx.client.dir) / social.image).is_file():
+            ctx.add(w, ("image",), f"image '{social.image}' is not a file in {ctx.client.dir}; put the image there"
+                                   " (the path is relative to the client's folder)")
+        if not (social.alt or "").strip():
+            ctx.warn(w, ("image",), "the image has no alt text, so people who use screen readers miss it; describe"
+                                    " it with `alt:`")
 
 
 def _check_email(ctx: ClientCheck, email: EmailContent, w: Where) -> None:
@@ -275,7 +320,7 @@ def _check_sms_recipients(ctx: ClientCheck, sms: SmsContent, w: Where) -> None:
     campaign = next((c for c in ctx.client.campaigns if c.sms is sms), None)
     if campaign is None:
         return
-    ref = campaign.audience
+    ref = campaign.to
     segment = next((s for s in ctx.client.audience.segments if s.id == ref.segment), None)
     contacts = [c for c in ctx.client.audience.contacts
                 if c.phone and c.consent.sms == ConsentStatus.SUBSCRIBED and ref.list in c.lists
@@ -366,6 +411,8 @@ def check_automations(ctx: ClientCheck) -> None:
                 _check_email(ctx, step.send_email, sw.at("send_email"))
             if step.send_sms is not None:
                 _check_sms(ctx, step.send_sms, sw.at("send_sms"))
+            if step.post_social is not None:
+                _check_social(ctx, step.post_social, sw.at("post_social"))
             ctx.ref(sw, ("add_tag",), "tag", step.add_tag, ctx.tags)
             ctx.ref(sw, ("remove_tag",), "tag", step.remove_tag, ctx.tags)
             ctx.ref(sw, ("move_to_list",), "list", step.move_to_list, ctx.lists)
@@ -380,6 +427,9 @@ def check_automations(ctx: ClientCheck) -> None:
         if automation.run_by == "vendor" and {"email", "sms"} <= automation.channels:
             ctx.add(w, ("run_by",), "an email vendor cannot send this automation's SMS steps; leave `run_by` out (or"
                                     " write `run_by: hub`) so that hub's runner carries it out")
+        if automation.run_by == "vendor" and any(s.post_social for s in automation.steps):
+            ctx.add(w, ("run_by",), "no email vendor posts on social networks from an automation; leave `run_by`"
+                                    " out (or write `run_by: hub`) so that hub's runner posts it")
 
 
 def _check_trigger(ctx: ClientCheck, automation: Automation, w: Where) -> None:
@@ -579,6 +629,8 @@ def _channel_users(ctx: ClientCheck) -> dict[Channel, list[tuple[Where, tuple[st
                 users.setdefault(Channel.EMAIL, []).append((w, ("steps", i, "send_email")))
             if step.send_sms is not None:
                 users.setdefault(Channel.SMS, []).append((w, ("steps", i, "send_sms")))
+            if step.post_social is not None:
+                users.setdefault(Channel.SOCIAL, []).append((w, ("steps", i, "post_social")))
     return users
 
 
@@ -588,7 +640,7 @@ def _check_routing(ctx: ClientCheck) -> None:
     client_file = ctx.config_where.file
     for channel, users in _channel_users(ctx).items():
         serving = accounts_for(ctx.client, channel, ctx.registry)
-        if len(serving) > 1:
+        if len(serving) > 1 and channel != Channel.SOCIAL:  # a post goes to every account that posts
             ctx.add(ctx.config_where, ("accounts",), f"accounts {', '.join(serving)} all serve {channel.value};"
                                                      f" keep one account per channel")
         elif not serving:
@@ -622,7 +674,7 @@ def _email_recipients(client: Client, item: Campaign | Automation) -> list[Conta
 
     def reached(contact: Contact) -> bool:
         if isinstance(item, Campaign):
-            ref = item.audience
+            ref = item.to
             return ref.list in contact.lists and (ref.segment is None or in_segment(contact, ref.segment))
         trigger = item.trigger
         if trigger.joined_list or trigger.tag_added:

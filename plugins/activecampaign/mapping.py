@@ -204,8 +204,8 @@ def campaign_payload(campaign: Campaign, client_tz: str, tags: MergeTagTranslato
     return {
         "name": campaign.name,
         **email_payload(email, tags),
-        "list": f"list:{campaign.audience.list}",
-        "segment": f"segment:{campaign.audience.segment}" if campaign.audience.segment else "",
+        "list": f"list:{campaign.to.list}",
+        "segment": f"segment:{campaign.to.segment}" if campaign.to.segment else "",
         "schedule": schedule,
     }
 

@@ -342,7 +342,7 @@ class CampaignResource(_AcResource):
             payload = m.campaign_payload(c, client.timezone, tags)
             send_at = "now" if c.schedule.mode == "now" else payload["schedule"].get("at")
             details = {"source": c.source, "record": {"send_at": send_at}, "account_timezone": account_tz}
-            seg = c.audience.segment
+            seg = c.to.segment
             if seg and refs.vendor_id("segment", seg) is None:
                 out.append(Desired(c.id, c.name, payload, Fidelity.MANUAL,
                                    f"waits until segment '{segments.get(seg, seg)}' is built in ActiveCampaign"

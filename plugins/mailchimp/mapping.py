@@ -30,6 +30,7 @@ from hub.plugin import (
     email_html,
     email_step_reference,
     email_text,
+    is_url,
     sms_step_line,
 )
 
@@ -184,14 +185,16 @@ def campaign_payload(campaign: Campaign, client_tz: str, tags: MergeTagTranslato
     payload: dict[str, Any] = {
         "title": campaign.name,
         **email_fields(email, tags),
-        "audience": {"list": f"list:{campaign.audience.list}"},
+        "audience": {"list": f"list:{campaign.to.list}"},
         "schedule": schedule,
     }
-    if campaign.audience.segment:
-        payload["audience"]["segment"] = f"segment:{campaign.audience.segment}"
+    if campaign.to.segment:
+        payload["audience"]["segment"] = f"segment:{campaign.to.segment}"
     if campaign.social:
-        payload["social_card"] = {"title": campaign.name, "description": campaign.social.text,
-                                  "image_url": campaign.social.image or ""}
+        # a card shows an image by its address: one in the client's folder is for the networks hub posts to
+        image = campaign.social.image or ""
+        payload["social_card"] = {"title": campaign.name, "description": campaign.social.text_for("", "mailchimp"),
+                                  "image_url": image if is_url(image) else ""}
     return payload
 
 

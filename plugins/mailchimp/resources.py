@@ -387,6 +387,8 @@ class CampaignResource(_McResource):
         social = self.api.vendor.support(Capability.SOCIAL)
         out = []
         for c in client.campaigns:
+            if c.social is not None and not c.social.targets(self.api.ctx.account):
+                c = c.model_copy(update={"social": None})  # the post goes to the client's other accounts
             if c.email is None:
                 if c.social is not None:
                     out.append(Desired(c.id, c.name, {}, Fidelity.UNSUPPORTED,
@@ -397,7 +399,7 @@ class CampaignResource(_McResource):
             fidelity, reason = Fidelity.EXACT, ""
             if c.social is not None:
                 fidelity, reason = social.fidelity, social.note
-            if c.audience.segment:
+            if c.to.segment:
                 reason = (reason + "; " if reason else "") + "sent to the saved segment (its rules decide who)"
             out.append(Desired(c.id, c.name, payload, fidelity, reason,
                                {"source": c.source, "record": {"send_at": send_at}}))

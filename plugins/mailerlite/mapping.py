@@ -127,8 +127,8 @@ def email_request(fields: Mapping[str, Any]) -> dict[str, Any]:
 def campaign_payload(campaign: Campaign, client_tz: str, tags: MergeTagTranslator) -> dict[str, Any]:
     email = campaign.email
     assert email is not None
-    audience = {"segments": [group_ref("segment", campaign.audience.segment)]} if campaign.audience.segment \
-        else {"groups": [group_ref("list", campaign.audience.list)]}
+    audience = {"segments": [group_ref("segment", campaign.to.segment)]} if campaign.to.segment \
+        else {"groups": [group_ref("list", campaign.to.list)]}
     at = campaign.schedule.at_utc(client_tz)
     schedule: dict[str, Any] = {"mode": campaign.schedule.mode}
     if at is not None:

@@ -306,8 +306,8 @@ class SmsCampaignResource(Resource):
         services = self.api.ctx.services
         sms = campaign.sms
         assert sms is not None
-        members = services.members(campaign.audience.list, campaign.audience.segment) if services else \
-            [c for c in client.audience.contacts if campaign.audience.list in c.lists]
+        members = services.members(campaign.to.list, campaign.to.segment) if services else \
+            [c for c in client.audience.contacts if campaign.to.list in c.lists]
         refused = refused_numbers([*client.audience.contacts, *members])
         recipients: list[dict[str, Any]] = []
         excluded: Counter[str] = Counter()
