@@ -1,0 +1,198 @@
+"""A client's campaign posts on one Mastodon account: one status per campaign, scheduled by Mastodon itself.
+
+Vendor ids say which kind of thing Mastodon holds: "scheduled/ID" (a scheduled status, still editable) or
+"status/ID" (published: history, never edited or deleted by hub). A scheduled status that comes due becomes a
+published one with a new id; the next plan finds it by its text (the natural key) and records it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hub.plugin import (
+    Client,
+    Desired,
+    Fidelity,
+    Live,
+    NotFound,
+    References,
+    SocialPost,
+    SocialPostResourceBase,
+    describe_difference,
+)
+
+from . import mapping
+from .api import MastodonApi, idempotency_key, iso, parse_time
+
+MIN_LEAD = timedelta(minutes=5)  # Mastodon schedules at least 5 minutes ahead (422 otherwise)
+PUBLISHED = "already published on Mastodon: changes in the workspace no longer apply to it"
+SCHEDULED, STATUS = "scheduled/", "status/"
+
+
+class SocialPostResource(SocialPostResourceBase):
+    api: MastodonApi
+
+    live_read = True
+
+    # -- pure ---------------------------------------------------------------------------------------------
+    def payload(self, post: SocialPost, at: str) -> dict[str, Any]:
+        return mapping.payload(post, at)
+
+    def notes(self, post: SocialPost) -> list[str]:
+        return mapping.notes(post)
+
+    def natural_key(self, post: SocialPost, at: str) -> str:
+        return mapping.key(mapping.compose(post))
+
+    def desired(self, client: Client, refs: References) -> list[Desired]:
+        out = super().desired(client, refs)
+        for want in out:
+            if want.fidelity == Fidelity.MANUAL:
+                continue
+            soon = self._posted_at_once(want.payload)
+            if soon and want.payload["at"] != "now":
+                want.fidelity = Fidelity.APPROXIMATED
+                want.reason = "; ".join(filter(None, [want.reason, soon]))
+        return out
+
+    def _posted_at_once(self, payload: Mapping[str, Any]) -> str | None:
+        """Why a post goes out now rather than scheduled (None: Mastodon schedules it)."""
+        at = str(payload.get("at", "now"))
+        if at == "now":
+            return "posted now"
+        when = parse_time(at)
+        now = self.ctx.clock.utcnow()
+        if when is None or when - now < MIN_LEAD:
+            return "less than 5 minutes ahead (Mastodon schedules no sooner): posted at once"
+        return None
+
+    def history(self, live: Live) -> str | None:
+        return PUBLISHED if live.vendor_id.startswith(STATUS) else None
+
+    def history_of(self, vendor_id: str, data: Mapping[str, Any]) -> str | None:
+        if vendor_id.startswith(STATUS):
+            return PUBLISHED
+        at = parse_time((data or {}).get("at"))
+        if vendor_id.startswith(SCHEDULED) and at is not None and at <= self.ctx.clock.utcnow():
+            return f"published by Mastodon at {iso(at)} (its scheduled time)"
+        return None
+
+    def compare(self, want: Desired, live: Live) -> str | None:
+        if self.history(live):
+            return None  # published: there is nothing left to bring to the workspace's version
+        return describe_difference(want.payload, live.payload)
+
+    # -- reading ------------------------------------------------------------------------------------------
+    def read_live(self, refs: References) -> dict[str, Live]:
+        out: dict[str, Live] = {}
+        for s in self.api.scheduled_statuses():
+            live = _scheduled(s)
+            out.setdefault(live.natural_key, live)
+        for s in self.api.recent_statuses():
+            if s.get("reblog") or s.get("in_reply_to_id"):
+                continue
+            live = _published(s)
+            out.setdefault(live.natural_key, live)
+        return out
+
+    # -- writing ------------------------------------------------------------------------------------------
+    def _key(self, want: Desired, *more: str) -> str:
+        return idempotency_key(self.ctx.client_name, self.ctx.account, want.id, want.fingerprint, *more)
+
+    def _make(self, want: Desired, key: str) -> str:
+        """Post `want` now, or schedule it; record which, and when it goes out."""
+        at_once = self._posted_at_once(want.payload)
+        when = None if at_once else parse_time(want.payload["at"])
+        made = self.api.post_status(want.payload, key, scheduled_at=when, image=want.details.get("image"))
+        if when is None:
+            want.details.setdefault("record", {}).update(state="published", at=iso(self.ctx.clock.utcnow()))
+            return STATUS + str(made["id"])
+        want.details.setdefault("record", {}).update(state="scheduled", at=iso(when))
+        return SCHEDULED + str(made["id"])
+
+    def create(self, want: Desired, refs: References) -> str:
+        return self._make(want, self._key(want))
+
+    def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
+        if not vendor_id.startswith(SCHEDULED):
+            want.details.setdefault("record", {}).update(state="published")
+            return vendor_id  # published: history (the plan does not ask; a stale record is left as it is)
+        scheduled_id = vendor_id.removeprefix(SCHEDULED)
+        if live is None:  # the applier passes none: what Mastodon holds now decides between moving and remaking
+            live = self._scheduled_now(scheduled_id)
+        if live is None:
+            # gone: published meanwhile (its time came), or deleted in the UI; a published one is never remade
+            published = self.api.find_recent(want.payload["text"], self.ctx.clock.utcnow() - timedelta(days=1))
+            if published is not None:
+                want.details.setdefault("record", {}).update(state="published")
+                return published
+            return self._make(want, self._key(want, "replaces", vendor_id))
+        only_time = all(live.payload.get(k) == v for k, v in want.payload.items() if k != "at")
+        if only_time and not self._posted_at_once(want.payload):
+            when = parse_time(want.payload["at"])
+            assert when is not None
+            self.api.reschedule(scheduled_id, when)
+            want.details.setdefault("record", {}).update(state="scheduled", at=iso(when))
+            return vendor_id
+        # Anything else cannot be edited in a scheduled status: it is deleted, then made again. In this order a
+        # crash in between leaves no post (the next plan makes it), never two going out.
+        self.api.cancel_scheduled(scheduled_id)
+        return self._make(want, self._key(want, "replaces", vendor_id))
+
+    def _scheduled_now(self, scheduled_id: str) -> Live | None:
+        try:
+            return _scheduled(self.api.scheduled_status(scheduled_id))
+        except NotFound:
+            return None
+
+    def delete(self, vendor_id: str, refs: References) -> None:
+        """`--prune`: a scheduled status is cancelled; a published one is never deleted (it is history)."""
+        if vendor_id.startswith(SCHEDULED):
+            self.api.cancel_scheduled(vendor_id.removeprefix(SCHEDULED))
+
+
+def _alt(status: Mapping[str, Any]) -> str | None:
+    media = status.get("media_attachments") or []
+    return str(media[0].get("description") or "") if media else None
+
+
+def _scheduled(s: Mapping[str, Any]) -> Live:
+    params = s.get("params") or {}
+    text = str(params.get("text") or "")
+    when = parse_time(s.get("scheduled_at"))
+    payload = {
+        "text": text,
+        "at": iso(when) if when else None,
+        "visibility": params.get("visibility") or "public",
+        "content_warning": params.get("spoiler_text") or None,
+        "language": params.get("language") or None,
+        "alt": _alt(s),
+    }
+    return Live(SCHEDULED + str(s["id"]), mapping.key(text), payload, _jsonable(s))
+
+
+def _published(s: Mapping[str, Any]) -> Live:
+    text = mapping.plain_text(str(s.get("content") or ""))
+    created = parse_time(s.get("created_at"))
+    payload = {
+        "text": text,
+        "at": iso(created) if created else None,
+        "visibility": s.get("visibility") or "public",
+        "content_warning": s.get("spoiler_text") or None,
+        "language": s.get("language") or None,
+        "alt": _alt(s),
+    }
+    return Live(STATUS + str(s["id"]), mapping.key(text), payload, _jsonable(s))
+
+
+def _jsonable(value: Any) -> Any:
+    """Mastodon.py's answer as plain JSON (it parses times into datetimes)."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return value
