@@ -15,7 +15,7 @@ PLUGINS_DIR = TESTS / "plugins"
 
 if str(PLUGINS_DIR) not in sys.path:
     sys.path.insert(0, str(PLUGINS_DIR))
-os.environ["HUB_LOAD_PLUGINS"] = "mailerlite,mailchimp,activecampaign,sms,testvendor"
+os.environ["HUB_LOAD_PLUGINS"] = "mailerlite,mailchimp,activecampaign,sms,mastodon,bluesky,testvendor"
 os.environ.pop("HUB_DISABLE_PLUGINS", None)
 # subprocesses (CLI tests, kill -9 tests) see the same plugins
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(PLUGINS_DIR), os.environ.get("PYTHONPATH")) if p)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import grimp
 import pytest
 
-PLUGINS = ("hub_mailerlite", "hub_mailchimp", "hub_activecampaign", "hub_sms")
+PLUGINS = ("hub_mailerlite", "hub_mailchimp", "hub_activecampaign", "hub_sms", "hub_bluesky", "hub_mastodon")
 # each layer may import the ones below it, never those above
 LAYERS = ("hub.cli", "hub.sync", "hub.workspace", "hub.model")
 BELOW_PROVIDERS = ("hub.model", "hub.transport", "hub.state", "hub.clock", "hub.errors", "hub.redact")

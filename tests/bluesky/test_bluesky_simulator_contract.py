@@ -1,0 +1,137 @@
+"""The simulator conformance kit against the Bluesky simulator (vendor notes: social-runner-reports-migrate.md §1).
+
+XRPC lists and creates at two methods (GET com.atproto.repo.listRecords, POST com.atproto.repo.createRecord),
+where the kit assumes one collection path: `create` posts to createRecord, and the kit's tests that post to the
+collection path directly are restated here against createRecord, with the same checks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+
+from hub.simulator import Fault, Simulator
+from hub.testing import SimApi, SimulatorContract, WindowLimit
+from hub_bluesky.simulator import BlueskySimulator
+
+Sim = BlueskySimulator
+LIST = "/com.atproto.repo.listRecords"
+CREATE = "/com.atproto.repo.createRecord"
+JSON = "application/json"
+
+
+def _login(sim: Simulator) -> str:
+    resp = requests.post(sim.base_url + "/com.atproto.server.createSession",
+                         json={"identifier": Sim.SANDBOX_HANDLE, "password": Sim.SANDBOX_APP_PASSWORD}, timeout=30)
+    assert resp.status_code == 200, resp.text
+    return str(resp.json()["accessJwt"])
+
+
+class TestBlueskySimulatorContract(SimulatorContract):
+    simulator_cls = BlueskySimulator
+    provider_name = "bluesky"
+    collection = LIST
+    items_key = "records"
+    create_status = (200,)
+    # 3,000 requests per 5 minutes; exercised at 20 (the kit would make 3,000 requests); Bluesky sends
+    # ratelimit-* headers, not Retry-After (docs.bsky.app rate limits)
+    rate_limit = WindowLimit(requests=20, per_seconds=300.0, retry_after=False, options={"request_limit": 20})
+    error_keys = ("error", "message")
+    malformed_statuses = (400,)
+    # the fixture's token outlives the kit's restart test, which moves the clock a day on (the PDS: ~2 hours)
+    simulator_options = {"access_ttl": 30 * 86400.0}
+    _token: str = ""
+
+    @pytest.fixture(autouse=True)
+    def _session(self, sim: Simulator) -> None:
+        # an access token of this simulator (signed with its key: valid on any instance, and after a restart)
+        type(self)._token = _login(sim)
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def bad_auth_headers(self) -> list[dict[str, str]]:
+        forged = self._token.rsplit(".", 1)[0] + ".c2lnbmF0dXJl"
+        return [{"Authorization": "Bearer not-a-jwt"}, {"Authorization": f"Bearer {forged}"},
+                {"Authorization": f"Basic {Sim.SANDBOX_APP_PASSWORD}"}]
+
+    def create_body(self, n: int) -> dict[str, Any]:
+        return {"repo": Sim.SANDBOX_HANDLE, "collection": "app.bsky.feed.post",
+                "record": {"$type": "app.bsky.feed.post", "text": self.key_of(n),
+                           "createdAt": "2026-01-01T00:00:00.000Z"}}
+
+    def key_of(self, n: int) -> str:
+        return f"contract post {n}"
+
+    def item_key(self, item: Any) -> str:
+        return str(item["value"]["text"])
+
+    def first_page(self) -> dict[str, str]:
+        return {"repo": Sim.SANDBOX_HANDLE, "collection": "app.bsky.feed.post", "limit": str(self.page_size)}
+
+    def next_page(self, body: Any, params: dict[str, str]) -> tuple[str, dict[str, str]] | None:
+        cursor = body.get("cursor")
+        return (self.collection, {**params, "cursor": cursor}) if cursor else None
+
+    def create(self, api: SimApi, n: int) -> requests.Response:
+        data, ctype = self.encode(self.create_body(n))
+        return api.request("POST", CREATE, data=data, content_type=ctype)
+
+    # -- the kit's tests that post to the collection path, against createRecord ------------------------------
+    def test_drop_after_writes_but_drops_the_answer(self, sim: Simulator, api: SimApi) -> None:
+        sim.inject(Fault("drop_after", method="POST", path_prefix=CREATE))
+        with pytest.raises(requests.ConnectionError):
+            self.create(api, 0)
+        assert sim.log[-1].fault == "drop_after"
+        assert self.keys(api) == [self.key_of(0)], "drop_after must process the request"
+
+    def test_drop_before_neither_writes_nor_answers(self, sim: Simulator, api: SimApi) -> None:
+        sim.inject(Fault("drop_before", method="POST", path_prefix=CREATE))
+        with pytest.raises(requests.ConnectionError):
+            self.create(api, 0)
+        assert sim.log[-1].fault == "drop_before" and sim.log[-1].status == 0
+        assert self.keys(api) == []
+        self.created(api, 0)
+        assert self.keys(api) == [self.key_of(0)]
+
+    def test_malformed_bodies_are_the_vendors_client_error(self, sim: Simulator, api: SimApi) -> None:
+        for label, data, ctype in self.malformed_bodies:
+            resp = api.request("POST", CREATE, data=data, content_type=ctype)
+            assert resp.status_code == 400, f"{label}: {resp.status_code} {resp.text[:200]}"
+            self.check_error(resp, 400)
+        assert self.keys(api) == []
+        self.created(api, 0)
+
+    # -- Bluesky's own -------------------------------------------------------------------------------------
+    def test_post_rules_are_invalid_request(self, api: SimApi) -> None:
+        def post(record: dict[str, Any]) -> requests.Response:
+            body = {**self.create_body(0), "record": {**self.create_body(0)["record"], **record}}
+            return api.request("POST", CREATE, data=json.dumps(body).encode(), content_type=JSON)
+
+        for record in ({"text": "👍🏽" * 301}, {"text": "é" * 1501 + "x" * 10}, {"createdAt": "yesterday"},
+                       {"text": "hi", "facets": [{"index": {"byteStart": 0, "byteEnd": 3},
+                                                  "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "x"}]}]},
+                       {"embed": {"$type": "app.bsky.embed.external", "external": {"uri": "https://x"}}}):
+            resp = post(record)
+            assert resp.status_code == 400 and resp.json()["error"] == "InvalidRequest", (record, resp.text)
+        assert post({"text": "👍🏽" * 300}).status_code == 200
+        assert self.keys(api) == ["👍🏽" * 300]
+
+    def test_expired_token_and_session_limit(self, sim: Simulator, clock: Any) -> None:
+        for _ in range(29):  # 30 logins per 5 minutes: one made by the fixture
+            _login(sim)
+        resp = requests.post(sim.base_url + "/com.atproto.server.createSession",
+                             json={"identifier": Sim.SANDBOX_HANDLE, "password": Sim.SANDBOX_APP_PASSWORD},
+                             timeout=30)
+        assert resp.status_code == 429 and resp.json()["error"] == "RateLimitExceeded"
+        assert resp.headers["ratelimit-policy"] == "30;w=300" and int(resp.headers["ratelimit-reset"]) > 0
+        assert isinstance(sim, BlueskySimulator) and sim.sessions_created("sandbox") == 30
+        api = SimApi(sim, self.auth_headers())
+        try:
+            clock.advance(30 * 86400 + 1)
+            resp = api.request("GET", LIST, params=self.first_page())
+            assert resp.status_code == 400 and resp.json()["error"] == "ExpiredToken"
+        finally:
+            api.close()
