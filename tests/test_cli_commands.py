@@ -87,7 +87,7 @@ def test_init_in_the_current_empty_folder(tmp_path: Path, capsys: pytest.Capture
     monkeypatch.chdir(tmp_path)
     result = hub(capsys, "init")
     assert result.code == 0, result.err
-    assert "Created the example agency in the current folder (19 files)" in result.err
+    assert "Created the example agency in the current folder (21 files)" in result.err
     assert "Next: hub validate; hub plan --sandbox" in result.err and "overwrote" not in result.err
     assert hub(capsys, "validate").code == 0
 
@@ -206,7 +206,7 @@ def test_secrets_set_list_delete_through_the_keyring(agency: Path, capsys: pytes
     assert before[("bakery", "mailerlite", "api_key")] == ("keyring:bakery/mailerlite/api_key", False)
     assert before[("law-firm", "activecampaign", "api_key")] == ("env:LAW_ACTIVECAMPAIGN_KEY", True)
     assert before[("bakery", "sms", "auth_token")] == ("env:BAKERY_TWILIO_TOKEN", False)
-    assert len(before) == 4  # account_sid, audience_id, base_url ... are settings, not secrets
+    assert len(before) == 6  # account_sid, audience_id, base_url, handle ... are settings, not secrets
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("ml-secret-value-2\n"))
     stored = hub(capsys, "secrets", "set", "bakery", "mailerlite", "api_key", "--stdin")
@@ -216,7 +216,7 @@ def test_secrets_set_list_delete_through_the_keyring(agency: Path, capsys: pytes
 
     table = hub(capsys, "secrets", "list", "-w", str(agency))
     assert table.code == 0 and "keyring:bakery/mailerlite/api_key" in table.out
-    assert "4 secret reference(s); 2 not set" in table.err and "secret-value" not in table.out + table.err
+    assert "6 secret reference(s); 4 not set" in table.err and "secret-value" not in table.out + table.err
 
     deleted = hub(capsys, "secrets", "delete", "bakery", "mailerlite", "api_key", "--yes")
     assert deleted.code == 0 and "Deleted keyring:bakery/mailerlite/api_key" in deleted.err
@@ -260,7 +260,8 @@ def test_secrets_list_despite_problems_elsewhere(agency: Path, capsys: pytest.Ca
     assert result.code == 0, result.err
     rows = {(r["client"], r["account"], r["setting"]) for r in result.json()["secrets"]}
     assert rows == {("bakery", "mailerlite", "api_key"), ("bakery", "sms", "auth_token"),
-                    ("yoga-studio", "mailchimp", "api_key")}
+                    ("yoga-studio", "mailchimp", "api_key"), ("yoga-studio", "mastodon", "access_token"),
+                    ("yoga-studio", "bluesky", "app_password")}
     assert "accounts.activecampaign.api_key holds a literal value" in result.err
     assert "hub secrets set law-firm activecampaign api_key" in result.err
     assert "literal-key-0123456789" not in result.out + result.err

@@ -133,7 +133,8 @@ def test_verbosity_levels_and_flags_after_the_subcommand(agency: Path, capsys: p
     one = hub(capsys, "plan", "-w", str(agency), "--sandbox", "-c", "yoga-studio", "-v")
     assert one.code == 0, one.err
     lines = [line for line in one.err.splitlines() if line.strip()]
-    assert lines and all(re.match(r"yoga-studio/mailchimp (GET|POST|PUT|PATCH|DELETE) /\S* -> ", ln) for ln in lines)
+    assert lines and all(re.match(r"yoga-studio/(mailchimp|mastodon|bluesky) (GET|POST|PUT|PATCH|DELETE) /\S* -> ", ln)
+                         for ln in lines)
     two = hub(capsys, "plan", "--sandbox", "-vv", "-w", str(agency), "-c", "yoga-studio", "--debug")
     assert two.code == 0, two.err
     assert len(two.err.splitlines()) > len(lines)  # library logs too

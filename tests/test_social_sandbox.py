@@ -1,0 +1,113 @@
+"""The yoga studio posts on Mastodon and Bluesky, end to end through the command line against the simulators:
+one post per target, Mastodon's scheduled by the instance and Bluesky's held by hub and published when due (by
+`hub run`), nothing posted twice however often plan, apply and run are repeated; and an automation's
+`post_social` step posts once per contact who reaches it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_helpers import hub
+
+from hub.sync.engine import sandbox_clock
+from hub_bluesky.simulator import BlueskySimulator
+from hub_mastodon.simulator import MastodonSimulator
+
+YOGA = "yoga-studio"
+TIMETABLE = "Our winter timetable starts next week"
+
+
+@pytest.fixture
+def agency(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("HUB_SANDBOX_TIME_SCALE", "600")
+    root = tmp_path / "agency"
+    assert hub(capsys, "init", str(root)).code == 0
+    return root
+
+
+@contextmanager
+def simulator(root: Path, cls: type[Any], account: str) -> Iterator[Any]:
+    """The sandbox's simulator of `account`, as the last command left it."""
+    sim = cls(sandbox_clock(root), state_file=root / ".hub" / "sandbox" / YOGA / f"{account}.json")
+    sim.start()
+    try:
+        yield sim
+    finally:
+        sim.stop()
+
+
+def posts(root: Path) -> dict[str, list[str]]:
+    """What each network shows: Mastodon's published and scheduled statuses, Bluesky's posts (their texts)."""
+    with simulator(root, MastodonSimulator, "mastodon") as m:
+        published = [s["text"] for s in m.statuses("sandbox")]
+        scheduled = [s["params"]["text"] for s in m.scheduled_statuses("sandbox")]
+    with simulator(root, BlueskySimulator, "bluesky") as b:
+        sky = [p["text"] for p in b.posts("sandbox")]
+    return {"mastodon": published, "mastodon scheduled": scheduled, "bluesky": sky}
+
+
+def changes(capsys: pytest.CaptureFixture[str], root: Path) -> list[dict[str, Any]]:
+    plan = hub(capsys, "plan", "-w", str(root), "--sandbox", "-c", YOGA, "--json")
+    assert plan.code == 0, plan.err
+    return [c for cl in plan.json()["clients"] for c in cl["changes"]]
+
+
+def test_one_post_per_network_scheduled_or_held_then_published_once(agency: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    first = {(c["account"], c["id"]): c for c in changes(capsys, agency) if c["kind"] == "social_post"}
+    assert {k: v["action"] for k, v in first.items()} == {("mastodon", "winter-timetable"): "create",
+                                                          ("bluesky", "winter-timetable"): "create"}
+    applied = hub(capsys, "apply", "-w", str(agency), "--sandbox", "-c", YOGA, "--yes")
+    assert applied.code == 0, applied.err
+    again = [c for c in changes(capsys, agency) if c["action"] in ("create", "update", "delete")]
+    assert again == [], again
+    seen = posts(agency)
+    assert [t.startswith(TIMETABLE) for t in seen["mastodon scheduled"]] == [True]  # scheduled by the instance
+    assert seen["mastodon"] == [] and seen["bluesky"] == []  # Bluesky cannot schedule: hub holds it
+    status = hub(capsys, "status", "-w", str(agency), "--sandbox", "-c", YOGA, "--json")
+    held = {r["account"]: r["held"] for r in status.json()["clients"]}
+    assert held["bluesky"] == 1 and held["mastodon"] == 0
+
+    # four simulated days on, the runner publishes the held post; the instance publishes its own
+    ran = hub(capsys, "run", "-w", str(agency), "--sandbox", "--advance", "4d", "-c", YOGA, "--json")
+    assert ran.code == 0, ran.err
+    seen = posts(agency)
+    assert len(seen["bluesky"]) == 1 and seen["bluesky"][0].startswith("Our winter timetable starts next week,")
+    # nothing is posted again, by a plan (which reads the instance: its scheduled status has been published), an
+    # apply or the runner
+    assert [c for c in changes(capsys, agency) if c["action"] in ("create", "update", "delete")] == []
+    seen = posts(agency)
+    assert len(seen["mastodon"]) == 1 and seen["mastodon scheduled"] == []
+    assert hub(capsys, "apply", "-w", str(agency), "--sandbox", "-c", YOGA, "--yes").code == 0
+    assert hub(capsys, "run", "-w", str(agency), "--sandbox", "--advance", "1d", "-c", YOGA).code == 0
+    after = posts(agency)
+    assert (len(after["bluesky"]), len(after["mastodon"]), after["mastodon scheduled"]) == (1, 1, [])
+    status = hub(capsys, "status", "-w", str(agency), "--sandbox", "-c", YOGA, "--json")
+    assert all(r["held"] == 0 for r in status.json()["clients"])
+
+
+def test_a_post_social_step_posts_once_per_contact_who_reaches_it(agency: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    (agency / "clients" / YOGA / "automations").mkdir(exist_ok=True)
+    (agency / "clients" / YOGA / "automations" / "milestone.yaml").write_text(
+        "name: Hundredth class\ntrigger: {event: hundredth-class}\nsteps:\n"
+        "  - post_social:\n      text: One of our members just took their 100th class with us. Thank you!\n"
+        "      accounts: [mastodon, bluesky]\n")
+    plan = changes(capsys, agency)
+    [armed] = [c for c in plan if c["kind"] == "runner_automation" and c["id"] == "milestone"]
+    assert armed["fidelity"] == "exact" and "one post on mastodon, bluesky" in armed["reason"]
+    assert hub(capsys, "apply", "-w", str(agency), "--sandbox", "-c", YOGA, "--yes").code == 0
+    for who in ("maya.fischer@example.com", "leo.martin@example.com"):
+        sent = hub(capsys, "event", YOGA, "hundredth-class", "--contact", who, "-w", str(agency), "--sandbox")
+        assert sent.code == 0, sent.err
+    for _ in range(2):  # a second run finds nothing left to do
+        ran = hub(capsys, "run", "-w", str(agency), "--sandbox", "--advance", "10m", "-c", YOGA)
+        assert ran.code == 0, ran.err
+    seen = posts(agency)
+    thanks = "One of our members just took their 100th class with us. Thank you!"
+    assert seen["mastodon"].count(thanks) == 2 and seen["bluesky"].count(thanks) == 2
