@@ -70,6 +70,9 @@ def _next_page(page: Any) -> Callable[[Any], Any]:
 
 class MastodonSettings(ProviderSettings):
     access_token: SecretStr  # a user token with read and write scopes, from the instance's Development settings
+    # the instance's limit when it is not Mastodon's 500 (validation counts against it offline; apply checks the
+    # limit the instance itself reports)
+    max_characters: int | None = None
 
 
 class MastodonSdk(SdkAdapter):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 from typing import Any
 
 from hub.plugin import SocialPost
@@ -90,8 +89,6 @@ def problems(post: SocialPost, limit: int = MAX_CHARACTERS) -> list[str]:
     if post.image and post.image.startswith(("http://", "https://")):
         out.append(f"the image {post.image} is a URL: Mastodon needs the file itself, put it in the client's"
                    " folder and name it relative to it")
-    elif post.image and not Path(post.image).is_file():
-        out.append(f"the image {post.image} is missing: Mastodon needs the file in the client's folder")
     if len(post.alt or "") > MAX_ALT:
         out.append(f"the image's alt text is {len(post.alt)} characters, over Mastodon's limit of {MAX_ALT}")
     return out

@@ -54,5 +54,6 @@ class MastodonProvider(Provider):
 
     @classmethod
     def check_client(cls, client: Client, account: str) -> list[Problem]:
+        limit = (client.config.accounts[account].model_extra or {}).get("max_characters") or mapping.MAX_CHARACTERS
         return [Problem.at(post.source, message)
-                for post in all_posts(client, account, cls.name) for message in mapping.problems(post)]
+                for post in all_posts(client, account, cls.name) for message in mapping.problems(post, int(limit))]

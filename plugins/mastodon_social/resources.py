@@ -20,6 +20,7 @@ from hub.plugin import (
     References,
     SocialPost,
     SocialPostResourceBase,
+    VendorValidationError,
     describe_difference,
 )
 
@@ -103,6 +104,12 @@ class SocialPostResource(SocialPostResourceBase):
 
     def _make(self, want: Desired, key: str) -> str:
         """Post `want` now, or schedule it; record which, and when it goes out."""
+        limits = self.api.instance()
+        n = mapping.length(want.payload["text"], limits["characters_reserved_per_url"])
+        if n > limits["max_characters"]:
+            raise VendorValidationError(f"the post is {n} characters; this instance takes at most"
+                                        f" {limits['max_characters']}: shorten it, or give a `mastodon` override",
+                                        provider=self.api.name)
         at_once = self._posted_at_once(want.payload)
         when = None if at_once else parse_time(want.payload["at"])
         made = self.api.post_status(want.payload, key, scheduled_at=when, image=want.details.get("image"))

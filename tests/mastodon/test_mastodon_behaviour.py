@@ -317,3 +317,27 @@ def test_mastodon_counts_urls_as_23_and_remote_mentions_without_their_domain() -
 def test_published_html_reads_back_as_the_text_posted() -> None:
     text = "Tasting & more <b>\n\nhttps://acme.example/t?a=1&b=2\nsecond line"
     assert mapping.plain_text(mapping.to_html(text)) == text
+
+
+# -- the instance's own character limit -------------------------------------------------------------------------
+
+def test_apply_checks_the_limit_the_instance_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An instance with a smaller limit than Mastodon's 500: the post is refused before it is sent, saying why."""
+    monkeypatch.setattr(MastodonSimulator, "MAX_CHARACTERS", 20)
+    hh = harness(tmp_path, [NOW])
+    try:
+        report = hh.apply()
+        [failed] = report.failed
+        assert "this instance takes at most 20" in failed.error
+        assert sim(hh).statuses(ACC) == [] and not [e for e in hh.simulator.log if e.path == STATUSES]
+    finally:
+        hh.close()
+
+
+def test_an_instance_with_a_larger_limit_is_declared_in_the_account(tmp_path: Path) -> None:
+    long = make_client("mastodon", campaigns=[{**NOW, "social": {"text": "a" * 900}}])
+    assert [p.message for p in MastodonProvider.check_client(long, "main")][0].startswith(
+        "the Mastodon post is 900 characters, over the limit of 500")
+    accounts = {"main": long.config.accounts["main"].model_copy(update={"max_characters": 1000})}
+    roomy = long.model_copy(update={"config": long.config.model_copy(update={"accounts": accounts})})
+    assert MastodonProvider.check_client(roomy, "main") == []
