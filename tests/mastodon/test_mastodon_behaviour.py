@@ -299,9 +299,8 @@ def test_check_client_reports_what_mastodon_refuses(tmp_path: Path) -> None:
     assert all("Mastodon" in m for m in messages)
     assert any("599 characters" in m and "500" in m and "23" in m and "overrides" in m for m in messages)
     assert any("URL" in m and "folder" in m for m in messages)
-    assert sum("missing" in m for m in messages) == 2
     assert any("1501" in m for m in messages)
-    assert len(messages) == 5
+    assert len(messages) == 3  # a missing image file is hub's validation's to report, for every network
 
 
 def test_mastodon_counts_urls_as_23_and_remote_mentions_without_their_domain() -> None:
