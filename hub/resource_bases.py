@@ -251,6 +251,10 @@ class SocialPostResourceBase(Resource):
     def natural_key(self, post: SocialPost, at: str) -> str:
         return post.text
 
+    def timing(self, at: str) -> str:
+        """When and by whom the post goes out, for the plan (`at`: the UTC time, or "now")."""
+        return "posted by this apply" if at == "now" else f"scheduled at {_vendor(self)} for {at}"
+
     def desired(self, client: Client, refs: References) -> list[Desired]:
         vendor = _vendor(self)
         out = []
@@ -269,5 +273,6 @@ class SocialPostResourceBase(Resource):
             details.update(image=post.image if post.image and not is_url(post.image) else None,
                            record={"send_at": at})
             out.append(Desired(campaign.id, self.natural_key(post, at), self.payload(post, at),
-                               Fidelity.APPROXIMATED if notes else Fidelity.EXACT, "; ".join(notes), details))
+                               Fidelity.APPROXIMATED if notes else Fidelity.EXACT,
+                               "; ".join([self.timing(at), *notes]), details))
         return out

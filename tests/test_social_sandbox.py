@@ -62,6 +62,10 @@ def test_one_post_per_network_scheduled_or_held_then_published_once(agency: Path
     first = {(c["account"], c["id"]): c for c in changes(capsys, agency) if c["kind"] == "social_post"}
     assert {k: v["action"] for k, v in first.items()} == {("mastodon", "winter-timetable"): "create",
                                                           ("bluesky", "winter-timetable"): "create"}
+    # the plan says who publishes each and when: the instance itself, or hub's runner for Bluesky
+    assert "scheduled by Mastodon itself" in first[("mastodon", "winter-timetable")]["reason"]
+    assert "held by hub" in first[("bluesky", "winter-timetable")]["reason"]
+    assert "`hub run`" in first[("bluesky", "winter-timetable")]["reason"]
     applied = hub(capsys, "apply", "-w", str(agency), "--sandbox", "-c", YOGA, "--yes")
     assert applied.code == 0, applied.err
     again = [c for c in changes(capsys, agency) if c["action"] in ("create", "update", "delete")]

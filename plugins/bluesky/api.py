@@ -8,9 +8,12 @@ processes in the OS keyring when a real keyring backend is there (`persist_sessi
 state, plan or logs). The SDK's own session handling is not used: it judges expiry on the wall clock, and hub's
 runs on its own clock.
 
-Idempotency: every post hub makes has a record key (a TID) derived from a key naming what it posts ("campaign
-acme/main/launch", or the runner's key), so a repeat after a lost answer or a crash reads that record back
-(`getRecord`) and finds the earlier post; a second create of the same key would be refused by the PDS anyway.
+Idempotency: every post hub makes carries a digest of a key naming what it posts ("campaign acme/main/launch", or
+the runner's key) in an extra record field (`mapping.MARK`). Before posting, and after a lost answer, hub reads the
+author's records back (`listRecords`, newest first, back to when an earlier attempt could have posted) and
+returns the post it finds instead of posting again. The PDS gives the record its key (a TID of the time it is
+written), as Bluesky's apps do: a post then sorts where it belongs, and nothing depends on the PDS accepting a
+record key hub chose (it refused them for posts in 2023, then took them only within minutes of its clock).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import mimetypes
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -55,6 +58,8 @@ log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "hub"
 CREATE_ATTEMPTS = 3
+# how far before `since` the read-back looks: the PDS stamps a record's key with its own clock, not hub's
+CLOCK_SKEW = timedelta(minutes=10)
 
 
 class BlueskySettings(_Base):
@@ -387,8 +392,8 @@ class BlueskyApi(VendorApi[BlueskySettings]):
         return self.session().did
 
     # -- reads -------------------------------------------------------------------------------------------
-    def posts(self, *, limit: int = 100) -> Iterator[dict[str, Any]]:
-        """The account's posts, newest first ({uri, cid, value}), page by page (`listRecords`)."""
+    def pages(self, *, limit: int = 100) -> Iterator[list[dict[str, Any]]]:
+        """The account's posts, newest first ({uri, rkey, value}), a page at a time (`listRecords`)."""
         from atproto import models  # type: ignore[import-untyped]
         from atproto_client.models.utils import get_model_as_dict  # type: ignore[import-untyped]
 
@@ -398,24 +403,34 @@ class BlueskyApi(VendorApi[BlueskySettings]):
             params = models.ComAtprotoRepoListRecords.Params(repo=did, collection=mapping.POST, limit=limit,
                                                              cursor=cursor)
             r = self.xrpc("GET", "com.atproto.repo.listRecords", _call("repo.list_records", params))
-            for rec in r.records:
-                yield {"uri": rec.uri, "cid": rec.cid, "value": get_model_as_dict(rec.value)}
+            page = [{"uri": rec.uri, "rkey": mapping.rkey_of(rec.uri), "value": get_model_as_dict(rec.value)}
+                    for rec in r.records]
+            if page:
+                yield page
             cursor = r.cursor
-            if not cursor or not r.records:
+            if not cursor or not page:
                 return
 
-    def post_at(self, rkey: str) -> dict[str, Any] | None:
-        """The account's post with record key `rkey`, or None (`getRecord`)."""
-        from atproto import models  # type: ignore[import-untyped]
-        from atproto_client.models.utils import get_model_as_dict  # type: ignore[import-untyped]
+    def posts(self) -> Iterator[dict[str, Any]]:
+        """Every post of the account, newest first."""
+        for page in self.pages():
+            yield from page
 
-        params = models.ComAtprotoRepoGetRecord.Params(repo=self.did, collection=mapping.POST, rkey=rkey)
-        try:
-            r = self.xrpc("GET", "com.atproto.repo.getRecord",
-                          lambda c, h: c.com.atproto.repo.get_record(params, headers=h))
-        except NotFound:
-            return None
-        return {"uri": r.uri, "cid": r.cid, "value": get_model_as_dict(r.value)}
+    def find_post(self, key: str, since: datetime | None) -> dict[str, Any] | None:
+        """The post hub made under `key`, read back from the author's records: those written since `since` (the
+        earliest moment an earlier attempt could have posted it), or the newest page when that is not known."""
+        mark = mapping.mark_for(key)
+        bound = since - CLOCK_SKEW if since is not None else None
+        for page in self.pages():
+            for rec in page:
+                if rec["value"].get(mapping.MARK) == mark:
+                    return rec
+            if bound is None:
+                return None
+            oldest = mapping.written_at(page[-1]["rkey"], page[-1]["value"])
+            if oldest is not None and oldest < bound:
+                return None
+        return None
 
     def resolve(self, handles: list[str]) -> dict[str, str]:
         """The DIDs of the handles that resolve (`com.atproto.identity.resolveHandle`); others are left out."""
@@ -451,46 +466,38 @@ class BlueskyApi(VendorApi[BlueskySettings]):
         blob: dict[str, Any] = get_model_as_dict(r.blob)
         return blob
 
-    def publish(self, want: Mapping[str, Any], key: str) -> str:
-        """Post `want` (a payload of `mapping.payload`) now, once ever under `key`: an earlier post under the
-        same key is found (read back first) and returned. Returns the post's at:// URI."""
+    def publish(self, want: Mapping[str, Any], key: str, since: datetime | None = None) -> str:
+        """Post `want` (a payload of `mapping.payload`) now, once ever under `key`: a post an earlier attempt made
+        (since `since`) is read back first and returned instead. Returns the post's at:// URI."""
         from atproto import models  # type: ignore[import-untyped]
 
-        rkey = mapping.tid_for(key)
-        found = self.post_at(rkey)
+        found = self.find_post(key, since)
         if found is not None:
             return str(found["uri"])
         dids = self.resolve(mapping.mention_handles(want["text"]))
         blob = self.upload_image(want["image"]) if want.get("embed") == "images" and want.get("image") else None
-        record = mapping.record(want, mapping.iso_now(self.ctx.clock.utcnow()), dids, blob)
-        data = models.ComAtprotoRepoCreateRecord.Data(repo=self.did, collection=mapping.POST, rkey=rkey,
-                                                      record=record)
+        record = mapping.record(want, mapping.iso_now(self.ctx.clock.utcnow()), dids, blob, key)
+        data = models.ComAtprotoRepoCreateRecord.Data(repo=self.did, collection=mapping.POST, record=record)
         lost: AmbiguousWrite | None = None
         for _ in range(CREATE_ATTEMPTS):
+            sent = self.ctx.clock.utcnow()
             try:
                 r = self.xrpc("POST", "com.atproto.repo.createRecord",
                               lambda c, h: c.com.atproto.repo.create_record(data, headers=h), idempotent=False)
                 return str(r.uri)
             except AmbiguousWrite as exc:  # the answer was lost: did it happen?
                 lost = exc
-            except VendorValidationError:
-                # refused: perhaps because the record key is taken (an earlier attempt made it after all)
-                found = self.post_at(rkey)
-                if found is not None:
-                    return str(found["uri"])
-                raise
-            found = self.post_at(rkey)
+            found = self.find_post(key, sent)
             if found is not None:
                 return str(found["uri"])
         assert lost is not None
         raise lost
 
     def publish_post(self, post: SocialPost, key: str, since: datetime | None = None) -> str:
-        # the record key comes from `key`, and `publish` reads it back first: `since` adds nothing
         if post.image and is_url(post.image):
             raise NotSupported("Bluesky takes an image file from the client's folder, not a URL",
                                provider=self.name)
-        return self.publish(mapping.payload(post, "now"), f"runner:{key}")
+        return self.publish(mapping.payload(post, "now"), f"runner:{key}", since)
 
     def delete_post(self, uri: str) -> None:
         """Delete a post (`deleteRecord`); one already gone is no error. hub never deletes a published post

@@ -2,14 +2,15 @@
 
 Bluesky cannot schedule a post, so hub holds a scheduled one in its state (the record's data: the payload as
 applied, its key, `held_until`) and publishes it when due: `hub run` through `release_due`, or the next apply
-through `outstanding` and `update`. Whoever publishes reads the post's record back first (its record key comes
-from the post's key), so a lost answer, a crash or a second publisher never makes two posts.
+through `outstanding` and `update` (the runner publishes under the client's apply lock, so the two never race).
+Whoever publishes reads the author's records back first (each post hub makes is marked with a digest of its key),
+so a lost answer or a crash never makes two posts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from hub.plugin import (
@@ -35,6 +36,9 @@ class SocialPostResource(SocialPostResourceBase):
 
     live_read = False  # planned against hub's state: a post is an event, made once
     holds = True
+    # a write interrupted before its answer is settled by the next plan, which reads the author's records back
+    # from when it began (`find_write`), rather than by a create that could only read back the newest page
+    unknown_outcome = "ask"
 
     # -- pure ---------------------------------------------------------------------------------------------
     def payload(self, post: SocialPost, at: str) -> dict[str, Any]:
@@ -45,6 +49,12 @@ class SocialPostResource(SocialPostResourceBase):
 
     def natural_key(self, post: SocialPost, at: str) -> str:
         return mapping.post_text(post)
+
+    def timing(self, at: str) -> str:
+        if at == "now":
+            return "posted by this apply"
+        return (f"held by hub (Bluesky cannot schedule) and published at {at} by `hub run`, or by the first apply"
+                " after that time")
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
         out = super().desired(client, refs)
@@ -80,12 +90,20 @@ class SocialPostResource(SocialPostResourceBase):
         return None
 
     # -- I/O ----------------------------------------------------------------------------------------------
-    def _publish_or_hold(self, want: Desired) -> str:
+    @staticmethod
+    def _since(at: Any) -> datetime | None:
+        """The earliest moment a post due at `at` could have been published (None for "now": unknown)."""
+        if not at or at == "now":
+            return None
+        return datetime.strptime(str(at), ISO).replace(tzinfo=UTC)
+
+    def _publish_or_hold(self, want: Desired, since: datetime | None = None) -> str:
         if not self._due(want.payload):
             want.details.setdefault("record", {}).update(self._held(want))
             return ""
         key = self._key(want.id)
-        uri = self.api.publish(want.payload, key)
+        times = [t for t in (since, self._since(want.payload.get("at"))) if t is not None]
+        uri = self.api.publish(want.payload, key, min(times, default=None))
         record = want.details.setdefault("record", {})
         record.pop("held_until", None)
         record.update(key=key, post=want.payload, published_at=self.ctx.clock.utcnow().strftime(ISO))
@@ -104,7 +122,7 @@ class SocialPostResource(SocialPostResourceBase):
             # due under what was applied, and the workspace now moves it later: hold the new content
             want.details.setdefault("record", {}).update(self._held(want))
             return ""
-        return self._publish_or_hold(want)
+        return self._publish_or_hold(want, self._since(previous.get("held_until")))
 
     def delete(self, vendor_id: str, refs: References) -> None:
         """A held post: nothing at Bluesky to delete. A published one is history (`history_of`), never deleted."""
@@ -113,7 +131,7 @@ class SocialPostResource(SocialPostResourceBase):
         held = data.get("held_until")
         if not held or str(held) > now.strftime(ISO) or "post" not in data or "key" not in data:
             return None
-        uri = self.api.publish(data["post"], str(data["key"]))
+        uri = self.api.publish(data["post"], str(data["key"]), self._since(held))
         rest = {k: v for k, v in data.items() if k != "held_until"}
         return uri, {**rest, "published_at": now.strftime(ISO)}
 
@@ -125,7 +143,7 @@ class SocialPostResource(SocialPostResourceBase):
     def find_write(self, want: Desired, refs: References, since: datetime) -> str | None:
         record = want.details.get("record") or {}
         key = record.get("key") or self._key(want.id)
-        found = self.api.post_at(mapping.tid_for(key))
+        found = self.api.find_post(str(key), since)
         return str(found["uri"]) if found is not None else None
 
     def read_live(self, refs: References) -> dict[str, Live]:

@@ -20,7 +20,10 @@ Choices where the vendor's behaviour is not verified:
   30 per 5 minutes and 300 a day per account → 429 RateLimitExceeded with ``ratelimit-*`` headers (no
   Retry-After; ``ratelimit-reset`` is epoch seconds). 3,000 requests per 5 minutes per account (per IP at the
   vendor); write points 5,000 an hour and 35,000 a day, a create costs 3, a delete 1.
-- createRecord with a record key already taken → 400 InvalidRequest "Record already exists: <uri>".
+- createRecord with a record key already taken → 400 InvalidRequest "Record already exists: <uri>" (a PDS on
+  indigo answered 500 in 2024: bluesky-social/indigo#873). A post's record key, when the caller gives one, must be
+  a TID (the lexicon's key type); the 2023 rule that it be within 10 minutes of the PDS's clock is not simulated.
+  Keys the PDS gives are TIDs of its clock, strictly increasing. Fields a record's lexicon does not name are kept.
 - A post over 300 graphemes or 3,000 bytes, a facet outside the text's bytes, a createdAt that is not a
   datetime, an embed of the wrong shape, a blob not uploaded to the account, an image over 1,000,000 bytes →
   400 InvalidRequest. uploadBlob refuses an image over 1,000,000 bytes at once (400 BlobTooLarge).
@@ -42,7 +45,7 @@ from typing import Any, ClassVar
 
 from hub.simulator import Abort, Collection, SimRequest, SimResponse, Simulator, bearer_token, control, route
 
-from ..mapping import MAX_BYTES, MAX_GRAPHEMES, MAX_IMAGE_BYTES, POST, graphemes
+from ..mapping import MAX_BYTES, MAX_GRAPHEMES, MAX_IMAGE_BYTES, POST, graphemes, tid_time
 
 POSTS = Collection("records", model="Record")
 BLOBS = Collection("blobs", model="Blob")
@@ -97,6 +100,7 @@ class BlueskySimulator(Simulator):
                         "did": self.SANDBOX_DID}}
         self.handles: dict[str, str] = {**self.OTHER_HANDLES, **options.pop("handles", {})}
         self.request_limit = int(options.pop("request_limit", 3000))
+        self._last_tid = 0  # microseconds of the last record key given: keys only ever increase
         self.access_ttl = float(options.pop("access_ttl", 7200.0))
         super().__init__(clock, **options)
         self.accounts: dict[str, dict[str, str]] = {
@@ -264,9 +268,12 @@ class BlueskySimulator(Simulator):
         now = self.clock.utcnow()
         rkey = body.get("rkey")
         if rkey is None:
-            rkey = _tid(int(now.timestamp() * 1_000_000), self.next_seq())
+            self._last_tid = max(int(now.timestamp() * 1_000_000), self._last_tid + 1)
+            rkey = _tid(self._last_tid, self.next_seq())
         if not isinstance(rkey, str) or not rkey or len(rkey) > 512 or "/" in rkey:
             raise _refuse("Input/rkey must be a valid record key")
+        if collection == POST and tid_time(rkey) is None:
+            raise _refuse(f"Invalid record key for {POST}: must be a TID")
         did = self.accounts[account]["did"]
         uri = f"at://{did}/{collection}/{rkey}"
         if f"{collection}/{rkey}" in records:
