@@ -41,9 +41,13 @@ from . import mapping
 
 PAGE = 40  # the most a page of statuses or scheduled statuses holds
 RECENT_PAGES = 5  # pages of the account's own statuses read back (200 statuses): published posts of campaigns
-KEY_LIFETIME = timedelta(hours=1)  # how long Mastodon remembers an Idempotency-Key (unverified)
-MEDIA_POLLS = 10  # times an upload still processing (202) is asked after, on hub's clock
+# How long Mastodon remembers an Idempotency-Key: PostStatusService stores it with `redis.setex(key, 3_600, id)`.
+KEY_LIFETIME = timedelta(hours=1)
+# Waits before asking again after an upload still processing (202), on hub's clock: a minute in all, as a large
+# image can take a while on a busy instance.
+MEDIA_WAITS = (1.0, 1.0, 2.0, 2.0, 4.0, 4.0, 8.0, 8.0, 15.0, 15.0)
 ASSUMED_VERSION = (4, 0, 0)  # Mastodon.py picks endpoints by version: hub needs /api/v2/media (3.1.4+)
+DELETED = "status/deleted"  # publish_post's answer for a post made under its key and deleted since
 
 
 def idempotency_key(*parts: str) -> str:
@@ -151,13 +155,17 @@ class MastodonApi(VendorApi[MastodonSettings]):
 
     # -- shared reads ----------------------------------------------------------------------------------------
     def instance(self) -> dict[str, Any]:
-        """The instance's status limits, read once per account: max_characters, characters_reserved_per_url."""
+        """The instance's limits, read once per account: max_characters, characters_reserved_per_url and the
+        media description_limit (Mastodon's defaults where the instance does not say)."""
         def load() -> dict[str, Any]:
             info = self("GET", "/api/v2/instance", lambda c: c.instance_v2())
-            statuses = ((info.get("configuration") or {}).get("statuses") or {})
+            config = info.get("configuration") or {}
+            statuses = config.get("statuses") or {}
+            media = config.get("media_attachments") or {}
             return {"max_characters": int(statuses.get("max_characters") or mapping.MAX_CHARACTERS),
                     "characters_reserved_per_url": int(statuses.get("characters_reserved_per_url")
-                                                       or mapping.URL_LENGTH)}
+                                                       or mapping.URL_LENGTH),
+                    "description_limit": int(media.get("description_limit") or mapping.MAX_ALT)}
         result: dict[str, Any] = self._instance.get(load)
         return result
 
@@ -184,11 +192,15 @@ class MastodonApi(VendorApi[MastodonSettings]):
 
     def recent_statuses(self, pages: int = RECENT_PAGES) -> list[dict[str, Any]]:
         """The account's own statuses, newest first (replies and boosts left out: hub posts neither)."""
+        return list(self._recent(pages))
+
+    def _recent(self, pages: int) -> Iterator[dict[str, Any]]:
+        """`recent_statuses` page by page, asked for only as far as the caller reads."""
         me = self.account_id()
         path = f"/api/v1/accounts/{me}/statuses"
-        return [dict(s) for s in self._pages(path, lambda c: c.account_statuses(me, exclude_reblogs=True,
-                                                                                exclude_replies=True, limit=PAGE),
-                                             pages)]
+        for s in self._pages(path, lambda c: c.account_statuses(me, exclude_reblogs=True, exclude_replies=True,
+                                                                limit=PAGE), pages):
+            yield dict(s)
 
     # -- writing ---------------------------------------------------------------------------------------------
     def upload(self, path: str, alt: str) -> str:
@@ -196,17 +208,21 @@ class MastodonApi(VendorApi[MastodonSettings]):
         media = self("POST", "/api/v2/media", lambda c: c.media_post(path, description=alt or None),
                      idempotent=False)
         media_id = str(media["id"])
-        for _ in range(MEDIA_POLLS):
+        for wait in MEDIA_WAITS:
             if media.get("url"):
                 return media_id
-            self.ctx.clock.sleep(1.0)  # 202: still processing (on hub's clock, never the SDK's)
+            self.ctx.clock.sleep(wait)  # still processing (on hub's clock, never the SDK's)
             media = self("GET", f"/api/v1/media/{media_id}", lambda c: c.media(media_id))
         return media_id  # Mastodon refuses the status (422) if it is still not ready: reported then
 
     def post_status(self, want: Mapping[str, Any], key: str, *, scheduled_at: datetime | None,
-                    image: str | None) -> dict[str, Any]:
+                    image: str | None, remake_if_gone: bool = True) -> dict[str, Any]:
         """Post (or schedule) a status under `key` (Idempotency-Key: the same key again returns the first one,
-        so the call is safe to repeat). Returns the status or scheduled status."""
+        so the call is safe to repeat). Returns the status or scheduled status.
+
+        Within the key's hour, a repeat whose status is gone since (deleted, or a scheduled one published or
+        cancelled) is answered 404: with `remake_if_gone` it is made again under a new key (a post deleted in
+        the UI that the workspace still wants), else the NotFound is raised."""
         media_ids = [self.upload(image, want.get("alt") or "")] if image else None
         kwargs: dict[str, Any] = {
             "media_ids": media_ids, "visibility": want.get("visibility") or "public",
@@ -217,8 +233,8 @@ class MastodonApi(VendorApi[MastodonSettings]):
         try:
             result = self("POST", "/api/v1/statuses", lambda c: c.status_post(text, **kwargs), idempotent=True)
         except NotFound:
-            # Mastodon remembers the key but the status it made was deleted since (unverified: it may answer
-            # 404): a new key makes the status again.
+            if not remake_if_gone:
+                raise
             kwargs["idempotency_key"] = idempotency_key(key, iso(self.ctx.clock.utcnow()))
             result = self("POST", "/api/v1/statuses", lambda c: c.status_post(text, **kwargs), idempotent=True)
         return dict(result)
@@ -240,21 +256,26 @@ class MastodonApi(VendorApi[MastodonSettings]):
     # -- hub's runner ----------------------------------------------------------------------------------------
     def publish_post(self, post: SocialPost, key: str, since: datetime | None = None) -> str:
         """Post now, once per `key`: the Idempotency-Key makes a repeat return the first status while Mastodon
-        remembers the key (about an hour, unverified). A repeat after an older lost answer (`since`) first looks for
-        the same text among the account's statuses since then (the key may be forgotten by now)."""
+        remembers the key (an hour). A repeat after an older lost answer (`since`) first looks for the same text
+        among the account's statuses since then, the key being forgotten by now; within the hour the key alone
+        decides, because the same text may be another contact's post (two journeys, two posts)."""
         want = mapping.payload(post, "now")
         if since is not None and self.ctx.clock.utcnow() - since >= KEY_LIFETIME:
             found = self.find_recent(want["text"], since)
             if found is not None:
                 return found
-        status = self.post_status(want, idempotency_key(self.ctx.client_name, self.ctx.account, "runner", key),
-                                  scheduled_at=None, image=mapping.image_path(post))
+        try:
+            status = self.post_status(want, idempotency_key(self.ctx.client_name, self.ctx.account, "runner", key),
+                                      scheduled_at=None, image=mapping.image_path(post), remake_if_gone=False)
+        except NotFound:
+            # posted under this key, then deleted by someone at the instance: posting it again would undo that
+            return DELETED
         return f"status/{status['id']}"
 
     def find_recent(self, text: str, since: datetime) -> str | None:
         """A status of the account with this text posted since `since` ("status/ID"), or None."""
         want = mapping.key(text)
-        for status in self.recent_statuses(pages=2):
+        for status in self._recent(RECENT_PAGES):  # newest first: it stops at the first one older than `since`
             created = parse_time(status.get("created_at"))
             if created is not None and created < since:
                 return None

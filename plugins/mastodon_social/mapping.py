@@ -2,9 +2,9 @@
 counts it, the comparable payload (the same form `read_live` projects scheduled and published statuses into),
 and what cannot be posted exactly as written.
 
-Counting (docs.joinmastodon.org, "characters_reserved_per_url"; unverified against the validator's source):
-every http(s) URL counts as 23 characters whatever its length, a mention of a remote account `@user@domain`
-counts as `@user`, everything else one per code point.
+Counting, as Mastodon's StatusLengthValidator does: the content warning and the text together, every http(s) URL
+as 23 characters whatever its length (`characters_reserved_per_url`), a mention of a remote account
+`@user@domain` as `@user`, everything else one per grapheme cluster (an emoji with a skin tone is one).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 import re
 from typing import Any
+
+import regex
 
 from hub.plugin import SocialPost
 
@@ -34,11 +36,15 @@ def compose(post: SocialPost) -> str:
     return text
 
 
-def length(text: str, url_length: int = URL_LENGTH) -> int:
-    """Characters as Mastodon counts them: each URL `url_length`, `@user@domain` as `@user`, code points."""
+_GRAPHEME = regex.compile(r"\X")
+
+
+def length(text: str, url_length: int = URL_LENGTH, content_warning: str = "") -> int:
+    """Characters as Mastodon counts a status: its content warning and its text, each URL `url_length`,
+    `@user@domain` as `@user`, grapheme clusters."""
     counted = URL.sub("x" * url_length, text)
     counted = MENTION.sub(lambda m: m[1], counted)
-    return len(counted)
+    return len(_GRAPHEME.findall(content_warning + counted))
 
 
 def key(text: str) -> str:
@@ -80,9 +86,10 @@ def problems(post: SocialPost, limit: int = MAX_CHARACTERS) -> list[str]:
     """Why `post` cannot go out on Mastodon (for the provider's `check_client`)."""
     out = []
     text = compose(post)
-    n = length(text)
+    n = length(text, content_warning=post.content_warning or "")
     if n > limit:
-        out.append(f"the Mastodon post is {n} characters, over the limit of {limit} (each URL counts as"
+        warning = " with its content warning" if post.content_warning else ""
+        out.append(f"the Mastodon post{warning} is {n} characters, over the limit of {limit} (each URL counts as"
                    f" {URL_LENGTH}): shorten it or give a `mastodon` override under `overrides:`")
     if not text and not post.image:
         out.append("the Mastodon post has no text and no image")

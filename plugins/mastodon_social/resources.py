@@ -3,6 +3,14 @@
 Vendor ids say which kind of thing Mastodon holds: "scheduled/ID" (a scheduled status, still editable) or
 "status/ID" (published: history, never edited or deleted by hub). A scheduled status that comes due becomes a
 published one with a new id; the next plan finds it by its text (the natural key) and records it.
+
+Natural keys: the text, marked " ⟨scheduled⟩" for a post Mastodon schedules, so that a campaign still to come is
+never taken for a published status with the same text (someone's earlier post), nor a post made now for a scheduled
+one; once its time has passed, a campaign's key is the bare text, which its published status has. Two posts with
+the same text (and mark) on one account each keep their own status: both sides number them by time (`numbered`),
+the latest keeping the bare key, the one before "⟨2⟩", and so on; the latest, because a campaign's status is
+then the newest with its text, whatever someone posted with that text before. A post made now whose text is
+among the account's last 200 published statuses is taken to be that status, and not posted again.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from .api import MastodonApi, idempotency_key, iso, parse_time
 MIN_LEAD = timedelta(minutes=5)  # Mastodon schedules at least 5 minutes ahead (422 otherwise)
 PUBLISHED = "already published on Mastodon: changes in the workspace no longer apply to it"
 SCHEDULED, STATUS = "scheduled/", "status/"
+SCHEDULED_MARK = " ⟨scheduled⟩"
 
 
 class SocialPostResource(SocialPostResourceBase):
@@ -45,18 +54,25 @@ class SocialPostResource(SocialPostResourceBase):
         return mapping.notes(post)
 
     def natural_key(self, post: SocialPost, at: str) -> str:
-        return mapping.key(mapping.compose(post))
+        text = mapping.key(mapping.compose(post))
+        return text if at == "now" or self._posted_at_once({"at": at}) else text + SCHEDULED_MARK
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
         out = super().desired(client, refs)
+        now = iso(self.ctx.clock.utcnow())  # a post made now is ordered as its status will be: made now
+        for want, key in zip(out, numbered([(w.natural_key, _when(w.payload, now)) for w in out]), strict=True):
+            want.natural_key = key
         for want in out:
             if want.fidelity == Fidelity.MANUAL:
                 continue
-            soon = self._posted_at_once(want.payload)
-            if soon and want.payload["at"] != "now":
-                want.fidelity = Fidelity.APPROXIMATED
-                want.reason = "; ".join(filter(None, [want.reason, soon]))
+            if want.payload["at"] != "now" and self._posted_at_once(want.payload):
+                want.fidelity = Fidelity.APPROXIMATED  # `timing` says why
         return out
+
+    def timing(self, at: str) -> str:
+        if at == "now":
+            return "posted by this apply"
+        return self._posted_at_once({"at": at}) or f"scheduled by Mastodon itself for {at}"
 
     def _posted_at_once(self, payload: Mapping[str, Any]) -> str | None:
         """Why a post goes out now rather than scheduled (None: Mastodon schedules it)."""
@@ -87,15 +103,14 @@ class SocialPostResource(SocialPostResourceBase):
 
     # -- reading ------------------------------------------------------------------------------------------
     def read_live(self, refs: References) -> dict[str, Live]:
+        found = [_scheduled(s) for s in self.api.scheduled_statuses()]
+        found += [_published(s) for s in self.api.recent_statuses() if not s.get("reblog")
+                  and not s.get("in_reply_to_id")]
         out: dict[str, Live] = {}
-        for s in self.api.scheduled_statuses():
-            live = _scheduled(s)
-            out.setdefault(live.natural_key, live)
-        for s in self.api.recent_statuses():
-            if s.get("reblog") or s.get("in_reply_to_id"):
-                continue
-            live = _published(s)
-            out.setdefault(live.natural_key, live)
+        for live, key in zip(found, numbered([(lv.natural_key, _when(lv.payload, "")) for lv in found]),
+                             strict=True):
+            live.natural_key = key
+            out[key] = live
         return out
 
     # -- writing ------------------------------------------------------------------------------------------
@@ -105,11 +120,16 @@ class SocialPostResource(SocialPostResourceBase):
     def _make(self, want: Desired, key: str) -> str:
         """Post `want` now, or schedule it; record which, and when it goes out."""
         limits = self.api.instance()
-        n = mapping.length(want.payload["text"], limits["characters_reserved_per_url"])
+        n = mapping.length(want.payload["text"], limits["characters_reserved_per_url"],
+                           want.payload.get("content_warning") or "")
         if n > limits["max_characters"]:
             raise VendorValidationError(f"the post is {n} characters; this instance takes at most"
                                         f" {limits['max_characters']}: shorten it, or give a `mastodon` override",
                                         provider=self.api.name)
+        alt = want.payload.get("alt") or ""
+        if len(alt) > limits["description_limit"]:
+            raise VendorValidationError(f"the image's alt text is {len(alt)} characters; this instance takes at"
+                                        f" most {limits['description_limit']}", provider=self.api.name)
         at_once = self._posted_at_once(want.payload)
         when = None if at_once else parse_time(want.payload["at"])
         made = self.api.post_status(want.payload, key, scheduled_at=when, image=want.details.get("image"))
@@ -160,6 +180,26 @@ class SocialPostResource(SocialPostResourceBase):
             self.api.cancel_scheduled(vendor_id.removeprefix(SCHEDULED))
 
 
+def numbered(items: list[tuple[str, str]]) -> list[str]:
+    """Natural keys for (text key, time) pairs, in their order: a text that occurs more than once keeps the bare
+    key for its latest time, then "⟨2⟩", "⟨3⟩" ... going back in time (then by position); brackets no post is
+    likely to end with, so that a numbered key never meets another post's text."""
+    order = sorted(range(len(items)), key=lambda i: (items[i][1], -i), reverse=True)
+    seen: dict[str, int] = {}
+    keys = [""] * len(items)
+    for i in order:
+        text = items[i][0]
+        seen[text] = seen.get(text, 0) + 1
+        keys[i] = text if seen[text] == 1 else f"{text} ⟨{seen[text]}⟩"
+    return keys
+
+
+def _when(payload: Mapping[str, Any], now: str) -> str:
+    """A post's time for ordering (ISO 8601 in UTC sorts as text): `now` for a post made now, "" when unknown."""
+    at = payload.get("at")
+    return now if at == "now" else str(at or "")
+
+
 def _alt(status: Mapping[str, Any]) -> str | None:
     media = status.get("media_attachments") or []
     return str(media[0].get("description") or "") if media else None
@@ -177,7 +217,7 @@ def _scheduled(s: Mapping[str, Any]) -> Live:
         "language": params.get("language") or None,
         "alt": _alt(s),
     }
-    return Live(SCHEDULED + str(s["id"]), mapping.key(text), payload, _jsonable(s))
+    return Live(SCHEDULED + str(s["id"]), mapping.key(text) + SCHEDULED_MARK, payload, _jsonable(s))
 
 
 def _published(s: Mapping[str, Any]) -> Live:

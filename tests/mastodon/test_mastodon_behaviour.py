@@ -21,7 +21,7 @@ from hub.testing import Harness, make_client
 from hub_mastodon import mapping
 from hub_mastodon import simulator as sim_module
 from hub_mastodon.provider import MastodonProvider
-from hub_mastodon.resources import SocialPostResource
+from hub_mastodon.resources import SCHEDULED_MARK, SocialPostResource
 from hub_mastodon.simulator import MastodonSimulator
 
 ACC = MastodonSimulator.SANDBOX_ACCOUNT
@@ -254,7 +254,7 @@ def test_x_ratelimit_reset_becomes_retry_after(h: Harness) -> None:
 
 def test_read_live_reads_every_page(h: Harness) -> None:
     api = h.provider.api
-    for i in range(45):  # two pages of 40; spread over days (Mastodon takes 50 a day)
+    for i in range(45):  # two pages of 40; spread over days (Mastodon takes 25 a day)
         api.post_status({"text": f"post {i}", "visibility": "public"}, f"k{i}",
                         scheduled_at=h.clock.utcnow().replace(day=2 + i // 20), image=None)
     for i in range(3):
@@ -262,7 +262,8 @@ def test_read_live_reads_every_page(h: Harness) -> None:
     live = res(h).read_live(References())
     assert len(live) == 48
     assert {lv.vendor_id.split("/")[0] for lv in live.values()} == {"scheduled", "status"}
-    assert live["post 44"].payload["text"] == "post 44"
+    assert live["post 44" + SCHEDULED_MARK].payload["text"] == "post 44"
+    assert live["now 2"].vendor_id.startswith("status/")
 
 
 def test_an_image_is_uploaded_with_its_alt_text(tmp_path: Path) -> None:
@@ -335,8 +336,8 @@ def test_apply_checks_the_limit_the_instance_reports(tmp_path: Path, monkeypatch
 
 def test_an_instance_with_a_larger_limit_is_declared_in_the_account(tmp_path: Path) -> None:
     long = make_client("mastodon", campaigns=[{**NOW, "social": {"text": "a" * 900}}])
-    assert [p.message for p in MastodonProvider.check_client(long, "main")][0].startswith(
-        "the Mastodon post is 900 characters, over the limit of 500")
+    [refused] = MastodonProvider.check_client(long, "main")
+    assert refused.message.startswith("the Mastodon post is 900 characters, over the limit of 500")
     accounts = {"main": long.config.accounts["main"].model_copy(update={"max_characters": 1000})}
     roomy = long.model_copy(update={"config": long.config.model_copy(update={"accounts": accounts})})
     assert MastodonProvider.check_client(roomy, "main") == []

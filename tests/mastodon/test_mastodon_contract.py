@@ -26,5 +26,6 @@ class TestMastodonContract(ProviderContract):
 
     def test_pagination_reads_every_page(self) -> None:  # type: ignore[override]
         pytest.skip("Mastodon finds a status by its text and the kit varies only the natural key, so its 105 creates"
-                    " are one status (one Idempotency-Key); 105 scheduled for one day would also pass Mastodon's"
-                    " 50 a day. Paging is proven in test_mastodon_behaviour.py::test_read_live_reads_every_page")
+                    " are one status (one Idempotency-Key); 105 scheduled for one day would also exceed Mastodon's"
+                    " 25 a day. Paging is proven in test_mastodon_behaviour.py::test_read_live_reads_every_page and"
+                    " test_mastodon_simulator.py::test_lists_are_newest_first_and_paged_by_the_link_header")

@@ -8,21 +8,33 @@ with ``MastodonSimulator(clock, tokens={"token": "account"})``.
 Followed (docs.joinmastodon.org: methods/statuses, methods/scheduled_statuses, methods/media, api/rate-limits,
 api/guidelines#pagination): errors are ``{"error": "..."}``; 401 "The access token is invalid"; 404 "Record
 not found"; 429 "Too many requests" with X-RateLimit-Limit/Remaining/Reset (Reset an ISO 8601 time) and no
-Retry-After; 300 requests per 5 minutes per account, media uploads 30 per 30 minutes on top; lists newest
-first, ``limit`` (statuses default 20, max 40; scheduled statuses default 20, max 40), ``max_id``/``min_id``/
-``since_id`` and a Link header whose ``next`` is given when a page is full; an ``Idempotency-Key`` seen in the
-last hour answers with what that request made; a scheduled status is published (a new status, new id) once
-its time has come, on the next request (``settle``).
+Retry-After; 300 requests per 5 minutes per account, media uploads and status deletions 30 per 30 minutes each
+on top; lists newest first, ``limit`` (statuses default 20, max 40; scheduled statuses default 20, max 40),
+``max_id``/``min_id``/``since_id`` and a Link header whose ``next`` is given when a page is full; an
+``Idempotency-Key`` seen in the last hour answers with what that request made; a scheduled status is published
+(a new status, new id) once its time has come, on the next request (``settle``).
+
+Read in Mastodon's source (app/services/post_status_service.rb, app/models/scheduled_status.rb):
+- an Idempotency-Key is kept 3,600 s (``redis.setex(key, 3_600, id)``); a repeat within that time returns
+  what the key made, looked up by id: when that status (or scheduled status: published or cancelled since) is
+  gone, the answer is 404 "Record not found", and nothing is made;
+- ``ScheduledStatus::TOTAL_LIMIT = 300`` and ``DAILY_LIMIT = 25`` (the pull request that added scheduling said
+  50; the code has said 25 since), the day being the UTC date of ``scheduled_at``; both are ``:base`` errors:
+  "Validation failed: You have exceeded the limit of 300 scheduled posts" / "... of 25 scheduled posts for
+  today";
+- ``scheduled_at`` at most 5 minutes ahead: Mastodon 4.3 and later (mastodon#30584) answer 422 "Validation
+  failed: Scheduled at The scheduled date must be in the future" (4.4 rewords it, mastodon#33156: wording
+  unverified); earlier versions posted such a status at once. The simulator is a 4.3 instance;
+- media still processing: 422 "Cannot attach files that have not finished processing. Try again in a moment!"
+  (a ``Mastodon::ValidationError``: no "Validation failed:" prefix);
+- the character limit applies to the content warning and the text together, counted in grapheme clusters with
+  each URL as 23 and ``@user@domain`` as ``@user`` (StatusLengthValidator), an error on ``:text``.
 
 Choices where Mastodon's behaviour is not verified here (marked "unverified" where used):
-- 422 messages: "Validation failed: Text character limit of 500 exceeded", "Validation failed: Text can't be
-  blank", "Validation failed: Scheduled at The scheduled date must be in the future" (less than 5 minutes
-  ahead), "Validation failed: You have exceeded the limit of 300 scheduled posts", "Validation failed: You
-  have exceeded the limit of 50 scheduled posts for today" (the day is the UTC day of ``scheduled_at``);
-- an Idempotency-Key whose status (or scheduled status) has since been deleted makes a new one;
+- the wording of 422 "Validation failed: Text character limit of 500 exceeded" (the locale's
+  ``statuses.over_character_limit``) and "Validation failed: Text can't be blank";
 - uploads are processed after ``media_processing_seconds`` (default 0: ``url`` set at once, 200; more: 202 and
-  ``url: null`` until then); a status naming unprocessed media → 422 "Validation failed: Media is still being
-  processed" (unverified wording);
+  ``url: null`` until then, and ``GET /api/v1/media/:id`` answers 206);
 - a published status's ``content`` is the text as HTML (paragraphs, ``<br />``, links), mentions of remote
   accounts shown as ``@user``.
 """
@@ -56,10 +68,11 @@ MEDIA = Collection("media", model="MediaAttachment")
 
 API_LIMIT = (300, 300.0)  # requests per 5 minutes per account
 MEDIA_LIMIT = (30, 1800.0)  # uploads per 30 minutes per account
+DELETE_LIMIT = (30, 1800.0)  # deleted statuses per 30 minutes per account (docs: api/rate-limits)
 IDEMPOTENCY_SECONDS = 3600.0
 MIN_LEAD = timedelta(minutes=5)
 TOTAL_SCHEDULED = 300
-DAILY_SCHEDULED = 50
+DAILY_SCHEDULED = 25  # ScheduledStatus::DAILY_LIMIT (mastodon#9706's description said 50; its code says 25)
 MAX_ALT = 1500
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 
@@ -125,7 +138,10 @@ class MastodonSimulator(Simulator):
         return sorted(set(self.state) | set(self.tokens.values()))
 
     def authenticate(self, req: SimRequest) -> str | SimResponse:
-        account = self.tokens.get(bearer_token(req) or "")
+        token = bearer_token(req) or ""
+        account = self.tokens.get(token)
+        if account is None:  # one added by `add_account` before the simulator was restarted from its state file
+            account = next((a for a, st in self.state.items() if token and token in st.get("tokens", ())), None)
         return account if account is not None else self.error(401)
 
     def error_body(self, status: int, message: str) -> Any:
@@ -142,11 +158,13 @@ class MastodonSimulator(Simulator):
         limits: list[Any] = [("api", *API_LIMIT)]
         if req.method == "POST" and req.path.endswith("/media"):
             limits.append(("media", *MEDIA_LIMIT))
+        if req.method == "DELETE" and req.path.startswith("/api/v1/statuses/"):
+            limits.append(("deletes", *DELETE_LIMIT))
         return limits
 
     def rate_limited(self, req: SimRequest, bucket: str, retry_after: int) -> SimResponse:
         # Mastodon's throttled answer has no Retry-After: X-RateLimit-Reset says when (docs: api/rate-limits)
-        limit = API_LIMIT[0] if bucket == "api" else MEDIA_LIMIT[0]
+        limit = {"api": API_LIMIT, "media": MEDIA_LIMIT, "deletes": DELETE_LIMIT}[bucket][0]
         reset = self.clock.utcnow() + timedelta(seconds=retry_after)
         return self.error(429, None, {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": "0",
                                       "X-RateLimit-Reset": _stamp(reset)})
@@ -322,27 +340,27 @@ class MastodonSimulator(Simulator):
         if key:
             seen = st["idempotency"].get(key)
             if seen is not None and now.timestamp() - seen["at"] < IDEMPOTENCY_SECONDS:
-                table = SCHEDULED.table(st) if seen["kind"] == "scheduled" else STATUSES.table(st)
-                row = table.get(seen["id"])
-                if row is not None:  # the same request again: what it made the first time
-                    return self.render_scheduled(st, row) if seen["kind"] == "scheduled" else \
-                        self._api_status(st, row)
+                # the same request again: what it made the first time, found by id (404 once it is gone)
+                if seen["kind"] == "scheduled":
+                    return self.render_scheduled(st, SCHEDULED.table(st).require(seen["id"]))
+                return self._api_status(st, STATUSES.table(st).require(seen["id"]))
         text = self._first(params, "status") or ""
         media_ids = [m for m in params.get("media_ids", []) if m]
         for m in media_ids:
             media = MEDIA.table(st).get(m)
             if media is None:
-                raise _invalid("Media ids are invalid")  # unverified wording
+                raise Abort(422, {"error": f"Media {m} not found or already attached"})  # unverified wording
             if not self._ready(media):
-                raise _invalid("Media is still being processed")  # unverified wording
+                raise Abort(422, {"error": "Cannot attach files that have not finished processing. Try again"
+                                           " in a moment!"})
         if not text.strip() and not media_ids:
             raise _invalid("Text can't be blank")
-        if mapping.length(text, self.URL_LENGTH) > self.MAX_CHARACTERS:
+        spoiler = self._first(params, "spoiler_text") or None
+        if mapping.length(text, self.URL_LENGTH, spoiler or "") > self.MAX_CHARACTERS:
             raise _invalid(f"Text character limit of {self.MAX_CHARACTERS} exceeded")
         visibility = self._first(params, "visibility") or "public"
         if visibility not in VISIBILITIES:
             raise _invalid("Visibility is not included in the list")  # unverified wording
-        spoiler = self._first(params, "spoiler_text") or None
         language = self._first(params, "language") or None
         scheduled_raw = self._first(params, "scheduled_at")
         if scheduled_raw:
@@ -468,6 +486,21 @@ class MastodonSimulator(Simulator):
         return self._media_json(st, row["id"])
 
     # -- controls: the instance's web UI -------------------------------------------------------------------------
+    @control("add_account")
+    def add_account(self, account: str, token: str) -> Row:
+        """Another account on the instance, reached with `token` (what its Development settings would issue)."""
+        with self.lock:
+            known = account in self.state
+            st = self.account_state(account)
+            if not known:  # a number after every account's, whatever order they were added in
+                taken = [int(s["profile"]["id"]) for s in self.state.values() if "profile" in s and s is not st]
+                st["profile"]["id"] = str(max(taken, default=0) + 1)
+            st.setdefault("tokens", [])
+            if token not in st["tokens"]:
+                st["tokens"].append(token)  # kept in the state, so that a persisted simulator still knows it
+            self.tokens[token] = account
+            return dict(st["profile"])
+
     @control("edit_scheduled")
     def edit_scheduled(self, account: str, id: str, text: str | None = None,
                        scheduled_at: str | None = None) -> Row:
