@@ -134,6 +134,9 @@ class SimulatorContract:
 
     collection: ClassVar[str]
     """A collection the contract creates items in, reads and pages through (path under base_url)."""
+    create_path: ClassVar[str | None] = None
+    """Where an item of `collection` is created, when not at `collection` itself (Mastodon posts statuses to
+    /api/v1/statuses and lists them elsewhere; an XRPC server has one method per action)."""
     items_key: ClassVar[str]
     """Where a page of `collection` keeps its items."""
     page_size: ClassVar[int] = 10
@@ -244,9 +247,13 @@ class SimulatorContract:
         api.close()
 
     # -- helpers -------------------------------------------------------------------------------------
+    @property
+    def creates_at(self) -> str:
+        return self.create_path or self.collection
+
     def create(self, api: SimApi, n: int) -> requests.Response:
         data, ctype = self.encode(self.create_body(n))
-        return api.request("POST", self.collection, data=data, content_type=ctype)
+        return api.request("POST", self.creates_at, data=data, content_type=ctype)
 
     def created(self, api: SimApi, n: int) -> None:
         resp = self.create(api, n)
@@ -437,14 +444,14 @@ class SimulatorContract:
             api.close()
 
     def test_drop_after_writes_but_drops_the_answer(self, sim: Simulator, api: SimApi) -> None:
-        sim.inject(Fault("drop_after", method="POST", path_prefix=self.collection))
+        sim.inject(Fault("drop_after", method="POST", path_prefix=self.creates_at))
         with pytest.raises(requests.ConnectionError):
             self.create(api, 0)
         assert sim.log[-1].fault == "drop_after"
         assert self.keys(api) == [self.key_of(0)], "drop_after must process the request"
 
     def test_drop_before_neither_writes_nor_answers(self, sim: Simulator, api: SimApi) -> None:
-        sim.inject(Fault("drop_before", method="POST", path_prefix=self.collection))
+        sim.inject(Fault("drop_before", method="POST", path_prefix=self.creates_at))
         with pytest.raises(requests.ConnectionError):
             self.create(api, 0)
         assert sim.log[-1].fault == "drop_before" and sim.log[-1].status == 0
@@ -517,7 +524,7 @@ class SimulatorContract:
     def test_malformed_bodies_are_the_vendors_client_error(self, sim: Simulator, api: SimApi) -> None:
         failures = []
         for label, data, ctype in self.malformed_bodies:
-            resp = api.request("POST", self.collection, data=data, content_type=ctype)
+            resp = api.request("POST", self.creates_at, data=data, content_type=ctype)
             try:
                 assert resp.status_code in self.malformed_statuses, \
                     f"{resp.status_code} (expected one of {self.malformed_statuses}): {resp.text[:300]}"

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 
 from hub.clock import FakeClock
-from hub.plugin import SocialPost
+from hub.plugin import References, SocialPost
 from hub.simulator import Fault
 from hub.testing import Harness, make_client
 from hub_bluesky import api as bsky_api
 from hub_bluesky import mapping
 from hub_bluesky.provider import BlueskyProvider
 from hub_bluesky.resources import SocialPostResource
-from hub_bluesky.simulator import BlueskySimulator
+from hub_bluesky.simulator import POSTS, BlueskySimulator
 
 CREATE = "/com.atproto.repo.createRecord"
 NOW = {"id": "hello", "name": "Hello", "schedule": "now", "social": {"text": "Hello from Acme #news"}}
@@ -121,6 +121,32 @@ def test_lost_answers_never_double_post(h: Harness) -> None:
     res.release_due(rec.vendor_id, rec.data, h.clock.utcnow())
     res.release_due(rec.vendor_id, rec.data, h.clock.utcnow())
     assert len(posts(h)) == 2
+
+
+def test_posts_are_marked_with_their_key_and_keyed_by_the_pds(h: Harness) -> None:
+    h.apply()
+    [post] = posts(h)
+    [record] = [r for r in sim(h).table("sandbox", POSTS).values() if r["uri"] == post["uri"]]
+    assert record["value"][mapping.MARK] == mapping.mark_for("campaign:acme/main/hello")
+    # the PDS's own record key (a TID of its clock), so the post sorts where it belongs
+    assert mapping.tid_time(post["rkey"]) == h.clock.utcnow()
+    assert post["createdAt"] == mapping.iso_now(h.clock.utcnow())
+
+
+def test_a_crash_after_posting_is_settled_by_reading_back(h: Harness) -> None:
+    # the post is made, then the process dies before hub records it: the next apply reads the author's records
+    # back from when that write began and adopts the post
+    plan = h.plan()
+    [first] = [c for c in plan.changes if c.id == "hello"]
+    h.state.begin("crashed", first.client, first.account, first.provider, first.kind,
+                  [(first.id, "create", first.natural_key, first.fingerprint)])
+    resource(h).create(first.desired(), References())
+    h.clock.advance(3600)  # type: ignore[attr-defined]
+    h.apply()
+    assert [p["text"] for p in posts(h)] == ["Hello from Acme #news"]
+    rec = h.state.item("acme", "main", "social_post", "hello")
+    assert rec is not None and rec.vendor_id == posts(h)[0]["uri"] and "unknown" not in rec.data
+    assert writes(h.plan()) == []
 
 
 def test_edit_after_publishing_is_not_posted_again(h: Harness) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from hub.simulator import Fault, Simulator
+from hub.simulator import Simulator
 from hub.testing import SimApi, SimulatorContract, WindowLimit
 from hub_bluesky.simulator import BlueskySimulator
 
@@ -33,6 +33,7 @@ class TestBlueskySimulatorContract(SimulatorContract):
     simulator_cls = BlueskySimulator
     provider_name = "bluesky"
     collection = LIST
+    create_path = CREATE
     items_key = "records"
     create_status = (200,)
     # 3,000 requests per 5 minutes; exercised at 20 (the kit would make 3,000 requests); Bluesky sends
@@ -74,35 +75,6 @@ class TestBlueskySimulatorContract(SimulatorContract):
     def next_page(self, body: Any, params: dict[str, str]) -> tuple[str, dict[str, str]] | None:
         cursor = body.get("cursor")
         return (self.collection, {**params, "cursor": cursor}) if cursor else None
-
-    def create(self, api: SimApi, n: int) -> requests.Response:
-        data, ctype = self.encode(self.create_body(n))
-        return api.request("POST", CREATE, data=data, content_type=ctype)
-
-    # -- the kit's tests that post to the collection path, against createRecord ------------------------------
-    def test_drop_after_writes_but_drops_the_answer(self, sim: Simulator, api: SimApi) -> None:
-        sim.inject(Fault("drop_after", method="POST", path_prefix=CREATE))
-        with pytest.raises(requests.ConnectionError):
-            self.create(api, 0)
-        assert sim.log[-1].fault == "drop_after"
-        assert self.keys(api) == [self.key_of(0)], "drop_after must process the request"
-
-    def test_drop_before_neither_writes_nor_answers(self, sim: Simulator, api: SimApi) -> None:
-        sim.inject(Fault("drop_before", method="POST", path_prefix=CREATE))
-        with pytest.raises(requests.ConnectionError):
-            self.create(api, 0)
-        assert sim.log[-1].fault == "drop_before" and sim.log[-1].status == 0
-        assert self.keys(api) == []
-        self.created(api, 0)
-        assert self.keys(api) == [self.key_of(0)]
-
-    def test_malformed_bodies_are_the_vendors_client_error(self, sim: Simulator, api: SimApi) -> None:
-        for label, data, ctype in self.malformed_bodies:
-            resp = api.request("POST", CREATE, data=data, content_type=ctype)
-            assert resp.status_code == 400, f"{label}: {resp.status_code} {resp.text[:200]}"
-            self.check_error(resp, 400)
-        assert self.keys(api) == []
-        self.created(api, 0)
 
     # -- Bluesky's own -------------------------------------------------------------------------------------
     def test_post_rules_are_invalid_request(self, api: SimApi) -> None:
