@@ -105,7 +105,9 @@ class Desired:
     payload: dict[str, Any]  # comparable form; references to other items are neutral ("list:customers")
     fidelity: Fidelity = Fidelity.EXACT
     reason: str = ""
-    details: dict[str, Any] = field(default_factory=dict)  # build sheets, segment counts, warnings
+    # build sheets, segment counts, warnings; `details["record"]` is what the state keeps as the item's data once it
+    # is applied (a `create`/`update` may change it on `want.details`: the applier settles that very dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:

@@ -27,7 +27,7 @@ import mimetypes
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -281,6 +281,9 @@ class BlueskyApi(VendorApi[BlueskySettings]):
         if status == 429 or error == "RateLimitExceeded":
             return RateLimited(f"HTTP {status}: {text}", retry_after=self._retry_after(headers),
                                provider=self.name, status=status)
+        if error == "AuthFactorTokenRequired":  # the account's own password with email 2FA on, not an app password
+            return AuthError(f"HTTP {status}: {text} (give an app password: Settings > Privacy and security > App"
+                             " passwords; they need no sign-in code)", provider=self.name, status=status)
         if error in ("AuthenticationRequired", "InvalidToken", "AuthMissing", "AccountTakedown") and status < 500:
             return AuthError(f"HTTP {status}: {text} (check the account's handle and app password)",
                              provider=self.name, status=status)
@@ -420,6 +423,8 @@ class BlueskyApi(VendorApi[BlueskySettings]):
         """The post hub made under `key`, read back from the author's records: those written since `since` (the
         earliest moment an earlier attempt could have posted it), or the newest page when that is not known."""
         mark = mapping.mark_for(key)
+        if since is not None and since.tzinfo is None:  # hub's times are UTC, aware or not
+            since = since.replace(tzinfo=UTC)
         bound = since - CLOCK_SKEW if since is not None else None
         for page in self.pages():
             for rec in page:

@@ -1,8 +1,7 @@
 """The simulator conformance kit against the Bluesky simulator (vendor notes: social-runner-reports-migrate.md §1).
 
-XRPC lists and creates at two methods (GET com.atproto.repo.listRecords, POST com.atproto.repo.createRecord),
-where the kit assumes one collection path: `create` posts to createRecord, and the kit's tests that post to the
-collection path directly are restated here against createRecord, with the same checks."""
+XRPC lists and creates at two methods (GET com.atproto.repo.listRecords, POST com.atproto.repo.createRecord): the
+kit lists at `collection` and creates at `create_path`."""
 
 from __future__ import annotations
 
@@ -107,3 +106,18 @@ class TestBlueskySimulatorContract(SimulatorContract):
             assert resp.status_code == 400 and resp.json()["error"] == "ExpiredToken"
         finally:
             api.close()
+
+    def test_record_keys_and_fields_the_lexicon_does_not_name(self, api: SimApi) -> None:
+        def create(**extra: Any) -> requests.Response:
+            body = {**self.create_body(0), **extra}
+            return api.request("POST", CREATE, data=json.dumps(body).encode(), content_type=JSON)
+
+        assert create(rkey="my-own-key").json()["error"] == "InvalidRequest"  # a post's key must be a TID
+        made = create(rkey="3kabcdefghij2")
+        assert made.status_code == 200 and made.json()["uri"].endswith("/app.bsky.feed.post/3kabcdefghij2")
+        again = create(rkey="3kabcdefghij2")
+        assert again.status_code == 400 and "already exists" in again.json()["message"]
+        marked = {**self.create_body(1)["record"], "hubKey": "abc123"}
+        assert create(record=marked).status_code == 200
+        [newest, _] = api.request("GET", LIST, params=self.first_page()).json()["records"]
+        assert newest["value"]["hubKey"] == "abc123"  # kept, and listed newest first

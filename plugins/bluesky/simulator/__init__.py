@@ -14,8 +14,10 @@ Choices where the vendor's behaviour is not verified:
 - Every method but createSession, refreshSession (its refresh token), resolveHandle and describeServer needs an
   access token here, listRecords and getRecord too (the real PDS serves those without one). No token → 401
   AuthenticationRequired; a token that does not verify → 401 AuthenticationRequired "Token could not be
-  verified"; an expired access token → 400 ExpiredToken; a refresh token used as an access token (or the
-  reverse) → 400 InvalidToken.
+  verified" (the PDS answers 400 InvalidToken; 401 here, as the kit expects of a refused credential); an expired
+  access token → 400 ExpiredToken (as the PDS's auth verifier answers; the entryway and AppView answer 401
+  ExpiredToken, which hub treats the same); a refresh token used as an access token (or the reverse) → 400
+  InvalidToken.
 - createSession: wrong identifier or password → 401 AuthenticationRequired "Invalid identifier or password";
   30 per 5 minutes and 300 a day per account → 429 RateLimitExceeded with ``ratelimit-*`` headers (no
   Retry-After; ``ratelimit-reset`` is epoch seconds). 3,000 requests per 5 minutes per account (per IP at the
