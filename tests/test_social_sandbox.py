@@ -115,3 +115,49 @@ def test_a_post_social_step_posts_once_per_contact_who_reaches_it(agency: Path,
     seen = posts(agency)
     thanks = "One of our members just took their 100th class with us. Thank you!"
     assert seen["mastodon"].count(thanks) == 2 and seen["bluesky"].count(thanks) == 2
+
+
+def test_a_post_social_step_whose_answers_are_lost_posts_once(agency: Path, capsys: pytest.CaptureFixture[str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runner's post for each contact is journalled in the delivery ledger: a lost answer (the network posted,
+    hub never heard), or hub stopping between the post and its settling, is asked about again with its key, never
+    posted twice; a settled one is never asked again."""
+    from hub.plugins import default_plugins
+    from hub.runner.engine import Runner, advance
+    from hub.simulator import Fault
+    from hub.sync.engine import Session, SessionOptions
+
+    (agency / "clients" / YOGA / "automations").mkdir(exist_ok=True)
+    (agency / "clients" / YOGA / "automations" / "milestone.yaml").write_text(
+        "name: Hundredth class\ntrigger: {event: hundredth-class}\nsteps:\n"
+        "  - post_social: {text: 'A member just took their 100th class with us!', accounts: [mastodon, bluesky]}\n")
+    assert hub(capsys, "apply", "-w", str(agency), "--sandbox", "-c", YOGA, "--yes").code == 0
+    for who in ("maya.fischer@example.com", "leo.martin@example.com"):
+        assert hub(capsys, "event", YOGA, "hundredth-class", "--contact", who, "-w", str(agency), "--sandbox").code == 0
+    with Session(agency, default_plugins(), SessionOptions(sandbox=True, clients=(YOGA,))) as session:
+        assert session.sandbox is not None
+        runner = Runner(session)
+        sims = session.sandbox.simulators
+        sims[(YOGA, "mastodon")].inject(Fault("drop_after", method="POST", path_prefix="/api/v1/statuses", count=2))
+        sims[(YOGA, "bluesky")].inject(Fault("drop_after", method="POST", path_prefix="/com.atproto.repo.createRecord",
+                                             count=2))
+        settle = session.state.record_deliveries
+        stopped: list[str] = []
+
+        def stop_once_after_posting(client: str, account: str, name: str, rows: Any) -> None:
+            rows = list(rows)
+            if rows[0][1] == "sent" and account not in stopped:  # the post is made; hub "dies" before settling
+                stopped.append(account)
+                raise RuntimeError("killed")
+            settle(client, account, name, rows)
+
+        monkeypatch.setattr(session.state, "record_deliveries", stop_once_after_posting)
+        for _ in advance(runner, session.clock, 3600):  # type: ignore[arg-type]
+            pass
+        assert sorted(stopped) == ["bluesky", "mastodon"]
+        for account in ("mastodon", "bluesky"):
+            assert any(e.fault == "drop_after" for e in sims[(YOGA, account)].log), account
+    assert hub(capsys, "run", "-w", str(agency), "--sandbox", "--advance", "1h", "-c", YOGA).code == 0
+    seen = posts(agency)
+    text = "A member just took their 100th class with us!"
+    assert seen["mastodon"].count(text) == 2 and seen["bluesky"].count(text) == 2

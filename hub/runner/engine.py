@@ -471,23 +471,21 @@ class StepWork:
         state, client = self.runner.state, self.client.name
         name = f"post:{self.armed.automation.id}/{self.step_id}"
         targets = [a for a in self.armed.social_accounts if content.targets(a)]
+        journeys = [f"{r.contact}#{r.pass_}" for r in self.rows]
         for account in targets:
             api = self.runner.api(client, account)
             post = post_for(content, self.client, account, api.name)
-            who = {f"{r.contact}#{r.pass_}": r for r in self.rows}
-            done = state.deliveries(client, account, name, list(who))
-            for to in who:
+            done = state.deliveries(client, account, name, journeys)
+            for to in journeys:
                 row = done.get(to)
                 if row is not None and row.status == "sent":
                     continue
-                since = parse_stamp(row.send_at) if row is not None else None
-                stamp = self.runner.clock.utcnow().strftime(ISO)
+                began = row.send_at if row is not None else self.runner.clock.utcnow().strftime(ISO)
                 if row is None:
-                    state.record_deliveries(client, account, name, [(to, "pending", "", "", stamp, "")])
+                    state.record_deliveries(client, account, name, [(to, "pending", "", "", began, "")])
                 key = hashlib.sha256(f"{client}/{name}:{to}@{account}".encode()).hexdigest()[:32]
-                vendor_id = api.publish_post(post, key, since)
-                state.record_deliveries(client, account, name, [(to, "sent", vendor_id, "", row.send_at if row
-                                                                  else stamp, "")])
+                vendor_id = api.publish_post(post, key, parse_stamp(began) if row is not None else None)
+                state.record_deliveries(client, account, name, [(to, "sent", vendor_id, "", began, "")])
         outcome = "posted" if targets else "skipped: no account to post on"
         return {r.key: (outcome, None) for r in self.rows}
 
