@@ -97,8 +97,8 @@ def _unsettled(state: StateStore, client: str, account: str) -> list[dict[str, s
                         "next_check": NEXT_APPLY})
         if r.data.get("held_until"):
             out.append({"kind": r.kind, "id": r.neutral_id, "since": r.applied_at, "waits_for": "its time",
-                        "why": f"held by hub ({r.provider} cannot schedule it): published at {r.data['held_until']}"
-                               " by `hub run`, or by the first apply after that time",
+                        "why": f"held by hub until {r.data['held_until']} (beyond what {r.provider} can schedule):"
+                               " `hub run` sends it then, or the first apply after that time",
                         "next_check": str(r.data["held_until"])})
         if "unknown" in r.data:
             out.append({"kind": r.kind, "id": r.neutral_id, "since": r.applied_at, "waits_for": "you",

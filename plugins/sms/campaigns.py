@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -60,6 +60,7 @@ from .timing import SCHEDULE_MAX, not_before, timing
 log = logging.getLogger("hub.sms")
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 OPTED_OUT = "opted out"
+HELD_TEXT = "held text: "  # a held row's detail: the text as rendered when it was held
 RESENDABLE = ("planned", "pending", "retry", "held", "canceled")  # rows that are no text at Twilio (any more)
 FINAL = ("delivered", "undelivered", "failed")  # statuses the ledger keeps as Twilio reports them
 REFUSED = ("invalid", "failed", "opted_out")  # Twilio refused the text, or could not send it: not sent again
@@ -242,7 +243,7 @@ class SmsCampaignResource(Resource):
     capability = Capability.SMS_CAMPAIGNS
     live_read = False
     prunable = False  # a text cannot be unsent
-
+    holds = True  # texts beyond Twilio's scheduling window: `hub run` sends them when due (`release_due`)
 
     # -- planning ------------------------------------------------------------------------------------
     def desired(self, client: Client, refs: References) -> list[Desired]:
@@ -399,8 +400,8 @@ class SmsCampaignResource(Resource):
         def one(r: dict[str, Any]) -> None:
             when = timing(datetime.fromisoformat(r["not_before"].replace("Z", "+00:00")), now,
                           can_schedule=self.api.can_schedule)
-            if when.mode == "hold":
-                account_ledger.record(want.id, [(r["to"], "held", "", r["fp"], when.iso, "")])
+            if when.mode == "hold":  # the text as rendered now is what `hub run` sends when it is due
+                account_ledger.record(want.id, [(r["to"], "held", "", r["fp"], when.iso, HELD_TEXT + r["body"])])
                 tally("held")
                 return
             account_ledger.record(want.id, [(r["to"], "pending", "", r["fp"], when.iso, "")])
@@ -448,6 +449,8 @@ class SmsCampaignResource(Resource):
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(run, jobs))
         self.sync_statuses(want.id)
+        want.details.setdefault("record", {}).update(self._holding(want.id, account_ledger.deliveries(want.id),
+                                                                   want.payload.get("media") or []))
         summary = ", ".join(f"{n} {k}" for k, n in sorted(outcome.items())) or "nothing left to send"
         if before.sent or before.scheduled:
             summary += f"; {before.sent + before.scheduled} had theirs from an earlier apply"
@@ -459,6 +462,48 @@ class SmsCampaignResource(Resource):
             raise ProviderError(f"{len(problems)} text(s) not sent or canceled as planned ({summary}); apply again"
                                 " to retry: " + "; ".join(problems[:5]), provider=self.api.name)
         return summary
+
+    # -- texts held beyond Twilio's window, sent by `hub run` when due (the mechanism Bluesky posts use too) ------
+    def _holding(self, campaign: str, ledger: dict[str, Delivery], media: list[str]) -> dict[str, Any]:
+        """The record's part about held texts: when the first can go to Twilio (`held_until`), or nothing held."""
+        held = [row.send_at for row in ledger.values() if row.status == "held" and row.detail.startswith(HELD_TEXT)]
+        if not held:
+            return {"held_until": None}
+        window = SCHEDULE_MAX if self.api.can_schedule else timedelta(0)
+        due = datetime.fromisoformat(min(held).replace("Z", "+00:00")) - window
+        return {"held_until": due.strftime(ISO), "campaign": campaign, "media": media}
+
+    def release_due(self, vendor_id: str, data: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any]] | None:
+        """Send the held texts whose time has come into Twilio's window, each exactly once (a ledger row written
+        before Twilio is asked, as apply does; a row left "pending" by a crash is settled by the next apply)."""
+        services = self.api.ctx.services
+        campaign = data.get("campaign")
+        due = data.get("held_until")
+        if services is None or not campaign or not due or str(due) > now.strftime(ISO):
+            return None
+        ledger = services.ledger(self.api.ctx.account)
+        optouts = self._optouts()
+        media = list(data.get("media") or [])
+        for row in ledger.deliveries(str(campaign)).values():
+            if row.status != "held" or not row.detail.startswith(HELD_TEXT):
+                continue
+            if row.recipient in optouts:
+                ledger.record(campaign, [(row.recipient, "opted_out", "", row.fingerprint, row.send_at,
+                                          f"canceled: {OPTED_OUT}")])
+                continue
+            when = timing(datetime.fromisoformat(row.send_at.replace("Z", "+00:00")), now,
+                          can_schedule=self.api.can_schedule)
+            if when.mode == "hold":
+                continue
+            body = row.detail.removeprefix(HELD_TEXT)
+            ledger.record(campaign, [(row.recipient, "pending", "", row.fingerprint, when.iso, "")])
+            status, sid, detail = self.api.send_text(row.recipient, body, media,
+                                                     when.iso if when.mode == "schedule" else None,
+                                                     segments=count_segments(body).segments)
+            ledger.record(campaign, [(row.recipient, status, sid, row.fingerprint, when.iso, detail)])
+            if status == "opted_out":
+                services.record_optout(row.recipient, "21610")
+        return vendor_id, {**data, **self._holding(str(campaign), ledger.deliveries(str(campaign)), media)}
 
     def _create(self, r: dict[str, Any], when: Any, want: Desired) -> tuple[str, str, str]:
         send_at = when.iso if when.mode == "schedule" else None

@@ -126,6 +126,35 @@ def test_quiet_hours_schedule_with_the_vendor_and_beyond_its_window_hub_holds(sm
         h.close()
 
 
+def test_texts_held_beyond_twilios_window_are_released_by_the_runner_once(sms: Any, tmp_path: Path) -> None:
+    """What `hub run` does each tick: the record says when held texts come into Twilio's window; `release_due`
+    sends them from the ledger (the text as applied, not as the workspace says now), each once, and the next
+    plan has nothing left to do."""
+    client = make_client("sms", audience={"lists": [{"id": "club", "name": "Club"}], "contacts": [
+        {"phone": "+447700900010", "lists": ["club"], "consent": {"sms": "subscribed"}},
+        {"phone": "+447700900011", "lists": ["club"], "consent": {"sms": "subscribed"}},
+    ]}, campaigns=[{"id": "far", "name": "Far", "audience": {"list": "club"}, "schedule": "2026-06-01 12:00",
+                    "sms": {"body": "Summer!"}}])
+    clock = FakeClock(utc=datetime(2026, 3, 2, 12, 0))
+    h = Harness(sms, client, tmp_path, clock)
+    try:
+        assert not h.apply().failed
+        record = h.state.item("acme", "main", "sms_campaign", "far")
+        assert record is not None and record.data["held_until"] == "2026-04-27T11:00:00Z"  # 35 days before 12:00 BST
+        res = h.provider.resource("sms_campaign")
+        assert res.holds and res.release_due(record.vendor_id, record.data, clock.utcnow()) is None  # not yet
+        clock.advance((datetime(2026, 5, 20) - datetime(2026, 3, 2, 12, 0)).total_seconds())
+        vendor_id, data = res.release_due(record.vendor_id, record.data, clock.utcnow()) or ("", {})
+        assert not data["held_until"]
+        assert {d.status for d in h.state.deliveries("acme", "main", "far").values()} == {"scheduled"}
+        assert res.release_due(vendor_id, data, clock.utcnow()) is None  # nothing held any more
+        assert res.release_due(record.vendor_id, record.data, clock.utcnow()) is not None  # a stale record...
+        assert len(h.simulator.messages()) == 2  # ...finds nothing held: still one text each
+        assert [c for c in h.plan().changes if c.writes] == []
+    finally:
+        h.close()
+
+
 def test_sms_only_automation_is_a_studio_flow_and_enrols_once(harness: Harness) -> None:
     plan = harness.plan()
     flow = next(c for c in plan.changes if c.kind == "automation")
