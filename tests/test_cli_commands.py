@@ -13,13 +13,9 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
-import keyring.backend
-import keyring.errors
 import pytest
 import requests
 import yaml
@@ -27,6 +23,7 @@ from cli_helpers import Result, hub
 
 from hub.state import StateStore
 from hub.sync.engine import state_path
+from hub.testing.fixtures import MemoryKeyring
 
 EXAMPLE_CLIENTS = "bakery, law-firm, yoga-studio"
 
@@ -37,35 +34,6 @@ def agency(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pyte
     root = tmp_path / "agency"
     assert hub(capsys, "init", str(root)).code == 0
     return root
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """The OS keyring, in memory: the real `keyring` API end to end, without touching the machine's."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("no such password")
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    before = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    yield ring
-    keyring.set_keyring(before)
 
 
 # -- hub init -----------------------------------------------------------------------------------------------

@@ -8,15 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
-import keyring.backend
-import keyring.errors
 import pytest
 import requests
 
 from hub.clock import FakeClock
 from hub.plugin import AuthError, NotFound, RateLimited, SocialPost, Unavailable, VendorValidationError
 from hub.testing import Harness, make_client
+from hub.testing.fixtures import MemoryKeyring
 from hub_bluesky import api as bsky_api
 from hub_bluesky import mapping
 from hub_bluesky.api import BlueskyApi
@@ -25,35 +23,6 @@ from hub_bluesky.simulator import BlueskySimulator
 
 LIST = "/com.atproto.repo.listRecords"
 DAY = 86400.0
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """The OS keyring, in memory: the real `keyring` API without touching the machine's."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("no such password")
-
-
-@pytest.fixture
-def ring() -> Iterator[MemoryKeyring]:
-    before = keyring.get_keyring()
-    memory = MemoryKeyring()
-    keyring.set_keyring(memory)
-    yield memory
-    keyring.set_keyring(before)
 
 
 def harness(tmp_path: Path, campaigns: list[dict[str, Any]], **settings: Any) -> Harness:
@@ -117,31 +86,32 @@ def test_a_post_with_the_same_text_but_another_key_is_another_post(h: Harness) -
 
 
 # -- sessions --------------------------------------------------------------------------------------------
-def test_the_session_is_kept_in_the_keyring_across_processes(tmp_path: Path, ring: MemoryKeyring) -> None:
+def test_the_session_is_kept_in_the_keyring_across_processes(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:
     hh = harness(tmp_path, [{"id": "hi", "name": "Hi", "schedule": "now", "social": {"text": "Hi"}}],
                  persist_session=True)
     try:
         hh.apply()
         assert sim(hh).sessions_created("sandbox") == 1
-        [(service, user)] = ring.entries
+        [(service, user)] = memory_keyring.entries
         assert (service, user) == ("hub", "bluesky-session:sandbox.bsky.social@127.0.0.1")
-        assert BlueskySimulator.SANDBOX_APP_PASSWORD not in ring.entries[(service, user)]
+        assert BlueskySimulator.SANDBOX_APP_PASSWORD not in memory_keyring.entries[(service, user)]
         bsky_api.forget_sessions()  # a new process: only the keyring remembers
         api_of(hh).publish_post(SocialPost(text="again"), "k")
         assert sim(hh).sessions_created("sandbox") == 1
         # a kept session the PDS no longer takes: one new login, kept in its place
-        ring.entries[(service, user)] = ring.entries[(service, user)].replace('"access": "', '"access": "x')
+        kept = memory_keyring.entries[(service, user)]
+        memory_keyring.entries[(service, user)] = kept.replace('"access": "', '"access": "x')
         bsky_api.forget_sessions()
         api_of(hh).publish_post(SocialPost(text="once more"), "k2")
         assert sim(hh).sessions_created("sandbox") == 2
-        assert '"access": "x' not in ring.entries[(service, user)]
+        assert '"access": "x' not in memory_keyring.entries[(service, user)]
     finally:
         hh.close()
 
 
-def test_sandbox_sessions_never_reach_the_keyring(h: Harness, ring: MemoryKeyring) -> None:
+def test_sandbox_sessions_never_reach_the_keyring(h: Harness, memory_keyring: MemoryKeyring) -> None:
     api_of(h).publish_post(SocialPost(text="hello"), "k")
-    assert ring.entries == {}
+    assert memory_keyring.entries == {}
 
 
 # -- errors ----------------------------------------------------------------------------------------------
