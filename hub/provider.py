@@ -281,13 +281,13 @@ class Resource:
         raise NotSupported(f"bulk {self.kind} is not supported", provider=self.api.name)
 
     def release_due(self, vendor_id: str, data: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, Any]] | None:
-        """For kinds that hold work in hub until its time (a post to a network that cannot schedule): carry out
-        what the record (`vendor_id`, `data`, as apply wrote them) holds if its time has come. A record that holds
-        work says until when in `data["held_until"]` (ISO 8601 UTC, "2026-12-01T09:00:00Z"), so that `hub run`
-        asks only about those that are due. `hub run` calls it
-        each tick, so it must do what apply applied, not what the workspace says now, and never twice (a repeat
-        after a crash finds the earlier post). Returns the record's new (vendor id, data), or None when nothing
-        was due. `apply` releases what is due too (through `outstanding` and `update`)."""
+        """For kinds that hold work in hub until its time (a post to a network that cannot schedule, texts beyond
+        the vendor's scheduling window): carry out what the record (`vendor_id`, `data`, as apply wrote them) holds
+        if its time has come. A record that holds work says until when in `data["held_until"]` (ISO 8601 UTC,
+        "2026-12-01T09:00:00Z"), so that `hub run` asks only about those that are due, each tick. It must do what
+        apply applied, not what the workspace says now, and never twice (a repeat after a crash finds the earlier
+        post). Returns the record's new (vendor id, data), or None when nothing was due. `apply` releases what is
+        due too (through `outstanding` and `update`)."""
         return None
 
     def history_of(self, vendor_id: str, data: Mapping[str, Any]) -> str | None:

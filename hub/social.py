@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .model import Campaign, Client
-from .model.automation import Automation
 from .model.campaign import SocialContent
 
 _LINK = re.compile(r"\[([^\]\n]+)\]\((\S+?)\)")  # [label](url)
@@ -70,15 +69,10 @@ def campaign_posts(client: Client, account: str, provider: str) -> Iterator[tupl
             yield c, post_for(c.social, client, account, provider)
 
 
-def step_posts(client: Client, account: str, provider: str) -> Iterator[tuple[Automation, str, SocialPost]]:
-    """Each automation step that posts on `account`: (automation, step id, post)."""
-    for a in client.automations:
-        for s in a.steps:
-            if s.post_social is not None and s.post_social.targets(account):
-                yield a, s.id or "", post_for(s.post_social, client, account, provider)
-
-
 def all_posts(client: Client, account: str, provider: str) -> Iterator[SocialPost]:
     """Every post the workspace makes on `account` (campaigns and automation steps), for validation."""
     yield from (p for _, p in campaign_posts(client, account, provider))
-    yield from (p for _, _, p in step_posts(client, account, provider))
+    for a in client.automations:
+        for s in a.steps:
+            if s.post_social is not None and s.post_social.targets(account):
+                yield post_for(s.post_social, client, account, provider)

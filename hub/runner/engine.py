@@ -162,20 +162,26 @@ class Runner:
         report.batches += len(batches)
         for outcome in self.executor.run(self, batches):
             report.outcomes.update(outcome)
-        report.outcomes.update(self._release_held(now, stamp))
-        report.next_due = min(filter(None, (self.journeys.next_due(), self._next_held())), default=None)
+        released, next_held = self._release_held(now, stamp)
+        report.outcomes.update(released)
+        report.next_due = min(filter(None, (self.journeys.next_due(), next_held)), default=None)
         return report
 
-    def _release_held(self, now: datetime, stamp: str) -> Counter[str]:
-        """Carry out what apply left held until its time (posts to a network that cannot schedule), under the
-        client's apply lock, so that an apply and the runner (or two runners) never publish the same post."""
+    def _release_held(self, now: datetime, stamp: str) -> tuple[Counter[str], str | None]:
+        """Carry out what apply left held until its time (posts to a network that cannot schedule, texts beyond
+        Twilio's window), under the client's apply lock, so that an apply and the runner (or two runners) never
+        do it twice. Returns what was done, and when the next held work comes due (a simulated clock stops
+        there)."""
         released: Counter[str] = Counter()
+        later: list[str] = []
+        stamp_now = now.strftime(ISO)
         for (client, account), acc in self.accounts.items():
             for res in acc.provider.resources:
                 if not res.holds:
                     continue
-                due = [r for r in self.state.items(client, account, res.kind)
-                       if r.data.get("held_until") and str(r.data["held_until"]) <= now.strftime(ISO)]
+                held = [r for r in self.state.items(client, account, res.kind) if r.data.get("held_until")]
+                due = [r for r in held if str(r.data["held_until"]) <= stamp_now]
+                later += [str(r.data["held_until"]) for r in held if r not in due]
                 if not due:
                     continue
                 try:
@@ -183,23 +189,19 @@ class Runner:
                         for rec in due:
                             fresh = self.state.item(client, account, rec.kind, rec.neutral_id)
                             done = res.release_due(rec.vendor_id, rec.data, now) if fresh == rec else None
-                            if done is not None:
-                                self.state.record(f"run-{stamp}", client, account, rec.provider, rec.kind,
-                                                  rec.neutral_id, rec.natural_key, rec.fingerprint, *done)
-                                released["published"] += 1
+                            if done is None:
+                                continue
+                            self.state.record(f"run-{stamp}", client, account, rec.provider, rec.kind,
+                                              rec.neutral_id, rec.natural_key, rec.fingerprint, *done)
+                            released[f"held {res.kind.replace('_', ' ')} released"] += 1
+                            if done[1].get("held_until"):
+                                later.append(str(done[1]["held_until"]))
                 except ClientBusy:
-                    continue  # being applied: that apply publishes what is due
+                    continue  # being applied: that apply carries out what is due
                 except HubError as exc:
-                    log.warning("client %s, account %s: a held %s was not published yet: %s", client, account,
+                    log.warning("client %s, account %s: held %s not carried out yet: %s", client, account,
                                 res.kind, exc)
-        return released
-
-    def _next_held(self) -> str | None:
-        """When the earliest work held for its time comes due (so that a simulated clock stops there)."""
-        times = [str(r.data["held_until"]) for (client, account), acc in self.accounts.items()
-                 for res in acc.provider.resources if res.holds
-                 for r in self.state.items(client, account, res.kind) if r.data.get("held_until")]
-        return min(times, default=None)
+        return released, min(later, default=None)
 
     def _waits(self, batch: str) -> bool:
         client, automation_id, step_id = batch.split("/")[:3]

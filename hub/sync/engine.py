@@ -110,10 +110,11 @@ def state_exists(location: str | Path) -> bool:
 
 def campaign_sent(state: StateStore, client: str, campaign_id: str, clock: Clock) -> bool:
     """A campaign applied with a send time that has passed has gone out (or is going out), so its
-    schedule being in the past is history, not a mistake."""
+    schedule being in the past is history, not a mistake. Every item a campaign makes (an email or SMS campaign,
+    a post on each social account) records its `send_at`."""
     now = clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     for rec in state.items(client):
-        if rec.neutral_id == campaign_id and (rec.kind.endswith("campaign") or rec.kind == "social_post"):
+        if rec.neutral_id == campaign_id:
             send_at = rec.data.get("send_at")
             if send_at == "now" or (send_at and send_at <= now):
                 return True

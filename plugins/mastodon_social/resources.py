@@ -208,30 +208,23 @@ def _alt(status: Mapping[str, Any]) -> str | None:
 def _scheduled(s: Mapping[str, Any]) -> Live:
     params = s.get("params") or {}
     text = str(params.get("text") or "")
-    when = parse_time(s.get("scheduled_at"))
-    payload = {
-        "text": text,
-        "at": iso(when) if when else None,
-        "visibility": params.get("visibility") or "public",
-        "content_warning": params.get("spoiler_text") or None,
-        "language": params.get("language") or None,
-        "alt": _alt(s),
-    }
+    payload = _payload(text, s.get("scheduled_at"), params.get("visibility"), params.get("spoiler_text"),
+                       params.get("language"), s)
     return Live(SCHEDULED + str(s["id"]), mapping.key(text) + SCHEDULED_MARK, payload, _jsonable(s))
 
 
 def _published(s: Mapping[str, Any]) -> Live:
     text = mapping.plain_text(str(s.get("content") or ""))
-    created = parse_time(s.get("created_at"))
-    payload = {
-        "text": text,
-        "at": iso(created) if created else None,
-        "visibility": s.get("visibility") or "public",
-        "content_warning": s.get("spoiler_text") or None,
-        "language": s.get("language") or None,
-        "alt": _alt(s),
-    }
+    payload = _payload(text, s.get("created_at"), s.get("visibility"), s.get("spoiler_text"), s.get("language"), s)
     return Live(STATUS + str(s["id"]), mapping.key(text), payload, _jsonable(s))
+
+
+def _payload(text: str, at: Any, visibility: Any, spoiler: Any, language: Any,
+             status: Mapping[str, Any]) -> dict[str, Any]:
+    """A scheduled or published status in the comparable form `mapping.payload` gives a post."""
+    when = parse_time(at)
+    return {"text": text, "at": iso(when) if when else None, "visibility": visibility or "public",
+            "content_warning": spoiler or None, "language": language or None, "alt": _alt(status)}
 
 
 def _jsonable(value: Any) -> Any:

@@ -14,10 +14,13 @@ from test_sms_contract import sms_client
 from hub.clock import FakeClock
 from hub.model import QuietHours
 from hub.plugins import make_plugins
+from hub.simulator import Fault
 from hub.testing import Harness, make_client
+from hub_sms.simulator import TwilioSimulator
 from hub_sms.timing import not_before, timing
 
 UTC_NOON = datetime(2026, 3, 2, 12, 0)
+MESSAGES = f"/2010-04-01/Accounts/{TwilioSimulator.SANDBOX_ACCOUNT_SID}/Messages"
 
 
 @pytest.fixture
@@ -144,7 +147,10 @@ def test_texts_held_beyond_twilios_window_are_released_by_the_runner_once(sms: A
         res = h.provider.resource("sms_campaign")
         assert res.holds and res.release_due(record.vendor_id, record.data, clock.utcnow()) is None  # not yet
         clock.advance((datetime(2026, 5, 20) - datetime(2026, 3, 2, 12, 0)).total_seconds())
+        # Twilio takes both texts, and both answers are lost: each is looked up, not sent again
+        h.simulator.inject(Fault("drop_after", method="POST", path_prefix=f"{MESSAGES}.json", count=2))
         vendor_id, data = res.release_due(record.vendor_id, record.data, clock.utcnow()) or ("", {})
+        assert sum(e.fault == "drop_after" for e in h.simulator.log) == 2
         assert not data["held_until"]
         assert {d.status for d in h.state.deliveries("acme", "main", "far").values()} == {"scheduled"}
         assert res.release_due(vendor_id, data, clock.utcnow()) is None  # nothing held any more
