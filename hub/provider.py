@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -472,6 +472,15 @@ class VendorApi(Generic[SettingsT]):
         """Contacts in a list (or a segment of it), as the vendor holds them now, with their email consent:
         the audience other channels (SMS) send to. Field values use the workspace's field ids."""
         raise NotSupported(f"{self.name} cannot list members", provider=self.name)
+
+    def export_contacts(self, refs: References) -> Iterator[Contact]:
+        """Every contact in the account, as the neutral model, in the fewest requests (`hub import` writes them to a
+        CSV; `hub migrate` carries them, and their consent, to another vendor). Consent is as the vendor holds it:
+        unsubscribed, bounced (Mailchimp's "cleaned"), complained and pending are kept, never turned into
+        subscribed; opt-in evidence (`Consent.opted_in_at`, `opt_in_ip`) where the vendor records it. Lists, tags
+        and fields use the neutral ids `refs` knows (vendor id -> neutral id, by kind "list", "tag", "field");
+        memberships and values of items `refs` does not know are left out."""
+        raise NotSupported(f"{self.name} cannot export contacts", provider=self.name)
 
     # -- what hub's automation runner asks of an email vendor (Capability.STEP_EMAILS) --------------------
     def send_step_email(self, email: StepEmail, refs: References) -> str:

@@ -5,6 +5,7 @@ from .audience import (
     Consent,
     ConsentStatus,
     Contact,
+    ContactFile,
     FieldDef,
     FieldType,
     ListDef,
@@ -28,7 +29,7 @@ from .workspace import Blueprint, Brand, Client, ClientConfig, HubConfig, Worksp
 
 __all__ = [
     "Audience", "AudienceRef", "Automation", "Blueprint", "Brand", "Campaign", "Channel", "Client",
-    "ClientConfig", "Condition", "Consent", "ConsentStatus", "Contact", "EmailContent", "Enrolment",
+    "ClientConfig", "Condition", "Consent", "ConsentStatus", "Contact", "ContactFile", "EmailContent", "Enrolment",
     "FieldDef", "FieldType", "HubConfig", "ListDef", "QuietHours", "Schedule", "SegmentDef", "SegmentRule",
     "Sender", "SmsContent", "SocialContent", "Step", "TagDef", "Trigger", "Wait", "Workspace",
 ]

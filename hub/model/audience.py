@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -100,10 +100,14 @@ class SegmentDef(Model):
 
 
 class Consent(Model):
-    """Per-channel consent. Email defaults to subscribed; SMS needs an explicit opt-in."""
+    """Per-channel consent. Email defaults to subscribed; SMS needs an explicit opt-in. `opted_in_at` and
+    `opt_in_ip` are the evidence of an email opt-in (a double opt-in's confirmation), carried to vendors that
+    store it."""
 
     email: ConsentStatus = ConsentStatus.SUBSCRIBED
     sms: ConsentStatus | None = None
+    opted_in_at: datetime | None = None
+    opt_in_ip: str | None = None
 
 
 class Contact(Model):
@@ -144,12 +148,38 @@ class Contact(Model):
         return out
 
 
+CONTACT_COLUMNS = ("email", "phone", "first_name", "last_name", "timezone", "lists", "tags", "email_consent",
+                   "sms_consent", "opted_in_at", "opt_in_ip")
+"""A contact CSV's own column names; any other column is a custom field's id (or is mapped with `columns:`)."""
+IGNORE_COLUMN = "ignore"
+
+
+class ContactFile(Model):
+    """A file of contacts named in audience.yaml (`contact_files:`), relative to the client's folder.
+
+    CSV: a header row of CONTACT_COLUMNS and field ids (`columns:` maps other headers to those, or to "ignore");
+    `lists` and `tags` cells hold ids separated by ';'. JSONL: one contact per line, written as in
+    `contacts:`. A bad row fails validation (`on_bad_row: fail`), or is left out and listed (`skip`)."""
+
+    file: str = Field(min_length=1)
+    format: Literal["csv", "jsonl"] | None = None  # by default from the file's suffix
+    columns: dict[str, str] = Field(default_factory=dict)
+    on_bad_row: Literal["fail", "skip"] = "fail"
+    lists: list[Slug] = Field(default_factory=list)  # every contact of the file joins these
+    tags: list[Slug] = Field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.format or ("jsonl" if self.file.lower().endswith((".jsonl", ".ndjson")) else "csv")
+
+
 class Audience(Model):
     lists: list[ListDef] = Field(default_factory=list)
     tags: list[TagDef] = Field(default_factory=list)
     fields: list[FieldDef] = Field(default_factory=list)
     segments: list[SegmentDef] = Field(default_factory=list)
-    contacts: list[Contact] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)  # written inline, then read from `contact_files`
+    contact_files: list[ContactFile] = Field(default_factory=list)
 
     def list_ids(self) -> set[str]:
         return {x.id for x in self.lists}

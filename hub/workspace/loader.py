@@ -33,6 +33,7 @@ from ..model import (
     Client,
     ClientConfig,
     Contact,
+    ContactFile,
     EmailContent,
     FieldDef,
     HubConfig,
@@ -45,6 +46,7 @@ from ..model.base import Model, slugify, timezone_problem
 from ..model.workspace import inherit
 from ..registry import ProviderRegistry
 from .checks import known_region, normalise_email, scan_secrets
+from .contact_files import read_contact_file
 from .expand import Expander
 from .messages import Where, allowed_keys, close_matches, data_path, did_you_mean, models_at, validation_problems
 from .validate import ClientCheck, check_client, utc
@@ -60,6 +62,7 @@ CLIENT_FOLDERS = ("campaigns", "automations")
 WORKSPACE_FOLDERS = ("clients", "blueprints")
 AUDIENCE_SECTIONS: dict[str, type[Model]] = {
     "lists": ListDef, "tags": TagDef, "fields": FieldDef, "segments": SegmentDef, "contacts": Contact,
+    "contact_files": ContactFile,
 }
 _NOTE_RE = re.compile(r" \(in blueprint '(?P<bp>[^']+)', as used by client '(?P<client>[^']+)' at [^)]+\)$")
 
@@ -341,7 +344,7 @@ class _Loader:
         self.check_brand(config.brand, config_where)
         config = inherit(config, hub)
 
-        audience, wheres, declared = self.load_audience(folder / "audience.yaml")
+        audience, wheres, declared, skippable = self.load_audience(folder)
         field_keys = None if declared is None else audience.field_ids() | declared.get("fields", set())
         expander = Expander(name, config_rel, config.brand.values(), brand_ok, field_keys)
         items = self.load_own_items(folder, expander)
@@ -360,7 +363,8 @@ class _Loader:
         config.located(f"{config_rel}:1")
         ctx = ClientCheck(client=client, registry=self.registry, now=self.now, is_sent=self.is_sent,
                           config_where=config_where, audience_file=f"{rel_dir}/audience.yaml", wheres=wheres,
-                          accounts_ok=accounts_ok, declared=declared or {}, audience_ok=declared is not None)
+                          accounts_ok=accounts_ok, declared=declared or {}, audience_ok=declared is not None,
+                          skippable=skippable)
         self.problems.extend(check_client(ctx))
         self.warnings.extend(ctx.warnings)
         self.secret_lines |= ctx.secret_lines
@@ -383,16 +387,18 @@ class _Loader:
                                                    f" '{hint[0]}'; did you mean '{hint[0]}'? (custom brand keys are"
                                                    " fine, but this one is too close to a known key)"))
 
-    def load_audience(self, path: Path) -> tuple[Audience, dict[int, Where], dict[str, set[str]] | None]:
-        """The audience made of its valid items, where each was written, and every id written (valid or not;
-        None when the file cannot be read at all)."""
+    def load_audience(self, folder: Path) -> tuple[Audience, dict[int, Where], dict[str, set[str]] | None, set[int]]:
+        """The audience made of its valid items (contacts from its contact files after those written inline),
+        where each was written, every id written (valid or not; None when the file cannot be read at all), and
+        the contacts read from files with `on_bad_row: skip` (by `id()`)."""
         wheres: dict[int, Where] = {}
         declared: dict[str, set[str]] = {}
+        path = folder / "audience.yaml"
         if not path.is_file():
-            return Audience(), wheres, declared
+            return Audience(), wheres, declared, set()
         doc = self.read(path)
         if doc is None or not self.mapping(doc, "audience.yaml", empty_ok=True):
-            return Audience(), wheres, None
+            return Audience(), wheres, None, set()
         where = Where.of(doc)
         sections: dict[str, list[Any]] = {}
         for key, raw in doc.data.items():
@@ -410,6 +416,8 @@ class _Loader:
             for i, item in enumerate(raw):
                 if key in ("lists", "tags") and isinstance(item, str):
                     raw[i] = item = {"id": item, "name": item}  # shorthand: `tags: [vip, wholesale]`
+                if key == "contact_files" and isinstance(item, str):
+                    raw[i] = item = {"file": item}  # shorthand: `contact_files: [contacts.csv]`
                 if key == "contacts" and isinstance(item, dict) and isinstance(item.get("phone"), int):
                     item["phone"] = str(item["phone"])
                 if isinstance(item, dict) and isinstance(item.get("id"), str):
@@ -422,7 +430,18 @@ class _Loader:
                     out.append(model)
         audience = Audience(**sections)
         audience.located(f"{doc.file}:1")
-        return audience, wheres, declared
+        skippable: set[int] = set()
+        field_ids = audience.field_ids() | declared.get("fields", set())
+        for spec in audience.contact_files:
+            rows = read_contact_file(self.root, folder, spec, wheres[id(spec)], field_ids)
+            self.problems += rows.problems
+            self.warnings += rows.warnings
+            for contact, row_where in rows.contacts:
+                wheres[id(contact)] = row_where
+                audience.contacts.append(contact)
+                if spec.on_bad_row == "skip":
+                    skippable.add(id(contact))
+        return audience, wheres, declared, skippable
 
     def load_own_items(self, folder: Path, expander: Expander) -> list[_Item]:
         items: list[_Item] = []

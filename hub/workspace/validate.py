@@ -3,6 +3,7 @@ accounts and providers. Every finding is a `Problem` on the line of the key or i
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from ..smstext import (
     recipient_values,
 )
 from .checks import normalise_email, normalise_phone
+from .contact_files import skipped
 from .messages import Where, close_matches, did_you_mean, validation_problems
 
 EMAIL_TEXT_KEYS = ("subject", "preheader", "body_html", "body_markdown", "text")
@@ -70,6 +72,7 @@ class ClientCheck:
     # one broken list does not also make every reference to it an error
     declared: dict[str, set[str]] = field(default_factory=dict)
     audience_ok: bool = True  # False when audience.yaml could not be read: references cannot be checked
+    skippable: set[int] = field(default_factory=set)  # contacts (by id()) from files read with `on_bad_row: skip`
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     secret_lines: set[tuple[str, int]] = field(default_factory=set)
@@ -159,9 +162,22 @@ def check_audience(ctx: ClientCheck) -> None:
             ctx.ref(rw, ("not_tag",), "tag", rule.not_tag, ctx.tags)
             ctx.ref(rw, ("field",), "field", rule.field, ctx.fields)
     country = ctx.client.config.country
+    kept: list[Contact] = []
+    seen: dict[str, Contact] = {}
     for contact in audience.contacts:
+        before = len(ctx.problems)
         _check_contact(ctx, contact, country)
-    _duplicates(ctx, audience.contacts, lambda c: c.key or None, "contact")
+        first = seen.get(contact.key)
+        if first is not None:
+            ctx.add(ctx.where(contact), (), f"duplicate contact '{contact.key}' (first defined at"
+                                            f" {ctx.where(first).source()}); each must be unique")
+        if id(contact) in ctx.skippable and len(ctx.problems) > before:
+            ctx.warnings += [skipped(p) for p in ctx.problems[before:]]  # left out, never pushed
+            del ctx.problems[before:]
+            continue
+        seen.setdefault(contact.key, contact)
+        kept.append(contact)
+    audience.contacts = kept
 
 
 def _address(ctx: ClientCheck, w: Where, path: tuple[str | int, ...], value: str) -> str:
@@ -200,6 +216,8 @@ def _check_contact(ctx: ClientCheck, contact: Contact, country: str | None) -> N
             contact.fields[key] = str(int(value)) if value.is_integer() else str(value)
         elif kind == FieldType.TEXT and isinstance(value, date):
             contact.fields[key] = value.isoformat()
+        elif kind == FieldType.NUMBER and isinstance(value, str) and (number := _number(value)) is not None:
+            contact.fields[key] = number  # read from a contact file, where every cell is text
         elif kind == FieldType.NUMBER and not isinstance(value, float):
             ctx.add(w, ("fields", key), f"field '{key}' is a number field; write a number like 42 (got '{value}')")
         elif kind == FieldType.DATE and not isinstance(value, date):
@@ -208,6 +226,14 @@ def _check_contact(ctx: ClientCheck, contact: Contact, country: str | None) -> N
             except ValueError:
                 ctx.add(w, ("fields", key), f"field '{key}' is a date field; write a date like 1990-05-14"
                                             f" (got {value!r})")
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 # -- campaigns ---------------------------------------------------------------------------------------
