@@ -2,12 +2,51 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
 
 from ..credentials import is_reference
 from .yamlpos import Path_, YamlDoc, walk_strings
+
+# Plain ASCII addresses (nearly all of them) that email-validator would accept as they are, but for the domain's
+# case: checked here at a fraction of its cost; anything else (IDNA, rare characters, special-use names) goes to it.
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*")
+_PLAIN_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+_SPECIAL_USE = ("arpa", "invalid", "local", "localhost", "onion")  # email-validator's, but `.test` (allowed here)
+# RFC 2142's role mailboxes, which email-validator writes in lower case
+_CASE_INSENSITIVE = frozenset({"info", "marketing", "sales", "support", "abuse", "noc", "security", "postmaster",
+                               "hostmaster", "usenet", "news", "webmaster", "www", "uucp", "ftp"})
+
+
+def _plain_email(text: str) -> str | None:
+    local, _, domain = text.rpartition("@")
+    if len(text) > 254 or len(local) > 64 or not _PLAIN_LOCAL.fullmatch(local):
+        return None
+    if domain.isascii():
+        domain = domain.lower()
+        if "--" in domain or not _PLAIN_DOMAIN.fullmatch(domain) or domain.rpartition(".")[2] in _SPECIAL_USE:
+            return None
+    elif len(text) < 200:  # far from the length limits, which email-validator counts on the ASCII form
+        domain = _ascii_domain(domain) or ""  # the same few domains, over and over
+        if not domain:
+            return None
+    else:
+        return None
+    return f"{local.lower() if local.lower() in _CASE_INSENSITIVE else local}@{domain}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _ascii_domain(domain: str) -> str | None:
+    """An internationalised domain's ASCII (IDNA) form, as email-validator writes it; None when it refuses it."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        found = validate_email(f"x@{domain}", check_deliverability=False, allow_smtputf8=False, test_environment=True)
+    except EmailNotValidError:
+        return None
+    return found.ascii_domain
 
 
 def normalise_email(value: str) -> tuple[str | None, str | None]:
@@ -16,9 +55,12 @@ def normalise_email(value: str) -> tuple[str | None, str | None]:
     Surrounding spaces are trimmed and a Unicode domain becomes its ASCII (IDNA) form, which every vendor
     accepts; quoted local parts, IP-literal domains and non-ASCII before the '@' are refused (vendors refuse
     them too)."""
+    text = value.strip()
+    plain = _plain_email(text)
+    if plain is not None:
+        return plain, None
     from email_validator import EmailNotValidError, validate_email
 
-    text = value.strip()
     try:
         # test_environment: the reserved `.test` names are fine in a workspace that is being tried out
         found = validate_email(text, check_deliverability=False, allow_smtputf8=False, test_environment=True)

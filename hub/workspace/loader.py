@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError, Problem
+from ..memory import collector_paused
 from ..model import (
     Audience,
     Automation,
@@ -89,7 +90,8 @@ def load_workspace(root: Path, registry: ProviderRegistry, *, now: datetime | No
     files (or blueprints as it uses them) have problems is left out of `clients` and listed in `refused`
     instead, so that the other clients can still be planned; problems in hub.yaml or in a blueprint file
     itself concern every client and still raise."""
-    return _Loader(Path(root), registry, utc(now), is_sent).load(refuse_clients=refuse_clients)
+    with collector_paused():
+        return _Loader(Path(root), registry, utc(now), is_sent).load(refuse_clients=refuse_clients)
 
 
 def yaml_files(folder: Path) -> list[Path]:
