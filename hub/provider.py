@@ -450,13 +450,19 @@ class VendorApi(Generic[SettingsT]):
     # -- beyond sync ---------------------------------------------------------------------------------
     def contacts_to_push(self, client: Client) -> list[Contact]:
         """The client's contacts as a contact source should hold them: when the workspace names an SMS
-        consent field, it carries each contact's SMS consent, and "unsubscribed" for anyone who texted STOP."""
+        consent field, it carries each contact's SMS consent, and "unsubscribed" for anyone who texted STOP.
+        While the client migrates to this account (`role: target`), the source's contacts come too, and nobody
+        is pushed more sendable than the source holds them (its unsubscribes, bounces and complaints carried)."""
+        services = self.ctx.services
+        contacts = list(client.audience.contacts)
+        if services is not None:
+            contacts = services.carried(self.ctx.account, contacts)
         field = client.config.sms_consent_field
         if not field:
-            return list(client.audience.contacts)
-        optouts = self.ctx.services.optouts() if self.ctx.services else {}
+            return contacts
+        optouts = services.optouts() if services else {}
         out = []
-        for c in client.audience.contacts:
+        for c in contacts:
             value = c.consent.sms.value if c.consent.sms else None
             if c.phone and c.phone in optouts:
                 value = "unsubscribed"
@@ -481,6 +487,27 @@ class VendorApi(Generic[SettingsT]):
         and fields use the neutral ids `refs` knows (vendor id -> neutral id, by kind "list", "tag", "field");
         memberships and values of items `refs` does not know are left out."""
         raise NotSupported(f"{self.name} cannot export contacts", provider=self.name)
+
+    def import_account(self, refs: References) -> dict[str, Any]:
+        """What the account holds, written as the workspace's YAML would write it (`hub import`; only reads).
+
+        The answer is plain data, ready to be written as files (keys left out are empty):
+
+        - ``lists``, ``tags``, ``fields``: audience.yaml's items (``{"id", "name", ...}``);
+        - ``segments``, ``campaigns``, ``automations``: ``{"data": {...}, "comment": "..."}`` each, `data` being
+          the item as written in audience.yaml, campaigns/<id>.yaml or automations/<id>.yaml (with its ``id``), and
+          `comment` what the vendor does not show (written above the item, so that the user can complete it);
+        - ``files``: other files for the client's folder, ``{"path": "automations/x.json", "text": ...}`` (what
+          cannot be written as YAML, kept for the user; hub does not read them);
+        - ``history``: one line per item that can no longer change (a sent campaign), summarised, never re-created;
+        - ``notes``: what the user should know (approximations, what was left out and why);
+        - ``texts``: texts already scheduled at the vendor, per campaign id: ``{"to", "sid", "body", "send_at"}``
+          each (the engine records them in the delivery ledger, so that nobody is texted twice).
+
+        Neutral ids are chosen so that what hub plans from the files matches what the vendor holds (the next plan
+        shows nothing to do). `refs` is filled with the vendor id of every list, tag, field and segment imported
+        (kinds as the resources name them), which `export_contacts` then uses."""
+        raise NotSupported(f"{self.display_name} accounts cannot be imported yet", provider=self.name)
 
     # -- what hub's automation runner asks of an email vendor (Capability.STEP_EMAILS) --------------------
     def send_step_email(self, email: StepEmail, refs: References) -> str:

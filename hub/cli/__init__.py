@@ -79,6 +79,8 @@ def _register() -> None:
         audit_cmd,
         completion_cmd,
         contacts_cmd,
+        import_cmd,
+        migrate_cmd,
         providers_cmd,
         resolve_cmd,
         run_cmd,
@@ -107,6 +109,8 @@ def _register() -> None:
     cli.add_command(run_cmd.run)
     cli.add_command(run_cmd.journeys)
     cli.add_command(run_cmd.event)
+    cli.add_command(migrate_cmd.migrate)
+    cli.add_command(import_cmd.import_)
 
 
 _register()

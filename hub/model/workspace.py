@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -55,11 +55,19 @@ class HubConfig(Model):
     brand: Brand = Field(default_factory=Brand)
 
 
+AccountRole = Literal["source", "target"]
+
+
 class Account(BaseModel):
-    """One vendor account; keys beyond `provider` are checked by that provider's settings model."""
+    """One vendor account; keys beyond `provider` and `role` are checked by that provider's settings model.
+
+    `role` is set only while a client moves between vendors (`hub migrate`): the `source` is the account it
+    leaves, which hub only reads (its contacts and their consent), and the `target` the one that serves the
+    channel from now on."""
 
     model_config = ConfigDict(extra="allow")
     provider: str
+    role: AccountRole | None = None
 
 
 class BlueprintUse(Model):

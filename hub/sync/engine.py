@@ -165,11 +165,19 @@ class Session:
         self.accounts, self.unopened = self._accounts.open(list(options.clients) or None)
         self.stop = threading.Event()
         bind_services(self.accounts, self.state, plugins.registry, self.stop)
+        # a migration's source is only read; a client whose email account changed without one is refused
+        from ..migrate.guard import guard_accounts
+
+        guarded = guard_accounts(self.workspace, self.accounts, self.unopened, self.state, plugins.registry)
+        self.accounts, self.sources = guarded.accounts, guarded.sources
+        self.refused.update({name: problems for name, problems in guarded.refused.items()
+                             if not options.clients or name in options.clients})
 
     @property
     def client_names(self) -> list[str]:
         """The clients planned and applied: those asked for (all by default) that are not refused."""
-        return [c for c in self.options.clients or sorted(self.workspace.clients) if c in self.workspace.clients]
+        return [c for c in self.options.clients or sorted(self.workspace.clients)
+                if c in self.workspace.clients and c not in self.refused]
 
     def plan(self) -> Plan:
         plan = compute_plan(self.accounts, self.state, workspace_digest=self.workspace.digest,

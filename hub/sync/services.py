@@ -12,11 +12,11 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
-from ..errors import HubError
-from ..model import Client, ConsentStatus, Contact
+from ..errors import HubError, NotSupported
+from ..model import Channel, Client, ConsentStatus, Contact
 from ..model.segments import matches
 from ..provider import Capability, Fidelity
-from ..routing import contact_source
+from ..routing import contact_source, migration_source, source_accounts
 
 if TYPE_CHECKING:
     from ..registry import ProviderRegistry
@@ -40,6 +40,8 @@ class ClientServices:
         self.stop = stop
         self._lock = threading.Lock()
         self._members: dict[tuple[str, str | None], list[Contact]] = {}
+        self._exported: dict[str, list[Contact]] = {}  # a migration source's contacts, read once per command
+        self._export_lock = threading.Lock()
 
     # -- audience ---------------------------------------------------------------------------------------
     def members(self, list_id: str, segment_id: str | None = None, *, refresh: bool = False) -> list[Contact]:
@@ -107,12 +109,60 @@ class ClientServices:
             consent = consent.model_copy(update={"sms": ConsentStatus.UNSUBSCRIBED})
         return written.model_copy(update={"consent": consent, "phone": written.phone or vendor.phone})
 
+    # -- a migration's source (role: source) ------------------------------------------------------------
+    def carried(self, account: str, contacts: list[Contact]) -> list[Contact]:
+        """`contacts` merged with the source's while the client migrates to `account` (hub.migrate.carry).
+        A source that cannot be read fails the push (HubError): never pushed without its unsubscribes."""
+        if self.registry is None:
+            return contacts
+        source = migration_source(self.client, account, self.registry)
+        if source is None or Channel.EMAIL not in self._channels(account):
+            return contacts
+        from ..migrate.carry import carry, within
+
+        return carry(contacts, within(self.exported(source), self.client.audience))
+
+    def exported(self, source: str) -> list[Contact]:
+        """Every contact of the source account with its consent as the vendor holds it (`export_contacts`),
+        read once per command."""
+        with self._export_lock:  # one read, however many resources ask at once
+            if source not in self._exported:
+                account = self.accounts.get(source)
+                if account is None:
+                    raise NotSupported(f"the migration's source account '{source}' could not be opened, so hub"
+                                       " cannot read who unsubscribed there; nothing is pushed without that")
+                from .plan import build_refs
+
+                self._exported[source] = list(account.provider.api.export_contacts(build_refs(self.state, account)))
+            return self._exported[source]
+
+    def _channels(self, account: str) -> frozenset[Channel]:
+        acc = self.client.config.accounts.get(account)
+        if self.registry is None or acc is None or acc.provider not in self.registry:
+            return frozenset()
+        return self.registry.get(acc.provider).channels
+
+    def _source_stops(self) -> dict[str, str]:
+        """Numbers a migration's SMS source (the old Messaging Service) holds as opted out: Twilio keeps a STOP per
+        service, so texts from the new one must be kept from them by hub."""
+        out: dict[str, str] = {}
+        for source in source_accounts(self.client):
+            if Channel.SMS not in self._channels(source):
+                continue
+            for c in self.exported(source):
+                if c.phone and c.consent.sms in (ConsentStatus.UNSUBSCRIBED, ConsentStatus.COMPLAINED):
+                    out.setdefault(c.phone, f"opted out at {source}")
+        return out
+
     # -- opt-outs ---------------------------------------------------------------------------------------
     def ledger(self, account: str) -> AccountLedger:
         return self.state.ledger(self.client.name, account)
 
     def optouts(self, channel: str = "sms") -> dict[str, str]:
-        return self.state.optouts(self.client.name, channel)
+        found = self.state.optouts(self.client.name, channel)
+        if channel == "sms" and source_accounts(self.client):
+            return {**self._source_stops(), **found}
+        return found
 
     def record_optout(self, address: str, source: str, channel: str = "sms") -> None:
         """Never message `address` on `channel` again, and tell the contact source (its SMS consent field)."""

@@ -604,6 +604,10 @@ def check_accounts(ctx: ClientCheck) -> None:
     if source is not None and source not in client.config.accounts:
         ctx.add(cw, ("contact_source",), f"contact_source '{source}' is not one of this client's accounts"
                                          + did_you_mean(source, client.config.accounts, noun="accounts"))
+    elif source is not None and client.config.accounts[source].role == "source":
+        ctx.add(cw, ("contact_source",), f"contact_source '{source}' is the account this client is moving away"
+                                         " from (role: source), which hub only reads; name the target account")
+    _check_roles(ctx)
     consent_field = client.config.sms_consent_field
     if consent_field is not None:
         ctx.ref(cw, ("sms_consent_field",), "field", consent_field, ctx.fields)
@@ -615,6 +619,41 @@ def check_accounts(ctx: ClientCheck) -> None:
         if account.provider in ctx.registry:
             provider_cls = ctx.registry.get(account.provider)
             ctx.problems.extend(provider_cls.check_client(client, name))
+
+
+MIGRATION_RULE = ("while a client moves between vendors, client.yaml holds exactly two accounts with a role:"
+                  " the old one with `role: source` (hub only reads its contacts and their consent: nothing is"
+                  " pushed or sent there) and the new one with `role: target`, for the same channel; run"
+                  " `hub migrate CLIENT --from SOURCE --to TARGET`, then remove the source and both roles")
+
+
+def _check_roles(ctx: ClientCheck) -> None:
+    """`role: source` / `role: target` (hub migrate): exactly one of each, serving a channel in common."""
+    accounts = ctx.client.config.accounts
+    roles = {name: acc.role for name, acc in accounts.items() if acc.role is not None}
+    if not roles:
+        return
+    cw = ctx.config_where
+    sources = [n for n, r in roles.items() if r == "source"]
+    targets = [n for n, r in roles.items() if r == "target"]
+    for kind, found in (("source", sources), ("target", targets)):
+        if len(found) > 1:
+            for name in found[1:]:
+                ctx.add(cw.at("accounts", name), ("role",), f"accounts {', '.join(found)} all have role: {kind};"
+                                                            f" {MIGRATION_RULE}")
+    if not sources or not targets:
+        have, lacking = ("source", "target") if sources else ("target", "source")
+        for name in sources or targets:
+            ctx.add(cw.at("accounts", name), ("role",), f"role: {have} without an account with role: {lacking};"
+                                                        f" {MIGRATION_RULE}")
+        return
+    source, target = accounts[sources[0]], accounts[targets[0]]
+    if source.provider in ctx.registry and target.provider in ctx.registry:
+        shared = ctx.registry.get(source.provider).channels & ctx.registry.get(target.provider).channels
+        if not shared:
+            ctx.add(cw.at("accounts", targets[0]), ("role",),
+                    f"'{targets[0]}' ({target.provider}) cannot take over from '{sources[0]}' ({source.provider}):"
+                    f" they serve no channel in common; {MIGRATION_RULE}")
 
 
 def _check_settings(ctx: ClientCheck, account_name: str, aw: Where) -> None:

@@ -438,6 +438,36 @@ class ActiveCampaignApi(VendorApi[ActiveCampaignSettings]):
                 members.append(m.contact_from_vendor(c, status, fields.get(str(c["id"]), {})))
         return members
 
+    # -- export (hub import, hub migrate) ------------------------------------------------------------------------
+    def export_contacts(self, refs: References) -> Iterator[Contact]:
+        """Every contact, 100 a page (v3's largest), with its standing on each list hub knows (one filtered
+        walk per list and status: v3 has no listing of every contactList), its tags (one walk per tag) and
+        custom field values (one walk per field). ActiveCampaign records no opt-in time or address that hub
+        reads (unverified whether `contactList.ip4Sub`/`sdate` would serve), so no evidence is exported."""
+        lists: dict[str, dict[str, str]] = {}
+        for neutral, lid in sorted(refs.of_kind("list").items()):
+            for status in m.LIST_STATUS_IN:
+                for c in self.pages("contacts", "contacts", {"listid": lid, "status": status}):
+                    lists.setdefault(str(c["id"]), {})[neutral] = status
+        tags: dict[str, list[str]] = {}
+        for neutral, tid in sorted(refs.of_kind("tag").items()):
+            for c in self.pages("contacts", "contacts", {"tagid": tid}):
+                tags.setdefault(str(c["id"]), []).append(neutral)
+        fields = self._values_by_field(refs.of_kind("field"))
+        for c in self.pages("contacts", "contacts"):
+            cid = str(c["id"])
+            if c.get("email"):
+                yield m.exported_contact(c, lists.get(cid, {}), tags.get(cid, []), fields.get(cid, {}))
+
+    def _values_by_field(self, field_ids: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+        """contact id -> {workspace field id: value}, one paged read per field (`field_ids`: id -> vendor id)."""
+        out: dict[str, dict[str, Any]] = {}
+        for neutral, fid in sorted(field_ids.items()):
+            for v in self.pages("fieldValues", "fieldValues", {"filters[fieldid]": fid}):
+                if str(v.get("field")) == str(fid) and v.get("value") not in (None, ""):
+                    out.setdefault(str(v.get("contact")), {})[neutral] = v["value"]
+        return out
+
     def _field_values(self, client: Client, refs: References) -> dict[str, dict[str, Any]]:
         """contact id -> {workspace field id: value}, one paged read per field hub manages."""
         out: dict[str, dict[str, Any]] = {}
@@ -452,6 +482,70 @@ class ActiveCampaignApi(VendorApi[ActiveCampaignSettings]):
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
+
+    # -- hub import -------------------------------------------------------------------------------------
+    def import_account(self, refs: References) -> dict[str, Any]:
+        """Lists, tags, fields, segments and automations (verified by name), unsent campaigns with their message,
+        sent ones as history."""
+        from . import importing as imp
+
+        notes: list[str] = []
+        neutral: dict[tuple[str, str], str] = {}
+        out: dict[str, list[Any]] = {"lists": [], "tags": [], "fields": [], "segments": [], "campaigns": [],
+                                     "automations": [], "history": []}
+        taken: set[str] = set()
+        for x in self.pages("lists", "lists"):
+            lid = imp.new_id(str(x["name"]), "list", taken, str(x.get("stringid") or ""))
+            out["lists"].append({"id": lid, "name": x["name"]})
+            refs.add("list", lid, str(x["id"]))
+            neutral[("list", str(x["id"]))] = lid
+        taken = set()
+        for t in self.pages("tags", "tags"):
+            if (t.get("tagType") or "contact") == "contact":
+                tid = imp.new_id(str(t["tag"]), "tag", taken)
+                out["tags"].append({"id": tid, "name": t["tag"]})
+                refs.add("tag", tid, str(t["id"]))
+        for body in self.page_bodies("fields", "fields"):
+            for f in body.get("fields") or []:
+                item = imp.field(f, notes)
+                if item is not None:
+                    out["fields"].append(item)
+                    refs.add("field", item["id"], str(f["id"]))
+        keys = imp.variable_keys([f["id"] for f in out["fields"]])
+        taken = set()
+        for s in self.pages("segments", "segments"):
+            if not out["lists"]:
+                notes.append(f"segment '{s['name']}' left out: a hub segment's rule needs a list")
+                continue
+            sid = imp.new_id(str(s["name"]), "segment", taken)
+            refs.add("segment", sid, str(s["id"]))
+            neutral[("segment", str(s["id"]))] = sid
+            out["segments"].append({"data": {"id": sid, "name": s["name"], "rules": [{"list": out["lists"][0]["id"]}]},
+                                    "comment": imp.UNREADABLE_SEGMENT})
+        campaigns = [c for c in self.pages("campaigns", "campaigns") if str(c.get("seriesid") or "0") == "0"]
+        unsent = [str(c["id"]) for c in campaigns if str(c.get("status", "0")) not in m.SENT_STATUSES]
+        lists = self.campaign_lists(unsent)
+        timezone = self.client.timezone
+        taken = set()
+        for c in campaigns:
+            if str(c["id"]) not in unsent:
+                out["history"].append(imp.history_line(c))
+                continue
+            message = None
+            if str(c.get("basemessageid") or "0") != "0":
+                try:
+                    message = self.http.get(f"messages/{c['basemessageid']}").get("message")
+                except NotFound:
+                    message = None
+            data, why = imp.campaign(c, message, lists.get(str(c["id"]), []), neutral, keys, timezone, taken)
+            if data is None:
+                notes.append(f"campaign '{c.get('name')}' left out: {why}")
+            else:
+                out["campaigns"].append({"data": data, "comment": why})
+        taken = set()
+        for a in self.pages("automations", "automations"):
+            out["automations"].append({"data": imp.automation_stub(a, taken), "comment": imp.UNREADABLE_AUTOMATION})
+        return {**out, "notes": notes}
 
 
 def _int(value: Any) -> int | None:
@@ -514,6 +608,3 @@ def failure_reasons(body: Any) -> dict[str, list[str]]:
             if isinstance(r, dict) and r.get("contact") is not None:
                 out.setdefault(str(r["contact"]), []).append(str(r.get("failureReason")))
     return out
-
-
-

@@ -172,6 +172,29 @@ def contact_from_vendor(raw: dict[str, Any], status: str, fields: dict[str, Any]
     })
 
 
+def exported_contact(raw: Mapping[str, Any], lists: Mapping[str, str], tags: Iterable[str],
+                     fields: Mapping[str, Any]) -> Contact:
+    """A contact as `export_contacts` gives it. ActiveCampaign keeps consent per list (`lists`: workspace list id
+    -> contactList status); as one email consent: bounced when the address hard-bounced or bounced on a list
+    (about the address, not a list); else subscribed when active on a list (its lists: those it is active on:
+    leaving one list is not leaving every list); else unsubscribed, then unconfirmed (pending). A contact on no
+    list is subscribed: ActiveCampaign records no opt-out for it. Never more sendable than a list says."""
+    statuses = set(lists.values())
+    if str(raw.get("bounced_hard") or "0") not in ("0", "") or "3" in statuses:
+        consent, kept = ConsentStatus.BOUNCED, sorted(lists)
+    elif "1" in statuses or not statuses:
+        consent, kept = ConsentStatus.SUBSCRIBED, sorted(x for x, st in lists.items() if st == "1")
+    elif "2" in statuses:
+        consent, kept = ConsentStatus.UNSUBSCRIBED, sorted(lists)
+    else:
+        consent, kept = ConsentStatus.PENDING, sorted(lists)
+    return Contact.model_validate({
+        "email": raw.get("email") or None, "phone": raw.get("phone") or None,
+        "first_name": raw.get("firstName") or "", "last_name": raw.get("lastName") or "",
+        "fields": dict(fields), "lists": kept, "tags": sorted(set(tags)), "consent": {"email": consent},
+    })
+
+
 # -- campaigns ----------------------------------------------------------------------------------------
 
 

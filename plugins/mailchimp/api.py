@@ -370,6 +370,30 @@ class MailchimpApi(VendorApi[MailchimpSettings]):
             self.audience_id, sid, count=n, offset=o, include_unsubscribed=True, include_cleaned=True))
         return [m.contact_from_member(x, by_tag) for x in members]
 
+    # -- export (hub import, hub migrate) ----------------------------------------------------------------------------
+    def export_contacts(self, refs: References) -> Iterator[Contact]:
+        """Every member of the client's audience (with lists as audiences: of each list's audience, merged by
+        address), 1000 a page, every status but archived (archived members are out of the audience). Their tags
+        name the workspace's lists and tags; merge fields are matched by the tag hub gives each field."""
+        field_ids = {m.merge_tag_for(fid): fid for fid in refs.of_kind("field")}
+        if not self.lists_are_audiences:
+            for member in self._all_members(self.audience_id):
+                tags = [self.tag_ref(refs, t.get("id")) for t in member.get("tags") or []]
+                yield m.exported_member(member, field_ids, [t for t in tags if "?" not in t])
+            return
+        found: dict[str, list[Contact]] = {}
+        for list_id, audience in sorted(refs.of_kind("list").items()):
+            for member in self._all_members(audience):
+                tags = [self.tag_ref_in(audience, refs, t.get("id")) for t in member.get("tags") or []]
+                contact = m.exported_member(member, field_ids, [f"list:{list_id}", *(t for t in tags if "?" not in t)])
+                found.setdefault(contact.key, []).append(contact)
+        for copies in found.values():
+            yield m.combined(copies)
+
+    def _all_members(self, audience: str) -> Iterator[dict[str, Any]]:
+        return paged(self, f"lists/{audience}/members", "members",
+                     lambda c, n, o: c.lists.get_list_members_info(audience, count=n, offset=o))
+
     # -- campaigns (the campaign resource's and the runner's) ------------------------------------------------------
     def create_campaign(self, body: dict[str, Any]) -> str:
         made = self("POST", "campaigns", lambda c: c.campaigns.create(body), body=body, idempotent=False)
@@ -532,6 +556,80 @@ class MailchimpApi(VendorApi[MailchimpSettings]):
                           lambda c: c.campaigns.get(campaign_id, fields=["status"])).get("status")
             if status == UNSENT:
                 raise
+
+    # -- hub import -------------------------------------------------------------------------------------
+    def import_account(self, refs: References) -> dict[str, Any]:
+        """The audience's tags (as lists), merge fields, saved segments, unsent campaigns with their content, sent
+        ones as history, classic automations (verified by name)."""
+        from . import importing as imp
+
+        if self.lists_are_audiences:
+            raise NotSupported("accounts that keep lists as audiences (`lists_as: audiences`) cannot be imported"
+                               " yet", provider=self.name)
+        aud = self.audience_id
+        notes: list[str] = []
+        out: dict[str, list[Any]] = {"lists": [], "fields": [], "segments": [], "campaigns": [], "automations": [],
+                                     "history": []}
+        groups: dict[str, tuple[str, str]] = {}
+        taken: set[str] = set()
+        for t in self.static_segments(refresh=True):
+            lid = imp.new_id(str(t["name"]), "list", taken)
+            out["lists"].append({"id": lid, "name": t["name"]})
+            refs.add("list", lid, str(t["id"]))
+            groups[str(t["id"])] = ("list", lid)
+        if out["lists"]:
+            notes.append("Mailchimp keeps lists and tags alike as tags of the audience: every tag is imported as a"
+                         " list (move one to `tags:` in audience.yaml if it is a tag; hub finds it by name either way)")
+        merge = paged(self, f"lists/{aud}/merge-fields", "merge_fields",
+                      lambda c, n, o: c.lists.get_list_merge_fields(aud, count=n, offset=o))
+        by_tag: dict[str, str] = {}
+        for f in merge:
+            item = imp.field(f, notes)
+            if item is not None:
+                out["fields"].append(item)
+                refs.add("field", item["id"], str(f["merge_id"]))
+                by_tag[str(f["tag"])] = item["id"]
+        keys = imp.variable_keys([f["id"] for f in out["fields"]])
+
+        def group(value: Any) -> tuple[str, str] | None:
+            return groups.get(str(value))
+
+        segments: dict[str, str] = {}
+        taken = set()
+        for s in paged(self, f"lists/{aud}/segments", "segments",
+                       lambda c, n, o: c.lists.list_segments(aud, type="saved", count=n, offset=o)):
+            data, why = imp.segment(s, group, by_tag, taken)
+            if data is None:
+                notes.append(f"segment '{s.get('name')}' left out: {why}")
+                continue
+            out["segments"].append({"data": data})
+            refs.add("segment", data["id"], str(s["id"]))
+            segments[str(s["id"])] = data["id"]
+        first_list = out["lists"][0]["id"] if out["lists"] else None
+        taken = set()
+        campaigns = paged(self, "campaigns", "campaigns",
+                          lambda c, n, o: c.campaigns.list(count=n, offset=o, list_id=aud))
+        for c in campaigns:
+            if c.get("status") in ("sent", "sending"):
+                out["history"].append(imp.history_line(c))
+                continue
+            cid = str(c["id"])
+            content = self("GET", f"campaigns/{cid}/content", lambda sdk, i=cid: sdk.campaigns.get_content(i))
+            data, why = imp.campaign(c, str((content or {}).get("html") or ""), group, segments, keys,
+                                     self.client.timezone, self.ctx.account, first_list, taken)
+            if data is None:
+                notes.append(f"campaign '{(c.get('settings') or {}).get('title')}' left out: {why}")
+            else:
+                out["campaigns"].append({"data": data, "comment": why})
+        taken = set()
+        for auto in paged(self, "automations", "automations", lambda c, n, o: c.automations.list(count=n, offset=o)):
+            title = (auto.get("settings") or {}).get("title") or ""
+            wf = str(auto["id"])
+            emails = self("GET", f"automations/{wf}/emails", lambda c, w=wf: c.automations.list_all_workflow_emails(w))
+            subjects = [str(e.get("subject_line") or "") for e in (emails or {}).get("emails") or []]
+            out["automations"].append({"data": imp.automation_stub(title, subjects, keys, taken),
+                                       "comment": imp.UNREADABLE_AUTOMATION})
+        return {**out, "notes": notes}
 
 
 def _recovered(make: Callable[[], T], find: Callable[[], T | None]) -> T:

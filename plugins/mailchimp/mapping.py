@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hub.plugin import (
@@ -74,8 +74,75 @@ def contact_member(contact: Contact, field_tags: dict[str, str]) -> dict[str, An
     """The comparable payload for one member; `tags` holds neutral refs ("list:x", "tag:y")."""
     merge = contact.vendor_fields(BUILT_IN_TAGS, field_tags, str.upper)
     refs = sorted([f"list:{x}" for x in contact.lists] + [f"tag:{t}" for t in contact.tags])
-    return {"email_address": (contact.email or "").lower(), "merge_fields": merge, "tags": refs,
-            "status": STATUS_OUT[contact.consent.email]}
+    payload = {"email_address": (contact.email or "").lower(), "merge_fields": merge, "tags": refs,
+               "status": STATUS_OUT[contact.consent.email]}
+    return {**payload, **opt_in_evidence(contact)}
+
+
+EVIDENCE_KEYS = ("timestamp_opt", "ip_opt")
+MC_TIME = "%Y-%m-%dT%H:%M:%S+00:00"  # how Mailchimp writes a member's timestamps (ISO 8601 in UTC)
+
+
+def opt_in_evidence(contact: Contact) -> dict[str, str]:
+    """A member's opt-in evidence as Mailchimp stores it (`timestamp_opt`, `ip_opt`), when known: carried from
+    another vendor by `hub migrate`, or written in the workspace. Only present keys, so that contacts without
+    evidence keep the payload (and fingerprint) they always had."""
+    out: dict[str, str] = {}
+    if contact.consent.opted_in_at is not None:
+        at = contact.consent.opted_in_at
+        out["timestamp_opt"] = (at.astimezone(UTC) if at.tzinfo else at).strftime(MC_TIME)
+    if contact.consent.opt_in_ip:
+        out["ip_opt"] = contact.consent.opt_in_ip
+    return out
+
+
+# How sendable each status is, least first (see `combined`)
+_STANDING = (ConsentStatus.BOUNCED, ConsentStatus.COMPLAINED, ConsentStatus.UNSUBSCRIBED, ConsentStatus.PENDING,
+             ConsentStatus.SUBSCRIBED)
+
+
+def exported_member(member: Mapping[str, Any], field_ids: Mapping[str, str], refs: Iterable[str]) -> Contact:
+    """A member as `export_contacts` gives it: its status as Mailchimp holds it ("cleaned" is bounced; never
+    made subscribed), its opt-in evidence, merge fields under the workspace's field ids (`field_ids`: merge tag
+    -> id) and `refs` ("list:x", "tag:y") as its lists and tags."""
+    merge = member.get("merge_fields") or {}
+    consent: dict[str, Any] = {"email": STATUS_IN.get(str(member.get("status", "")), ConsentStatus.PENDING)}
+    if member.get("timestamp_opt"):
+        consent["opted_in_at"] = _mc_time(str(member["timestamp_opt"]))
+    if member.get("ip_opt"):
+        consent["opt_in_ip"] = str(member["ip_opt"])
+    refs = sorted(set(refs))
+    return Contact.model_validate({
+        "email": member.get("email_address"), "phone": merge.get("PHONE") or None,
+        "first_name": merge.get("FNAME") or "", "last_name": merge.get("LNAME") or "",
+        "fields": {field_ids[k]: v for k, v in sorted(merge.items()) if k in field_ids and v not in (None, "")},
+        "lists": [r.split(":", 1)[1] for r in refs if r.startswith("list:")],
+        "tags": [r.split(":", 1)[1] for r in refs if r.startswith("tag:")],
+        "consent": consent,
+    })
+
+
+def combined(contacts: Sequence[Contact]) -> Contact:
+    """One contact found in several audiences (lists as audiences): subscribed where any audience has it
+    subscribed (its lists: those audiences' alone), since leaving one list is not leaving every list; else, or
+    when an address bounced or complained anywhere (about the address, not a list), its least sendable status."""
+    subscribed = [c for c in contacts if c.consent.email is ConsentStatus.SUBSCRIBED]
+    if subscribed and not any(c.consent.email in (ConsentStatus.BOUNCED, ConsentStatus.COMPLAINED) for c in contacts):
+        base, lists = subscribed[0], sorted({x for c in subscribed for x in c.lists})
+    else:
+        base = min(contacts, key=lambda c: _STANDING.index(c.consent.email))
+        lists = sorted({x for c in contacts for x in c.lists})
+    fields = {k: v for c in contacts for k, v in c.fields.items()}
+    tags = sorted({t for c in contacts for t in c.tags})
+    return base.model_copy(update={"lists": lists, "fields": fields, "tags": tags})
+
+
+def _mc_time(text: str) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def contact_from_member(member: dict[str, Any], field_ids: dict[str, str]) -> Contact:
@@ -93,6 +160,7 @@ def member_write(payload: dict[str, Any], names: dict[str, str], *, new: bool) -
     """The body for batch subscribe (new) or PUT members/{hash} (known): a subscribed contact is only ever
     subscribed when new (`status_if_new`), so hub never re-subscribes someone who unsubscribed at Mailchimp."""
     body: dict[str, Any] = {"email_address": payload["email_address"], "merge_fields": payload["merge_fields"]}
+    body.update({k: payload[k] for k in EVIDENCE_KEYS if k in payload})  # opt-in evidence (hub migrate)
     status = payload["status"]
     if new:
         body["status"] = status

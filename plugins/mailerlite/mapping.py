@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -76,6 +76,12 @@ def group_ref(kind: str, neutral_id: str) -> str:
 BUILT_IN_KEYS = {"first_name": "name", "last_name": "last_name", "phone": "phone"}
 
 
+# MailerLite's date-time format for subscriber timestamps (`opted_in_at`, `subscribed_at`), read as UTC
+# (the docs give no zone: unverified)
+ML_TIME = "%Y-%m-%d %H:%M:%S"
+EVIDENCE_KEYS = ("opted_in_at", "optin_ip")
+
+
 def contact_payload(contact: Contact, field_keys: dict[str, str]) -> dict[str, Any]:
     fields = contact.vendor_fields(BUILT_IN_KEYS, field_keys)
     payload: dict[str, Any] = {
@@ -85,7 +91,52 @@ def contact_payload(contact: Contact, field_keys: dict[str, str]) -> dict[str, A
     }
     if contact.consent.email in STATUS_OUT:
         payload["status"] = STATUS_OUT[contact.consent.email]
+    payload.update(opt_in_evidence(contact))
     return payload
+
+
+def opt_in_evidence(contact: Contact) -> dict[str, str]:
+    """The subscriber's double opt-in evidence as MailerLite stores it (`opted_in_at`, `optin_ip`), when known:
+    carried from another vendor by `hub migrate`, or written in the workspace."""
+    out: dict[str, str] = {}
+    if contact.consent.opted_in_at is not None:
+        at = contact.consent.opted_in_at
+        out["opted_in_at"] = (at.astimezone(UTC) if at.tzinfo else at).strftime(ML_TIME)
+    if contact.consent.opt_in_ip:
+        out["optin_ip"] = contact.consent.opt_in_ip
+    return out
+
+
+def exported_subscriber(sub: Mapping[str, Any], field_ids: Mapping[str, str],
+                        groups: Mapping[str, tuple[str, str]]) -> Contact:
+    """A subscriber as `export_contacts` gives it: its status as MailerLite holds it (never made "subscribed"),
+    its opt-in evidence, custom fields under the workspace's field ids (`field_ids`: key -> id) and groups as
+    the workspace's lists and tags (`groups`: group id -> ("list" | "tag", id)); others are left out."""
+    fields = sub.get("fields") or {}
+    member = [groups[str(g.get("id") if isinstance(g, dict) else g)] for g in sub.get("groups") or []
+              if str(g.get("id") if isinstance(g, dict) else g) in groups]
+    consent: dict[str, Any] = {"email": STATUS_IN.get(str(sub.get("status", "")), ConsentStatus.PENDING)}
+    if sub.get("opted_in_at"):
+        consent["opted_in_at"] = _ml_time(str(sub["opted_in_at"]))
+    if sub.get("optin_ip"):
+        consent["opt_in_ip"] = str(sub["optin_ip"])
+    return Contact.model_validate({
+        "email": sub.get("email"), "phone": fields.get("phone") or None,
+        "first_name": fields.get("name") or "", "last_name": fields.get("last_name") or "",
+        "fields": {field_ids[k]: v for k, v in sorted(fields.items()) if k in field_ids and v not in (None, "")},
+        "lists": sorted({i for kind, i in member if kind == "list"}),
+        "tags": sorted({i for kind, i in member if kind == "tag"}),
+        "consent": consent,
+    })
+
+
+def _ml_time(text: str) -> datetime | None:
+    for fmt in (ML_TIME, "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
 
 
 def contact_from_subscriber(sub: dict[str, Any], neutral_keys: dict[str, str]) -> Contact:

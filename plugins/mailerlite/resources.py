@@ -150,6 +150,7 @@ class ContactResource(_MlResource):
                                     "groups": [gid for gid in groups.values() if gid is not None]}
             if "status" in want.payload:
                 body["status"] = want.payload["status"]
+            body.update({k: want.payload[k] for k in m.EVIDENCE_KEYS if k in want.payload})  # opt-in evidence
             requests.append({"method": "POST", "path": "api/subscribers", "body": body})
         answers = self.api.batch(requests)  # the applier hands over at most batch_size (= BATCH_MAX) items
         results = {w.id: _subscriber_result(w.id, a) for w, a in zip(items, answers, strict=True)}

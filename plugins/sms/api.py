@@ -14,7 +14,7 @@ and retries, network errors) is `hub.plugin.SdkAdapter`'s.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +24,7 @@ from pydantic import SecretStr, model_validator
 
 from hub.plugin import (
     AmbiguousWrite,
+    Contact,
     Delivery,
     DeliveryLedger,
     HubError,
@@ -33,6 +34,7 @@ from hub.plugin import (
     ProviderError,
     ProviderSettings,
     RateLimit,
+    References,
     SdkAdapter,
     SdkCall,
     SharedRead,
@@ -342,6 +344,15 @@ class TwilioApi(VendorApi[TwilioSettings]):
                     out.append(InboundText(str(msg.sid), str(msg.from_), msg.body or "", at))
         return sorted(out, key=lambda t: t.at)
 
+    def export_contacts(self, refs: References) -> Iterator[Contact]:
+        """The numbers this account's senders hold as opted out (they texted a STOP word), as phone-only contacts
+        whose SMS consent is unsubscribed. Twilio keeps an opt-out per Messaging Service (error 21610), so when a
+        client moves its texts to another service or account (`hub migrate`, `role: source`), hub carries these
+        and keeps the new sender from texting them. Twilio offers no listing of opted-out numbers: they are read
+        from the inbound messages, as `inbound_stops` does (a START texted later is not read back: unverified)."""
+        for number in sorted(self.inbound_stops()):
+            yield Contact.model_validate({"phone": number, "consent": {"sms": "unsubscribed"}})
+
     def inbound_stops(self, *, refresh: bool = False) -> dict[str, str]:
         """Numbers that texted a STOP word to one of our senders (read once per plan)."""
         def load() -> dict[str, str]:
@@ -359,6 +370,36 @@ class TwilioApi(VendorApi[TwilioSettings]):
                         stops[str(msg.from_)] = "inbound STOP"
             return stops
         return self._stops.get(load, refresh=refresh)
+
+    # -- hub import -------------------------------------------------------------------------------------
+    def import_account(self, refs: References) -> dict[str, Any]:
+        """Studio Flows as SMS-only automations (exactly, or kept as their JSON definition). Texts are not grouped
+        back into campaigns: Twilio does not record which campaign a text belongs to."""
+        import json
+
+        from . import importing as imp
+
+        notes: list[str] = []
+        automations, files = [], []
+        taken: set[str] = set()
+        flows = self("GET", "v2/Flows", lambda c: list(c.studio.v2.flows.stream(page_size=50)))
+        for f in flows:
+            definition = f.definition if isinstance(f.definition, dict) else {}
+            data = imp.automation_from_flow(str(f.friendly_name), definition, taken)
+            if data is not None:
+                automations.append({"data": data, "comment": "A Twilio Studio Flow: hub keeps it as written here."})
+                continue
+            path = imp.definition_path(str(f.friendly_name))
+            files.append({"path": path, "text": json.dumps(definition, indent=2, ensure_ascii=False) + "\n",
+                          "what": "Studio Flow definition, kept for reference"})
+            notes.append(f"flow '{f.friendly_name}' uses widgets hub does not write: its definition is in {path}"
+                         " (rewrite it as an automation to manage it with hub)")
+        scheduled = self("GET", "Messages.json", lambda c: [m for m in c.messages.stream(page_size=PAGE)
+                                                            if str(m.status) == "scheduled"])
+        if scheduled:
+            notes.append(f"{len(scheduled)} text(s) are scheduled at Twilio: they go out as scheduled, but are not"
+                         " written as campaigns (Twilio does not record which campaign a text belongs to)")
+        return {"automations": automations, "files": files, "notes": notes}
 
     def __call__(self, method: str, path: str, fn: Any, *, body: Any = None, idempotent: bool | None = None) -> Any:
         """Call the SDK: `fn(sdk_client)` under the account's limits and retries (see `SdkAdapter`)."""

@@ -96,11 +96,13 @@ class ActiveCampaignContacts(ActiveCampaignAutomations):
     @control("set_contact_status")
     def set_contact_status(self, account: str, email: str, status: str, list_id: str | None = None) -> Row:
         """What a recipient or the vendor does outside the API: ``unsubscribed`` (the recipient clicks
-        unsubscribe), ``bounced`` (a hard bounce: marks the contact and its memberships), ``active`` or
-        ``unconfirmed`` — on `list_id` (the membership created if needed) or on every list the contact is on."""
-        code = STATUS_CODES.get(status)
+        unsubscribe), ``bounced`` (a hard bounce: marks the contact and its memberships), ``complained`` (the
+        recipient marked an email as spam: ActiveCampaign has no complaint status and unsubscribes them, a
+        simulator choice, unverified), ``active`` or ``unconfirmed`` — on `list_id` (the membership created if
+        needed) or on every list the contact is on."""
+        code = STATUS_CODES.get("unsubscribed" if status == "complained" else status)
         if code is None:
-            raise ValueError(f"status must be one of {', '.join(STATUS_CODES)}")
+            raise ValueError(f"status must be one of {', '.join(STATUS_CODES)}, complained")
         with self.lock:
             st = self.account_state(account)
             contact = CONTACTS.table(st).find("email", email.strip())
