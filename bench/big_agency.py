@@ -1,18 +1,19 @@
 """A big agency through the real CLI: N contacts, in CSV contact files, spread over C clients on MailerLite,
-Mailchimp and ActiveCampaign (in turn), against the sandbox's simulators.
+Mailchimp and ActiveCampaign (in turn), each client with a simulated vendor account of its own.
 
-The contacts are messy on purpose: accented and non-Latin names, households sharing a phone, every consent
-status, number and date fields, lists and tags. Each command is a process of its own, timed from outside:
+The simulators run in a process of their own (as vendors do), so every figure is hub's alone. The contacts are
+messy on purpose: accented and non-Latin names, internationalised domains, households sharing a phone, every
+consent status, number and date fields, lists and tags. Each command is a process of its own, timed from outside:
 
 - `validate_s`: `hub validate`;
-- `plan_s`: the first `hub plan --sandbox --out` (everything to create), and `plan_file_mb` the size of what it
-  wrote (the plan file and its side file of contact details);
-- `noop_plan_s`: `hub plan --sandbox` after `hub apply --sandbox --yes` (nothing changed), and `noop_reads`,
-  the requests it made to the simulated vendors (their request logs);
-- `status_s`: `hub status --sandbox`;
-- `peak_rss_mb`: the largest resident memory of those processes (the sandbox's simulators run inside hub's
-  process, so this includes them);
-- `apply_s` for information (the sandbox clock runs `--time-scale` times faster than the vendors' limits).
+- `plan_s`: the first `hub plan --out` (everything to create), and `plan_file_mb` the size of what it wrote (the
+  plan file and its side file of contact details);
+- `noop_plan_s`: `hub plan` after the apply (nothing changed), and `noop_reads`, the requests it made (hub's
+  request log);
+- `status_s`: `hub status`;
+- `peak_rss_mb`: the largest resident memory of those processes;
+- `apply_s` for information: the apply runs on a clock `--time-scale` times faster than the vendors' limits
+  (hub's and the simulators' alike), in a process of its own.
 
     python bench/big_agency.py --contacts 64000 --clients 12
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing as mp
 import os
 import random
 import shutil
@@ -29,9 +31,12 @@ import sys
 import tempfile
 import time
 import unicodedata
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 PROVIDERS = ("mailerlite", "mailchimp", "activecampaign")
+BENCH = Path(__file__).resolve().parent
 FIRST = ["Zoé", "Ana", "José", "Łukasz", "Søren", "Chloë", "Mañuel", "Yūki", "李", "Олег", "Grace", "Tom", "Amelia",
          "Noor", "Siobhán", "Björn", "Ümit", "Renée", "O'Neil", "Mary-Jane"]
 LAST = ["Ångström", "Müller", "García", "Ó Briain", "Nguyễn", "Smith", "Okafor", "Dvořák", "Øvergaard", "王",
@@ -66,7 +71,40 @@ email:
 """
 
 
-def write_workspace(root: Path, contacts: int, clients: int, seed: int) -> None:
+def serve_vendors(conn: Connection, clients: int, scale: float) -> None:
+    """One simulated vendor account per client, in this process of its own, until told to stop."""
+    from hub.clock import ScaledClock
+    from hub.plugins import make_plugins
+
+    registry = make_plugins().registry
+    clock = ScaledClock(scale)
+    sims, vendors = [], []
+    for i in range(clients):
+        provider = registry.get(PROVIDERS[i % len(PROVIDERS)])
+        sim = provider.create_simulator(clock)
+        sims.append(sim)
+        vendors.append({"provider": provider.name, "settings": provider.sandbox_settings(sim.start())})
+    conn.send(vendors)
+    conn.recv()
+    for sim in sims:
+        sim.stop()
+
+
+def apply_all(root: str, scale: float) -> None:
+    """`hub apply` on a clock `scale` times faster (what the simulators run on too)."""
+    from hub.clock import ScaledClock
+    from hub.plugins import default_plugins
+    from hub.sync.engine import Session, SessionOptions
+
+    with Session(Path(root), default_plugins(), SessionOptions(clock=ScaledClock(scale))) as session:
+        applier = session.applier()
+        applier.reconcile()
+        report = applier.apply(session.plan())
+    if report.failed or report.unknown:
+        raise SystemExit(f"{len(report.failed)} failed, {len(report.unknown)} unknown: {report.failed[:3]}")
+
+
+def write_workspace(root: Path, contacts: int, clients: int, seed: int, vendors: list[dict[str, Any]]) -> None:
     rnd = random.Random(seed)
     (root / "hub.yaml").write_text("version: 1\ntimezone: Europe/London\n")
     per = [contacts // clients + (1 if i < contacts % clients else 0) for i in range(clients)]
@@ -75,12 +113,11 @@ def write_workspace(root: Path, contacts: int, clients: int, seed: int) -> None:
         provider = PROVIDERS[i % len(PROVIDERS)]
         folder = root / "clients" / f"client-{i:02d}"
         (folder / "campaigns").mkdir(parents=True)
-        extra = "    audience_id: placeholder\n" if provider == "mailchimp" else ""
-        extra += "    base_url: https://bench.api-us1.com\n" if provider == "activecampaign" else ""
+        settings = "".join(f"    {k}: {v}\n" for k, v in vendors[i]["settings"].items() if k != "api_key")
         (folder / "client.yaml").write_text(
             f"name: Client {i}\ncountry: GB\nbrand:\n  sender_name: Client {i}\n"
             f"  sender_email: hello@client{i}.example\n  footer_address: 1 High St, Bristol\n"
-            f"accounts:\n  email:\n    provider: {provider}\n    api_key: env:BENCH_KEY_{i}\n{extra}")
+            f"accounts:\n  email:\n    provider: {provider}\n    api_key: env:BENCH_KEY_{i}\n{settings}")
         (folder / "audience.yaml").write_text(AUDIENCE)
         (folder / "campaigns" / "winter-news.yaml").write_text(CAMPAIGN)
         lines = ["email,phone,first_name,last_name,lists,tags,email_consent,sms_consent,favourite,visits,birthday"]
@@ -118,10 +155,13 @@ def _csv_cell(text: str) -> str:
 
 def hub(root: Path, *args: str, env: dict[str, str]) -> tuple[float, float, str, str]:
     """Run `hub ARGS` in a process of its own: (seconds, its peak RSS in MB, stdout, stderr)."""
+    return run([sys.executable, "-m", "hub", *args, "-w", str(root)], env)
+
+
+def run(argv: list[str], env: dict[str, str]) -> tuple[float, float, str, str]:
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "hub", *args, "-w", str(root)], env=env, text=True,
-                                stdout=out, stderr=err)
+        proc = subprocess.Popen(argv, env=env, text=True, stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)  # this process's own figures, not every child's so far
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -129,7 +169,7 @@ def hub(root: Path, *args: str, env: dict[str, str]) -> tuple[float, float, str,
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:
-        raise SystemExit(f"hub {' '.join(args)} exited {proc.returncode}:\n{stderr[-3000:]}")
+        raise SystemExit(f"{' '.join(argv[2:])} exited {proc.returncode}:\n{stderr[-3000:]}")
     return seconds, usage.ru_maxrss / 1024, stdout, stderr
 
 
@@ -137,7 +177,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--contacts", type=int, default=64_000)
     ap.add_argument("--clients", type=int, default=12)
-    ap.add_argument("--time-scale", type=float, default=5000.0, help="sandbox vendor seconds per real second")
+    ap.add_argument("--time-scale", type=float, default=5000.0, help="vendor seconds per real second (the apply)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--keep", type=Path, default=None, help="build the workspace here and keep it")
     args = ap.parse_args()
@@ -147,21 +187,32 @@ def main() -> None:
     if args.keep and args.keep.exists():
         shutil.rmtree(args.keep)
     root.mkdir(parents=True, exist_ok=True)
+    parent, child = mp.Pipe()
+    server = mp.get_context("spawn").Process(target=serve_vendors, args=(child, args.clients, args.time_scale))
+    server.start()
     try:
-        write_workspace(root, args.contacts, args.clients, args.seed)
-        env = {**os.environ, "HUB_SANDBOX_TIME_SCALE": str(args.time_scale), "NO_COLOR": "1", "COLUMNS": "160"}
-        env.update({f"BENCH_KEY_{i}": "unused-in-the-sandbox" for i in range(args.clients)})
+        vendors = parent.recv()
+        write_workspace(root, args.contacts, args.clients, args.seed, vendors)
+        env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "160"}
+        env.update({f"BENCH_KEY_{i}": v["settings"]["api_key"] for i, v in enumerate(vendors)})
         validate_s, rss_validate, _, _ = hub(root, "validate", env=env)
         plan_file = root / "first.plan"
-        plan_s, rss_plan, _, _ = hub(root, "plan", "--sandbox", "--out", str(plan_file), env=env)
+        plan_s, rss_plan, _, _ = hub(root, "plan", "--out", str(plan_file), env=env)
         plan_bytes = sum(p.stat().st_size for p in root.glob("first.plan*"))
-        apply_s, rss_apply, _, _ = hub(root, "apply", "--sandbox", "--yes", env=env)
-        noop_plan_s, rss_noop, noop, _ = hub(root, "plan", "--sandbox", "--json", env=env)
-        summary = json.loads(noop)["summary"]
-        _, _, _, logged = hub(root, "-v", "plan", "--sandbox", env=env)  # hub's request log: what the plan reads
+        apply_s, rss_apply, _, _ = run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(BENCH)!r});"
+                                        f" import big_agency; big_agency.apply_all({str(root)!r}, {args.time_scale})"],
+                                       env)
+        noop_plan_s, rss_noop, noop, _ = hub(root, "plan", "--json", env=env)
+        doc = json.loads(noop)
+        summary = doc["summary"]
+        left = [f"{c['client']} {c['kind']}:{c['id']} {c['action']} ({c.get('reason', '')[:120]})"
+                for client in doc["clients"] for c in client["changes"] if c["action"] != "noop"]
+        _, _, _, logged = hub(root, "-v", "plan", env=env)  # hub's request log: what a plan reads
         noop_reads = sum(1 for line in logged.splitlines() if " -> " in line)
-        status_s, rss_status, _, _ = hub(root, "status", "--sandbox", "--json", env=env)
+        status_s, rss_status, _, _ = hub(root, "status", "--json", env=env)
     finally:
+        parent.send("stop")
+        server.join()
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps({
@@ -169,7 +220,8 @@ def main() -> None:
         "validate_s": round(validate_s, 2), "plan_s": round(plan_s, 2), "noop_plan_s": round(noop_plan_s, 2),
         "status_s": round(status_s, 2), "plan_file_mb": round(plan_bytes / 2**20, 2),
         "peak_rss_mb": round(max(rss_validate, rss_plan, rss_noop, rss_status), 1),
-        "noop_changes": {k: v for k, v in summary.items() if k != "noop" and v}, "noop_reads": noop_reads,
+        "noop_changes": {k: v for k, v in summary.items() if k != "noop" and v}, "noop_left": left[:5],
+        "noop_reads": noop_reads,
         "apply_s": round(apply_s, 1), "apply_rss_mb": round(rss_apply, 1), "time_scale": args.time_scale}))
 
 

@@ -200,6 +200,7 @@ class Resource:
     # settles it by what the vendor shows, or the user does (`hub resolve`). Never repeated blindly.
     unknown_outcome: ClassVar[str] = "resend"
     holds: ClassVar[bool] = False  # keeps work in hub's state until its time: `hub run` calls `release_due`
+    many: ClassVar[bool] = False  # thousands alike (contacts): plans show them as counts and a sample
 
     def __init__(self, api: VendorApi[Any]) -> None:
         self.api = api

@@ -133,6 +133,7 @@ class EnrolmentResourceBase(Resource):
     until the automation is at the vendor."""
 
     kind = "enrolment"
+    many = True
     capability = Capability.ENROLMENT
     live_read = False
     prunable = False

@@ -60,9 +60,13 @@ def test_plan_apply_plan_again_in_the_sandbox(agency: Path, capsys: pytest.Captu
 
     applied = hub(capsys, "apply", "-w", str(agency), "--sandbox", "-c", "bakery", "--yes", "--json")
     assert applied.code == 0, applied.err
-    results = {c["result"] for c in applied.json()["clients"][0]["changes"] if c["action"] == "create"}
-    assert results == {"ok"}
-    assert all(c.get("vendor_id") for c in applied.json()["clients"][0]["changes"] if c["action"] == "create")
+    created = [c for c in applied.json()["clients"][0]["changes"] if c["action"] == "create"]
+    assert {c["result"] for c in created} == {"ok"}
+    assert all(c.get("vendor_id") for c in created if c["id"] != "*")
+    # the contacts are one entry: how many, a sample of them, and each outcome counted
+    [contacts] = [c for c in created if c["kind"] == "contact"]
+    assert contacts["id"] == "*" and contacts["results"] == {"ok": contacts["count"]} and contacts["failed"] == []
+    assert "amelia.hart@example.com" in contacts["sample"] and contacts["count"] >= 5
 
     again = hub(capsys, "plan", "-w", str(agency), "--sandbox", "-c", "bakery", "--json").json()
     assert [again["summary"][a] for a in ("create", "update", "delete")] == [0, 0, 0]

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -117,7 +118,16 @@ class ItemRecord:
     natural_key: str
     fingerprint: str
     applied_at: str
-    data: dict[str, Any]
+    raw_data: str  # JSON, decoded when asked for: a plan of 64,000 unchanged contacts never needs it
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        decoded: dict[str, Any] = json.loads(self.raw_data or "{}")
+        return decoded
+
+    def has(self, key: str) -> bool:
+        """Whether `data` holds `key` (decoding it only when the text mentions the key)."""
+        return f'"{key}"' in self.raw_data and key in self.data
 
 
 @dataclass(frozen=True)
@@ -518,8 +528,7 @@ class AccountLedger:
 
 def _item(row: Any) -> ItemRecord:
     return ItemRecord(row["client"], row["account"], row["provider"], row["kind"], row["neutral_id"],
-                      row["vendor_id"], row["natural_key"], row["fingerprint"], row["applied_at"],
-                      json.loads(row["data"] or "{}"))
+                      row["vendor_id"], row["natural_key"], row["fingerprint"], row["applied_at"], row["data"])
 
 
 HOST = socket.gethostname()

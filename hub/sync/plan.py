@@ -8,11 +8,12 @@ Planning only reads.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,13 @@ from typing import Any
 from ..errors import AuthError, ConfigError, ExitCode, HubError, OutcomeUnknown, StalePlanError, without_source
 from ..provider import Desired, Fidelity, Live, References, Resource
 from ..state import StateStore
+from ..state.store import ItemRecord
 from .accounts import Account
 
 ACTIONS = ("create", "update", "delete", "noop", "manual", "unsupported")
-PLAN_FORMAT = 1
+PLAN_FORMAT = 2  # 2: items of kinds with many alike (contacts) are saved in a side file
+SAMPLE = 10  # ids shown of a group of many alike
+MANY = "*"  # the id of a group of many alike in a plan's JSON (with its `count` and a `sample` of ids)
 # details the applier needs (kept in plan files) but a printed plan leaves out: last push's record, and
 # an SMS campaign's per-recipient texts (thousands of lines; the reason says how many and what they cost)
 BOOKKEEPING = ("previous", "record", "recipients")
@@ -49,6 +53,7 @@ class Change:
     payload: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     adopt: bool = False  # found in the vendor without a state record: apply records it, writes nothing
+    many: bool = False  # one of many alike (a contact): JSON and plan files show them as counts and a sample
     result: str = ""
     error: str = ""
 
@@ -60,14 +65,45 @@ class Change:
         return Desired(self.id, self.natural_key, self.payload, Fidelity(self.fidelity), self.reason, self.details)
 
     def public(self, *, payload: bool = False) -> dict[str, Any]:
-        out = asdict(self)
+        out = {f.name: getattr(self, f.name) for f in fields(self)}  # shallow: a plan of 64k contacts is big
         if not payload:  # bookkeeping for apply; plan files keep it, printed plans do not
             out.pop("payload")
             out["details"] = {k: v for k, v in self.details.items() if k not in BOOKKEEPING}
         for key in ("result", "error"):
             if not out[key]:
                 out.pop(key)
+        if not self.many:
+            out.pop("many")
         return out
+
+
+def _group(items: list[Change], *, results: bool) -> dict[str, Any]:
+    """Many alike of one kind and action (contacts) as one entry: how many, a sample, each reason with its count,
+    and after an apply the outcome, every failure named."""
+    first = items[0]
+    reasons = Counter(c.reason for c in items if c.reason)
+    out: dict[str, Any] = {
+        "client": first.client, "account": first.account, "provider": first.provider, "kind": first.kind,
+        "id": MANY, "action": first.action, "count": len(items),
+        "fidelity": ", ".join(dict.fromkeys(c.fidelity for c in items)),
+        "reason": "; ".join(r if n == len(items) else f"{n} of {len(items)}: {r}" for r, n in reasons.items()),
+        "drift": any(c.drift for c in items), "sample": [c.id for c in items[:SAMPLE]],
+    }
+    drifted = sum(c.drift for c in items)
+    if drifted:
+        out["drifted"] = drifted
+    warnings = Counter(w for c in items for w in c.details.get("warnings") or [])
+    if warnings:
+        out["warnings"] = dict(warnings)
+    if results:
+        outcomes = Counter(c.result for c in items if c.result)
+        worst = next((r for r in ("unknown", "failed", "skipped", "ok") if r in outcomes), "")
+        if worst:
+            out["result"] = worst  # the worst outcome among them; `results` counts each
+        out["results"] = dict(outcomes)
+        out["failed"] = [{"id": c.id, "result": c.result, "error": c.error} for c in items
+                         if c.result in ("failed", "unknown")]
+    return out
 
 
 @dataclass
@@ -90,9 +126,11 @@ class Plan:
     prune: bool
     clients: list[str]
     created_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    # items of many alike a saved plan holds only as counts (unchanged contacts): action -> how many
+    folded: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> dict[str, int]:
-        counts = Counter(c.action for c in self.changes)
+        counts = Counter(c.action for c in self.changes) + self.folded
         out = {a: counts.get(a, 0) for a in ACTIONS}
         out["drift"] = sum(1 for c in self.changes if c.drift)
         return out
@@ -102,10 +140,19 @@ class Plan:
         return [c for c in self.changes if c.writes or c.adopt]
 
     def to_json(self, *, payload: bool = False, results: bool = False) -> dict[str, Any]:
-        clients: dict[str, list[dict[str, Any]]] = {c: [] for c in self.clients}
+        entries: dict[str, list[dict[str, Any] | list[Change]]] = {c: [] for c in self.clients}
+        groups: dict[tuple[str, str, str, str], list[Change]] = {}
         for change in self.changes:
-            item = change.public(payload=payload)
-            clients.setdefault(change.client, []).append(item)
+            if change.many:  # one entry for all alike, where the first of them is
+                key = (change.client, change.account, change.kind, change.action)
+                if key not in groups:
+                    groups[key] = []
+                    entries.setdefault(change.client, []).append(groups[key])
+                groups[key].append(change)
+            else:
+                entries.setdefault(change.client, []).append(change.public(payload=payload))
+        clients = {name: [_group(e, results=results) if isinstance(e, list) else e for e in items]
+                   for name, items in entries.items()}
         errors = [asdict(a) for a in self.accounts if a.error]
         doc: dict[str, Any] = {
             "summary": self.summary(),
@@ -119,11 +166,22 @@ class Plan:
 
     # -- plan files ----------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
+        """The plan as one JSON document at `path`; items of many alike that apply writes (or records) go, with
+        their details, to a side file beside it (`items_path`), one per line, bound to the plan by digest."""
         doc = self.to_json(payload=True)
+        lines = [json.dumps(c.public(payload=True), default=str) + "\n" for c in self.changes
+                 if c.many and (c.writes or c.adopt)]
+        side = items_path(path)
+        digest = hashlib.sha256()
+        with side.open("w", encoding="utf-8") as fh:
+            for line in lines:
+                fh.write(line)
+                digest.update(line.encode())
         doc["binding"] = {
             "format": PLAN_FORMAT, "workspace_digest": self.workspace_digest, "state_revision": self.state_revision,
             "sandbox": self.sandbox, "prune": self.prune, "created_at": self.created_at, "clients": self.clients,
             "accounts": [asdict(a) for a in self.accounts],
+            "items": {"file": side.name, "count": len(lines), "sha256": digest.hexdigest()},
         }
         path.write_text(json.dumps(doc, indent=1, default=str))
 
@@ -135,12 +193,25 @@ class Plan:
         except (OSError, ValueError, KeyError) as exc:
             raise ConfigError(f"{path}: not a hub plan file ({exc})") from None
         if binding.get("format") != PLAN_FORMAT:
-            raise ConfigError(f"{path}: plan format {binding.get('format')} is not supported by this hub")
-        changes = [Change(**{k: v for k, v in ch.items() if k in Change.__dataclass_fields__})
-                   for client in doc["clients"] for ch in client["changes"]]
+            raise ConfigError(f"{path}: plan format {binding.get('format')} is not supported by this hub; make it"
+                              " again with `hub plan --out`")
+        known = Change.__dataclass_fields__
+        grouped: dict[tuple[str, str, str, str], list[Change]] = {}
+        for item in _read_items(path, binding["items"]):
+            change = Change(**{k: v for k, v in item.items() if k in known})
+            grouped.setdefault((change.client, change.account, change.kind, change.action), []).append(change)
+        changes: list[Change] = []
+        folded: Counter[str] = Counter()
+        for entry in (ch for client in doc["clients"] for ch in client["changes"]):
+            if entry["id"] != MANY:
+                changes.append(Change(**{k: v for k, v in entry.items() if k in known}))
+                continue
+            kept = grouped.get((entry["client"], entry["account"], entry["kind"], entry["action"]), [])
+            changes += kept  # in the group's place: apply keeps the plan's order
+            folded[entry["action"]] += entry["count"] - len(kept)
         return cls(changes, [AccountPlan(**a) for a in binding["accounts"]], binding["workspace_digest"],
                    binding["state_revision"], binding["sandbox"], binding["prune"], binding["clients"],
-                   binding["created_at"])
+                   binding["created_at"], folded)
 
     def check_binding(self, workspace_digest: str, state_revision: int, sandbox: bool) -> None:
         problems = []
@@ -154,12 +225,33 @@ class Plan:
             raise StalePlanError("the saved plan is stale: " + "; ".join(problems) + ". Run `hub plan --out` again.")
 
 
+def items_path(plan_path: Path) -> Path:
+    """Where a saved plan keeps the details of its items of many alike."""
+    return plan_path.with_name(plan_path.name + ".items.jsonl")
+
+
+def _read_items(path: Path, expected: dict[str, Any]) -> list[dict[str, Any]]:
+    side = path.with_name(expected["file"])
+    try:
+        data = side.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: its items file {side.name} cannot be read ({exc.strerror}); keep it beside the"
+                          " plan, or make the plan again with `hub plan --out`") from None
+    if hashlib.sha256(data).hexdigest() != expected["sha256"]:
+        raise ConfigError(f"{path}: its items file {side.name} is not the one saved with it (changed or replaced);"
+                          " make the plan again with `hub plan --out`")
+    items = [json.loads(line) for line in data.decode().splitlines() if line]
+    if len(items) != expected["count"]:
+        raise ConfigError(f"{path}: its items file {side.name} holds {len(items)} items, not {expected['count']}")
+    return items
+
+
 # -- planning ----------------------------------------------------------------------------------------
 
 
-def build_refs(state: StateStore, account: Account) -> References:
+def build_refs(state: StateStore, account: Account, records: Iterable[ItemRecord] | None = None) -> References:
     refs = References()
-    for rec in state.items(account.client.name, account.name):
+    for rec in state.items(account.client.name, account.name) if records is None else records:
         refs.add(rec.kind, rec.neutral_id, rec.vendor_id)
     return refs
 
@@ -167,11 +259,14 @@ def build_refs(state: StateStore, account: Account) -> References:
 def plan_account(account: Account, state: StateStore, *, prune: bool) -> list[Change]:
     provider = account.provider
     client = account.client
-    refs = build_refs(state, account)
+    by_kind: dict[str, dict[str, ItemRecord]] = {}
+    for rec in state.items(client.name, account.name):  # one read of the account's state
+        by_kind.setdefault(rec.kind, {})[rec.neutral_id] = rec
+    refs = build_refs(state, account, (r for kind in by_kind.values() for r in kind.values()))
     changes: list[Change] = []
     for res in provider.resources:
         wanted = res.desired(client, refs)
-        records = {r.neutral_id: r for r in state.items(client.name, account.name, res.kind)}
+        records = by_kind.get(res.kind, {})
         live: dict[str, Live] = res.read_live(refs) if res.live_read and (wanted or records) else {}
         by_vendor_id = {lv.vendor_id: lv for lv in live.values()}
         for want in wanted:
@@ -195,7 +290,7 @@ def plan_account(account: Account, state: StateStore, *, prune: bool) -> list[Ch
                 reason = "not in the workspace any more; apply with --prune to delete it"
             changes.append(Change(client.name, account.name, provider.name, res.kind, rec.neutral_id, "delete",
                                   reason=reason, vendor_id=rec.vendor_id, natural_key=rec.natural_key,
-                                  details={"vendor_gone": gone}))
+                                  details={"vendor_gone": gone}, many=res.many))
     return changes
 
 
@@ -204,7 +299,7 @@ def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict
     provider = account.provider
     change = Change(account.client.name, account.name, provider.name, res.kind, want.id, "noop",
                     fidelity=want.fidelity.value, reason=want.reason, natural_key=want.natural_key,
-                    fingerprint=want.fingerprint, payload=want.payload, details=dict(want.details))
+                    fingerprint=want.fingerprint, payload=want.payload, details=dict(want.details), many=res.many)
     if want.fidelity == Fidelity.UNSUPPORTED:
         change.action = "unsupported"
         return change
@@ -233,21 +328,21 @@ def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict
         return change
 
     if not res.live_read:  # planned against what hub applied last time
-        if rec is not None and "unknown" in rec.data:
+        if rec is not None and rec.has("unknown"):
             return _settle_unknown(change, res, want, rec, refs)
-        if rec is not None:
-            change.details["previous"] = rec.data
-            if rec.data.get("incomplete"):
-                change.reason = _join(change.reason, f"not finished last time: {rec.data['incomplete']}")
         if rec is None:
             change.action = "create"
             return change
+        if rec.has("incomplete") and rec.data["incomplete"]:
+            change.reason = _join(change.reason, f"not finished last time: {rec.data['incomplete']}")
         change.vendor_id = rec.vendor_id
-        if rec.fingerprint != want.fingerprint:
+        if rec.fingerprint != change.fingerprint:
             change.action = "update"
         left = res.outstanding(want, rec)
         if left:
             change.action, change.reason = "update", _join(change.reason, left)
+        if change.action == "update":
+            change.details["previous"] = rec.data  # what the last push wrote (e.g. the groups a contact left)
         return change
 
     # hub's own work left half-done (an interrupted create or update), or a create whose outcome is unknown
@@ -278,7 +373,7 @@ def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict
         else:
             change.reason = _join(change.reason, "exists in the vendor as described; hub adopts it")
         return change
-    if rec.fingerprint != want.fingerprint:
+    if rec.fingerprint != change.fingerprint:
         # The workspace changed since hub applied it. Update even when the comparable projection shows no
         # difference: it leaves out what vendors rewrite (an email's HTML), which may be what changed.
         change.action = "update"

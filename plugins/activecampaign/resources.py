@@ -203,6 +203,7 @@ class ContactResource(_AcResource):
     on) at ActiveCampaign, reporting them instead."""
 
     kind = "contact"
+    many = True
     capability = Capability.CONTACTS
     live_read = False
     batch_size = IMPORT_MAX

@@ -265,6 +265,7 @@ class ContactResource(_McResource):
     re-subscribe anybody (one /batches job when there are many). Planned against what hub last pushed."""
 
     kind = "contact"
+    many = True
     capability = Capability.CONTACTS
     live_read = False
     batch_size = BATCH_SUBSCRIBE_MAX

@@ -124,6 +124,7 @@ class ContactResource(_MlResource):
     """Contacts, upserted 50 at a time through /batch. Planned against what hub last pushed."""
 
     kind = "contact"
+    many = True
     capability = Capability.CONTACTS
     live_read = False
     batch_size = BATCH_MAX

@@ -72,6 +72,7 @@ class Lists(Resource):
 
 class Contacts(Resource):
     kind = "contact"
+    many = True
     capability = Capability.CONTACTS
     live_read = False
     batch_size = 100
