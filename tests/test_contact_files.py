@@ -125,3 +125,44 @@ def test_plain_addresses_are_normalised_exactly_as_email_validator_does() -> Non
         assert normalise_email(text)[0] == expected, text
         tried += expected is not None
     assert tried > 1000
+
+
+def test_checked_file_contacts_are_kept_between_loads_and_any_change_is_seen(tmp_path: Path) -> None:
+    root = with_files(tmp_path, """\
+        contact_files:
+          - {file: people.csv, on_bad_row: skip}
+        """, {"people.csv": "email,phone,birthday,email_consent,lists\n"
+                            "Zoe@Example.COM,07911 123456,1990-02-03,unsubscribed,customers\n"
+                            "bad@@example.com,,,,\n"})
+    first = load(root)
+    cache = tmp_path / ".hub" / "cache" / "contacts-acme.json"
+    assert cache.is_file()
+    again = load(root)
+    assert [c.model_dump() for c in again.clients["acme"].audience.contacts] == \
+        [c.model_dump() for c in first.clients["acme"].audience.contacts]
+    zoe = next(c for c in again.clients["acme"].audience.contacts if c.key == "zoe@example.com")
+    assert zoe.fields["birthday"] == date(1990, 2, 3) and zoe.phone == "+447911123456"
+    assert zoe.source == "clients/acme/people.csv:2"
+    assert [(w.line, w.message) for w in again.warnings if w.file.endswith("people.csv")] == \
+        [(w.line, w.message) for w in first.warnings if w.file.endswith("people.csv")] != []
+
+    def skipped_rows() -> list[str]:
+        return [w.message for w in load(root).warnings if w.file.endswith("people.csv")]
+
+    # a changed row, or a changed field type in audience.yaml, is checked again
+    (tmp_path / "clients/acme/people.csv").write_text("email,phone,birthday\nzoe@example.com,,31/12/1990\n")
+    assert any("date field" in m for m in skipped_rows())
+    (tmp_path / "clients/acme/people.csv").write_text("email,visits\nzoe@example.com,often\n")
+    audience = tmp_path / AUDIENCE
+    audience.write_text(audience.read_text().replace("  - id: birthday\n", "  - id: visits\n    name: Visits\n"
+                                                     "    type: text\n  - id: birthday\n"))
+    assert skipped_rows() == []
+    audience.write_text(audience.read_text().replace("    type: text\n", "    type: number\n"))
+    assert any("number field" in m for m in skipped_rows())
+
+    # an unreadable cache is not used
+    audience.write_text(audience.read_text().replace("    type: number\n", "    type: text\n"))
+    load(root)
+    assert cache.is_file()
+    cache.write_text(cache.read_text().splitlines()[0] + "\n{not json")
+    assert {c.key for c in load(root).clients["acme"].audience.contacts} >= {"zoe@example.com"}

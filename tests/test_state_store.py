@@ -57,6 +57,18 @@ def test_an_unknown_outcome_is_kept_until_the_user_resolves_it(store: StateStore
     assert "unknown" not in store.item("acme", "main", "enrolment", "w/a@x.example").data  # type: ignore[union-attr]
 
 
+def test_work_in_progress_is_found_among_records_that_hold_none(store: StateStore) -> None:
+    for name, data in (("a", {"confirm": "imp-1"}), ("b", {"groups": ["tag:confirm"]}), ("c", {"note": "unknown"}),
+                       ("d", {"held_until": "2026-12-01T09:00:00Z"}), ("e", {})):
+        store.record("run", "acme", "main", "activecampaign", "contact", name, name, "fp", f"v-{name}", data)
+    store.record("run", "other", "main", "activecampaign", "contact", "f", "f", "fp", "v-f", {"confirm": "imp-2"})
+    found = store.items_with(("confirm", "unknown"), "acme", "main", "contact")
+    assert [r.neutral_id for r in found] == ["a"]  # values that mention a key do not count
+    assert [r.neutral_id for r in store.items_with(("held_until", "confirm"), "acme")] == ["a", "d"]
+    assert [r.neutral_id for r in store.items_with(("confirm",))] == ["a", "f"]
+    assert store.holders("acme", "contact") == {("main", "activecampaign")}
+
+
 def test_deliveries_are_upserted_and_opt_outs_recorded_once(store: StateStore) -> None:
     ledger = store.ledger("acme", "sms")
     ledger.record("flash", [("+15550001", "pending", "", "fp", "", ""), ("+15550002", "held", "", "fp", "", "")])

@@ -45,7 +45,7 @@ def resolve(workspace: Path | None, as_json: bool, sandbox: bool, client: str | 
         raise ConfigError(f"{path}: no state yet (nothing was applied{' in the sandbox' if sandbox else ''})")
     state = StateStore(path)
     try:
-        unknown = [r for r in state.items(client) if "unknown" in r.data]
+        unknown = state.items_with(("unknown",), client)
         if item is None:
             if outcome:
                 raise click.UsageError("name the item to settle: hub resolve CLIENT KIND:ID --done|--retry")

@@ -90,7 +90,7 @@ def _unsettled(state: StateStore, client: str, account: str) -> list[dict[str, s
             out.append({"kind": j.kind, "id": j.neutral_id, "since": j.created_at, "waits_for": "the vendor",
                         "why": f"hub was stopped before the vendor answered its {j.op}",
                         "next_check": NEXT_APPLY})
-    for r in state.items(client, account):
+    for r in state.items_with(("confirm", "held_until", "unknown"), client, account):
         if r.data.get("confirm"):
             out.append({"kind": r.kind, "id": r.neutral_id, "since": r.applied_at, "waits_for": "the vendor",
                         "why": f"accepted by {r.provider}, still being processed there (a queued import)",

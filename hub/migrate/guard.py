@@ -67,8 +67,8 @@ def _check_client(workspace: Workspace, client: Client, missing: set[tuple[str, 
     except HubError:
         return []  # two email accounts: validation has said so already
     now = (current, client.config.accounts[current].provider) if current else None
-    old = sorted({(r.account, r.provider) for r in state.items(client.name, kind="contact")
-                  if _is_email(r.provider, registry) and (r.account, r.provider) != now})
+    old = sorted(held for held in state.holders(client.name, "contact")
+                 if _is_email(held[1], registry) and held != now)
     left = [(acc, provider) for acc, provider in old
             if not _migrated(state, client.name, acc)
             and not (acc in sources and client.config.accounts[acc].provider == provider)]

@@ -179,7 +179,8 @@ class Runner:
             for res in acc.provider.resources:
                 if not res.holds:
                     continue
-                held = [r for r in self.state.items(client, account, res.kind) if r.data.get("held_until")]
+                held = [r for r in self.state.items_with(("held_until",), client, account, res.kind)
+                        if r.data["held_until"]]
                 due = [r for r in held if str(r.data["held_until"]) <= stamp_now]
                 later += [str(r.data["held_until"]) for r in held if r not in due]
                 if not due:

@@ -224,15 +224,39 @@ class StateStore:
             return int(self._db.execute("SELECT value FROM meta WHERE key='revision'").fetchone()["value"])
 
     # -- items -----------------------------------------------------------------------------------
-    def items(self, client: str | None = None, account: str | None = None, kind: str | None = None) -> list[ItemRecord]:
+    def items(self, client: str | None = None, account: str | None = None, kind: str | None = None, *,
+              neutral_id: str | None = None) -> list[ItemRecord]:
         sql, args = "SELECT * FROM items WHERE 1=1", []
-        for col, val in (("client", client), ("account", account), ("kind", kind)):
+        for col, val in (("client", client), ("account", account), ("kind", kind), ("neutral_id", neutral_id)):
             if val is not None:
                 sql += f" AND {col} = ?"
                 args.append(val)
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY client, account, kind, neutral_id", args).fetchall()
         return [_item(r) for r in rows]
+
+    def items_with(self, keys: Iterable[str], client: str | None = None, account: str | None = None,
+                   kind: str | None = None) -> list[ItemRecord]:
+        """The records whose data holds any of `keys` (work in progress: a queued import, a held post, a lost
+        answer), found by the database among tens of thousands that hold none."""
+        keys = list(keys)
+        sql, args = "SELECT * FROM items WHERE 1=1", []
+        for col, val in (("client", client), ("account", account), ("kind", kind)):
+            if val is not None:
+                sql += f" AND {col} = ?"
+                args.append(val)
+        sql += " AND (" + " OR ".join("data LIKE ?" for _ in keys) + ")"
+        args += [f'%"{key}"%' for key in keys]  # the exact check is `has`: a value may mention the key too
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY client, account, kind, neutral_id", args).fetchall()
+        return [rec for rec in map(_item, rows) if any(rec.has(key) for key in keys)]
+
+    def holders(self, client: str, kind: str) -> set[tuple[str, str]]:
+        """The (account, provider) pairs that hold items of `kind` for `client` (one small query, however many)."""
+        with self._lock:
+            rows = self._db.execute("SELECT DISTINCT account, provider FROM items WHERE client = ? AND kind = ?",
+                                    (client, kind)).fetchall()
+        return {(r["account"], r["provider"]) for r in rows}
 
     def item(self, client: str, account: str, kind: str, neutral_id: str) -> ItemRecord | None:
         with self._lock:

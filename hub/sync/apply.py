@@ -99,7 +99,8 @@ class Applier:
         done = 0
         for acc in self.accounts.values():
             for res in acc.provider.resources:
-                records = [r for r in self.state.items(acc.client.name, acc.name, res.kind) if r.data.get("confirm")]
+                records = [r for r in self.state.items_with(("confirm",), acc.client.name, acc.name, res.kind)
+                           if r.data["confirm"]]
                 if not records:
                     continue
                 pending: dict[str, list[str]] = {}

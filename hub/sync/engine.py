@@ -13,6 +13,7 @@ import yaml
 
 from ..clock import SYSTEM_CLOCK, Clock, SandboxClock, ScaledClock
 from ..errors import ConfigError, ExitCode, Problem, UsageProblem
+from ..memory import collector_paused
 from ..model import Workspace
 from ..plugins import Plugins
 from ..state import StateStore
@@ -113,7 +114,7 @@ def campaign_sent(state: StateStore, client: str, campaign_id: str, clock: Clock
     schedule being in the past is history, not a mistake. Every item a campaign makes (an email or SMS campaign,
     a post on each social account) records its `send_at`."""
     now = clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
-    for rec in state.items(client):
+    for rec in state.items(client, neutral_id=campaign_id):
         if rec.neutral_id == campaign_id:
             send_at = rec.data.get("send_at")
             if send_at == "now" or (send_at and send_at <= now):
@@ -180,8 +181,9 @@ class Session:
                 if c in self.workspace.clients and c not in self.refused]
 
     def plan(self) -> Plan:
-        plan = compute_plan(self.accounts, self.state, workspace_digest=self.workspace.digest,
-                            sandbox=self.options.sandbox, prune=self.options.prune, clients=self.client_names)
+        with collector_paused():  # tens of thousands of contacts' changes, all kept until the command ends
+            plan = compute_plan(self.accounts, self.state, workspace_digest=self.workspace.digest,
+                                sandbox=self.options.sandbox, prune=self.options.prune, clients=self.client_names)
         plan.accounts += [unopened_account(u) for u in self.unopened]
         plan.accounts += [refused_client(name, problems) for name, problems in self.refused.items()]
         plan.accounts.sort(key=lambda a: (a.client, a.account))

@@ -47,6 +47,7 @@ from ..model.base import Model, slugify, timezone_problem
 from ..model.workspace import inherit
 from ..registry import ProviderRegistry
 from .checks import known_region, normalise_email, scan_secrets
+from .contact_cache import ContactCache
 from .contact_files import read_contact_file
 from .expand import Expander
 from .messages import Where, allowed_keys, close_matches, data_path, did_you_mean, models_at, validation_problems
@@ -82,16 +83,17 @@ def find_root(start: Path) -> Path:
 
 def load_workspace(root: Path, registry: ProviderRegistry, *, now: datetime | None = None,
                    is_sent: Callable[[str, str], bool] = lambda client, campaign_id: False,
-                   refuse_clients: bool = False) -> Workspace:
+                   refuse_clients: bool = False, cache: bool = True) -> Workspace:
     """Load and validate the workspace at `root`; raise one `ConfigError` carrying every problem found.
 
     `now` (default: the current UTC time) decides which schedules are in the past; `is_sent(client,
     campaign_id)` exempts campaigns already sent from that check. With `refuse_clients`, a client whose own
     files (or blueprints as it uses them) have problems is left out of `clients` and listed in `refused`
     instead, so that the other clients can still be planned; problems in hub.yaml or in a blueprint file
-    itself concern every client and still raise."""
+    itself concern every client and still raise. With `cache`, contacts read from contact files are kept checked
+    in the state folder for the next load (see `contact_cache`)."""
     with collector_paused():
-        return _Loader(Path(root), registry, utc(now), is_sent).load(refuse_clients=refuse_clients)
+        return _Loader(Path(root), registry, utc(now), is_sent, cache).load(refuse_clients=refuse_clients)
 
 
 def yaml_files(folder: Path) -> list[Path]:
@@ -135,8 +137,9 @@ class _Item:
 
 class _Loader:
     def __init__(self, root: Path, registry: ProviderRegistry, now: datetime,
-                 is_sent: Callable[[str, str], bool]) -> None:
+                 is_sent: Callable[[str, str], bool], use_cache: bool) -> None:
         self.root = root.resolve()
+        self.use_cache = use_cache
         self.registry = registry
         self.now = now
         self.is_sent = is_sent
@@ -146,6 +149,9 @@ class _Loader:
         self.secret_lines: set[tuple[str, int]] = set()
         self.blueprints: dict[str, tuple[Blueprint, Where]] = {}
         self.failed_keys: set[str | int] = set()  # top-level keys that failed in the last `model(partial=True)`
+        self.cache: ContactCache | None = None  # checked file contacts kept between commands
+        self.prechecked: set[int] = set()  # the current client's contacts that came from the cache (by id())
+        self.to_cache: tuple[str, set[int]] | None = None  # its key, and the contacts read from its files
 
     # -- files -------------------------------------------------------------------------------------
     def rel(self, path: Path) -> str:
@@ -234,6 +240,8 @@ class _Loader:
             raise ConfigError(f"{self.root} has no {WORKSPACE_FILE}, so it is not a hub workspace; create one with"
                               f" `hub init {self.root}`")
         config = self.load_hub_config(hub_file)
+        if self.use_cache:
+            self.cache = ContactCache(self.root / config.state_dir / "cache")
         self.unexpected_entries(self.root, (WORKSPACE_FILE,), WORKSPACE_FOLDERS)
         for path in yaml_files(self.root / "blueprints"):
             self.load_blueprint(path)
@@ -346,7 +354,7 @@ class _Loader:
         self.check_brand(config.brand, config_where)
         config = inherit(config, hub)
 
-        audience, wheres, declared, skippable = self.load_audience(folder)
+        audience, wheres, declared, skippable = self.load_audience(folder, config.country)
         field_keys = None if declared is None else audience.field_ids() | declared.get("fields", set())
         expander = Expander(name, config_rel, config.brand.values(), brand_ok, field_keys)
         items = self.load_own_items(folder, expander)
@@ -366,9 +374,11 @@ class _Loader:
         ctx = ClientCheck(client=client, registry=self.registry, now=self.now, is_sent=self.is_sent,
                           config_where=config_where, audience_file=f"{rel_dir}/audience.yaml", wheres=wheres,
                           accounts_ok=accounts_ok, declared=declared or {}, audience_ok=declared is not None,
-                          skippable=skippable)
+                          skippable=skippable, prechecked=self.prechecked)
         self.problems.extend(check_client(ctx))
         self.warnings.extend(ctx.warnings)
+        if self.to_cache is not None and not self.problems:  # this client's own problems (see load_own_client)
+            self.save_contacts(name, audience)
         self.secret_lines |= ctx.secret_lines
         return client
 
@@ -389,10 +399,13 @@ class _Loader:
                                                    f" '{hint[0]}'; did you mean '{hint[0]}'? (custom brand keys are"
                                                    " fine, but this one is too close to a known key)"))
 
-    def load_audience(self, folder: Path) -> tuple[Audience, dict[int, Where], dict[str, set[str]] | None, set[int]]:
+    def load_audience(self, folder: Path, country: str | None,
+                      ) -> tuple[Audience, dict[int, Where], dict[str, set[str]] | None, set[int]]:
         """The audience made of its valid items (contacts from its contact files after those written inline),
         where each was written, every id written (valid or not; None when the file cannot be read at all), and
-        the contacts read from files with `on_bad_row: skip` (by `id()`)."""
+        the contacts read from files with `on_bad_row: skip` (by `id()`). File contacts checked by an earlier
+        command come from the cache (`self.prechecked`)."""
+        self.prechecked, self.to_cache = set(), None
         wheres: dict[int, Where] = {}
         declared: dict[str, set[str]] = {}
         path = folder / "audience.yaml"
@@ -433,6 +446,16 @@ class _Loader:
         audience = Audience(**sections)
         audience.located(f"{doc.file}:1")
         skippable: set[int] = set()
+        if audience.contact_files and self.cache is not None:
+            key = self.cache.key(folder, [spec.file for spec in audience.contact_files], country)
+            types = {f.id: f.type for f in audience.fields}
+            cached = self.cache.load(folder.name, key, types) if key else None
+            if cached is not None:
+                audience.contacts += cached[0]
+                self.prechecked = {id(c) for c in cached[0]}
+                self.warnings += cached[1]
+                return audience, wheres, declared, skippable
+            self.to_cache = (key, set()) if key else None
         field_ids = audience.field_ids() | declared.get("fields", set())
         for spec in audience.contact_files:
             rows = read_contact_file(self.root, folder, spec, wheres[id(spec)], field_ids)
@@ -443,7 +466,17 @@ class _Loader:
                 audience.contacts.append(contact)
                 if spec.on_bad_row == "skip":
                     skippable.add(id(contact))
+                if self.to_cache is not None:
+                    self.to_cache[1].add(id(contact))
         return audience, wheres, declared, skippable
+
+    def save_contacts(self, client: str, audience: Audience) -> None:
+        """Keep the client's checked file contacts (and the rows its files skipped) for the next command."""
+        assert self.cache is not None and self.to_cache is not None
+        key, mine = self.to_cache
+        files = {self.rel(self.root / "clients" / client / spec.file) for spec in audience.contact_files}
+        self.cache.save(client, key, [c for c in audience.contacts if id(c) in mine],
+                        [w for w in self.warnings if w.file in files])
 
     def load_own_items(self, folder: Path, expander: Expander) -> list[_Item]:
         items: list[_Item] = []

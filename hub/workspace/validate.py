@@ -29,7 +29,7 @@ from ..model import (
     SmsContent,
     SocialContent,
 )
-from ..model.base import timezone_problem
+from ..model.base import Model, timezone_problem
 from ..model.personalisation import (
     CONTACT_VARIABLES,
     LINK_VARIABLES,
@@ -52,6 +52,7 @@ from ..smstext import (
 from .checks import normalise_email, normalise_phone
 from .contact_files import skipped
 from .messages import Where, close_matches, did_you_mean, validation_problems
+from .yamlpos import YamlDoc
 
 EMAIL_TEXT_KEYS = ("subject", "preheader", "body_html", "body_markdown", "text")
 
@@ -73,12 +74,18 @@ class ClientCheck:
     declared: dict[str, set[str]] = field(default_factory=dict)
     audience_ok: bool = True  # False when audience.yaml could not be read: references cannot be checked
     skippable: set[int] = field(default_factory=set)  # contacts (by id()) from files read with `on_bad_row: skip`
+    prechecked: set[int] = field(default_factory=set)  # contacts (by id()) checked by an earlier load (cached)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     secret_lines: set[tuple[str, int]] = field(default_factory=set)
 
     def where(self, model: object) -> Where:
-        return self.wheres[id(model)]
+        found = self.wheres.get(id(model))
+        if found is None and isinstance(model, Model):  # a contact from the cache knows only its file:line
+            problem = Problem.at(model.source, "")
+            found = Where(YamlDoc(problem.file, None, {(): problem.line or 1}))
+        assert found is not None, f"no location for {model!r}"
+        return found
 
     def add(self, where: Where, path: tuple[str | int, ...], message: str, **kw: Any) -> None:
         self.problems.append(where.problem(path, message, **kw))
@@ -166,7 +173,8 @@ def check_audience(ctx: ClientCheck) -> None:
     seen: dict[str, Contact] = {}
     for contact in audience.contacts:
         before = len(ctx.problems)
-        _check_contact(ctx, contact, country)
+        if id(contact) not in ctx.prechecked:
+            _check_contact(ctx, contact, country)
         first = seen.get(contact.key)
         if first is not None:
             ctx.add(ctx.where(contact), (), f"duplicate contact '{contact.key}' (first defined at"
