@@ -39,7 +39,7 @@ from .model import (
     SegmentRule,
     Step,
 )
-from .model.base import slugify, timezone_problem
+from .model.base import slugify, timezone_problem, unique_id
 from .model.personalisation import CONTACT_VARIABLES, KeyedMergeTags, MergeTagTranslator, Variable, render
 from .provider import (
     Capability,
@@ -177,4 +177,5 @@ __all__ = [
     "sms_step_line",
     "timezone_problem",
     "under",
+    "unique_id",
 ]

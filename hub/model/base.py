@@ -36,6 +36,18 @@ def slugify(text: str, fallback: str = "item") -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or fallback
 
 
+def unique_id(name: str, taken: set[str], *, fallback: str = "item", preferred: str = "") -> str:
+    """A neutral id for a vendor item named `name` (`hub import`): `preferred` when it is a valid id (a vendor's
+    own slug), else the name as an id; `-2`, `-3`, ... appended while it is in `taken`, which then holds it."""
+    base = preferred if re.fullmatch(r"[a-z0-9][a-z0-9_-]*", preferred) and len(preferred) <= 64 \
+        else slugify(name, fallback)[:60].rstrip("-")
+    out, n = base, 2
+    while out in taken:
+        out, n = f"{base}-{n}", n + 1
+    taken.add(out)
+    return out
+
+
 def timezone_problem(name: str) -> str | None:
     try:
         ZoneInfo(name)

@@ -41,6 +41,7 @@ from hub.plugin import (
     retry_after_seconds,
     timezone_problem,
     under,
+    unique_id,
 )
 
 from . import mapping as m
@@ -495,14 +496,14 @@ class ActiveCampaignApi(VendorApi[ActiveCampaignSettings]):
                                      "automations": [], "history": []}
         taken: set[str] = set()
         for x in self.pages("lists", "lists"):
-            lid = imp.new_id(str(x["name"]), "list", taken, str(x.get("stringid") or ""))
+            lid = unique_id(str(x["name"]), taken, fallback="list", preferred=str(x.get("stringid") or ""))
             out["lists"].append({"id": lid, "name": x["name"]})
             refs.add("list", lid, str(x["id"]))
             neutral[("list", str(x["id"]))] = lid
         taken = set()
         for t in self.pages("tags", "tags"):
             if (t.get("tagType") or "contact") == "contact":
-                tid = imp.new_id(str(t["tag"]), "tag", taken)
+                tid = unique_id(str(t["tag"]), taken, fallback="tag")
                 out["tags"].append({"id": tid, "name": t["tag"]})
                 refs.add("tag", tid, str(t["id"]))
         for body in self.page_bodies("fields", "fields"):
@@ -517,7 +518,7 @@ class ActiveCampaignApi(VendorApi[ActiveCampaignSettings]):
             if not out["lists"]:
                 notes.append(f"segment '{s['name']}' left out: a hub segment's rule needs a list")
                 continue
-            sid = imp.new_id(str(s["name"]), "segment", taken)
+            sid = unique_id(str(s["name"]), taken, fallback="segment")
             refs.add("segment", sid, str(s["id"]))
             neutral[("segment", str(s["id"]))] = sid
             out["segments"].append({"data": {"id": sid, "name": s["name"], "rules": [{"list": out["lists"][0]["id"]}]},

@@ -10,13 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hub.plugin import slugify
+from hub.plugin import unique_id
 
 from . import mapping as m
 
 FIELD_TYPES = {v: k for k, v in m.FIELD_TYPES.items()}
 _TAG_RE = re.compile(r"%(?P<key>[A-Z][A-Z0-9_]*)%")
-_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _FIELD_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 UNREADABLE_AUTOMATION = ("ActiveCampaign's API does not show an automation's trigger or steps: hub verifies it by"
                          " its name. The trigger and step below are placeholders; describe the automation here to"
@@ -25,15 +24,6 @@ UNREADABLE_SEGMENT = ("ActiveCampaign's API does not show a segment's conditions
                       " below is a placeholder; write the segment's real rules")
 PLACEHOLDER_BODY = "<p>(built in ActiveCampaign)</p>\n<p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>\n"
 
-
-def new_id(name: str, fallback: str, taken: set[str], preferred: str = "") -> str:
-    """`preferred` (a list's stringid) when it is a valid id, else the name as an id; unique among `taken`."""
-    base = preferred if _SLUG_RE.match(preferred or "") and len(preferred) <= 64 else slugify(name, fallback)
-    out, n = base, 2
-    while out in taken:
-        out, n = f"{base}-{n}", n + 1
-    taken.add(out)
-    return out
 
 
 def field(raw: Mapping[str, Any], notes: list[str]) -> dict[str, Any] | None:
@@ -86,8 +76,8 @@ def campaign(raw: Mapping[str, Any], message: Mapping[str, Any] | None, lists: l
     mail["body_html"] = neutral_text(str(message.get("html") or ""), keys) or PLACEHOLDER_BODY
     if message.get("text"):
         mail["text"] = neutral_text(str(message["text"]), keys)
-    data: dict[str, Any] = {"id": new_id(str(raw.get("name") or ""), "campaign", taken), "name": raw.get("name"),
-                            "audience": audience, "email": mail}
+    data: dict[str, Any] = {"id": unique_id(str(raw.get("name") or ""), taken, fallback="campaign"),
+                            "name": raw.get("name"), "audience": audience, "email": mail}
     at = m.utc_stamp(raw.get("sdate") or raw.get("scheduleddate")) if str(raw.get("status")) == "1" else None
     data["schedule"] = {"at": local_time(at, timezone)} if at else "draft"
     comment = "ActiveCampaign sends it to several lists; hub names one" if len(known) > 1 else ""
@@ -101,6 +91,6 @@ def history_line(raw: Mapping[str, Any]) -> str:
 
 def automation_stub(raw: Mapping[str, Any], taken: set[str]) -> dict[str, Any]:
     name = str(raw.get("name") or "")
-    aid = new_id(name, "automation", taken)
+    aid = unique_id(name, taken, fallback="automation")
     return {"id": aid, "name": name, "trigger": {"event": aid},
             "steps": [{"send_email": {"subject": name, "body_html": PLACEHOLDER_BODY}}]}

@@ -46,6 +46,7 @@ from hub.plugin import (
     default_error,
     every_item,
     under,
+    unique_id,
 )
 
 from . import mapping as m
@@ -573,7 +574,7 @@ class MailchimpApi(VendorApi[MailchimpSettings]):
         groups: dict[str, tuple[str, str]] = {}
         taken: set[str] = set()
         for t in self.static_segments(refresh=True):
-            lid = imp.new_id(str(t["name"]), "list", taken)
+            lid = unique_id(str(t["name"]), taken, fallback="list")
             out["lists"].append({"id": lid, "name": t["name"]})
             refs.add("list", lid, str(t["id"]))
             groups[str(t["id"])] = ("list", lid)

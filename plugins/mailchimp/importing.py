@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hub.plugin import slugify
+from hub.plugin import unique_id
 
 from . import mapping as m
 
@@ -26,14 +26,6 @@ UNREADABLE_AUTOMATION = ("Mailchimp's API does not show enough of an automation 
                          " shows them); describe it here to keep a build sheet of it")
 PLACEHOLDER_BODY = "<p>(built in Mailchimp)</p>\n<p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>\n"
 
-
-def new_id(name: str, fallback: str, taken: set[str]) -> str:
-    base = slugify(name, fallback)
-    out, n = base, 2
-    while out in taken:
-        out, n = f"{base}-{n}", n + 1
-    taken.add(out)
-    return out
 
 
 def field(raw: Mapping[str, Any], notes: list[str]) -> dict[str, Any] | None:
@@ -96,7 +88,7 @@ def segment(raw: Mapping[str, Any], group: Callable[[Any], tuple[str, str] | Non
             return None, f"its condition {kind}/{op} has no hub counterpart"
     if not rules:
         return None, "it has no conditions"
-    return {"id": new_id(str(raw.get("name") or ""), "segment", taken), "name": raw.get("name"),
+    return {"id": unique_id(str(raw.get("name") or ""), taken, fallback="segment"), "name": raw.get("name"),
             "match": options.get("match") or "all", "rules": rules}, ""
 
 
@@ -130,7 +122,7 @@ def campaign(raw: Mapping[str, Any], html: str, group: Callable[[Any], tuple[str
     mail["from"] = {"name": str(settings.get("from_name") or ""), "email": reply_to}
     mail["reply_to"] = reply_to
     mail["body_html"] = neutral_text(html, keys) or PLACEHOLDER_BODY
-    data: dict[str, Any] = {"id": new_id(title, "campaign", taken), "name": title, "audience": audience,
+    data: dict[str, Any] = {"id": unique_id(title, taken, fallback="campaign"), "name": title, "audience": audience,
                             "email": mail}
     comment = ""
     card = raw.get("social_card")
@@ -154,7 +146,7 @@ def history_line(raw: Mapping[str, Any]) -> str:
 
 
 def automation_stub(title: str, subjects: list[str], keys: Mapping[str, str], taken: set[str]) -> dict[str, Any]:
-    aid = new_id(title, "automation", taken)
+    aid = unique_id(title, taken, fallback="automation")
     steps = [{"send_email": {"subject": neutral_text(s, keys) or title, "body_html": PLACEHOLDER_BODY}}
              for s in subjects or [title]]
     return {"id": aid, "name": title, "trigger": {"event": aid}, "steps": steps}

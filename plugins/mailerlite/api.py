@@ -28,6 +28,7 @@ from hub.plugin import (
     by_page_number,
     every_item,
     under,
+    unique_id,
 )
 
 from . import mapping as m
@@ -302,7 +303,7 @@ class MailerLiteApi(VendorApi[MailerLiteSettings]):
         for g in self.groups(refresh=True):
             if str(g["name"]).startswith(m.BATCH_GROUP_PREFIX):
                 continue  # hub's own, made for an automation step's email
-            lid = imp.new_id(str(g["name"]), "list", taken)
+            lid = unique_id(str(g["name"]), taken, fallback="list")
             lists.append({"id": lid, "name": g["name"]})
             refs.add("list", lid, str(g["id"]))
             neutral[("list", str(g["id"]))] = lid
@@ -320,7 +321,7 @@ class MailerLiteApi(VendorApi[MailerLiteSettings]):
             if not lists:
                 notes.append(f"segment '{s['name']}' left out: a hub segment's rule needs a list")
                 continue
-            sid = imp.new_id(str(s["name"]), "segment", seg_taken)
+            sid = unique_id(str(s["name"]), seg_taken, fallback="segment")
             refs.add("segment", sid, str(s["id"]))
             neutral[("segment", str(s["id"]))] = sid
             segments.append({"data": {"id": sid, "name": s["name"], "rules": [{"list": lists[0]["id"]}]},

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hub.plugin import slugify
+from hub.plugin import unique_id
 
 from . import mapping as m
 
@@ -28,20 +28,6 @@ CONTENT_UNKNOWN = ("MailerLite's API does not show this email's content: write i
                    " body_markdown) to keep a build sheet; hub verifies the automation by its trigger, subjects and"
                    " delays")
 PLACEHOLDER_BODY = "<p>(content kept in MailerLite)</p>\n<p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>\n"
-
-
-def unique(base: str, taken: set[str]) -> str:
-    """`base`, or `base-2`, `base-3`, ... when taken; the id is then taken."""
-    out, n = base, 2
-    while out in taken:
-        out, n = f"{base}-{n}", n + 1
-    taken.add(out)
-    return out
-
-
-def new_id(name: str, fallback: str, taken: set[str]) -> str:
-    """A neutral id for a vendor item named `name`, unique among `taken`."""
-    return unique(slugify(name, fallback), taken)
 
 
 def field_id(name: str) -> str | None:
@@ -133,7 +119,7 @@ def campaign(raw: Mapping[str, Any], neutral: Mapping[tuple[str, str], str], key
     if len(lists) > 1 or len(segs) > 1:
         comment = "MailerLite sends it to several groups or segments; hub names one: the plan shows the difference"
     mail = (raw.get("emails") or [{}])[0]
-    data: dict[str, Any] = {"id": new_id(str(raw.get("name") or ""), "campaign", taken),
+    data: dict[str, Any] = {"id": unique_id(str(raw.get("name") or ""), taken, fallback="campaign"),
                             "name": raw.get("name"), "audience": audience,
                             "email": email(mail, keys, body=mail.get("content"))}
     status = raw.get("status")
@@ -183,6 +169,6 @@ def automation(raw: Mapping[str, Any], neutral: Mapping[tuple[str, str], str], k
                             " written as 'opened the email before' with both branches going on: check it")
     if not any("send_email" in s for s in steps):
         return None, "it sends no email hub can describe"
-    data = {"id": new_id(str(raw.get("name") or ""), "automation", taken), "name": raw.get("name"),
+    data = {"id": unique_id(str(raw.get("name") or ""), taken, fallback="automation"), "name": raw.get("name"),
             "trigger": {"joined_list": groups[0]}, "steps": steps}
     return data, "\n".join(comments)

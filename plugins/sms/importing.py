@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub.plugin import Automation, slugify
+from hub.plugin import Automation, slugify, unique_id
 
 from .mapping import DEFAULT_REPLY_TIMEOUT, compile_flow
 
@@ -108,7 +108,7 @@ def automation_from_flow(name: str, definition: Mapping[str, Any], taken: set[st
     if not steps:
         return None
     steps.append({"id": END, "exit": True})
-    data = {"id": _unique(slugify(name, "flow"), taken), "name": name, "trigger": trig, "steps": steps}
+    data = {"id": unique_id(name, taken, fallback="flow"), "name": name, "trigger": trig, "steps": steps}
     try:
         compiled, problems = compile_flow(Automation.model_validate(data))
     except ValidationError:
@@ -116,12 +116,6 @@ def automation_from_flow(name: str, definition: Mapping[str, Any], taken: set[st
     return data if not problems and compiled == dict(definition) else None
 
 
-def _unique(base: str, taken: set[str]) -> str:
-    out, n = base, 2
-    while out in taken:
-        out, n = f"{base}-{n}", n + 1
-    taken.add(out)
-    return out
 
 
 def definition_path(name: str) -> str:
