@@ -54,7 +54,7 @@ tags:
 fields:
   - {id: favourite, name: Favourite, type: text}
   - {id: visits, name: Visits, type: number}
-  - {id: birthday, name: Date of birth, type: date}
+  - {id: born, name: Born, type: date}
 contact_files:
   - contacts.csv
 """
@@ -120,7 +120,7 @@ def write_workspace(root: Path, contacts: int, clients: int, seed: int, vendors:
             f"accounts:\n  email:\n    provider: {provider}\n    api_key: env:BENCH_KEY_{i}\n{settings}")
         (folder / "audience.yaml").write_text(AUDIENCE)
         (folder / "campaigns" / "winter-news.yaml").write_text(CAMPAIGN)
-        lines = ["email,phone,first_name,last_name,lists,tags,email_consent,sms_consent,favourite,visits,birthday"]
+        lines = ["email,phone,first_name,last_name,lists,tags,email_consent,sms_consent,favourite,visits,born"]
         household = ""
         for _ in range(per[i]):
             serial += 1

@@ -33,9 +33,11 @@ def agency(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pyte
     monkeypatch.setenv("HUB_SANDBOX_TIME_SCALE", "600")
     root = tmp_path / "agency"
     assert hub(capsys, "init", str(root)).code == 0
-    # Mailchimp merge tags are at most 10 characters: the bakery's field ids are ones Mailchimp can hold
+    # Mailchimp merge tags are at most 10 characters, and BIRTHDAY is the audience's own month-and-day field:
+    # the bakery's field ids are ones Mailchimp can hold
     for path in (root / "clients" / "bakery").rglob("*.yaml"):
         text = path.read_text().replace("favourite_loaf", "loaf")
+        text = re.sub(r"\bbirthday\b", "born", text)
         path.write_text(re.sub(r"\bsms_consent\b(?!_field)", "sms_ok", text))
     return root
 

@@ -51,6 +51,15 @@ def subscriber_hash(email: str) -> str:
     return hashlib.md5(email.lower().encode()).hexdigest()
 
 
+# Merge fields every new Mailchimp audience has, of types hub's fields cannot be (and a merge field's type cannot
+# change): a workspace field with their tag would be adopted as them and differ forever
+DEFAULT_FIELDS = {
+    "BIRTHDAY": "the audience's own Birthday field (month and day only, Mailchimp type 'birthday'), whose type"
+                " cannot change; choose another id (e.g. 'born')",
+    "ADDRESS": "the audience's own Address field (Mailchimp type 'address'), whose type cannot change",
+}
+
+
 def merge_tag_for(field_id: str) -> str:
     """A field id as a Mailchimp merge tag: uppercase letters, digits and '_' (length checked at validate)."""
     return re.sub(r"[^A-Z0-9_]", "_", field_id.upper())

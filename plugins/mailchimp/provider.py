@@ -92,7 +92,8 @@ class MailchimpProvider(Provider):
         def problem(source: str, message: str) -> None:
             problems.append(Problem.at(source, message, f"clients/{client.name}/client.yaml"))
 
-        seen = {"EMAIL": "Mailchimp's email", **{t: f"the built-in {t}" for t in m.BUILT_IN_TAGS.values()}}
+        seen = {"EMAIL": "Mailchimp's email", **{t: f"the built-in {t}" for t in m.BUILT_IN_TAGS.values()},
+                **m.DEFAULT_FIELDS}
         for f in client.audience.fields:
             tag = m.merge_tag_for(f.id)
             if len(tag) > m.MERGE_TAG_MAX:

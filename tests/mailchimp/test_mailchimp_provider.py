@@ -64,6 +64,16 @@ def test_validation_catches_long_merge_tags_and_off_quarter_schedules(mc: Any) -
     assert any("quarter hour" in p for p in problems)
 
 
+def test_a_date_field_cannot_become_the_audiences_own_birthday_field(mc: Any) -> None:
+    """Every audience has BIRTHDAY (month and day, a type a merge field cannot leave): a `birthday` date field would
+    be adopted as it, lose the year and differ in every plan. Validation says so and what to do."""
+    client = make_client("mailchimp", audience={"fields": [{"id": "birthday", "name": "Birthday", "type": "date"},
+                                                           {"id": "born", "name": "Born", "type": "date"}]})
+    [problem] = [p.message for p in mc.check_client(client, "main")]
+    assert "'birthday'" in problem and "'BIRTHDAY'" in problem
+    assert "month and day" in problem and "another id" in problem
+
+
 # -- against the simulator ----------------------------------------------------------------------------------
 
 
