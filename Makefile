@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/many_clients.py --clients 50
 	$(BIN)/python bench/faults.py --seeds 20 --rate 0.3
 	$(BIN)/python bench/runner.py --contacts 10000
+	$(BIN)/python bench/big_agency.py --contacts 64000 --clients 12
 
 lint: $(STAMP)
 	$(BIN)/ruff check hub plugins tests bench

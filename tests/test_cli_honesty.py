@@ -211,8 +211,10 @@ def test_status_has_a_legend_and_says_what_unsettled_items_wait_for(agency: Path
                      r"hub looks again at the start of the next `hub apply`", flat)
     doc = hub(capsys, "status", "-w", str(agency), "--sandbox", "-c", "law-firm", "--json").json()
     [row] = doc["clients"]
-    assert row["unsettled"] == len(row["waiting"]) > 0
+    assert row["unsettled"] == sum(w["count"] for w in row["waiting"]) > 0
     assert {w["next_check"] for w in row["waiting"]} == {"at the start of the next `hub apply`"}
+    [imports] = row["waiting"]  # the contacts of queued imports are one entry: how many, and a sample
+    assert imports["kind"] == "contact" and len(imports["ids"]) == min(imports["count"], 10)
 
 
 # 10. narrow terminals: nothing wider than the terminal, no word broken in the short columns

@@ -227,11 +227,11 @@ def render_status(rows: list[dict[str, Any]], runner: Sequence[dict[str, Any]] =
         who = r["client"] if r["account"] == "*" else f"{r['client']}/{r['account']}"
         if r["error"]:
             console.print(f"[red]{who}: could not be read: {escape(r['error'])}[/]")
-        for (kind, waits_for, why, next_check), items in _grouped(r["waiting"]).items():
-            since = _when(min(w["since"] for w in items))
-            ids = ", ".join(w["id"] for w in items[:3]) + (f" and {len(items) - 3} more" if len(items) > 3 else "")
-            console.print(f"{who}: {kind} {escape(ids)} wait{'s' if len(items) == 1 else ''} for {waits_for} since"
-                          f" {since} UTC: {escape(why)}; hub looks again {escape(next_check)}")
+        for w in r["waiting"]:
+            n = w["count"]
+            ids = ", ".join(w["ids"][:3]) + (f" and {n - 3} more" if n > 3 else "")
+            console.print(f"{who}: {w['kind']} {escape(ids)} wait{'s' if n == 1 else ''} for {w['waits_for']} since"
+                          f" {_when(w['since'])} UTC: {escape(w['why'])}; hub looks again {escape(w['next_check'])}")
     for r in runner:
         console.print(runner_line(r))
 
@@ -254,13 +254,6 @@ def _duration(seconds: float) -> str:
 
 
 LAG_WARNING_S = 300  # a worker looks each minute: more than this overdue means none is running
-
-
-def _grouped(waiting: list[dict[str, str]]) -> dict[tuple[str, str, str, str], list[dict[str, str]]]:
-    groups: dict[tuple[str, str, str, str], list[dict[str, str]]] = defaultdict(list)
-    for w in waiting:
-        groups[(w["kind"], w["waits_for"], w["why"], w["next_check"])].append(w)
-    return groups
 
 
 def _count(value: int | None) -> str:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..sync.plan import AccountPlan, Change
 
 NEXT_APPLY = "at the start of the next `hub apply`"
+SAMPLE = 10  # ids shown of the items waiting for one thing
 
 
 @click.command(short_help="Last apply, pending work, drift, what waits and why.")
@@ -54,9 +55,9 @@ def _row(acc: AccountPlan, changes: list[Change], state: StateStore) -> dict[str
         # None: the account could not be read, so nobody knows (never shown as 0)
         "pending": sum(1 for c in changes if c.writes or c.action == "manual") if readable else None,
         "drift": sum(1 for c in changes if c.drift) if readable else None,
-        "unsettled": sum(1 for w in waiting if w["waits_for"] == "the vendor"),
-        "held": sum(1 for w in waiting if w["waits_for"] == "its time"),
-        "unknown": sum(1 for w in waiting if w["waits_for"] == "you"),
+        "unsettled": sum(w["count"] for w in waiting if w["waits_for"] == "the vendor"),
+        "held": sum(w["count"] for w in waiting if w["waits_for"] == "its time"),
+        "unknown": sum(w["count"] for w in waiting if w["waits_for"] == "you"),
         "waiting": waiting,
         "error": acc.error,
     }
@@ -82,8 +83,22 @@ def _runner(state: StateStore, clients: list[str], now: datetime) -> list[dict[s
     return out
 
 
-def _unsettled(state: StateStore, client: str, account: str) -> list[dict[str, str]]:
-    """What each unsettled item waits for and when hub looks again."""
+def _unsettled(state: StateStore, client: str, account: str) -> list[dict[str, Any]]:
+    """What unsettled items wait for and when hub looks again: one entry per kind and reason, with how many,
+    the earliest `since` and a sample of `ids` (a queued import may hold 20,000 contacts)."""
+    groups: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    for w in _waiting(state, client, account):
+        key = (w["kind"], w["waits_for"], w["why"], w["next_check"])
+        group = groups.setdefault(key, {"kind": w["kind"], "count": 0, "ids": [], "since": w["since"],
+                                        "waits_for": w["waits_for"], "why": w["why"], "next_check": w["next_check"]})
+        group["count"] += 1
+        group["since"] = min(group["since"], w["since"])
+        if len(group["ids"]) < SAMPLE:
+            group["ids"].append(w["id"])
+    return list(groups.values())
+
+
+def _waiting(state: StateStore, client: str, account: str) -> list[dict[str, str]]:
     out = []
     for j in state.pending():
         if (j.client, j.account) == (client, account):
