@@ -5,7 +5,7 @@ The simulators run in a process of their own (as vendors do), so every figure is
 messy on purpose: accented and non-Latin names, internationalised domains, households sharing a phone, every
 consent status, number and date fields, lists and tags. Each command is a process of its own, timed from outside:
 
-- `validate_s`: `hub validate`;
+- `validate_s`: `hub validate` on the new workspace, and `warm_validate_s` again (its checked contacts kept);
 - `plan_s`: the first `hub plan --out` (everything to create), and `plan_file_mb` the size of what it wrote (the
   plan file and its side file of contact details);
 - `noop_plan_s`: `hub plan` after the apply (nothing changed), and `noop_reads`, the requests it made (hub's
@@ -153,9 +153,14 @@ def _csv_cell(text: str) -> str:
     return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n') else text
 
 
+PROFILES: Path | None = None  # --profile DIR: each hub command also writes DIR/<command>.prof (cProfile)
+
+
 def hub(root: Path, *args: str, env: dict[str, str]) -> tuple[float, float, str, str]:
     """Run `hub ARGS` in a process of its own: (seconds, its peak RSS in MB, stdout, stderr)."""
-    return run([sys.executable, "-m", "hub", *args, "-w", str(root)], env)
+    profile = ["-m", "cProfile", "-o", str(PROFILES / f"{'-'.join(a.strip('-') for a in args[:2])}.prof")] \
+        if PROFILES else []
+    return run([sys.executable, *profile, "-m", "hub", *args, "-w", str(root)], env)
 
 
 def run(argv: list[str], env: dict[str, str]) -> tuple[float, float, str, str]:
@@ -180,7 +185,10 @@ def main() -> None:
     ap.add_argument("--time-scale", type=float, default=5000.0, help="vendor seconds per real second (the apply)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--keep", type=Path, default=None, help="build the workspace here and keep it")
+    ap.add_argument("--profile", type=Path, default=None, help="write a cProfile of each hub command here")
     args = ap.parse_args()
+    global PROFILES
+    PROFILES = args.profile
 
     tmp = Path(tempfile.mkdtemp(prefix="big-agency-"))
     root = args.keep or tmp
@@ -196,6 +204,7 @@ def main() -> None:
         env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "160"}
         env.update({f"BENCH_KEY_{i}": v["settings"]["api_key"] for i, v in enumerate(vendors)})
         validate_s, rss_validate, _, _ = hub(root, "validate", env=env)
+        warm_validate_s, _, _, _ = hub(root, "validate", env=env)  # the checked contacts kept by the first
         plan_file = root / "first.plan"
         plan_s, rss_plan, _, _ = hub(root, "plan", "--out", str(plan_file), env=env)
         plan_bytes = sum(p.stat().st_size for p in root.glob("first.plan*"))
@@ -217,7 +226,8 @@ def main() -> None:
             shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps({
         "contacts": args.contacts, "clients": args.clients,
-        "validate_s": round(validate_s, 2), "plan_s": round(plan_s, 2), "noop_plan_s": round(noop_plan_s, 2),
+        "validate_s": round(validate_s, 2), "warm_validate_s": round(warm_validate_s, 2),
+        "plan_s": round(plan_s, 2), "noop_plan_s": round(noop_plan_s, 2),
         "status_s": round(status_s, 2), "plan_file_mb": round(plan_bytes / 2**20, 2),
         "peak_rss_mb": round(max(rss_validate, rss_plan, rss_noop, rss_status), 1),
         "noop_changes": {k: v for k, v in summary.items() if k != "noop" and v}, "noop_left": left[:5],
