@@ -92,3 +92,21 @@ def hub_apply_writes(capsys: pytest.CaptureFixture[str], root: Path) -> int:
     done = hub(capsys, "apply", "-w", str(root), "--sandbox", "-c", "bakery", "--yes", "--json")
     assert done.code == 0, done.err
     return sum(1 for c in changes(done.json()) if c["action"] in ("create", "update", "delete"))
+
+
+def test_subscribers_in_no_group_are_imported_too(agency: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    """A new client's account often holds only subscribers (no group, no custom field): they are its audience."""
+    folder = agency / "clients" / "shop"
+    folder.mkdir()
+    (folder / "client.yaml").write_text("name: Shop\nbrand: {sender_name: Shop, sender_email: hi@shop.example}\n"
+                                        "accounts:\n  mailerlite: {provider: mailerlite, api_key: env:SHOP_KEY}\n")
+    with simulator(agency, MailerLiteSimulator, "shop", "mailerlite") as sim:
+        state = sim.account_state("sandbox")
+        sim.upsert(state, {"email": "ana@example.com", "fields": {"name": "Ana"}})
+        sim.upsert(state, {"email": "ben@example.com", "status": "unsubscribed"})
+    done = import_(capsys, agency, "shop", "mailerlite")
+    assert done.code == 0, done.err
+    with (folder / "contacts.csv").open() as fh:
+        rows = {r["email"]: r for r in csv.DictReader(fh)}
+    assert (rows["ana@example.com"]["first_name"], rows["ben@example.com"]["email_consent"]) == ("Ana", "unsubscribed")
+    assert_nothing_to_do(plan(capsys, agency, "shop"))

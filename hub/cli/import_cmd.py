@@ -50,7 +50,9 @@ def import_(client: str, account: str, workspace: Path | None, sandbox: bool, dr
         say("Dry run: nothing written.")
         return
     say(f"Recorded in hub's state: {report.adopted} item(s) adopted, {report.contacts} contact(s)"
-        + (f", {report.texts} scheduled text(s)" if report.texts else "") + ". Nothing was written to the vendor.")
+        + (f", {report.texts} scheduled text(s)" if report.texts else "")
+        + (f", {report.optouts} number(s) that opted out (never texted)" if report.optouts else "")
+        + ". Nothing was written to the vendor.")
     if report.left:
         say(f"The next plan still shows {len(report.left)} item(s):", style="yellow")
         for item in report.left:

@@ -34,7 +34,7 @@ from ..errors import ConfigError, NotSupported, Problem, UsageProblem
 from ..model import Audience, Client, ClientConfig, ConsentStatus, Contact, HubConfig, Workspace
 from ..model.workspace import inherit
 from ..plugins import Plugins
-from ..provider import References
+from ..provider import Capability, References
 from ..state import StateStore
 from ..sync.accounts import Account, Accounts, Sandbox
 from ..sync.engine import Session, SessionOptions, hub_dir, sandbox_clock
@@ -75,12 +75,14 @@ class ImportReport:
     adopted: int = 0  # items found at the vendor and recorded in hub's state
     contacts: int = 0  # contact records seeded
     texts: int = 0  # scheduled texts recorded in the delivery ledger
+    optouts: int = 0  # numbers that opted out at the vendor, recorded so that hub never texts them
     left: list[dict[str, Any]] = field(default_factory=list)  # what the next plan still shows, if anything
 
     def to_json(self) -> dict[str, Any]:
         return {"client": self.client, "account": self.account, "provider": self.provider,
                 "dry_run": not self.written, "files": [vars(f) for f in self.files], "notes": self.notes,
                 "history": self.history, "adopted": self.adopted, "contacts": self.contacts, "texts": self.texts,
+                "optouts": self.optouts,
                 "next_plan": {"changes": len(self.left), "left": self.left}}
 
 
@@ -90,6 +92,7 @@ class _Read:
     found: dict[str, Any]
     contacts: list[Contact] | None  # None: the vendor holds no contacts (an SMS or social account)
     skipped: list[str]  # items a blueprint the client uses provides already
+    optouts: list[str] = field(default_factory=list)  # numbers that texted STOP to the account's senders
 
 
 def run_import(root: Path, plugins: Plugins, options: ImportOptions,
@@ -178,15 +181,21 @@ def _read(root: Path, plugins: Plugins, folder: Path, config: ClientConfig, opti
             raise UsageProblem(f"{api.display_name} ({account.provider.name}): {exc.message}."
                                " Nothing was written") from None
         contacts: list[Contact] | None = None
-        if found.get("lists") or found.get("fields") or found.get("tags"):
-            try:
-                contacts = list(api.export_contacts(refs))
-            except NotSupported as exc:
+        optouts: list[str] = []
+        try:  # an account with subscribers in no group and no custom field still has them
+            exported = list(api.export_contacts(refs))
+        except NotSupported as exc:
+            exported = []
+            if Capability.CONTACTS in account.provider.capabilities:
                 found.setdefault("notes", []).append(f"contacts not imported: {exc.message}")
+        if Capability.CONTACTS in account.provider.capabilities:
+            contacts = exported
+        else:  # an SMS account's contacts are the numbers that opted out there: hub keeps honouring them
+            optouts = [c.phone for c in exported if c.phone and c.consent.sms is ConsentStatus.UNSUBSCRIBED]
         if contacts is not None and config.sms_consent_field:
             contacts = [_sms_consent(c, config.sms_consent_field) for c in contacts]
         skipped = _blueprint_items(root, config, found)
-        return _Read(account.provider.name, found, contacts, skipped)
+        return _Read(account.provider.name, found, contacts, skipped, optouts)
 
 
 def _sms_consent(contact: Contact, consent_field: str) -> Contact:
@@ -283,24 +292,28 @@ def _seed(root: Path, plugins: Plugins, options: ImportOptions, read: _Read, rep
         run_id = "import-" + uuid.uuid4().hex[:8]
         with state.client_lock([options.client]):
             changes = plan_account(account, state, prune=False)
+            found: dict[tuple[str, str], list[tuple[str, str, str, str, dict[str, Any] | None]]] = {}
             for c in changes:
+                vendor_id = None
                 if c.adopt and not c.writes:
-                    _record(state, run_id, c, c.vendor_id)
+                    vendor_id = c.vendor_id
                     report.adopted += 1
                 elif c.kind == "contact" and c.action in ("create", "update"):
-                    _record(state, run_id, c, "")  # the vendor's id is found when hub next writes the contact
+                    vendor_id = ""  # the vendor's id is found when hub next writes the contact
                     report.contacts += 1
                 elif c.kind == "sms_campaign" and c.action == "create":
                     report.texts += _texts(state, account, c, read.found.get("texts") or {})
-                    _record(state, run_id, c, "imported")
+                    vendor_id = "imported"
                     report.adopted += 1
+                if vendor_id is not None:
+                    found.setdefault((c.provider, c.kind), []).append(
+                        (c.id, c.natural_key, c.fingerprint, vendor_id, c.details.get("record")))
+            for (provider, kind), items in found.items():  # two transactions a kind, however many contacts
+                state.record_many(run_id, options.client, options.account, provider, kind, items)
+            for number in read.optouts:
+                report.optouts += state.record_optout(options.client, "sms", number, f"imported from {options.account}")
             after = plan_account(account, state, prune=False)
         report.left = [_left(c) for c in after if c.writes or c.action in ("manual", "unsupported")]
-
-
-def _record(state: StateStore, run_id: str, c: Change, vendor_id: str) -> None:
-    state.record(run_id, c.client, c.account, c.provider, c.kind, c.id, c.natural_key, c.fingerprint, vendor_id,
-                 c.details.get("record"))
 
 
 def _texts(state: StateStore, account: Account, c: Change, texts: dict[str, list[dict[str, Any]]]) -> int:

@@ -20,7 +20,7 @@ import getpass
 import json
 import os
 import socket
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -384,8 +384,16 @@ class StateStore:
     def record(self, run_id: str, client: str, account: str, provider: str, kind: str, neutral_id: str,
                natural_key: str, fingerprint: str, vendor_id: str, data: dict[str, Any] | None = None) -> None:
         """Record an item found in the vendor without a write (adoption of an existing object)."""
-        [jid] = self.begin(run_id, client, account, provider, kind, [(neutral_id, "adopt", natural_key, fingerprint)])
-        self.settle([Settlement(jid, "ok", vendor_id, data=data)])
+        self.record_many(run_id, client, account, provider, kind, [(neutral_id, natural_key, fingerprint, vendor_id,
+                                                                    data)])
+
+    def record_many(self, run_id: str, client: str, account: str, provider: str, kind: str,
+                    items: Sequence[tuple[str, str, str, str, dict[str, Any] | None]]) -> None:
+        """`record` for many items of one kind at once: (neutral id, natural key, fingerprint, vendor id, data)
+        each, journalled and settled in two transactions however many (an imported account's contacts)."""
+        ids = self.begin(run_id, client, account, provider, kind, [(n, "adopt", k, fp) for n, k, fp, _, _ in items])
+        self.settle([Settlement(jid, "ok", vendor_id, data=data)
+                     for jid, (_, _, _, vendor_id, data) in zip(ids, items, strict=True)])
 
     def pending(self) -> list[JournalEntry]:
         with self._lock:
