@@ -36,8 +36,10 @@ def status(workspace: Path | None, clients: tuple[str, ...], as_json: bool,
 
     with open_session(workspace, sandbox, clients) as session:
         the_plan = session.plan()
-        rows = [_row(acc, [c for c in the_plan.changes if (c.client, c.account) == (acc.client, acc.account)],
-                     session.state) for acc in the_plan.accounts]
+        by_account: dict[tuple[str, str], list[Change]] = {}
+        for c in the_plan.changes:
+            by_account.setdefault((c.client, c.account), []).append(c)
+        rows = [_row(acc, by_account.get((acc.client, acc.account), []), session.state) for acc in the_plan.accounts]
         runner = _runner(session.state, session.client_names, session.clock.utcnow())
     if as_json:
         emit_json({"clients": rows, "runner": runner})
