@@ -205,7 +205,7 @@ def test_check_client_counts_graphemes() -> None:
     def problems(text: str) -> list[Any]:
         client = make_client("bluesky", campaigns=[{"id": "long", "name": "Long", "schedule": "now",
                                                     "social": {"text": text}}])
-        client.campaigns[0].social._source = "clients/acme/campaigns/long.yaml:7"  # type: ignore[union-attr]
+        client.campaigns[0].social.located("clients/acme/campaigns/long.yaml:7")  # type: ignore[union-attr]
         return BlueskyProvider.check_client(client, "main")
 
     assert mapping.graphemes("👍🏽" * 300) == 300
