@@ -167,3 +167,32 @@ def test_prune_is_required_to_delete(vendor, tmp_path: Path) -> None:  # type: i
         assert [x["name"] for x in h.simulator.items("lists")] == ["List 0"]
     finally:
         h.close()
+
+
+def test_thousands_of_unchanged_contacts_are_planned_as_one_count(vendor, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Re-planning a big audience: the unchanged contacts are one noop item with a count and a sample (in memory,
+    in JSON and in a saved plan), while the one that changed is an item of its own."""
+    contacts = [{"email": f"p{i:04d}@example.com", "first_name": "P", "lists": ["news"]} for i in range(1500)]
+    client = make_client("testvendor", audience={"lists": [{"id": "news", "name": "News"}], "contacts": contacts})
+    h = Harness(vendor, client, tmp_path, ScaledClock(1000.0))
+    try:
+        assert not h.apply().failed
+        client.audience.contacts[7].first_name = "Changed"
+        plan = h.plan()
+        contact_changes = [c for c in plan.changes if c.kind == "contact"]
+        assert [(c.id, c.action, c.count) for c in contact_changes if c.action != "noop"] == [
+            ("p0007@example.com", "update", 1)]
+        [folded] = [c for c in contact_changes if c.action == "noop"]
+        assert (folded.id, folded.count, folded.details["sample"][:2]) == ("*", 1499, ["p0000@example.com",
+                                                                                      "p0001@example.com"])
+        assert plan.summary()["noop"] >= 1499 and plan.summary()["update"] == 1
+        [entry] = [c for cl in plan.to_json()["clients"] for c in cl["changes"]
+                   if c["kind"] == "contact" and c["action"] == "noop"]
+        assert entry["count"] == 1499 and len(entry["sample"]) == 10
+        path = tmp_path / "plan.json"
+        plan.save(path)
+        loaded = Plan.load(path)
+        assert loaded.summary() == plan.summary()
+        assert [c.id for c in loaded.writes if c.kind == "contact"] == ["p0007@example.com"]
+    finally:
+        h.close()

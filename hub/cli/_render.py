@@ -96,8 +96,9 @@ def _rows(changes: list[Change]) -> list[tuple[str, dict[str, str]]]:
     for (account, kind, action, _result), items in groups.items():
         style = ACTION_STYLE.get(action, "")
         row = {"account": account, "kind": kind, "action": f"[{style}]{action}[/]"}
-        if len(items) > GROUP_OVER:
-            row |= {"id": f"{len(items)} items", "fidelity": ", ".join(dict.fromkeys(c.fidelity for c in items)),
+        total = sum(c.count for c in items)  # (unchanged contacts may be folded into one count)
+        if total > GROUP_OVER:
+            row |= {"id": f"{total} items", "fidelity": ", ".join(dict.fromkeys(c.fidelity for c in items)),
                     "result": _outcome(items), "reason": _reasons(items)}
         else:
             rows += [(account, row | _one(c)) for c in items]
@@ -123,7 +124,7 @@ def _outcome(items: list[Change]) -> str:
 
 def _reasons(items: list[Change]) -> str:
     """Every distinct reason, drift and warning of a group, each once, with how many items it concerns."""
-    total = len(items)
+    total = sum(c.count for c in items)
     lines = []
     drifted = sum(1 for c in items if c.drift)
     if drifted:

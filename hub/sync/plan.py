@@ -27,6 +27,7 @@ from .accounts import Account
 ACTIONS = ("create", "update", "delete", "noop", "manual", "unsupported")
 PLAN_FORMAT = 2  # 2: items of kinds with many alike (contacts) are saved in a side file
 SAMPLE = 10  # ids shown of a group of many alike
+FOLD_OVER = 1000  # more unchanged items of a kind with many alike than this are planned as one count
 MANY = "*"  # the id of a group of many alike in a plan's JSON (with its `count` and a `sample` of ids)
 # details the applier needs (kept in plan files) but a printed plan leaves out: last push's record, and
 # an SMS campaign's per-recipient texts (thousands of lines; the reason says how many and what they cost)
@@ -54,6 +55,7 @@ class Change:
     details: dict[str, Any] = field(default_factory=dict)
     adopt: bool = False  # found in the vendor without a state record: apply records it, writes nothing
     many: bool = False  # one of many alike (a contact): JSON and plan files show them as counts and a sample
+    count: int = 1  # > 1: this many unchanged items of a kind with many alike, folded into one (id MANY)
     result: str = ""
     error: str = ""
 
@@ -74,6 +76,8 @@ class Change:
                 out.pop(key)
         if not self.many:
             out.pop("many")
+        if self.count == 1:
+            out.pop("count")
         return out
 
 
@@ -81,13 +85,15 @@ def _group(items: list[Change], *, results: bool) -> dict[str, Any]:
     """Many alike of one kind and action (contacts) as one entry: how many, a sample, each reason with its count,
     and after an apply the outcome, every failure named."""
     first = items[0]
+    total = sum(c.count for c in items)
     reasons = Counter(c.reason for c in items if c.reason)
+    sample = [i for c in items for i in (c.details.get("sample", []) if c.id == MANY else [c.id])][:SAMPLE]
     out: dict[str, Any] = {
         "client": first.client, "account": first.account, "provider": first.provider, "kind": first.kind,
-        "id": MANY, "action": first.action, "count": len(items),
+        "id": MANY, "action": first.action, "count": total,
         "fidelity": ", ".join(dict.fromkeys(c.fidelity for c in items)),
-        "reason": "; ".join(r if n == len(items) else f"{n} of {len(items)}: {r}" for r, n in reasons.items()),
-        "drift": any(c.drift for c in items), "sample": [c.id for c in items[:SAMPLE]],
+        "reason": "; ".join(r if n == total else f"{n} of {total}: {r}" for r, n in reasons.items()),
+        "drift": any(c.drift for c in items), "sample": sample,
     }
     drifted = sum(c.drift for c in items)
     if drifted:
@@ -130,7 +136,10 @@ class Plan:
     folded: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> dict[str, int]:
-        counts = Counter(c.action for c in self.changes) + self.folded
+        counts: Counter[str] = Counter()
+        for c in self.changes:
+            counts[c.action] += c.count
+        counts += self.folded
         out = {a: counts.get(a, 0) for a in ACTIONS}
         out["drift"] = sum(1 for c in self.changes if c.drift)
         return out
@@ -269,11 +278,21 @@ def plan_account(account: Account, state: StateStore, *, prune: bool) -> list[Ch
         records = by_kind.get(res.kind, {})
         live: dict[str, Live] = res.read_live(refs) if res.live_read and (wanted or records) else {}
         by_vendor_id = {lv.vendor_id: lv for lv in live.values()}
+        unchanged: list[Change] = []
         for want in wanted:
             change = _decide(account, res, want, records.get(want.id), live, by_vendor_id, refs)
             if change.action == "create":
                 refs.plan(res.kind, want.id)
-            changes.append(change)
+            if res.many and _plain_noop(change):
+                unchanged.append(change)
+            else:
+                changes.append(change)
+        if len(unchanged) > FOLD_OVER:  # tens of thousands of unchanged contacts: kept as a count and a sample
+            first = unchanged[0]
+            changes.append(Change(first.client, first.account, first.provider, first.kind, MANY, "noop", many=True,
+                                  count=len(unchanged), details={"sample": [c.id for c in unchanged[:SAMPLE]]}))
+        else:
+            changes += unchanged
         wanted_ids = {w.id for w in wanted}
         for rec in records.values():
             if rec.neutral_id in wanted_ids or not res.prunable:
@@ -292,6 +311,11 @@ def plan_account(account: Account, state: StateStore, *, prune: bool) -> list[Ch
                                   reason=reason, vendor_id=rec.vendor_id, natural_key=rec.natural_key,
                                   details={"vendor_gone": gone}, many=res.many))
     return changes
+
+
+def _plain_noop(c: Change) -> bool:
+    return (c.action == "noop" and not (c.adopt or c.drift or c.reason or c.details.get("warnings"))
+            and c.fidelity == Fidelity.EXACT.value)
 
 
 def _decide(account: Account, res: Resource, want: Desired, rec: Any, live: dict[str, Live],
