@@ -132,14 +132,11 @@ class Plan:
     prune: bool
     clients: list[str]
     created_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    # items of many alike a saved plan holds only as counts (unchanged contacts): action -> how many
-    folded: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> dict[str, int]:
         counts: Counter[str] = Counter()
         for c in self.changes:
             counts[c.action] += c.count
-        counts += self.folded
         out = {a: counts.get(a, 0) for a in ACTIONS}
         out["drift"] = sum(1 for c in self.changes if c.drift)
         return out
@@ -210,17 +207,19 @@ class Plan:
             change = Change(**{k: v for k, v in item.items() if k in known})
             grouped.setdefault((change.client, change.account, change.kind, change.action), []).append(change)
         changes: list[Change] = []
-        folded: Counter[str] = Counter()
         for entry in (ch for client in doc["clients"] for ch in client["changes"]):
             if entry["id"] != MANY:
                 changes.append(Change(**{k: v for k, v in entry.items() if k in known}))
                 continue
             kept = grouped.get((entry["client"], entry["account"], entry["kind"], entry["action"]), [])
             changes += kept  # in the group's place: apply keeps the plan's order
-            folded[entry["action"]] += entry["count"] - len(kept)
+            if entry["count"] > len(kept):  # what apply has no work for (unchanged contacts): one count
+                changes.append(Change(entry["client"], entry["account"], entry["provider"], entry["kind"], MANY,
+                                      entry["action"], fidelity=entry["fidelity"], reason=entry["reason"], many=True,
+                                      count=entry["count"] - len(kept), details={"sample": entry["sample"]}))
         return cls(changes, [AccountPlan(**a) for a in binding["accounts"]], binding["workspace_digest"],
                    binding["state_revision"], binding["sandbox"], binding["prune"], binding["clients"],
-                   binding["created_at"], folded)
+                   binding["created_at"])
 
     def check_binding(self, workspace_digest: str, state_revision: int, sandbox: bool) -> None:
         problems = []
