@@ -111,7 +111,8 @@ def _one(c: Change) -> dict[str, str]:
     warnings = "".join(f"\n[yellow]warning:[/] {escape(w)}" for w in c.details.get("warnings") or [])
     result = f"[{RESULT_STYLE.get(c.result, '')}]{c.result}[/]" + (f": {escape(c.error)}" if c.error else "")
     reason = ("[bold]drift:[/] " if c.drift else "") + escape(c.reason) + warnings
-    return {"id": escape(c.id), "fidelity": c.fidelity, "result": result, "reason": reason}
+    shown = f"{c.count} items" if c.count > 1 else c.id  # (a saved plan's unchanged contacts, as a count)
+    return {"id": escape(shown), "fidelity": c.fidelity, "result": result, "reason": reason}
 
 
 def _outcome(items: list[Change]) -> str:

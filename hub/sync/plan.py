@@ -66,6 +66,13 @@ class Change:
     def desired(self) -> Desired:
         return Desired(self.id, self.natural_key, self.payload, Fidelity(self.fidelity), self.reason, self.details)
 
+    @classmethod
+    def folded(cls, client: str, account: str, provider: str, kind: str, action: str, count: int,
+               sample: list[str], *, fidelity: str = Fidelity.EXACT.value, reason: str = "") -> Change:
+        """`count` items of a kind with many alike that apply has no work for (unchanged contacts), as one."""
+        return cls(client, account, provider, kind, MANY, action, fidelity=fidelity, reason=reason, many=True,
+                   count=count, details={"sample": sample[:SAMPLE]})
+
     def public(self, *, payload: bool = False) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}  # shallow: a plan of 64k contacts is big
         if not payload:  # bookkeeping for apply; plan files keep it, printed plans do not
@@ -214,9 +221,9 @@ class Plan:
             kept = grouped.get((entry["client"], entry["account"], entry["kind"], entry["action"]), [])
             changes += kept  # in the group's place: apply keeps the plan's order
             if entry["count"] > len(kept):  # what apply has no work for (unchanged contacts): one count
-                changes.append(Change(entry["client"], entry["account"], entry["provider"], entry["kind"], MANY,
-                                      entry["action"], fidelity=entry["fidelity"], reason=entry["reason"], many=True,
-                                      count=entry["count"] - len(kept), details={"sample": entry["sample"]}))
+                changes.append(Change.folded(entry["client"], entry["account"], entry["provider"], entry["kind"],
+                                             entry["action"], entry["count"] - len(kept), entry["sample"],
+                                             fidelity=entry["fidelity"], reason=entry["reason"]))
         return cls(changes, [AccountPlan(**a) for a in binding["accounts"]], binding["workspace_digest"],
                    binding["state_revision"], binding["sandbox"], binding["prune"], binding["clients"],
                    binding["created_at"])
@@ -288,8 +295,8 @@ def plan_account(account: Account, state: StateStore, *, prune: bool) -> list[Ch
                 changes.append(change)
         if len(unchanged) > FOLD_OVER:  # tens of thousands of unchanged contacts: kept as a count and a sample
             first = unchanged[0]
-            changes.append(Change(first.client, first.account, first.provider, first.kind, MANY, "noop", many=True,
-                                  count=len(unchanged), details={"sample": [c.id for c in unchanged[:SAMPLE]]}))
+            changes.append(Change.folded(first.client, first.account, first.provider, first.kind, "noop",
+                                         len(unchanged), [c.id for c in unchanged[:SAMPLE]]))
         else:
             changes += unchanged
         wanted_ids = {w.id for w in wanted}

@@ -26,6 +26,7 @@ from .yamlpos import YamlDoc
 _IDS_SEPARATOR = re.compile(r"[;,|\s]+")
 _CONSENT_COLUMNS = {"email_consent": "email", "sms_consent": "sms", "opted_in_at": "opted_in_at",
                     "opt_in_ip": "opt_in_ip"}
+_CONSENT_OF = {v: k for k, v in _CONSENT_COLUMNS.items()}  # a consent key -> the CSV column it came from
 SKIPPED = "row left out (on_bad_row: skip): "
 
 
@@ -168,7 +169,7 @@ def _cell_message(err: Any, headers: dict[str, str]) -> str:
     loc = tuple(err.get("loc", ()))
     if not loc:
         return kind_message(err, Contact)
-    target = {v: k for k, v in _CONSENT_COLUMNS.items()}.get(str(loc[1])) if loc[0] == "consent" and len(loc) > 1 \
+    target = _CONSENT_OF.get(str(loc[1])) if loc[0] == "consent" and len(loc) > 1 \
         else str(loc[1]) if loc[0] == "fields" and len(loc) > 1 else str(loc[0])
     header = headers.get(target or "", target or "")
     return kind_message(err, Contact, key=header)
