@@ -37,6 +37,7 @@ from .transport.limits import RateLimit as RateLimit
 
 if TYPE_CHECKING:
     from .clock import Clock
+    from .report.figures import Metric, Result, Sent
     from .services import AccountServices
     from .simulator.base import Simulator
     from .social import SocialPost
@@ -201,6 +202,9 @@ class Resource:
     unknown_outcome: ClassVar[str] = "resend"
     holds: ClassVar[bool] = False  # keeps work in hub's state until its time: `hub run` calls `release_due`
     many: ClassVar[bool] = False  # thousands alike (contacts): plans show them as counts and a sample
+    # what `hub report` reads for what this kind sent: each metric -> the vendor field it comes from (the mapping
+    # table a user checks a figure against); empty: this kind sends nothing to report on
+    reports: ClassVar[Mapping[Metric, str]] = {}
 
     def __init__(self, api: VendorApi[Any]) -> None:
         self.api = api
@@ -295,6 +299,13 @@ class Resource:
         """A reason when the item hub recorded (its vendor id and record data) can no longer change (a published
         post): taken out of the workspace, it is forgotten, never deleted at the vendor."""
         return None
+
+    def read_results(self, sent: Sequence[Sent], refs: References) -> list[Result]:
+        """The vendor's figures for each of `sent` (what hub sent through this kind: campaigns it applied, and for the
+        kind holding the account's email or SMS campaigns, the batches hub's runner sent), in the fewest reads:
+        one `Result` per sent item and day, only for metrics in `reports`. Something the vendor no longer knows
+        is left out; something it has no figures for yet gives zeros, not settled."""
+        raise NotSupported(f"{self.api.display_name} results of {self.kind} cannot be read", provider=self.api.name)
 
     def confirm(self, pending: Mapping[str, Sequence[str]], refs: References) -> dict[str, ItemResult]:
         """Settle writes accepted earlier with `ItemResult.confirm`: `pending` maps each token to the items
