@@ -186,6 +186,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--keep", type=Path, default=None, help="build the workspace here and keep it")
     ap.add_argument("--profile", type=Path, default=None, help="write a cProfile of each hub command here")
+    ap.add_argument("--hold", action="store_true",
+                    help="after the figures, keep the simulators up (Enter stops them): time commands by hand")
     args = ap.parse_args()
     global PROFILES
     PROFILES = args.profile
@@ -219,6 +221,11 @@ def main() -> None:
         _, _, _, logged = hub(root, "-v", "plan", env=env)  # hub's request log: what a plan reads
         noop_reads = sum(1 for line in logged.splitlines() if " -> " in line)
         status_s, rss_status, _, _ = hub(root, "status", "--json", env=env)
+        if args.hold:
+            (root / "bench.env").write_text("".join(f"export BENCH_KEY_{i}={v['settings']['api_key']}\n"
+                                                    for i, v in enumerate(vendors)))
+            print(f"simulators up; workspace {root} (source its bench.env); Enter stops them", file=sys.stderr)
+            sys.stdin.readline()
     finally:
         parent.send("stop")
         server.join()

@@ -93,8 +93,11 @@ class ProviderSettings(BaseModel):
         return out
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, default=str)  # json.dumps(sort_keys=True, default=str), made once
+
+
 def fingerprint(payload: Any) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
+    return hashlib.sha256(_CANONICAL.encode(payload).encode()).hexdigest()[:20]
 
 
 @dataclass
@@ -202,6 +205,10 @@ class Resource:
     unknown_outcome: ClassVar[str] = "resend"
     holds: ClassVar[bool] = False  # keeps work in hub's state until its time: `hub run` calls `release_due`
     many: ClassVar[bool] = False  # thousands alike (contacts): plans show them as counts and a sample
+    # `desired` depends on nothing but the client's files, hub.yaml and blueprints, its opt-outs and the code: a plan
+    # may take what it answered last time under the same inputs (`hub.sync.desired_cache`) instead of translating
+    # tens of thousands of contacts again
+    pure_desired: ClassVar[bool] = False
     # what `hub report` reads for what this kind sent: each metric -> the vendor field it comes from (the mapping
     # table a user checks a figure against); empty: this kind sends nothing to report on
     reports: ClassVar[Mapping[Metric, str]] = {}

@@ -21,6 +21,7 @@ from ..workspace import load_workspace
 from ..workspace.loader import WORKSPACE_FILE
 from .accounts import Account, Accounts, Sandbox, Unopened, sandbox_time_scale
 from .apply import Applier
+from .desired_cache import DesiredCache
 from .plan import AccountPlan, Plan, compute_plan
 from .services import bind_services
 
@@ -183,7 +184,8 @@ class Session:
     def plan(self) -> Plan:
         with collector_paused():  # tens of thousands of contacts' changes, all kept until the command ends
             plan = compute_plan(self.accounts, self.state, workspace_digest=self.workspace.digest,
-                                sandbox=self.options.sandbox, prune=self.options.prune, clients=self.client_names)
+                                sandbox=self.options.sandbox, prune=self.options.prune, clients=self.client_names,
+                                cache=DesiredCache(self.root, hub_dir(self.root) / "cache"))
         plan.accounts += [unopened_account(u) for u in self.unopened]
         plan.accounts += [refused_client(name, problems) for name, problems in self.refused.items()]
         plan.accounts.sort(key=lambda a: (a.client, a.account))

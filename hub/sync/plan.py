@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from ..provider import Desired, Fidelity, Live, References, Resource
 from ..state import StateStore
 from ..state.store import ItemRecord
 from .accounts import Account
+from .desired_cache import DesiredCache, plain
 
 ACTIONS = ("create", "update", "delete", "noop", "manual", "unsupported")
 PLAN_FORMAT = 2  # 2: items of kinds with many alike (contacts) are saved in a side file
@@ -35,6 +36,7 @@ BOOKKEEPING = ("previous", "record", "recipients")
 # Accounts are independent and their work is waiting on vendors: one thread each, so that 50 clients
 # take about as long as the slowest one (PRODUCT §6).
 MAX_PARALLEL_ACCOUNTS = 64
+_LINE = json.JSONEncoder(default=str)  # one side-file line per item: json.dumps(default=str), made once
 
 
 @dataclass
@@ -74,7 +76,7 @@ class Change:
                    count=count, details={"sample": sample[:SAMPLE]})
 
     def public(self, *, payload: bool = False) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in fields(self)}  # shallow: a plan of 64k contacts is big
+        out = dict(self.__dict__)  # every field, shallow: a plan of 64k contacts is big
         if not payload:  # bookkeeping for apply; plan files keep it, printed plans do not
             out.pop("payload")
             out["details"] = {k: v for k, v in self.details.items() if k not in BOOKKEEPING}
@@ -182,8 +184,7 @@ class Plan:
         """The plan as one JSON document at `path`; items of many alike that apply writes (or records) go, with
         their details, to a side file beside it (`items_path`), one per line, bound to the plan by digest."""
         doc = self.to_json(payload=True)
-        lines = [json.dumps(c.public(payload=True), default=str) + "\n" for c in self.changes
-                 if c.many and (c.writes or c.adopt)]
+        lines = [_LINE.encode(c.public(payload=True)) + "\n" for c in self.changes if c.many and (c.writes or c.adopt)]
         side = items_path(path)
         digest = hashlib.sha256()
         with side.open("w", encoding="utf-8") as fh:
@@ -271,7 +272,8 @@ def build_refs(state: StateStore, account: Account, records: Iterable[ItemRecord
     return refs
 
 
-def plan_account(account: Account, state: StateStore, *, prune: bool) -> list[Change]:
+def plan_account(account: Account, state: StateStore, *, prune: bool,
+                 cache: DesiredCache | None = None) -> list[Change]:
     provider = account.provider
     client = account.client
     by_kind: dict[str, dict[str, ItemRecord]] = {}
@@ -280,26 +282,30 @@ def plan_account(account: Account, state: StateStore, *, prune: bool) -> list[Ch
     refs = build_refs(state, account, (r for kind in by_kind.values() for r in kind.values()))
     changes: list[Change] = []
     for res in provider.resources:
-        wanted = res.desired(client, refs)
         records = by_kind.get(res.kind, {})
+        wanted, kept = _wanted(account, res, refs, records, cache)
         live: dict[str, Live] = res.read_live(refs) if res.live_read and (wanted or records) else {}
         by_vendor_id = {lv.vendor_id: lv for lv in live.values()}
-        unchanged: list[Change] = []
+        unchanged: list[Desired] = []  # of a kind with many alike: applied as they are, no work for apply
         for want in wanted:
-            change = _decide(account, res, want, records.get(want.id), live, by_vendor_id, refs)
+            record = records.get(want.id)
+            if res.many and not res.live_read and _unchanged(res, want, record):
+                unchanged.append(want)
+                continue
+            change = _decide(account, res, want, record, live, by_vendor_id, refs)
             if change.action == "create":
                 refs.plan(res.kind, want.id)
             if res.many and _plain_noop(change):
-                unchanged.append(change)
+                unchanged.append(want)
             else:
                 changes.append(change)
-        if len(unchanged) > FOLD_OVER:  # tens of thousands of unchanged contacts: kept as a count and a sample
-            first = unchanged[0]
-            changes.append(Change.folded(first.client, first.account, first.provider, first.kind, "noop",
-                                         len(unchanged), [c.id for c in unchanged[:SAMPLE]]))
+        if kept or len(unchanged) > FOLD_OVER:  # tens of thousands of unchanged contacts: a count and a sample
+            ids = [i for i, _ in kept[:SAMPLE]] + [w.id for w in unchanged[:SAMPLE]]
+            changes.append(Change.folded(client.name, account.name, provider.name, res.kind, "noop",
+                                         len(kept) + len(unchanged), ids[:SAMPLE]))
         else:
-            changes += unchanged
-        wanted_ids = {w.id for w in wanted}
+            changes += [_decide(account, res, w, records.get(w.id), live, by_vendor_id, refs) for w in unchanged]
+        wanted_ids = {w.id for w in wanted} | {i for i, _ in kept}
         for rec in records.values():
             if rec.neutral_id in wanted_ids or not res.prunable:
                 continue
@@ -317,6 +323,36 @@ def plan_account(account: Account, state: StateStore, *, prune: bool) -> list[Ch
                                   reason=reason, vendor_id=rec.vendor_id, natural_key=rec.natural_key,
                                   details={"vendor_gone": gone}, many=res.many))
     return changes
+
+
+def _wanted(account: Account, res: Resource, refs: References, records: dict[str, ItemRecord],
+            cache: DesiredCache | None) -> tuple[list[Desired], list[tuple[str, str]]]:
+    """What `res` wants, as items to decide on and (id, fingerprint) pairs of items found unchanged without
+    translating them again: those `cache` kept from the last plan under the same inputs, when every one of them
+    is as the state recorded it (anything else and everything is translated afresh)."""
+    slot = cache.slot(account, res) if cache is not None and res.many and not res.live_read else None
+    if cache is None or slot is None:
+        return res.desired(account.client, refs), []
+    saved = cache.load(slot)
+    if saved is not None and len(saved.plain) > FOLD_OVER and all(
+            _recorded(records.get(i), fp) for i, fp in saved.plain):
+        return saved.others, saved.plain
+    wanted = res.desired(account.client, refs)
+    cache.save(slot, wanted)
+    return wanted, []
+
+
+def _recorded(rec: ItemRecord | None, fingerprint: str) -> bool:
+    """Applied with this very fingerprint, and finished."""
+    return (rec is not None and rec.fingerprint == fingerprint and not rec.has("unknown")
+            and not (rec.has("incomplete") and rec.data["incomplete"]))
+
+
+def _unchanged(res: Resource, want: Desired, rec: ItemRecord | None) -> bool:
+    """What `_decide` would call a plain noop for a kind planned against state, told without making the change:
+    applied with this very fingerprint, finished, nothing outstanding, nothing to say about it."""
+    return (rec is not None and plain(want) and _recorded(rec, want.fingerprint)
+            and res.outstanding(want, rec) is None)
 
 
 def _plain_noop(c: Change) -> bool:
@@ -451,7 +487,7 @@ def _account_exit_code(error: HubError | None) -> int:
 
 
 def compute_plan(accounts: Iterable[Account], state: StateStore, *, workspace_digest: str, sandbox: bool,
-                 prune: bool, clients: list[str]) -> Plan:
+                 prune: bool, clients: list[str], cache: DesiredCache | None = None) -> Plan:
     accounts = list(accounts)
     revision = state.revision
     results: dict[tuple[str, str], list[Change]] = {}
@@ -459,7 +495,7 @@ def compute_plan(accounts: Iterable[Account], state: StateStore, *, workspace_di
 
     def one(acc: Account) -> tuple[Account, list[Change] | None, HubError | None]:
         try:
-            return acc, plan_account(acc, state, prune=prune), None
+            return acc, plan_account(acc, state, prune=prune, cache=cache), None
         except ConfigError:
             raise
         except HubError as exc:  # one vendor down must not hide every other client's plan

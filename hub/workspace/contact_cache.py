@@ -30,7 +30,7 @@ _LIBRARIES = ("email-validator", "phonenumbers", "pydantic")
 _code_digest: str | None = None
 
 
-def _code() -> str:
+def checking_code() -> str:
     """What the checks are made of: hub's checking modules and the libraries they use (a new version of
     phonenumbers may judge a number differently)."""
     global _code_digest
@@ -52,7 +52,7 @@ class ContactCache:
 
     def key(self, folder: Path, files: list[str], country: str | None) -> str | None:
         """The key of a client's file contacts, or None when a file cannot be read (no caching then)."""
-        h = hashlib.sha256(_code().encode())
+        h = hashlib.sha256(checking_code().encode())
         h.update((country or "").encode() + b"\0")
         try:
             for name in ["audience.yaml", *files]:
@@ -74,8 +74,9 @@ class ContactCache:
                     return None
                 doc = json.load(fh)
             contacts = []
+            dates = {fid for fid, kind in types.items() if kind is FieldType.DATE}
             for row, source in doc["contacts"]:
-                contact = Contact.model_validate(_typed(row, types))
+                contact = Contact.model_validate(_typed(row, dates) if dates else row)
                 contact.located(source)
                 contacts.append(contact)
             warnings = [Problem(file, line, message) for file, line, message in doc["warnings"]]
@@ -115,10 +116,11 @@ def _row(c: Contact) -> dict[str, Any]:
     return row
 
 
-def _typed(row: dict[str, Any], types: dict[str, FieldType]) -> dict[str, Any]:
+def _typed(row: dict[str, Any], dates: set[str]) -> dict[str, Any]:
     """Date fields back to dates (JSON wrote them as text, which a text field would also be)."""
     values = row.get("fields")
     if values:
-        row["fields"] = {k: date.fromisoformat(v) if types.get(k) is FieldType.DATE and isinstance(v, str) else v
-                         for k, v in values.items()}
+        for fid in dates.intersection(values):
+            if isinstance(values[fid], str):
+                values[fid] = date.fromisoformat(values[fid])
     return row

@@ -204,6 +204,7 @@ class ContactResource(_AcResource):
 
     kind = "contact"
     many = True
+    pure_desired = True
     capability = Capability.CONTACTS
     live_read = False
     batch_size = IMPORT_MAX

@@ -266,6 +266,7 @@ class ContactResource(_McResource):
 
     kind = "contact"
     many = True
+    pure_desired = True
     capability = Capability.CONTACTS
     live_read = False
     batch_size = BATCH_SUBSCRIBE_MAX

@@ -125,6 +125,7 @@ class ContactResource(_MlResource):
 
     kind = "contact"
     many = True
+    pure_desired = True
     capability = Capability.CONTACTS
     live_read = False
     batch_size = BATCH_MAX
