@@ -19,12 +19,12 @@ with EchoSimulator() as sim:            # serves on 127.0.0.1:<ephemeral port>
 ```
 Modules: `base` (the `Simulator` and its request pipeline), `messages` (requests and answers), `router`,
 `store` (typed collections with unique keys and secondary indexes, paging), `request_log`, `faults`,
-`ratelimit`, `persistence`, `activity` (who opens and clicks a campaign), `control_api` (``/_sim/``) and
-`http_server`.
+`ratelimit`, `persistence`, `activity` (who bounces, opens, clicks, unsubscribes and complains, and when),
+`control_api` (``/_sim/``) and `http_server`.
 """
 
 from hub.clock import Clock
-from hub.simulator.activity import Activity, recipient_activity
+from hub.simulator.activity import Activity, ActivityRates, Outcome, recipient_activity, recipient_outcome, tally
 from hub.simulator.base import Simulator, listing
 from hub.simulator.faults import Fault
 from hub.simulator.messages import Abort, Headers, MalformedBody, SimRequest, SimResponse, basic_auth, bearer_token
@@ -33,7 +33,8 @@ from hub.simulator.router import control, route
 from hub.simulator.store import Collection, Missing, Page, Row, Table, page_by_number, page_by_offset
 
 __all__ = [
-    "Abort", "Activity", "Clock", "Collection", "Fault", "Headers", "LogEntry", "MalformedBody", "Missing", "Page",
-    "RequestLog", "Row", "SimRequest", "SimResponse", "Simulator", "Table", "basic_auth", "bearer_token", "control",
-    "listing", "page_by_number", "page_by_offset", "recipient_activity", "route",
+    "Abort", "Activity", "ActivityRates", "Clock", "Collection", "Fault", "Headers", "LogEntry", "MalformedBody",
+    "Missing", "Outcome", "Page", "RequestLog", "Row", "SimRequest", "SimResponse", "Simulator", "Table", "basic_auth",
+    "bearer_token", "control", "listing", "page_by_number", "page_by_offset", "recipient_activity",
+    "recipient_outcome", "route", "tally",
 ]

@@ -18,6 +18,7 @@ from hub.errors import ProviderError
 from hub.model import EmailContent
 from hub.plugin import StepEmail
 from hub.simulator import Fault
+from hub.simulator.activity import ACTIVITY_WINDOW
 from hub.sync.plan import build_refs
 from hub.testing import Harness, make_client
 from hub_mailchimp.provider import MailchimpProvider
@@ -196,6 +197,7 @@ def test_a_step_email_without_recipients_makes_nothing(harness: Harness) -> None
 def test_activity_read_through_the_api_is_the_simulators_record(harness: Harness) -> None:
     harness.simulator.set_activity_rates(ACCOUNT, open_rate=0.5, click_rate=0.25)
     campaign_id = send(harness, step(people(12)))
+    harness.clock.advance(ACTIVITY_WINDOW)  # the recipients have read their email
     record = harness.simulator.campaign_recipients(ACCOUNT, campaign_id)
     opened = {r["email_address"] for r in record if r["opened"]}
     clicked = {r["email_address"] for r in record if r["clicked"]}
@@ -210,6 +212,7 @@ def test_activity_read_through_the_api_is_the_simulators_record(harness: Harness
 def test_the_email_activity_report_pages_like_the_vendor(harness: Harness) -> None:
     harness.simulator.set_activity_rates(ACCOUNT, open_rate=0.5, click_rate=0.3)
     campaign_id = send(harness, step(people(12)))
+    harness.clock.advance(ACTIVITY_WINDOW)  # the recipients have read their email
     path = f"/3.0/reports/{campaign_id}/email-activity"
     first = harness.simulator.call("GET", f"{path}?count=5&offset=0", account=ACCOUNT).body
     last = harness.simulator.call("GET", f"{path}?count=5&offset=10", account=ACCOUNT).body

@@ -17,6 +17,7 @@ from hub.clock import FakeClock
 from hub.plugin import EmailActivity, EmailContent, References, StepEmail
 from hub.plugins import make_plugins
 from hub.simulator import Fault
+from hub.simulator.activity import ACTIVITY_WINDOW
 from hub.sync.plan import build_refs
 from hub.testing import Harness, make_client
 from hub_mailerlite import mapping as m
@@ -174,6 +175,7 @@ def test_activity_read_through_the_api_is_the_vendors_record(tmp_path: Path, mon
         h.simulator.set_activity_rates(ACCOUNT, open_rate=0.5, click_rate=0.2)
         everyone = tuple(sorted(s["email"] for s in h.simulator.subscribers(ACCOUNT)))
         campaign_id = h.provider.api.send_step_email(step(everyone), build_refs(h.state, h.account))
+        h.clock.advance(ACTIVITY_WINDOW)  # the recipients have read their email
         record = h.simulator.campaign_recipients(ACCOUNT, campaign_id=campaign_id)
         expected = EmailActivity(opened=frozenset(r["email"] for r in record if r["opened"]),
                                  clicked=frozenset(r["email"] for r in record if r["clicked"]))
@@ -190,9 +192,10 @@ def test_activity_read_through_the_api_is_the_vendors_record(tmp_path: Path, mon
 
 def test_the_subscriber_activity_report_pages_filters_and_refuses_like_the_vendor(harness: Harness) -> None:
     sim = harness.simulator
-    sim.set_activity_rates(ACCOUNT, open_rate=1.0, click_rate=0.0)
+    sim.set_activity_rates(ACCOUNT, open_rate=1.0, click_rate=0.0, hard_bounce_rate=0.0, soft_bounce_rate=0.0)
     everyone = tuple(address(p) for p in PEOPLE)
     campaign_id = send(harness, step(everyone))
+    harness.clock.advance(ACTIVITY_WINDOW)  # the recipients have read their email
     session = requests.Session()
     session.headers["Authorization"] = "Bearer sandbox-token"
     url = f"{sim.base_url}/campaigns/{campaign_id}/reports/subscriber-activity"

@@ -792,6 +792,7 @@ def test_execution_list_pagination_and_failures(sim: TwilioSimulator, client: Cl
 def test_message_creation_is_cheap(sim: TwilioSimulator) -> None:
     """A smoke check of the hot path without HTTP (the benchmark measures it properly)."""
     sim.api_rate = None
+    sim.set_activity_rates(failed_rate=0.0)  # every text queues (a failed one takes no sender time)
     path = f"/2010-04-01/Accounts/{ACC}/Messages.json"
     for i in range(2000):
         body = f"To=%2B1555{i:07d}&MessagingServiceSid={MG}&Body=Hello".encode()

@@ -65,8 +65,10 @@ class ActiveCampaignSimulator(ActiveCampaignV1):
     - ``max_limit=100``: the largest page size;
     - ``timezone="America/Chicago"``: the account timezone of dates and v1 ``sdate``;
     - ``open_rate=0.4``, ``click_rate=0.1``: the share of a campaign's recipients who open it and who click
-      in it (per account: the ``set_activity_rates`` control), ``activity_delay=3600.0``: vendor seconds from
-      the send until they have (see `campaigns`).
+      in it, ``activity_rates``: any other of `hub.simulator.ActivityRates` (bounces, unsubscribes,
+      complaints; per account: the ``set_activity_rates`` control), ``activity_window=259200.0``: vendor
+      seconds after the send by which they have done what they will (0: at the send; ``activity_delay`` is
+      its former name), see `campaigns`.
     """
 
     collections = (CONTACTS, LISTS, MEMBERSHIPS, SEGMENTS, TAGS, CONTACT_TAGS, FIELDS, FIELD_RELS, FIELD_VALUES,

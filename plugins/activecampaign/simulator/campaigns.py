@@ -9,19 +9,25 @@ messages have full CRUD. Campaigns are created — and sent — through the v1 `
 ("1") on any of the campaign's lists — once each, narrowed to the segment's contacts when the campaign
 names a segment built with explicit members — and sets ``send_amt``/``total_amt`` to their number;
 a scheduled campaign is sent on the first request after its ``sdate`` passes (by ``clock.utcnow()``).
-Who opens and who clicks is decided at the send, per recipient, by the kit's `recipient_activity` (a
-hash of campaign and address: the same every time) at the account's rates (``open_rate=0.4``,
-``click_rate=0.1`` options, or the ``set_activity_rates`` control), and happens ``activity_delay``
-vendor seconds later (default 3600; 0 = at the send): then the report counters (``opens``,
-``uniqueopens``, ``linkclicks``, ``uniquelinkclicks``, ``subscriberclicks``) sum it, and the v1 report
-lists (`v1`) show it. The ``campaign_recipients`` control lists each recipient of a campaign with its
-activity so far (``campaign_recipients(account, campaign="3")``); ``set_campaign_stats`` still sets
-counters by hand.
+What each recipient does (hard or soft bounce, open, click, unsubscribe, spam complaint) and when is
+decided per recipient by `hub.simulator.activity` (seeded hashes of campaign and address: the same every
+time) at the account's rates fixed at the send (``open_rate=0.4``, ``click_rate=0.1``, ``activity_rates``
+options, or the ``set_activity_rates`` control), spread over ``activity_window`` vendor seconds after the
+send (3 days; 0 = at the send): most within hours, a tail over days. The report counters for "now" sum it:
+``opens``/``uniqueopens``, ``linkclicks``/``uniquelinkclicks``/``subscriberclicks``, ``hardbounces``,
+``softbounces`` and ``unsubscribes`` (strings, as every v3 counter; ``send_amt``/``total_amt`` the
+recipients); the v1 report lists (`v1`) show the opens and clicks. ActiveCampaign's v3 counters have no
+complaint count: a complainer is unsubscribed (not counted in ``unsubscribes``: a simulator choice). When
+its time comes, a hard bounce marks the contact bounced (``bounced_hard``, every list membership status
+"3"), and an unsubscribe or a complaint unsubscribes it from the campaign's lists (status "2"); only an
+active ("1") membership changes. The ``campaign_recipients`` control lists each recipient of a campaign
+with its activity so far (``campaign_recipients(account, campaign="3")``) and ``activity_totals`` the
+sums from the recipients (the simulator's own record); ``set_campaign_stats`` still sets counters by hand
+(until the activity next changes them).
 
-Simulator choices (unverified): a send completes instantly (status "5", never observed as "2"), and
-all of its recipients who open or click do so at the same instant, ``activity_delay`` after it, once each
-(an open only when ``trackreads`` is on, a click on the message's first tracked link, none when it has
-no link);
+Simulator choices (unverified): a send completes instantly (status "5", never observed as "2"); each
+recipient opens and clicks once (an open only when ``trackreads`` is on, a click on the message's first
+tracked link, none when it has no link); a v1 report's ``tstamp`` is the open's (click's) time;
 ``GET /campaigns`` lists oldest first and takes ``filters[<any campaign attribute>]=value`` as
 equality; tracked links are the read tracker ("open") plus every distinct http(s) ``href`` of the
 message HTML; ``POST /campaign`` and ``PUT /campaigns/{id}/edit`` (the newer draft endpoints) are not
@@ -32,9 +38,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
-from hub.simulator import Collection, Row, SimRequest, control, recipient_activity, route
+from hub.simulator import (
+    ActivityRates,
+    Collection,
+    Outcome,
+    Row,
+    SimRequest,
+    control,
+    recipient_outcome,
+    route,
+    tally,
+)
+from hub.simulator.activity import due_effects, next_change, pending_effects
 
 from .imports import ActiveCampaignImports
 from .lists import MEMBERSHIPS, SEGMENTS
@@ -96,12 +114,14 @@ class ActiveCampaignCampaigns(ActiveCampaignImports):
                 "recipients": [contacts[cid]["email"] or "" for cid in c["recipients"] if cid in contacts]}
 
     def show_recipient(self, st: State, r: Row) -> Row:
-        """The ``campaign_recipients()`` control: campaign, contact id, email, opened, clicked and the URL
-        clicked ("" when none); select one campaign's with ``campaign="<id>"``."""
+        """The ``campaign_recipients()`` control: campaign, contact id, email, opened, clicked, the URL
+        clicked ("" when none), hard_bounced, soft_bounced, unsubscribed, complained (so far); select one
+        campaign's with ``campaign="<id>"``."""
         link = next((x["link"] for x in CAMPAIGNS.table(st).get(r["campaign"], {}).get("links", [])
                      if r["clicked"] and x["id"] == r["link"]), "")
         return {"campaign": r["campaign"], "contact": r["contact"], "email": r["email"], "opened": r["opened"],
-                "clicked": r["clicked"], "link": link}
+                "clicked": r["clicked"], "link": link,
+                **{k: bool(r.get(k)) for k in ("hard_bounced", "soft_bounced", "unsubscribed", "complained")}}
 
     def render_message(self, m: Row) -> Row:
         return {
@@ -129,15 +149,37 @@ class ActiveCampaignCampaigns(ActiveCampaignImports):
             return self.render_campaign(campaign)
 
     @control("set_activity_rates")
-    def set_activity_rates(self, account: str, open_rate: float, click_rate: float) -> Row:
-        """The share of a campaign's recipients who open it and who click in it (of all recipients; every one
-        who clicks opened), for the account's campaigns sent from now on."""
-        rates = [float(open_rate), float(click_rate)]
-        if not all(0.0 <= r <= 1.0 for r in rates):
-            raise ValueError("rates are shares of the recipients, from 0 to 1")
+    def set_activity_rates(self, account: str, open_rate: float | None = None, click_rate: float | None = None,
+                           **rates: float) -> Row:
+        """The shares of a campaign's recipients who open it and who click in it (of all recipients; every one
+        who clicks opened), bounce (``hard_bounce_rate``, ``soft_bounce_rate``), unsubscribe
+        (``unsubscribe_rate``) and complain (``complaint_rate``) (`hub.simulator.ActivityRates`), for the
+        account's campaigns sent from now on (unset: as before). Returns all of them."""
         with self.lock:
-            self.account_state(account)["activity_rates"] = rates
-            return {"open_rate": rates[0], "click_rate": rates[1]}
+            st = self.account_state(account)
+            new = self._rates_of(st).updated({"open_rate": open_rate, "click_rate": click_rate, **rates})
+            st["activity_rates"] = new.as_dict()
+            return new.as_dict()
+
+    @control("activity_totals")
+    def activity_totals(self, account: str = "sandbox", campaign: str | None = None) -> dict[str, dict[str, float]]:
+        """The simulator's own truth for "now", summed from each recipient's activity (not from the counters):
+        ``{campaign_id: {sent, delivered, bounced_hard, bounced_soft, opens, opens_adjusted, clicks, unsubscribes,
+        complaints, orders, revenue}}`` for every sent campaign (or the one asked for). ``opens``/``clicks`` are
+        what the recipients did, tracked or not (the counters show only tracked ones); ActiveCampaign has no
+        machine-open split, orders or complaint counter."""
+        with self.lock:
+            st = self.account_state(account)
+            out = {}
+            for c in CAMPAIGNS.table(st).values():
+                if c.get("activity") and campaign in (None, c["id"]):
+                    elapsed = self._epoch() - c["activity"]["sent_epoch"]
+                    out[c["id"]] = tally(o.as_of(elapsed, c["activity"]["window"])
+                                         for _, o in self._outcomes(st, c))
+            return out
+
+    def _rates_of(self, st: State) -> ActivityRates:
+        return ActivityRates.from_state(st.get("activity_rates"), self.rates)
 
     # ---------------------------------------------------------------- state operations
 
@@ -191,38 +233,76 @@ class ActiveCampaignCampaigns(ActiveCampaignImports):
         self._record_activity(st, campaign, recipients)
 
     def _record_activity(self, st: State, campaign: Row, recipients: Iterable[str]) -> None:
-        """Who of the recipients will open and click, decided at the send; shown `activity_delay` later."""
-        open_rate, click_rate = st.get("activity_rates") or (self.open_rate, self.click_rate)
+        """Whom the campaign went to; what each does is `hub.simulator.activity`'s, at the account's rates
+        now, revealed as its time comes (`_reveal_due_activity`)."""
         clickable = [x["id"] for x in campaign["links"] if x["link"] != "open"]
         contacts = CONTACTS.table(st)
+        emails = []
         for cid in recipients:
             email = contacts[cid]["email"] or ""
-            did = recipient_activity(campaign["id"], email, open_rate, click_rate)
-            clicks = did.clicked and bool(clickable)
+            emails.append(email)
             self._add(st, RECIPIENTS, campaign=campaign["id"], contact=cid, email=email, opened=False, clicked=False,
-                      will_open=did.opened and campaign["trackreads"] == "1", will_click=clicks,
-                      link=clickable[0] if clicks else "", tstamp="")
-        st.setdefault("activity_due", {})[campaign["id"]] = self.clock.now() + self.activity_delay
+                      link=clickable[0] if clickable else "", tstamp="", hard_bounced=False, soft_bounced=False,
+                      unsubscribed=False, complained=False)
+        rates, epoch = self._rates_of(st), self._epoch()
+        campaign["activity"] = {"sent_epoch": epoch, "rates": rates.as_dict(), "window": self.activity_window,
+                                "next": epoch}
+        campaign["pending_effects"] = pending_effects(campaign["id"], emails, rates, self.seed, epoch,
+                                                      self.activity_window)
         self._reveal_due_activity(st)
 
+    def _outcomes(self, st: State, campaign: Row) -> list[tuple[Row, Outcome]]:
+        rates = ActivityRates.from_state(campaign["activity"]["rates"], self.rates)
+        return [(r, recipient_outcome(campaign["id"], r["email"], rates, self.seed))
+                for r in RECIPIENTS.table(st).where("campaign", campaign["id"])]
+
     def _reveal_due_activity(self, st: State) -> None:
-        """Recipients' opens and clicks whose time has come, and the campaign's counters that sum them."""
-        due, now = st.get("activity_due") or {}, self.clock.now()
-        for campaign_id, at in list(due.items()):
-            # one that looks further away than the delay was recorded under another clock (a restart)
-            if now < at <= now + self.activity_delay:
+        """Recipients' activity whose time has come, the campaign's counters that sum it, and the contact
+        changes it brings (only when something is due: cheap on every request)."""
+        now = self._epoch()
+        for campaign in CAMPAIGNS.table(st).values():
+            if campaign.get("pending_effects") and campaign["pending_effects"][0][0] <= now:
+                self._apply_effects(st, campaign, due_effects(campaign["pending_effects"], now))
+            activity = campaign.get("activity")
+            if activity and activity["next"] is not None and activity["next"] <= now:
+                self._reveal(st, campaign, now - activity["sent_epoch"])
+
+    def _reveal(self, st: State, campaign: Row, elapsed: float) -> None:
+        activity, tracked = campaign["activity"], campaign["trackreads"] == "1"
+        outcomes = self._outcomes(st, campaign)
+        for r, outcome in outcomes:
+            did = outcome.as_of(elapsed, activity["window"])
+            first = did.opened_at if did.opened_at is not None else did.clicked_at
+            moment = datetime.fromtimestamp(activity["sent_epoch"] + (first or 0.0), UTC).astimezone(self._tz)
+            r.update(opened=did.opened and tracked, clicked=did.clicked and bool(r["link"]),
+                     tstamp=moment.strftime(V1_DATE) if first is not None else "", hard_bounced=did.hard_bounced,
+                     soft_bounced=did.soft_bounced, unsubscribed=did.unsubscribed, complained=did.complained)
+        rows = [r for r, _ in outcomes]
+        opened, clicked = sum(r["opened"] for r in rows), sum(r["clicked"] for r in rows)
+        campaign["counters"].update({"opens": opened, "uniqueopens": opened, "linkclicks": clicked,
+                                     "uniquelinkclicks": clicked, "subscriberclicks": clicked,
+                                     "hardbounces": sum(r["hard_bounced"] for r in rows),
+                                     "softbounces": sum(r["soft_bounced"] for r in rows),
+                                     "unsubscribes": sum(r["unsubscribed"] for r in rows)})
+        later = next_change((o for _, o in outcomes), elapsed, activity["window"])
+        activity["next"] = None if later is None else activity["sent_epoch"] + later
+
+    def _apply_effects(self, st: State, campaign: Row, effects: list[tuple[str, str]]) -> None:
+        """Hard bounces mark the contact bounced on every list; unsubscribes and complaints unsubscribe it from
+        the campaign's lists (only active memberships change)."""
+        contacts = CONTACTS.table(st)
+        for email, kind in effects:
+            contact = contacts.find("email", email)
+            if contact is None:
                 continue
-            del due[campaign_id]
-            campaign = CAMPAIGNS.table(st).get(campaign_id)
-            if campaign is None:
-                continue
-            rows = RECIPIENTS.table(st).where("campaign", campaign_id)
-            stamp = self._now_dt().strftime(V1_DATE)
-            for r in rows:
-                r.update(opened=r["will_open"], clicked=r["will_click"], tstamp=stamp)
-            opened, clicked = sum(r["opened"] for r in rows), sum(r["clicked"] for r in rows)
-            campaign["counters"].update({"opens": opened, "uniqueopens": opened, "linkclicks": clicked,
-                                         "uniquelinkclicks": clicked, "subscriberclicks": clicked})
+            members = MEMBERSHIPS.table(st).where("contact", contact["id"])
+            lists = {m["list"] for m in members} if kind == "bounced" else set(campaign["lists"])
+            for m in members:
+                if m["list"] in lists and m["status"] == "1":
+                    self._set_membership(st, contact, m["list"], "3" if kind == "bounced" else "2")
+            if kind == "bounced":
+                contact.update({"bounced_hard": "1", "bounced_date": self._now_dt().strftime("%Y-%m-%d")})
+            self._touch(contact)
 
     def _drop_campaign(self, st: State, campaign_id: str) -> None:
         """Delete a campaign with its recipients' record."""

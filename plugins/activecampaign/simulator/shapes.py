@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hub.simulator import Abort, Clock, Collection, Missing, Row, SimRequest, SimResponse, Simulator, page_by_offset
-from hub.simulator.activity import DEFAULT_CLICK_RATE, DEFAULT_OPEN_RATE
+from hub.simulator.activity import ACTIVITY_WINDOW, DEFAULT_CLICK_RATE, DEFAULT_OPEN_RATE, ActivityRates
 from hub.simulator.ratelimit import Limit
 
 State = dict[str, Any]
@@ -115,16 +115,27 @@ class ActiveCampaignBase(Simulator):
     def __init__(self, clock: Clock | None = None, *, tokens: dict[str, str] | None = None, rate: int = 5,
                  window: float = 1.0, import_limit: int = 100, import_window: float = 60.0, import_delay: float = 0.0,
                  max_limit: int = 100, timezone: str = "America/Chicago", open_rate: float = DEFAULT_OPEN_RATE,
-                 click_rate: float = DEFAULT_CLICK_RATE, activity_delay: float = 3600.0, **options: Any) -> None:
+                 click_rate: float = DEFAULT_CLICK_RATE, activity_rates: dict[str, float] | None = None,
+                 activity_window: float | None = None, activity_delay: float | None = None, **options: Any) -> None:
         super().__init__(clock, **options)
-        self.open_rate, self.click_rate = open_rate, click_rate  # of a campaign's recipients; per account: a control
-        self.activity_delay = activity_delay  # vendor seconds from a send to its recipients' opens and clicks
+        # shares of a campaign's recipients; per account: the set_activity_rates control
+        self.rates = ActivityRates().updated({"open_rate": open_rate, "click_rate": click_rate,
+                                              **(activity_rates or {})})
+        # vendor seconds from a send by which its recipients have done what they will (`activity_delay`: the
+        # option's former name, when activity happened all at once that long after the send)
+        spread = activity_window if activity_window is not None else activity_delay
+        self.activity_window = float(ACTIVITY_WINDOW if spread is None else spread)
         self.tokens = dict(tokens) if tokens is not None else {"sandbox-token": "sandbox"}
         self.rate, self.window, self.max_limit = rate, window, max_limit
         self.import_limit, self.import_window, self.import_delay = import_limit, import_window, import_delay
         self.timezone = timezone
         self._tz = ZoneInfo(timezone)
         self._frozen: tuple[str, str, float] | None = None  # (ISO now, UTC stamp, epoch) inside `_one_instant`
+
+    @property
+    def activity_delay(self) -> float:
+        """The former name of `activity_window`: after it, every recipient has done what they will."""
+        return self.activity_window
 
     # ---------------------------------------------------------------- kit hooks
 

@@ -3,8 +3,15 @@
 Follows vendors/social-runner-reports-migrate.md §1 and the atproto lexicons: app-password login
 (`com.atproto.server.createSession`) giving an access JWT and a refresh JWT (HS256, signed with the simulator's
 own key, with `exp`), `refreshSession`, `getSession`; `com.atproto.repo.createRecord` / `deleteRecord` /
-`getRecord` / `listRecords` / `uploadBlob`; `com.atproto.identity.resolveHandle`; `app.bsky.feed.getAuthorFeed`.
+`getRecord` / `listRecords` / `uploadBlob`; `com.atproto.identity.resolveHandle`; `app.bsky.feed.getAuthorFeed` and
+`app.bsky.feed.getPosts` (``uris``, 1 to 25 at-uris; posts not found are left out, as the AppView does).
 Errors are XRPC's ``{"error": Name, "message": text}``.
+
+A post's view (``app.bsky.feed.defs#postView``: uri, cid, author, record, indexedAt, ``likeCount``,
+``repostCount``, ``replyCount``, ``quoteCount``) shows engagement grown over simulated time since it was indexed
+(`hub.simulator.activity.post_engagement`, seeded by the simulator's seed and the post's uri: most within hours,
+all within 3 days; quotes stay 0); the ``activity_totals`` control gives the same numbers as the simulator's own
+record. Who liked, reposted or replied is not simulated.
 
 Accounts: ``BlueskySimulator(clock, accounts={"name": {"handle": ..., "app_password": ..., "did": ...}},
 handles={"alice.example": "did:plc:..."})``; by default the one sandbox account ``"sandbox"`` (`SANDBOX_HANDLE`,
@@ -46,6 +53,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from hub.simulator import Abort, Collection, SimRequest, SimResponse, Simulator, bearer_token, control, route
+from hub.simulator.activity import post_engagement
 
 from ..mapping import MAX_BYTES, MAX_GRAPHEMES, MAX_IMAGE_BYTES, POST, graphemes, tid_time
 
@@ -342,7 +350,6 @@ class BlueskySimulator(Simulator):
     @route("GET", "/xrpc/app.bsky.feed.getAuthorFeed")
     def get_author_feed(self, req: SimRequest) -> Any:
         account = self._repo(req, req.arg("actor"))
-        a = self.accounts[account]
         limit = _limit(req.arg("limit"), 50)
         rows = sorted((r for r in self.table(account, POSTS).values() if r["collection"] == POST),
                       key=lambda r: (r["indexedAt"], r["rkey"]), reverse=True)
@@ -350,12 +357,38 @@ class BlueskySimulator(Simulator):
         if cursor:
             rows = [r for r in rows if r["indexedAt"] + "|" + r["rkey"] < cursor]
         page = rows[:limit]
-        out: dict[str, Any] = {"feed": [{"post": {"uri": r["uri"], "cid": r["cid"], "record": r["value"],
-                                                  "author": {"did": a["did"], "handle": a["handle"]},
-                                                  "indexedAt": r["indexedAt"]}} for r in page]}
+        out: dict[str, Any] = {"feed": [{"post": self._post_view(account, r)} for r in page]}
         if len(page) == limit and len(rows) > limit:
             out["cursor"] = page[-1]["indexedAt"] + "|" + page[-1]["rkey"]
         return out
+
+    def _engagement(self, row: dict[str, Any]) -> dict[str, int]:
+        indexed = datetime.fromisoformat(row["indexedAt"].replace("Z", "+00:00"))
+        return post_engagement(row["uri"], (self.clock.utcnow() - indexed).total_seconds(), self.seed)
+
+    def _post_view(self, account: str, row: dict[str, Any]) -> dict[str, Any]:
+        """An ``app.bsky.feed.defs#postView`` of one of the account's posts, its counts as of now."""
+        a, got = self.accounts[account], self._engagement(row)
+        return {"uri": row["uri"], "cid": row["cid"], "author": {"did": a["did"], "handle": a["handle"]},
+                "record": row["value"], "indexedAt": row["indexedAt"], "replyCount": got["replies"],
+                "repostCount": got["boosts"], "likeCount": got["favourites"], "quoteCount": 0, "labels": []}
+
+    @route("GET", "/xrpc/app.bsky.feed.getPosts")
+    def get_posts(self, req: SimRequest) -> Any:
+        """Views of the posts named by ``uris`` (1 to 25), in the order asked; unknown ones are left out."""
+        uris = req.query.get("uris", [])
+        if not uris:
+            raise _refuse("Error: Params must have the property \"uris\"")
+        if len(uris) > 25:
+            raise _refuse("Error: uris must not have more than 25 elements")
+        posts = []
+        for uri in uris:
+            parts = uri.removeprefix("at://").split("/")
+            account = self._account_of(parts[0]) if len(parts) == 3 else None
+            row = self.table(account, POSTS).get(f"{parts[1]}/{parts[2]}") if account else None
+            if account is not None and row is not None and row["collection"] == POST:
+                posts.append(self._post_view(account, row))
+        return {"posts": posts}
 
     # -- controls ("what the vendor's UI shows") ---------------------------------------------------------------
     @control("posts")
@@ -369,6 +402,19 @@ class BlueskySimulator(Simulator):
                      "createdAt": r["value"].get("createdAt"), "embed": r["value"].get("embed"),
                      "facets": r["value"].get("facets") or [], "langs": r["value"].get("langs") or [],
                      "indexedAt": r["indexedAt"]} for r in rows]
+
+    @control("activity_totals")
+    def activity_totals(self, account: str = "sandbox") -> dict[str, dict[str, int]]:
+        """The simulator's own record for "now": ``{uri: {favourites, boosts, replies}}`` of every post of the
+        account (likes, reposts, replies)."""
+        with self.lock:
+            out = {}
+            for r in self.table(account, POSTS).values():
+                if r["collection"] == POST:
+                    indexed = datetime.fromisoformat(r["indexedAt"].replace("Z", "+00:00"))
+                    out[r["uri"]] = post_engagement(r["uri"], (self.clock.utcnow() - indexed).total_seconds(),
+                                                    self.seed)
+            return out
 
     @control("sessions_created")
     def sessions_created(self, account: str = "sandbox") -> int:

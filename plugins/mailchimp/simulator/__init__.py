@@ -57,9 +57,12 @@ Vendor behaviour the references leave open — the simulator's choices (more in 
   to observe it). Tests can be sent for unsent campaigns with content. ``GET /reports/{id}`` of an unsent campaign is
   404.
 - A sent campaign keeps who it went to (the subscribed members matching its audience and segment then, by address);
-  who of them opens and clicks is decided by `hub.simulator.recipient_activity` at the account's rates (options
-  ``open_rate=0.4``/``click_rate=0.1``, per account ``set_activity_rates``), and its report's opens and clicks are
-  their sums. ``/reports/{id}/email-activity`` serves them; the control ``campaign_recipients`` lists them.
+  what each of them does (bounce, open, machine open, click, unsubscribe, complain, order) and when is decided by
+  `hub.simulator.activity` at the account's rates (options ``open_rate=0.4``/``click_rate=0.1``/``activity_rates``,
+  per account ``set_activity_rates``) over ``activity_window`` (3 days) after the send, and its report's counters
+  are their sums for "now" (see `campaigns`); hard bounces clean members and unsubscribes and complaints unsubscribe
+  them when they happen. ``/reports/{id}/email-activity`` serves them; the controls ``campaign_recipients`` (each
+  recipient) and ``activity_totals`` (the sums, from the recipients) show the simulator's own record.
 - Not simulated (they answer 404 Resource Not Found): e-commerce, templates, folders, member notes and events, landing
   pages, surveys, sub-reports other than ``email-activity`` (``/reports/{id}/…``), ``create-resend``, webhooks.
 """
@@ -70,8 +73,20 @@ import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from hub.simulator import Clock, Collection, Row, SimRequest, SimResponse, basic_auth, bearer_token, control, listing
-from hub.simulator.activity import DEFAULT_CLICK_RATE, DEFAULT_OPEN_RATE
+from hub.simulator import (
+    ActivityRates,
+    Clock,
+    Collection,
+    Row,
+    SimRequest,
+    SimResponse,
+    basic_auth,
+    bearer_token,
+    control,
+    listing,
+    tally,
+)
+from hub.simulator.activity import ACTIVITY_WINDOW, DEFAULT_CLICK_RATE, DEFAULT_OPEN_RATE
 
 from . import shapes as sh
 from .batches import ARCHIVE_PREFIX, Batches
@@ -104,13 +119,6 @@ def in_audiences(spec: Collection, show: Callable[[Any, Row, Row], Row], name: s
     return control(rows.__name__)(rows)
 
 
-def _rates(open_rate: float, click_rate: float) -> tuple[float, float]:
-    rates = float(open_rate), float(click_rate)
-    if not all(0 <= r <= 1 for r in rates):
-        raise ValueError("open_rate and click_rate are shares of the recipients, from 0 to 1")
-    return rates
-
-
 class MailchimpSimulator(Batches):
     """Mailchimp Marketing API 3.0. Options (all keyword):
 
@@ -120,7 +128,10 @@ class MailchimpSimulator(Batches):
       ``batch_poll_advance=True`` (each ``GET /batches/{id}`` moves a batch on by at least one phase);
     - ``send_seconds=0.0``: how long a campaign stays ``sending`` before it is ``sent``;
     - ``open_rate=0.4``, ``click_rate=0.1``: the share of a campaign's recipients who open (click) it, in every
-      account that has not been given its own (``set_activity_rates``).
+      account that has not been given its own (``set_activity_rates``); ``activity_rates``: any other of
+      `hub.simulator.ActivityRates` (bounces, unsubscribes, complaints, machine opens, purchases);
+    - ``activity_window=259200.0``: vendor seconds after a send by which its recipients have done what they will
+      (0: everything at the send).
     """
 
     name = "mailchimp"
@@ -136,14 +147,17 @@ class MailchimpSimulator(Batches):
     def __init__(self, clock: Clock | None = None, *, keys: dict[str, str] | None = None,
                  sandbox_account: str = "sandbox", batch_seconds: float = 4.0, batch_poll_advance: bool = True,
                  send_seconds: float = 0.0, open_rate: float = DEFAULT_OPEN_RATE,
-                 click_rate: float = DEFAULT_CLICK_RATE, **options: Any) -> None:
+                 click_rate: float = DEFAULT_CLICK_RATE, activity_rates: dict[str, float] | None = None,
+                 activity_window: float = ACTIVITY_WINDOW, **options: Any) -> None:
         super().__init__(clock, **options)
         self.keys = dict(keys) if keys is not None else {self.SANDBOX_KEY: self.SANDBOX_ACCOUNT}
         self.sandbox_account = sandbox_account
         self.batch_seconds = float(batch_seconds)
         self.batch_poll_advance = bool(batch_poll_advance)
         self.send_seconds = float(send_seconds)
-        self.open_rate, self.click_rate = _rates(open_rate, click_rate)
+        self.rates = ActivityRates().updated({"open_rate": open_rate, "click_rate": click_rate,
+                                              **(activity_rates or {})})
+        self.activity_window = float(activity_window)
         self.account_state(sandbox_account)
 
     def account_state(self, account: str) -> dict[str, Any]:
@@ -235,16 +249,16 @@ class MailchimpSimulator(Batches):
             return self.render_member(lst, m)
 
     @control("set_activity_rates")
-    def set_activity_rates(self, account: str, open_rate: float | None = None,
-                           click_rate: float | None = None) -> dict[str, float]:
-        """The share of recipients who open (click) the account's campaigns sent from now on (unset: as before)."""
+    def set_activity_rates(self, account: str, open_rate: float | None = None, click_rate: float | None = None,
+                           **rates: float) -> dict[str, float]:
+        """The shares of recipients who open, click, bounce (``hard_bounce_rate``, ``soft_bounce_rate``),
+        unsubscribe (``unsubscribe_rate``), complain (``complaint_rate``), ... (`hub.simulator.ActivityRates`) in
+        the account's campaigns sent from now on (unset: as before). Returns all of them."""
         with self.lock:
             st = self.account_state(account)
-            rates = self.activity_rates(st)
-            opens, clicks = _rates(rates["open_rate"] if open_rate is None else open_rate,
-                                   rates["click_rate"] if click_rate is None else click_rate)
-            st["activity_rates"] = {"open_rate": opens, "click_rate": clicks}
-            return dict(st["activity_rates"])
+            new = self.activity_rates(st).updated({"open_rate": open_rate, "click_rate": click_rate, **rates})
+            st["activity_rates"] = new.as_dict()
+            return new.as_dict()
 
     @control("seed_report")
     def seed_report(self, account: str, campaign_id: str, **counters: int) -> dict[str, Any]:
@@ -284,13 +298,28 @@ class MailchimpSimulator(Batches):
 
     @control("campaign_recipients")
     def campaign_recipients(self, account: str, campaign_id: str) -> list[Row]:
-        """Whom a campaign went to, in send order, and what each did: ``{email_address, opened, clicked}`` (none
+        """Whom a campaign went to, in send order, and what each has done by now: ``{email_address, opened,
+        clicked, hard_bounced, soft_bounced, unsubscribed, complained, machine_open, ordered, revenue}`` (none
         before it is sent)."""
         with self.lock:
             self.settle(account)
             camp = sh.CAMPAIGNS.table(self.account_state(account)).require(campaign_id)
-            return [{"email_address": email, "opened": act.opened, "clicked": act.clicked}
+            return [{"email_address": email, "opened": act.opened, "clicked": act.clicked,
+                     "hard_bounced": act.hard_bounced, "soft_bounced": act.soft_bounced,
+                     "unsubscribed": act.unsubscribed, "complained": act.complained, "machine_open": act.machine_open,
+                     "ordered": act.ordered, "revenue": act.revenue}
                     for email, act in self.recipient_activities(camp)]
+
+    @control("activity_totals")
+    def activity_totals(self, account: str = "sandbox", campaign_id: str | None = None) -> dict[str, dict[str, float]]:
+        """The simulator's own truth for "now", summed from each recipient's activity (not from the report):
+        ``{campaign_id: {sent, delivered, bounced_hard, bounced_soft, opens, opens_adjusted, clicks, unsubscribes,
+        complaints, orders, revenue}}`` for every sent campaign (or the one asked for)."""
+        with self.lock:
+            self.settle(account)
+            camps = [c for c in sh.CAMPAIGNS.table(self.account_state(account)).values()
+                     if c["status"] in REPORTED and campaign_id in (None, c["id"])]
+            return {c["id"]: tally(a for _, a in self.recipient_activities(c)) for c in camps}
 
     @control("reports")
     def reports(self, account: str = "sandbox") -> list[Row]:

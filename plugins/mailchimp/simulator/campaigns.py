@@ -7,12 +7,28 @@ when not given); ``…/send-checklist``; the status machine ``save → schedule 
 scheduled campaign starts sending on the first request after its ``schedule_time`` by ``clock.utcnow()``, and a sending
 campaign turns ``sent`` ``send_seconds`` later (default 0: at once). ``/reports`` answers for sent (and
 sending/canceled) campaigns, with ``emails_sent`` = the recipients at send time (subscribed members matching its
-audience and segment then, kept by address) and opens/clicks decided per recipient when it is sent
-(`hub.simulator.recipient_activity`, at the account's rates: ``open_rate``/``click_rate``, 0.4/0.1 unless set),
-which the report's counters sum (``seed_report`` overrides them). ``/reports/{id}/email-activity`` (and
-``/{subscriber_hash}``) lists every recipient with its activity; an open and a click happen at the send time
-(simulator choice), a click on the first link of the content (else the archive page), and ``since`` keeps the
-events after it (every recipient is still listed: vendor behaviour unverified).
+audience and segment then, kept by address). What each recipient does is decided per recipient by
+`hub.simulator.activity` (seeded hashes, at the account's rates fixed at the send) and happens over simulated time
+after the send (``activity_window``, 3 days by default): the report's counters are summed for "now" on the
+simulator's clock from the recipients' activity so far (``seed_report`` overrides them):
+
+- ``emails_sent``; ``bounces.hard_bounces``/``soft_bounces`` (a bounced recipient does nothing else);
+  ``opens.opens_total``/``unique_opens`` (one open each), ``open_rate`` = unique opens / (sent - bounces);
+  ``opens.proxy_excluded_unique_opens``/``proxy_excluded_opens``/``proxy_excluded_open_rate``: the same without
+  machine opens (Apple Mail Privacy Protection); ``clicks.clicks_total``/``unique_clicks``/
+  ``unique_subscriber_clicks`` (one click each), ``click_rate``; ``unsubscribed``; ``abuse_reports`` (a complainer
+  is not counted in ``unsubscribed``); ``ecommerce.total_orders``/``total_spent``/``total_revenue`` (a seeded share
+  of clickers order once; spent = revenue); ``timeseries``: 24 hourly rows from the send (``emails_sent`` in the
+  first, ``unique_opens`` and ``recipients_clicks`` by the hour of each recipient's first open and click). The
+  campaign's ``report_summary`` shows the same numbers.
+  Unverified against ``vendor-specs`` (its 3.0.55 OpenAPI predates them): the ``proxy_excluded_*`` names (from
+  third-party code) and how the vendor computes ``proxy_excluded_open_rate`` (here over sent - bounces).
+- The member changes as at the vendor when its time comes: a hard bounce makes it ``cleaned``, an unsubscribe or a
+  spam complaint ``unsubscribed`` (only a member still ``subscribed`` changes); a soft bounce changes nothing.
+- ``/reports/{id}/email-activity`` (and ``/{subscriber_hash}``) lists every recipient with its events so far, oldest
+  first: ``bounce`` (with ``type`` hard/soft), ``open``, ``click`` (on the first link of the content, else the archive
+  page), each at its own time; ``since`` keeps the events after it (every recipient is still listed: vendor behaviour
+  unverified).
 """
 
 from __future__ import annotations
@@ -20,11 +36,11 @@ from __future__ import annotations
 import copy
 import html as htmlmod
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hub.simulator import Abort, Activity, Row, SimRequest, recipient_activity
-from hub.simulator.activity import DEFAULT_CLICK_RATE, DEFAULT_OPEN_RATE
+from hub.simulator import Abort, Activity, ActivityRates, Row, SimRequest, recipient_outcome, tally
+from hub.simulator.activity import ACTIVITY_WINDOW, due_effects, elapsed_since, pending_effects
 
 from . import shapes as sh
 from .segments import Segments
@@ -40,7 +56,10 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
 }
 SETTINGS_TYPES = {k: type(v) for k, v in SETTINGS_DEFAULTS.items()}
 REPORT_COUNTERS = ("opens", "unique_opens", "clicks", "unique_clicks", "unsubscribed", "hard_bounces", "soft_bounces",
-                   "abuse_reports", "forwards")
+                   "abuse_reports", "forwards", "proxy_excluded_opens", "proxy_excluded_unique_opens", "total_orders",
+                   "total_spent", "total_revenue")
+# what a member becomes when a recipient's activity changes it (hub.simulator.activity effects)
+EFFECT_STATUS = {"bounced": "cleaned", "unsubscribed": "unsubscribed", "complained": "unsubscribed"}
 UNSUB_TAG = "*|UNSUB|*"
 WINNERS = ("opens", "clicks", "manual", "total_revenue")
 FREQUENCIES = ("daily", "weekly", "monthly")
@@ -70,8 +89,8 @@ LINK_RE = re.compile(r"""href=["'](https?://[^"']+)["']""", re.IGNORECASE)
 
 class Campaigns(Segments):
     send_seconds: float = 0.0
-    open_rate: float = DEFAULT_OPEN_RATE  # every account's unless set for it (``set_activity_rates``)
-    click_rate: float = DEFAULT_CLICK_RATE
+    rates: ActivityRates = ActivityRates()  # every account's unless set for it (``set_activity_rates``)
+    activity_window: float = ACTIVITY_WINDOW  # vendor seconds after a send by which its recipients are done
 
     def _campaign(self, req: SimRequest) -> tuple[dict[str, Any], Row]:
         st = self._st(req)
@@ -104,25 +123,41 @@ class Campaigns(Segments):
             if camp["status"] == "sending" and camp["type"] != "rss" and now >= started + timedelta(
                     seconds=self.send_seconds):
                 camp.update(status="sent", delivery="delivered")
+            if camp.get("pending_effects"):
+                self._apply_effects(st, camp, now.timestamp())
+
+    def _apply_effects(self, st: dict[str, Any], camp: Row, now: float) -> None:
+        """Recipients' hard bounces, unsubscribes and complaints whose time has come change their member."""
+        lst = sh.LISTS.table(st).get(camp["recipients"].get("list_id") or "")
+        for email, kind in due_effects(camp["pending_effects"], now):
+            member = sh.MEMBERS.table(lst).get(sh.subscriber_hash(email)) if lst is not None else None
+            if lst is not None and member is not None and member["status"] == "subscribed":
+                self._set_status(lst, member, EFFECT_STATUS[kind])
+                member["last_changed"] = self._now()
 
     def _start_sending(self, st: dict[str, Any], camp: Row, when: datetime) -> None:
         """Who it goes to is fixed now, by address, and so is what each of them does with it."""
         lst = sh.LISTS.table(st).get(camp["recipients"].get("list_id") or "")
         members = sh.MEMBERS.table(lst) if lst is not None else {}
         emails = [members[h]["email_address"] for h in self._recipient_hashes(st, camp)]
+        rates = self.activity_rates(st)
         camp.update(status="sending", send_time=sh.fmt_time(when), emails_sent=len(emails), sent_to=len(emails),
-                    delivery="delivering", recipients_sent=emails, activity_rates=self.activity_rates(st))
-        activity = [a for _, a in self.recipient_activities(camp)]
-        opened, clicked = sum(a.opened for a in activity), sum(a.clicked for a in activity)
-        camp["report"].update(opens=opened, unique_opens=opened, clicks=clicked, unique_clicks=clicked)
+                    delivery="delivering", recipients_sent=emails, activity_rates=rates.as_dict(),
+                    sent_epoch=when.timestamp(), activity_window=self.activity_window,
+                    pending_effects=pending_effects(camp["id"], emails, rates, self.seed, when.timestamp(),
+                                                    self.activity_window))
 
-    def activity_rates(self, st: dict[str, Any]) -> dict[str, float]:
-        return dict(st.get("activity_rates") or {"open_rate": self.open_rate, "click_rate": self.click_rate})
+    def activity_rates(self, st: dict[str, Any]) -> ActivityRates:
+        """The account's rates (``set_activity_rates``), else the simulator's."""
+        return ActivityRates.from_state(st.get("activity_rates"), self.rates)
 
     def recipient_activities(self, camp: Row) -> list[tuple[str, Activity]]:
-        """Every recipient of a sent campaign, in send order, with whether they opened and clicked it."""
-        rates = camp.get("activity_rates") or {}
-        return [(email, recipient_activity(camp["id"], email, **rates)) for email in camp.get("recipients_sent", ())]
+        """Every recipient of a sent campaign, in send order, with what they have done with it by now."""
+        rates = ActivityRates.from_state(camp.get("activity_rates"), self.rates)
+        elapsed = elapsed_since(camp.get("sent_epoch"), self.clock.utcnow().timestamp())
+        window = float(camp.get("activity_window", self.activity_window))
+        return [(email, recipient_outcome(camp["id"], email, rates, self.seed).as_of(elapsed, window))
+                for email in camp.get("recipients_sent", ())]
 
     def _audience_block(self, st: dict[str, Any], list_id: str) -> Row:
         lst = sh.LISTS.table(st).get(list_id)
@@ -155,7 +190,7 @@ class Campaigns(Segments):
             out["report_summary"] = {
                 "opens": rep["opens"], "unique_opens": rep["unique_opens"], "open_rate": rep["open_rate"],
                 "clicks": rep["clicks"], "subscriber_clicks": rep["unique_clicks"], "click_rate": rep["click_rate"],
-                "ecommerce": {"total_orders": 0, "total_spent": 0, "total_revenue": 0},
+                "ecommerce": {k: rep[k] for k in ("total_orders", "total_spent", "total_revenue")},
             }
             out["delivery_status"] = self._delivery(camp)
         return out
@@ -285,7 +320,7 @@ class Campaigns(Segments):
         """The fields of a new (or replicated) campaign that its sending changes."""
         return {"id": self._hex_id("campaign"), "web_id": self._int_id(2_000_000), "create_time": self._now(),
                 "status": "save", "send_time": "", "emails_sent": 0, "sent_to": 0, "tests": [],
-                "report": dict.fromkeys(REPORT_COUNTERS, 0), "recipients_sent": [], "activity_rates": {}}
+                "report": {}, "recipients_sent": [], "activity_rates": {}, "sent_epoch": None, "pending_effects": []}
 
     def _ready(self, st: dict[str, Any], camp: Row) -> None:
         check = self.checklist(st, camp)
@@ -480,11 +515,48 @@ class Campaigns(Segments):
     # ---------------------------------------------------------------- reports
 
     def _report_numbers(self, camp: Row) -> Row:
-        rep = dict(camp["report"])
+        """The report's counters now: the recipients' activity summed, under what ``seed_report`` set."""
+        acts = [a for _, a in self.recipient_activities(camp)]
+        got = tally(acts)
+        rep: Row = {
+            "opens": got["opens"], "unique_opens": got["opens"], "clicks": got["clicks"],
+            "unique_clicks": got["clicks"], "unsubscribed": got["unsubscribes"], "hard_bounces": got["bounced_hard"],
+            "soft_bounces": got["bounced_soft"], "abuse_reports": got["complaints"], "forwards": 0,
+            "proxy_excluded_opens": got["opens_adjusted"], "proxy_excluded_unique_opens": got["opens_adjusted"],
+            "total_orders": got["orders"], "total_spent": got["revenue"], "total_revenue": got["revenue"],
+            **camp["report"]}
         delivered = max(camp["emails_sent"] - rep["hard_bounces"] - rep["soft_bounces"], 0)
-        rep["open_rate"] = round(rep["unique_opens"] / delivered, 4) if delivered else 0
-        rep["click_rate"] = round(rep["unique_clicks"] / delivered, 4) if delivered else 0
+        for name, part in (("open_rate", "unique_opens"), ("click_rate", "unique_clicks"),
+                           ("proxy_excluded_open_rate", "proxy_excluded_unique_opens")):
+            rep[name] = round(rep[part] / delivered, 4) if delivered else 0
+        rep["last_open"] = self._last(camp, [a.opened_at for a in acts])
+        rep["last_click"] = self._last(camp, [a.clicked_at for a in acts])
         return rep
+
+    def _at(self, camp: Row, seconds: float) -> str:
+        """The vendor's timestamp of a moment `seconds` after the campaign's send."""
+        return sh.fmt_time(datetime.fromtimestamp(float(camp["sent_epoch"]) + seconds, UTC))
+
+    def _last(self, camp: Row, seconds: list[float | None]) -> str:
+        known = [s for s in seconds if s is not None]
+        return self._at(camp, max(known)) if known else ""
+
+    def _timeseries(self, camp: Row) -> list[Row]:
+        """The vendor's 24 hourly rows from the send, up to now: sends, first opens and first clicks per hour."""
+        if camp.get("sent_epoch") is None:
+            return []
+        acts = [a for _, a in self.recipient_activities(camp)]
+        elapsed = self.clock.utcnow().timestamp() - float(camp["sent_epoch"])
+        rows: list[Row] = []
+        for hour in range(24):
+            if hour * 3600 > elapsed:
+                break
+            low, high = hour * 3600, (hour + 1) * 3600
+            rows.append({"timestamp": self._at(camp, low), "emails_sent": camp["emails_sent"] if hour == 0 else 0,
+                         "unique_opens": sum(a.opened_at is not None and low <= a.opened_at < high for a in acts),
+                         "recipients_clicks": sum(a.clicked_at is not None and low <= a.clicked_at < high
+                                                  for a in acts)})
+        return rows
 
     def render_report(self, st: dict[str, Any], camp: Row) -> Row:
         rep, settings, sent = self._report_numbers(camp), camp["settings"], camp["send_time"]
@@ -497,17 +569,22 @@ class Campaigns(Segments):
             "bounces": {"hard_bounces": rep["hard_bounces"], "soft_bounces": rep["soft_bounces"], "syntax_errors": 0},
             "forwards": {"forwards_count": rep["forwards"], "forwards_opens": 0},
             "opens": {"opens_total": rep["opens"], "unique_opens": rep["unique_opens"], "open_rate": rep["open_rate"],
-                      "last_open": sent if rep["opens"] else ""},
+                      "proxy_excluded_opens": rep["proxy_excluded_opens"],
+                      "proxy_excluded_unique_opens": rep["proxy_excluded_unique_opens"],
+                      "proxy_excluded_open_rate": rep["proxy_excluded_open_rate"],
+                      "last_open": rep["last_open"] or (sent if rep["opens"] else "")},
             "clicks": {"clicks_total": rep["clicks"], "unique_clicks": rep["unique_clicks"],
                        "unique_subscriber_clicks": rep["unique_clicks"], "click_rate": rep["click_rate"],
-                       "last_click": sent if rep["clicks"] else ""},
+                       "last_click": rep["last_click"] or (sent if rep["clicks"] else "")},
             "facebook_likes": {"recipient_likes": 0, "unique_likes": 0, "facebook_likes": 0},
             "industry_stats": {"type": "Marketing and Advertising", "open_rate": 0.17, "click_rate": 0.02,
                                "bounce_rate": 0.01, "unopen_rate": 0.83, "unsub_rate": 0.002, "abuse_rate": 0.0001},
-            "list_stats": {"sub_rate": 0, "unsub_rate": 0, "open_rate": 0, "click_rate": 0}, "timeseries": [],
+            "list_stats": {"sub_rate": 0, "unsub_rate": 0, "open_rate": 0, "click_rate": 0},
+            "timeseries": self._timeseries(camp),
             "share_report": {"share_url": f"https://us1.campaign-archive.com/?u=sim&id={camp['id']}",
                              "share_password": ""},
-            "ecommerce": {"total_orders": 0, "total_spent": 0, "total_revenue": 0, "currency_code": "USD"},
+            "ecommerce": {"total_orders": rep["total_orders"], "total_spent": rep["total_spent"],
+                          "total_revenue": rep["total_revenue"], "currency_code": "USD"},
             "delivery_status": self._delivery(camp), "_links": [],
         }
 
@@ -531,14 +608,16 @@ class Campaigns(Segments):
 
     def render_email_activity(self, st: dict[str, Any], camp: Row, email: str, act: Activity,
                               since: datetime | None = None) -> Row:
-        when = camp["send_time"]
         events: list[Row] = []
-        if act.opened:
-            events.append({"action": "open", "timestamp": when, "ip": SIM_IP})
-        if act.clicked:
+        if act.bounced_at is not None:
+            events.append({"action": "bounce", "type": "hard" if act.hard_bounced else "soft",
+                           "timestamp": self._at(camp, act.bounced_at)})
+        if act.opened_at is not None:
+            events.append({"action": "open", "timestamp": self._at(camp, act.opened_at), "ip": SIM_IP})
+        if act.clicked_at is not None:
             link = LINK_RE.search(camp["content"]["html"])
             url = link.group(1) if link else f"https://us1.campaign-archive.com/?u=sim&id={camp['id']}"
-            events.append({"action": "click", "timestamp": when, "url": url, "ip": SIM_IP})
+            events.append({"action": "click", "timestamp": self._at(camp, act.clicked_at), "url": url, "ip": SIM_IP})
         if since is not None:
             events = [e for e in events if (sh.parse_time(e["timestamp"]) or since) > since]
         block = self._audience_block(st, camp["recipients"].get("list_id") or "")

@@ -22,11 +22,21 @@ Choices where the vendor's behaviour is not verified (each marked "simulator cho
 - Updating, scheduling or cancelling a campaign in the wrong status answers 422 with a clear message.
 - Group names may repeat (the vendor is not known to refuse duplicates).
 - Adding a subscriber to a group that triggers an enabled automation records an "active" activity entry.
-- A sent campaign keeps who it went to (its groups' or segments' active members at send time) and who opened
-  and clicked, decided per address by the kit's `recipient_activity` at ``open_rate``/``click_rate`` (per
-  account with the ``set_activity_rates`` control); every opener opens once and every clicker clicks once.
-  ``/campaigns/{id}/reports/subscriber-activity`` pages them (GET or POST: the SDKs disagree), the
-  subscriber object only with ``include=subscriber``; the ``campaign_recipients`` listing shows them.
+- A sent campaign keeps who it went to (its groups' or segments' active members at send time); what each of
+  them does (hard or soft bounce, open, click, unsubscribe, spam complaint) and when is decided per address by
+  `hub.simulator.activity` at the account's rates (``open_rate``/``click_rate``/``activity_rates``; per account
+  the ``set_activity_rates`` control) over ``activity_window`` (3 days) after the send; every opener opens once
+  and every clicker clicks once. The campaign's ``stats`` (``GET /campaigns/{id}``, and the list's) are summed
+  from it for "now": ``sent``, ``opens_count``/``unique_opens_count``/``open_rate``, ``clicks_count``/
+  ``unique_clicks_count``/``click_rate``/``click_to_open_rate``, ``unsubscribes_count``/``unsubscribe_rate``,
+  ``spam_count``/``spam_rate``, ``hard_bounces_count``/``hard_bounce_rate``, ``soft_bounces_count``/
+  ``soft_bounce_rate`` (names as in the recorded SDK cassettes; rates of ``sent``: unverified).
+  When its time comes, a hard bounce makes the subscriber ``bounced``, an unsubscribe ``unsubscribed`` and a
+  complaint ``junk`` (only an ``active`` subscriber changes).
+  ``/campaigns/{id}/reports/subscriber-activity`` pages them (GET or POST: the SDKs disagree; ``filter[type]``
+  opened, unopened, clicked, unsubscribed, hardbounced, softbounced, junk), the subscriber object only with
+  ``include=subscriber``; the ``campaign_recipients`` listing shows each recipient and the ``activity_totals``
+  control the sums, from the recipients (the simulator's own record).
 
 One module per area (`subscribers`, `groups` with segments and imports, `fields`, `campaigns`, `automations`,
 `reference`, `validation`, `shapes`); this one keeps auth, limits, headers, error answers and ``/batch``.

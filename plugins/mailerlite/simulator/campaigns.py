@@ -2,9 +2,10 @@
 makes it ``ready`` (or ``sent`` at once when ``delivery`` is ``instant``), a ready one turns ``sent`` on the
 first read after its time, and cancelling returns it to ``draft``.
 
-Sending records who the campaign went to (the active members of its groups or segments at that moment) and
-what each recipient did with it, decided by `recipient_activity` at the account's open and click rates: the
-subscriber-activity report pages through those rows and the campaign's ``stats`` are summed from them."""
+Sending records who the campaign went to (the active members of its groups or segments at that moment), the
+account's activity rates and the send's time; what each recipient has done by now is `hub.simulator.activity`'s
+(`activity_rows`): the subscriber-activity report pages through those rows and the campaign's ``stats`` are
+summed from them. Hard bounces, unsubscribes and complaints change the subscriber when they happen (`_tick`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from hub.simulator import Row, SimRequest, SimResponse, control, recipient_activity, route
+from hub.simulator import ActivityRates, Row, SimRequest, SimResponse, control, recipient_outcome, route, tally
+from hub.simulator.activity import due_effects, elapsed_since, pending_effects
 
 from .reference import LANGUAGES, timezone_name, to_utc
 from .shapes import CAMPAIGNS, GROUPS, RECIPIENTS, SEGMENTS, SUBSCRIBERS, St, email_shape, email_stats
@@ -28,11 +30,12 @@ EMAIL_KEYS = ("subject", "from_name", "from", "reply_to", "preheader", "content"
 SHORT = "required|short"
 EMAIL_RULES = {"subject": SHORT, "from_name": SHORT, "from": SHORT + "|email", "reply_to": "email", "content": "string"}
 # the subscriber-activity report: `filter[type]` values and `sort` keys as the SDKs type them (Node SDK's
-# CampaignSubscribersActivityParams); only opened/unopened/clicked can be non-empty here
+# CampaignSubscribersActivityParams); forwarded is always empty here
 ACTIVITY_TYPES = ("opened", "unopened", "clicked", "unsubscribed", "forwarded", "hardbounced", "softbounced", "junk")
 ACTIVITY_AGGREGATIONS = ("all", *ACTIVITY_TYPES[:-1], "social_interaction", "junk")  # as recorded, in order
 ACTIVITY_SORTS = ("id", "updated_at", "clicks_count", "opens_count")
 ACTIVITY_LIMITS = ("10", "25", "50", "100")
+EFFECT_STATUS = {"bounced": "bounced", "unsubscribed": "unsubscribed", "complained": "junk"}
 
 
 def rewrite_html(html: str) -> str:
@@ -123,7 +126,7 @@ class Campaigns(Subscribers):  # a send reads and shows subscribers
                   "language": language, "preheader": email.get("preheader")}
         if content and has_content:
             fields["content"] = rewrite_html(email["content"]) if self.rewrite_content else email["content"]
-        stats = email_stats(sent, RECIPIENTS.table(st).where("campaign_id", camp["id"]))
+        stats = email_stats(sent, self.activity_rows(st, camp))
         email_out = email_shape(email["id"], camp["account_id"], "campaigns", camp["id"], stamps, fields, stats)
         out: Row = {
             "id": camp["id"], "account_id": camp["account_id"], "name": camp["name"], "type": camp["type"],
@@ -150,25 +153,50 @@ class Campaigns(Subscribers):  # a send reads and shows subscribers
         return {**out, **ab, "stats": stats} if status == "sent" else {**out, **ab}
 
     def _tick(self, st: St, camp: Row) -> None:
-        """A ready campaign whose time has come is sent (lazily, on read)."""
+        """A ready campaign whose time has come is sent (lazily, on read); recipients' bounces, unsubscribes and
+        complaints whose time has come change their subscriber."""
         if camp["status"] == "ready" and camp["scheduled_for"] and camp["scheduled_for"] <= self._now():
             self._send(st, camp)
+        if camp.get("pending_effects"):
+            subs = SUBSCRIBERS.table(st)
+            for email, kind in due_effects(camp["pending_effects"], self.clock.utcnow().timestamp()):
+                sub = subs.find("email", email)
+                if sub is not None and sub["status"] == "active":
+                    self._set_status(st, sub, EFFECT_STATUS[kind])
+                    sub["updated_at"] = self._now()
 
     def _send(self, st: St, camp: Row) -> None:
-        now = self._now()
+        now, epoch = self._now(), self.clock.utcnow().timestamp()
         members = self._members(st, camp)
-        open_rate, click_rate = self._activity_rates(st)
         for sub in members:
-            did = recipient_activity(camp["id"], sub["email"], open_rate, click_rate)
-            RECIPIENTS.table(st).insert({
-                "id": self._new_id(), "campaign_id": camp["id"], "subscriber_id": sub["id"], "email": sub["email"],
-                "opens_count": int(did.opened), "clicks_count": int(did.clicked), "updated_at": now})
+            RECIPIENTS.table(st).insert({"id": self._new_id(), "campaign_id": camp["id"], "subscriber_id": sub["id"],
+                                         "email": sub["email"], "updated_at": now})
+        rates = self._activity_rates(st)
         camp.update(sent_count=len(members), status="sent", queued_at=camp["queued_at"] or now,
-                    started_at=now, finished_at=now, updated_at=now)
+                    started_at=now, finished_at=now, updated_at=now, sent_epoch=epoch,
+                    activity_rates=rates.as_dict(), activity_window=self.activity_window,
+                    pending_effects=pending_effects(camp["id"], [s["email"] for s in members], rates, self.seed,
+                                                    epoch, self.activity_window))
 
-    def _activity_rates(self, st: St) -> tuple[float, float]:
-        rates = st.get("activity_rates") or {}
-        return float(rates.get("open_rate", self.open_rate)), float(rates.get("click_rate", self.click_rate))
+    def _activity_rates(self, st: St) -> ActivityRates:
+        return ActivityRates.from_state(st.get("activity_rates"), self.rates)
+
+    def activity_rows(self, st: St, camp: Row) -> list[Row]:
+        """The campaign's recipient rows with what each has done by now: ``opens_count``, ``clicks_count`` (0 or
+        1) and the flags ``unsubscribed``, ``junk``, ``hard_bounced``, ``soft_bounced``."""
+        return [self._live(camp, row) for row in RECIPIENTS.table(st).where("campaign_id", camp["id"])]
+
+    def _live(self, camp: Row | None, row: Row) -> Row:
+        if camp is None or camp.get("sent_epoch") is None:
+            # sent before the simulator kept activity over time: what it recorded at the send
+            return {**row, "opens_count": row.get("opens_count", 0), "clicks_count": row.get("clicks_count", 0)}
+        rates = ActivityRates.from_state(camp.get("activity_rates"), self.rates)
+        elapsed = elapsed_since(camp["sent_epoch"], self.clock.utcnow().timestamp())
+        did = recipient_outcome(camp["id"], row["email"], rates, self.seed).as_of(
+            elapsed, float(camp.get("activity_window", self.activity_window)))
+        return {**row, "opens_count": int(did.opened), "clicks_count": int(did.clicked),
+                "unsubscribed": did.unsubscribed, "junk": did.complained, "hard_bounced": did.hard_bounced,
+                "soft_bounced": did.soft_bounced}
 
     def _ticked(self, req: SimRequest) -> St:
         st = self._st(req)
@@ -322,7 +350,7 @@ class Campaigns(Subscribers):  # a send reads and shows subscribers
         sort = req.arg("sort") or "id"
         if sort.lstrip("-") not in ACTIVITY_SORTS:
             raise invalid({"sort": ["The selected sort is invalid."]})
-        every = RECIPIENTS.table(st).where("campaign_id", camp["id"])
+        every = self.activity_rows(st, camp)
         needle = (req.arg("filter[search]") or "").strip().lower()
         chosen = [r for r in every if _did(r, kind) and needle in r["email"]]
         field = sort.lstrip("-")
@@ -341,23 +369,48 @@ class Campaigns(Subscribers):  # a send reads and shows subscribers
         return out
 
     def render_recipient(self, st: St, row: Row) -> Row:
-        """One recipient of a sent campaign and what they did (the control listing `campaign_recipients`)."""
+        """One recipient of a sent campaign and what they have done by now (the control listing
+        `campaign_recipients`): campaign_id, subscriber_id, email, opened, clicked, opens_count, clicks_count,
+        unsubscribed, junk, hard_bounced, soft_bounced, sent_at."""
+        live = self._live(CAMPAIGNS.table(st).get(row["campaign_id"]), row)
         return {"campaign_id": row["campaign_id"], "subscriber_id": row["subscriber_id"], "email": row["email"],
-                "opened": row["opens_count"] > 0, "clicked": row["clicks_count"] > 0,
-                "opens_count": row["opens_count"], "clicks_count": row["clicks_count"], "sent_at": row["updated_at"]}
+                "opened": live["opens_count"] > 0, "clicked": live["clicks_count"] > 0,
+                "opens_count": live["opens_count"], "clicks_count": live["clicks_count"],
+                **{k: bool(live.get(k)) for k in ("unsubscribed", "junk", "hard_bounced", "soft_bounced")},
+                "sent_at": row["updated_at"]}
 
     @control("set_activity_rates")
-    def set_activity_rates(self, account: str, open_rate: float | None = None,
-                           click_rate: float | None = None) -> Row:
-        """The share of recipients who open (and who click) campaigns the account sends from now on."""
-        given = {k: float(v) for k, v in (("open_rate", open_rate), ("click_rate", click_rate)) if v is not None}
-        if any(not 0 <= v <= 1 for v in given.values()):
-            raise ValueError("open_rate and click_rate must be between 0 and 1")
+    def set_activity_rates(self, account: str, open_rate: float | None = None, click_rate: float | None = None,
+                           **rates: float) -> Row:
+        """The shares of recipients who open, click, bounce (``hard_bounce_rate``, ``soft_bounce_rate``),
+        unsubscribe (``unsubscribe_rate``) and complain (``complaint_rate``) (`hub.simulator.ActivityRates`) in
+        campaigns the account sends from now on (unset: as before). Returns all of them."""
         with self.lock:
             st = self.account_state(account)
-            st["activity_rates"] = {**(st.get("activity_rates") or {}), **given}
-            open_now, click_now = self._activity_rates(st)
-            return {"open_rate": open_now, "click_rate": click_now}
+            new = self._activity_rates(st).updated({"open_rate": open_rate, "click_rate": click_rate, **rates})
+            st["activity_rates"] = new.as_dict()
+            return new.as_dict()
+
+    @control("activity_totals")
+    def activity_totals(self, account: str = "sandbox", campaign_id: str | None = None) -> dict[str, dict[str, float]]:
+        """The simulator's own truth for "now", summed from each recipient's activity (not from ``stats``):
+        ``{campaign_id: {sent, delivered, bounced_hard, bounced_soft, opens, opens_adjusted, clicks, unsubscribes,
+        complaints, orders, revenue}}`` for every sent campaign (or the one asked for). MailerLite shows no
+        machine-open split and no orders: compare its ``stats`` with ``opens``, not ``opens_adjusted``."""
+        with self.lock:
+            self.settle(account)
+            st = self.account_state(account)
+            out = {}
+            for camp in CAMPAIGNS.table(st).values():
+                if camp["status"] != "sent" or campaign_id not in (None, camp["id"]):
+                    continue
+                rates = ActivityRates.from_state(camp.get("activity_rates"), self.rates)
+                elapsed = elapsed_since(camp.get("sent_epoch"), self.clock.utcnow().timestamp())
+                window = float(camp.get("activity_window", self.activity_window))
+                outcomes = (recipient_outcome(camp["id"], r["email"], rates, self.seed)
+                            for r in RECIPIENTS.table(st).where("campaign_id", camp["id"]))
+                out[camp["id"]] = tally(o.as_of(elapsed, window) for o in outcomes)
+            return out
 
 
 def _did(row: Row, kind: str | None) -> bool:
@@ -370,7 +423,9 @@ def _did(row: Row, kind: str | None) -> bool:
         return row["opens_count"] == 0
     if kind == "clicked":
         return row["clicks_count"] > 0
-    return False  # the simulator has no unsubscribes, forwards, bounces or spam complaints from a send
+    flag = {"unsubscribed": "unsubscribed", "hardbounced": "hard_bounced", "softbounced": "soft_bounced",
+            "junk": "junk"}.get(kind or "")
+    return bool(flag and row.get(flag))  # nobody forwards (social_interaction: none either)
 
 
 def _body_to_query(req: SimRequest, body: Row) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from hub.simulator import Clock, Collection, MalformedBody, Row, SimRequest, Simulator, page_by_number
-from hub.simulator.activity import DEFAULT_CLICK_RATE, DEFAULT_OPEN_RATE
+from hub.simulator.activity import ACTIVITY_WINDOW, DEFAULT_CLICK_RATE, DEFAULT_OPEN_RATE, ActivityRates
 
 from .validation import TS, invalid, one_of, reject, validate
 
@@ -54,8 +54,9 @@ STAT_KEYS = ("opens_count", "unique_opens_count", "open_rate", "clicks_count", "
 
 
 def email_stats(sent: int = 0, recipients: Iterable[Row] = ()) -> dict[str, Any]:
-    """The statistics block of an email sent to `sent` addresses, summed from their activity rows
-    (`RECIPIENTS`), so that the counters always agree with the subscriber-activity report."""
+    """The statistics block of an email sent to `sent` addresses, summed from their activity rows as they are
+    now (`Campaigns.activity_rows`), so that the counters always agree with the subscriber-activity report.
+    Rates are of ``sent`` (click-to-open: of unique opens)."""
     rows = list(recipients)
     opened = sum(1 for r in rows if r["opens_count"])
     clicked = sum(1 for r in rows if r["clicks_count"])
@@ -64,6 +65,12 @@ def email_stats(sent: int = 0, recipients: Iterable[Row] = ()) -> dict[str, Any]
                  open_rate=rate_block(opened, sent), clicks_count=sum(r["clicks_count"] for r in rows),
                  unique_clicks_count=clicked, click_rate=rate_block(clicked, sent),
                  click_to_open_rate=rate_block(clicked, opened))
+    for count, rate, flag in (("unsubscribes_count", "unsubscribe_rate", "unsubscribed"),
+                              ("spam_count", "spam_rate", "junk"),
+                              ("hard_bounces_count", "hard_bounce_rate", "hard_bounced"),
+                              ("soft_bounces_count", "soft_bounce_rate", "soft_bounced")):
+        n = sum(1 for r in rows if r.get(flag))
+        stats[count], stats[rate] = n, rate_block(n, sent)
     return stats
 
 
@@ -107,7 +114,9 @@ class Base(Simulator):
     ``import_limit`` import creations (group imports, subscriber-only batches) per ``window`` vendor seconds,
     ``timezone`` (the account's, for schedules without ``timezone_id``), ``open_rate`` and ``click_rate`` (the
     share of a campaign's recipients who open it and who click in it, for every account unless the
-    ``set_activity_rates`` control says otherwise for one), and the simulator choices
+    ``set_activity_rates`` control says otherwise for one), ``activity_rates`` (any other of
+    `hub.simulator.ActivityRates`: bounces, unsubscribes, complaints), ``activity_window`` (vendor seconds after a
+    send by which its recipients have done what they will; 3 days, 0: at the send), and the simulator choices
     ``batch_counts_subrequests``, ``max_limit`` and ``rewrite_content`` (see the package docstring)."""
 
     name = "mailerlite"
@@ -118,13 +127,17 @@ class Base(Simulator):
     def __init__(self, clock: Clock | None = None, *, tokens: dict[str, str] | None = None, rate_limit: int = 120,
                  window: float = 60.0, import_limit: int = 5, batch_counts_subrequests: bool = False,
                  max_limit: int = 1000, timezone: str = "UTC", rewrite_content: bool = True,
-                 open_rate: float = DEFAULT_OPEN_RATE, click_rate: float = DEFAULT_CLICK_RATE, **options: Any) -> None:
+                 open_rate: float = DEFAULT_OPEN_RATE, click_rate: float = DEFAULT_CLICK_RATE,
+                 activity_rates: dict[str, float] | None = None, activity_window: float = ACTIVITY_WINDOW,
+                 **options: Any) -> None:
         super().__init__(clock, **options)
         self.tokens = dict(tokens) if tokens is not None else {"sandbox-token": "sandbox"}
         self.rate_limit, self.window, self.import_limit = rate_limit, window, import_limit
         self.batch_counts_subrequests, self.max_limit = batch_counts_subrequests, max_limit
         self.timezone, self.rewrite_content = timezone, rewrite_content
-        self.open_rate, self.click_rate = open_rate, click_rate
+        self.rates = ActivityRates().updated({"open_rate": open_rate, "click_rate": click_rate,
+                                              **(activity_rates or {})})
+        self.activity_window = float(activity_window)
 
     def _st(self, req: SimRequest) -> St:
         return self.account_state(req.account or "")

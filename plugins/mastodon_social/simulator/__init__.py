@@ -36,7 +36,12 @@ Choices where Mastodon's behaviour is not verified here (marked "unverified" whe
 - uploads are processed after ``media_processing_seconds`` (default 0: ``url`` set at once, 200; more: 202 and
   ``url: null`` until then, and ``GET /api/v1/media/:id`` answers 206);
 - a published status's ``content`` is the text as HTML (paragraphs, ``<br />``, links), mentions of remote
-  accounts shown as ``@user``.
+  accounts shown as ``@user``;
+- engagement: a published status gains ``favourites_count``, ``reblogs_count`` and ``replies_count`` over
+  simulated time after its ``created_at`` (`hub.simulator.activity.post_engagement`, seeded by the simulator's
+  seed and the status id: most within hours, all within 3 days), shown wherever a status is returned
+  (``GET /api/v1/statuses/:id``, account statuses, the ``statuses`` listing); the ``activity_totals`` control
+  gives the same numbers as the simulator's own record. Who favourited, boosted or replied is not simulated.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ from hub.simulator import (
     listing,
     route,
 )
+from hub.simulator.activity import post_engagement
 
 from .. import mapping
 
@@ -224,13 +230,33 @@ class MastodonSimulator(Simulator):
             "spoiler_text": row.get("spoiler_text") or "", "visibility": row["visibility"],
             "language": row.get("language"), "uri": f"https://sandbox.example/users/{profile['username']}"
             f"/statuses/{row['id']}", "url": f"https://sandbox.example/@{profile['username']}/{row['id']}",
-            "replies_count": 0, "reblogs_count": 0, "favourites_count": 0, "edited_at": None,
+            **self._engagement(row), "edited_at": None,
             "content": mapping.to_html(row["text"]), "reblog": None, "account": dict(profile),
             "media_attachments": [self._media_json(st, m) for m in row.get("media_ids") or []
                                   if m in MEDIA.table(st)],
             "mentions": [], "tags": [], "emojis": [], "card": None, "poll": None,
             "text": row["text"],  # not in Mastodon's answer (it gives `content` only): the control listing's
         }
+
+    def _engagement(self, row: Row) -> Row:
+        """The status's counters now: favourites, boosts and replies grown since it was published."""
+        created = _parse_time(row["created_at"])
+        elapsed = (self.clock.utcnow() - created).total_seconds() if created else 0.0
+        got = post_engagement(row["id"], elapsed, self.seed)
+        return {"replies_count": got["replies"], "reblogs_count": got["boosts"], "favourites_count": got["favourites"]}
+
+    @control("activity_totals")
+    def activity_totals(self, account: str = "sandbox") -> dict[str, dict[str, int]]:
+        """The simulator's own record for "now": ``{status_id: {favourites, boosts, replies}}`` of every published
+        status of the account."""
+        with self.lock:
+            self.settle(account)
+            out = {}
+            for row in STATUSES.table(self.account_state(account)).values():
+                created = _parse_time(row["created_at"])
+                elapsed = (self.clock.utcnow() - created).total_seconds() if created else 0.0
+                out[row["id"]] = post_engagement(row["id"], elapsed, self.seed)
+            return out
 
     def render_scheduled(self, st: dict[str, Any], row: Row) -> Row:
         return {"id": row["id"], "scheduled_at": row["scheduled_at"], "params": dict(row["params"]),

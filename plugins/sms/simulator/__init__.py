@@ -28,9 +28,18 @@ Choices where the vendor's behaviour is not verified:
 - A message sent through a Messaging Service (no ``From``) is created ``accepted`` with ``from: null``; it
   becomes ``queued`` (and gets its sender) at once on the simulated clock. With ``From`` it is created
   ``queued``. Then ``sending`` when its sender starts it, ``sent`` (``date_sent``, ``price``
-  = -0.0079 USD per segment by default) after ``segments / mps`` seconds, and ``delivered`` (or
-  ``undelivered``, 30003) ``delivery_delay`` seconds later. Numbers set to ``failed`` fail when queued
-  (30008) without using sender time.
+  = -0.0079 USD per segment by default, a string such as ``"-0.01580"``; ``null`` until then; ``price_unit``
+  is ``"USD"`` throughout) after ``segments / mps`` seconds, and ``delivered`` (or ``undelivered``)
+  ``delivery_delay`` seconds later. How each outbound text ends is seeded per message
+  (`hub.simulator.activity.text_outcome`, at the account's ``activity_rates``/``set_activity_rates``): most
+  are delivered; ``undelivered_rate`` (3%) end ``undelivered`` with 30003 (unreachable handset), 30005
+  (unknown destination) or 30007 (carrier filtered), charged; ``failed_rate`` (0.5%) fail when queued with
+  30006 (landline or unreachable carrier), never sent nor charged. ``reply_rate`` (5%) of the delivered
+  ones get a reply 2-120 minutes later, an inbound message from the recipient to the number that sent it
+  (``stop_share``, 20% of the replies, is "STOP": an opt-out as below). Numbers set with
+  ``set_number_behaviour`` to ``failed`` fail when queued (30008) without using sender time, to
+  ``undelivered`` end so after ``sent``, whatever the seed says. The ``activity_totals`` control reads the
+  simulator's own record per outbound message (choices: which codes and shares; Twilio's are unverified).
 - Throughput: 1 segment/s per long code (``mps``), 3 per toll-free number, 100 per short code, each
   overridable per sender; an MMS counts as one segment. A Messaging Service picks the sender that would
   finish the message first; with ``sticky_sender`` (the default, as at the vendor) a recipient keeps the
@@ -130,6 +139,36 @@ class TwilioSimulator(TwilioStudio):
             account = account or self._owner(to)
             self.advance(account)
             return public(self._receive(account, self.account_state(account), from_, to, body, list(media_urls)))
+
+    @control("set_activity_rates")
+    def set_activity_rates(self, account: str | None = None, **rates: float) -> dict[str, float]:
+        """How the account's texts created from now on end and who replies: any of ``failed_rate``,
+        ``undelivered_rate``, ``reply_rate``, ``stop_share`` (`hub.simulator.activity.TextRates`); all of them."""
+        with self.lock:
+            st = self.account_state(account or next(iter(self._accounts)))
+            new = self.account_text_rates(st).updated(rates)
+            st["text_rates"] = new.as_dict()
+            return new.as_dict()
+
+    @control("activity_totals")
+    def activity_totals(self, account: str | None = None) -> dict[str, Row]:
+        """The simulator's own record for "now", per outbound message sid: ``{to, status, error_code, segments,
+        price (a negative float, None until sent), delivered, undelivered, failed, reply (the body of the
+        recipient's reply received so far, else None), opted_out (that reply was STOP)}``."""
+        with self.lock:
+            out: dict[str, Row] = {}
+            for acc in [account] if account else list(self._accounts):
+                self.advance(acc)
+                for msg in MESSAGES.table(self.account_state(acc)).values():
+                    if msg["direction"] == "inbound":
+                        continue
+                    replied = self.text_fate(msg).reply if msg.get("_reply_sid") else None
+                    out[msg["sid"]] = {
+                        "to": msg["to"], "status": msg["status"], "error_code": msg["error_code"],
+                        "segments": msg["_seg"], "price": None if msg["price"] is None else float(msg["price"]),
+                        **{s: msg["status"] == s for s in ("delivered", "undelivered", "failed")},
+                        "reply": replied, "opted_out": replied == "STOP"}
+            return out
 
     @control("set_number_behaviour")
     def set_number_behaviour(self, number: str, behaviour: str, error_code: int | None = None) -> None:

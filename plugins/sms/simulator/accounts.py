@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from hub.simulator import Abort, Clock, Row, SimRequest, SimResponse, Simulator, basic_auth
+from hub.simulator.activity import TextRates
 
 from .shapes import envelope, error_body, make_sid, rfc2822
 from .webhooks import CallbackSender, signature
@@ -28,6 +29,9 @@ class TwilioAccounts(Simulator):
       time a sender may have queued (21611 / 30001 beyond); ``delivery_delay``: seconds from ``sent`` to
       ``delivered``/``undelivered``; ``mps`` (long codes), ``toll_free_mps``, ``short_code_mps``: segments
       per second; ``price_per_segment`` (USD);
+    - ``activity_rates``: how outbound texts end and who replies, any of `hub.simulator.activity.TextRates`
+      (``failed_rate`` 0.005, ``undelivered_rate`` 0.03, ``reply_rate`` 0.05, ``stop_share`` 0.2); per account
+      the ``set_activity_rates`` control;
     - ``deliver_callbacks`` (else only recorded), ``callback_timeout`` seconds per POST: see `webhooks`;
     - ``public_base_url``: base of the absolute URLs in v1/v2 answers (``url``, ``links``, ``meta.*_page_url``);
       default the vendor's hosts, which a host-rewriting HTTP client sends back here. Set it to
@@ -51,13 +55,14 @@ class TwilioAccounts(Simulator):
                  queue_limit_seconds: float = 36000.0, mps: float = 1.0, toll_free_mps: float = 3.0,
                  short_code_mps: float = 100.0, delivery_delay: float = 1.0, price_per_segment: float = 0.0079,
                  deliver_callbacks: bool = True, callback_timeout: float = 5.0, public_base_url: str | None = None,
-                 **options: Any) -> None:
+                 activity_rates: dict[str, float] | None = None, **options: Any) -> None:
         super().__init__(clock, **options)
         self.api_rate = api_rate
         self.schedule_min, self.schedule_max = float(schedule_min), float(schedule_max)
         self.mps, self.toll_free_mps, self.short_code_mps = float(mps), float(toll_free_mps), float(short_code_mps)
         self.queue_limit_seconds, self.delivery_delay = float(queue_limit_seconds), float(delivery_delay)
         self.price_per_segment = float(price_per_segment)
+        self.text_rates = TextRates().updated(activity_rates or {})
         self.deliver_callbacks = deliver_callbacks
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
         self.callbacks: list[dict[str, Any]] = []

@@ -14,6 +14,7 @@ from typing import Any
 
 from hub.plugin import MAX_CHARACTERS, count_segments
 from hub.simulator import Row, SimRequest, route
+from hub.simulator.activity import TextOutcome, TextRates, text_outcome
 from hub.simulator.store import Collection
 
 from .accounts import State
@@ -80,7 +81,8 @@ class TwilioMessages(TwilioSenders):
         msg = self._message_record(account, body, media, from_, to, mg, "outbound-api", "queued")
         msg.update(_cb=first(form, "StatusCallback") or (service["status_callback"] if service else None),
                    _vp=validity or (service["validity_period"] if service else 36000),
-                   _start=None, _fail=None, _fail_t=None, _sent=None)
+                   _start=None, _fail=None, _fail_t=None, _sent=None, _rates=self.account_text_rates(st).as_dict(),
+                   _reply_sid=None)
         if due is not None:
             msg.update({"status": "scheduled", "from": None})
             self._push(st, due, "due", msg["sid"])
@@ -149,6 +151,10 @@ class TwilioMessages(TwilioSenders):
         if behaviour is not None and behaviour[0] == "failed":
             msg["_fail"], msg["_fail_t"] = behaviour[1], t
             return
+        fate = self.text_fate(msg)
+        if behaviour is None and fate.status == "failed":
+            msg["_fail"], msg["_fail_t"] = fate.error_code, t
+            return
         start = max(st["queues"].get(sender, 0.0), t)
         duration = msg["_seg"] / self._sender_rate(st, sender)
         if start - t + duration > self.queue_limit_seconds:
@@ -179,6 +185,15 @@ class TwilioMessages(TwilioSenders):
         self._push(st, msg["_fail_t"] if failed else msg["_start"], "fail" if failed else "send", msg["sid"])
 
     # -- transitions (the events of `advance`)
+
+    def account_text_rates(self, st: State) -> TextRates:
+        """The account's `TextRates` (``set_activity_rates``), else the simulator's."""
+        return self.text_rates.updated(st.get("text_rates") or {})
+
+    def text_fate(self, msg: Row) -> TextOutcome:
+        """How an outbound text ends and whether its recipient replies (`hub.simulator.activity.text_outcome`,
+        at the rates of its account when it was created; a number's `set_number_behaviour` wins)."""
+        return text_outcome(msg["sid"], self.text_rates.updated(msg.get("_rates") or {}), self.seed)
 
     def _price(self, msg: Row) -> str:
         return f"-{msg['_seg'] * self.price_per_segment:.5f}"
@@ -225,10 +240,27 @@ class TwilioMessages(TwilioSenders):
     def _on_final(self, account: str, st: State, t: float, sid: str) -> None:
         if msg := self._in(st, sid, "sent"):
             behaviour = self._behaviour.get(msg["to"])
+            fate = self.text_fate(msg) if msg["direction"] != "inbound" else TextOutcome()
             if behaviour is not None and behaviour[0] == "undelivered":
                 self._transition(account, msg, "undelivered", t, behaviour[1])
+            elif behaviour is None and fate.status == "undelivered":
+                self._transition(account, msg, "undelivered", t, fate.error_code)
             else:
                 self._transition(account, msg, "delivered", t)
+                if fate.reply_after is not None:
+                    self._push(st, t + fate.reply_after, "reply", sid)
+
+    def _on_reply(self, account: str, st: State, t: float, sid: str) -> None:
+        """The recipient of a delivered text answers it (from its number, to the number that sent it)."""
+        msg = MESSAGES.table(st).get(sid)
+        reply = self.text_fate(msg).reply if msg is not None else None
+        if msg is None or reply is None or not msg["from"]:
+            return
+        try:
+            answer = self._receive(account, st, msg["to"], msg["from"], reply, [])
+        except ValueError:  # the sender is no longer the account's
+            return
+        msg["_reply_sid"] = answer["sid"]
 
     def _on_fail(self, account: str, st: State, t: float, sid: str) -> None:
         if msg := self._in(st, sid, "queued", "accepted"):

@@ -33,7 +33,8 @@ ERRORS: dict[int, str] = {
     21703: "The Messaging Service does not have a phone number available to send a message",
     21710: "The Phone Number or Short Code is already in the Messaging Service",
     21712: "Phone Number or Short Code is associated with another Messaging Service.",
-    30001: "Queue overflow", 30003: "Unreachable destination handset", 30008: "Unknown error",
+    30001: "Queue overflow", 30003: "Unreachable destination handset", 30005: "Unknown destination handset",
+    30006: "Landline or unreachable carrier", 30007: "Message filtered", 30008: "Unknown error",
     30036: "Validity Period Expired", 30409: "This message cannot be canceled",
     35118: "MessagingServiceSid is required to schedule a message", 81022: "Invalid Flow Definition",
 }
