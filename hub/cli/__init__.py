@@ -127,6 +127,15 @@ def collect_seldom() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and translate every outcome into PRODUCT.md's exit codes."""
+    from ..memory import release_frozen
+
+    try:
+        _main(argv)
+    finally:
+        release_frozen()  # (the command's objects set aside from the collector: called in-process, by tests too)
+
+
+def _main(argv: list[str] | None) -> None:
     debug = "--debug" in (sys.argv[1:] if argv is None else argv) or bool(os.environ.get("HUB_DEBUG"))
     collect_seldom()
     try:

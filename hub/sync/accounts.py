@@ -10,7 +10,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..clock import Clock
 from ..credentials import build_settings
@@ -19,9 +19,11 @@ from ..model import Client, Workspace
 from ..plugins import Plugins
 from ..provider import Provider, ProviderContext, ProviderSettings, VendorApi
 from ..redact import register
-from ..simulator import Simulator
 from ..transport.http import HttpClient
 from ..transport.ratelimit import GateRegistry
+
+if TYPE_CHECKING:
+    from ..simulator import Simulator  # imported by the sandbox alone: a plan against vendors never needs the kit
 
 
 @dataclass
