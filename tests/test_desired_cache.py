@@ -1,17 +1,22 @@
 """A no-edit plan of a big audience takes what the contacts translated to last time (kept under the key of their
 inputs) instead of translating them again, and still sees every change: an edited row, a contact the state lost,
-an SMS opt-out, a damaged cache."""
+an SMS opt-out, a damaged cache. A saved plan keeps contacts without their payloads, and apply translates them
+again, refusing the plan when one is not what it showed."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_import_common import agency, apply, changes, plan  # noqa: F401  (agency: a fixture)
+from cli_helpers import hub
+from test_import_common import agency, apply, changes, plan, simulator  # noqa: F401  (agency: a fixture)
 
 from hub.state import StateStore
+from hub.sync.plan import items_path
 from hub_mailerlite.resources import ContactResource
+from hub_mailerlite.simulator import MailerLiteSimulator
 
 ROWS = 1_200  # more than a plan folds into one count (FOLD_OVER)
 
@@ -99,3 +104,37 @@ def test_a_damaged_cache_is_not_used(bakery: Path, capsys: pytest.CaptureFixture
     kept.write_text(kept.read_text()[:1000])
     assert contact_changes(capsys, bakery) == first
     assert len(translations) == 1
+
+
+def test_a_saved_plan_keeps_contacts_without_payloads_and_apply_translates_them_again(
+        bakery: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_contacts(bakery, {1: "Ada", 2: "Bo"})
+    saved = bakery / "plan.json"
+    plan(capsys, bakery, "bakery", "--out", str(saved))
+    lines = [json.loads(line) for line in items_path(saved).read_text().splitlines()]
+    assert sorted(line["id"] for line in lines if line["kind"] == "contact") == ["p0001@example.com",
+                                                                              "p0002@example.com"]
+    assert not any("payload" in line for line in lines if line["kind"] == "contact")  # (a plan file in proportion)
+    done = hub(capsys, "apply", "-w", str(bakery), "--sandbox", "--plan", str(saved), "--yes", "--json")
+    assert done.code == 0, done.err
+    assert set(contact_changes(capsys, bakery)) == {"noop"}
+    with simulator(bakery, MailerLiteSimulator, "bakery", "mailerlite") as sim:
+        found = sim.call("GET", "/api/subscribers/p0001@example.com", account="sandbox").body["data"]
+    assert found["fields"]["name"] == "Ada"
+
+
+def test_a_saved_plan_is_refused_when_its_contacts_translate_differently_now(
+        bakery: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_contacts(bakery, {4: "Cy"})
+    saved = bakery / "plan.json"
+    plan(capsys, bakery, "bakery", "--out", str(saved))
+    state = StateStore(bakery / ".hub" / "sandbox" / "state.db")
+    try:  # p0004 texts STOP between plan and apply: its SMS consent is not what the plan showed
+        state.record_optout("bakery", "sms", "+447946000004", "STOP")
+    finally:
+        state.close()
+    done = hub(capsys, "apply", "-w", str(bakery), "--sandbox", "--plan", str(saved), "--yes")
+    assert done.code == 4 and "p0004@example.com" in done.err and "hub plan --out" in done.err
+    with simulator(bakery, MailerLiteSimulator, "bakery", "mailerlite") as sim:
+        found = sim.call("GET", "/api/subscribers/p0004@example.com", account="sandbox").body["data"]
+    assert found["fields"]["name"] == "Pat"  # nothing applied

@@ -101,7 +101,7 @@ def apply(workspace: Path | None, clients: tuple[str, ...], plan_file: Path | No
     hub apply --plan plan.json --yes
     """
     from ..errors import ExitCode, ItemFailure, PartialFailure, Reported
-    from ..sync.plan import Plan
+    from ..sync.plan import Plan, translate_again
     from ._render import render_plan
 
     with open_session(workspace, sandbox, clients, prune) as session, session.state.client_lock(session.client_names):
@@ -112,6 +112,7 @@ def apply(workspace: Path | None, clients: tuple[str, ...], plan_file: Path | No
         if plan_file:
             the_plan = Plan.load(plan_file)
             the_plan.check_binding(session.workspace.digest, session.state.revision, sandbox)
+            translate_again(the_plan, session.accounts, session.state)
             applier.prune = prune or the_plan.prune
         else:
             the_plan = session.plan()

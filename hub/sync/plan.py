@@ -32,7 +32,10 @@ FOLD_OVER = 1000  # more unchanged items of a kind with many alike than this are
 MANY = "*"  # the id of a group of many alike in a plan's JSON (with its `count` and a `sample` of ids)
 # details the applier needs (kept in plan files) but a printed plan leaves out: last push's record, and
 # an SMS campaign's per-recipient texts (thousands of lines; the reason says how many and what they cost)
-BOOKKEEPING = ("previous", "record", "recipients")
+BOOKKEEPING = ("previous", "record", "recipients", "retranslate")
+# an item a saved plan keeps without its payload: apply translates it again (`translate_again`), which a kind
+# that translates the same from the same files and state (`Resource.pure_desired`: contacts) allows
+RETRANSLATE = "retranslate"
 # Accounts are independent and their work is waiting on vendors: one thread each, so that 50 clients
 # take about as long as the slowest one (PRODUCT §6).
 MAX_PARALLEL_ACCOUNTS = 64
@@ -184,7 +187,7 @@ class Plan:
         """The plan as one JSON document at `path`; items of many alike that apply writes (or records) go, with
         their details, to a side file beside it (`items_path`), one per line, bound to the plan by digest."""
         doc = self.to_json(payload=True)
-        lines = [_LINE.encode(c.public(payload=True)) + "\n" for c in self.changes if c.many and (c.writes or c.adopt)]
+        lines = [_LINE.encode(_side_line(c)) + "\n" for c in self.changes if c.many and (c.writes or c.adopt)]
         side = items_path(path)
         digest = hashlib.sha256()
         with side.open("w", encoding="utf-8") as fh:
@@ -241,6 +244,45 @@ class Plan:
             raise StalePlanError("the saved plan is stale: " + "; ".join(problems) + ". Run `hub plan --out` again.")
 
 
+def _side_line(c: Change) -> dict[str, Any]:
+    """What a saved plan keeps of an item of many alike: all of it, or without what apply translates again."""
+    if not c.details.get(RETRANSLATE):
+        return c.public(payload=True)
+    out = {k: getattr(c, k) for k in ("client", "account", "provider", "kind", "id", "action", "fingerprint")}
+    out.update((k, v) for k in _LEFT_OUT_WHEN_DEFAULT if (v := getattr(c, k)) != _DEFAULTS[k])
+    out.update(many=True, details={RETRANSLATE: True})
+    return out
+
+
+_LEFT_OUT_WHEN_DEFAULT = ("fidelity", "reason", "drift", "vendor_id", "adopt")  # from a side line, when unremarkable
+_DEFAULTS = {k: Change.__dataclass_fields__[k].default for k in _LEFT_OUT_WHEN_DEFAULT}
+
+
+def translate_again(plan: Plan, accounts: Iterable[Account], state: StateStore) -> None:
+    """Give the items a saved plan keeps without payload (`RETRANSLATE`) what the workspace translates to now,
+    refusing the plan when any one is not what it showed (its fingerprint): apply carries out the plan shown."""
+    waiting: dict[tuple[str, str, str], list[Change]] = {}
+    for c in plan.changes:
+        if c.details.get(RETRANSLATE) and not c.payload:
+            waiting.setdefault((c.client, c.account, c.kind), []).append(c)
+    opened = {acc.key: acc for acc in accounts}
+    for (client, account, kind), changes in waiting.items():
+        acc = opened.get((client, account))
+        if acc is None:
+            continue  # not opened now: its changes fail as every change of the account does
+        records = {r.neutral_id: r for r in state.items(client, account, kind)}
+        wanted = {w.id: w for w in acc.provider.resource(kind).desired(acc.client, build_refs(state, acc))}
+        for c in changes:
+            want = wanted.get(c.id)
+            if want is None or want.fingerprint != c.fingerprint:
+                raise StalePlanError(f"the saved plan is stale: {kind} '{c.id}' of {client}/{account} is not what it"
+                                     " showed (what it translates from changed since). Run `hub plan --out` again.")
+            c.natural_key, c.payload, c.details = want.natural_key, want.payload, dict(want.details)
+            rec = records.get(c.id)
+            if c.action == "update" and rec is not None:
+                c.details["previous"] = rec.data  # as the plan had it: the state is the plan's (its revision)
+
+
 def items_path(plan_path: Path) -> Path:
     """Where a saved plan keeps the details of its items of many alike."""
     return plan_path.with_name(plan_path.name + ".items.jsonl")
@@ -295,6 +337,8 @@ def plan_account(account: Account, state: StateStore, *, prune: bool,
             change = _decide(account, res, want, record, live, by_vendor_id, refs)
             if change.action == "create":
                 refs.plan(res.kind, want.id)
+            if res.pure_desired and (change.writes or change.adopt):
+                change.details[RETRANSLATE] = True
             if res.many and _plain_noop(change):
                 unchanged.append(want)
             else:
