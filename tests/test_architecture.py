@@ -3,6 +3,8 @@ plugins that stand on hub's public surface and never on each other."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grimp
 import pytest
 
@@ -153,3 +155,19 @@ def test_every_installed_provider_has_a_conformance_suite() -> None:
         if ep.value.startswith("hub_testvendor"):
             continue  # the kit's own test plugin, checked by tests/test_contract_self.py
         assert any("(ProviderContract)" in text and f'"{ep.name}"' in text for text in suites), ep.name
+
+
+def test_every_package_is_installed() -> None:
+    """A package missing from pyproject.toml's list works in the editable install of `make test` and is absent
+    from a wheel: `hub report`, `hub run` and `hub migrate` were."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    dirs = {name: root / folder for name, folder in config["package-dir"].items()}
+    listed = set(config["packages"])
+    found = {".".join(p.relative_to(root).parts[:-1]) for p in (root / "hub").rglob("__init__.py")
+             if "scaffold" not in p.parts[:-1] or p.parent.name == "scaffold"}
+    for name, folder in dirs.items():
+        found |= {".".join((name, *p.relative_to(folder).parts[:-1])) for p in folder.rglob("__init__.py")}
+    assert found - listed == set()
