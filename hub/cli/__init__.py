@@ -82,6 +82,7 @@ def _register() -> None:
         import_cmd,
         migrate_cmd,
         providers_cmd,
+        report_cmd,
         resolve_cmd,
         run_cmd,
         secrets_cmd,
@@ -111,6 +112,7 @@ def _register() -> None:
     cli.add_command(run_cmd.event)
     cli.add_command(migrate_cmd.migrate)
     cli.add_command(import_cmd.import_)
+    cli.add_command(report_cmd.report)
 
 
 _register()

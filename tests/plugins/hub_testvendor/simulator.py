@@ -25,6 +25,7 @@ class TestvendorSimulator(Simulator):
         super().__init__(clock, **options)
         self.keys = keys or {"test-key": "main"}
         self.rate, self.window, self.page_max = rate, window, page_max
+        self.stats: dict[str, dict[str, Any]] = {}  # campaign id -> its figures (set by tests: `set_stats`)
 
     def authenticate(self, req: SimRequest) -> str | SimResponse:
         return self.keys.get(req.headers.get("x-api-key", "")) or self.error(401, "invalid API key")
@@ -121,6 +122,14 @@ class TestvendorSimulator(Simulator):
         item = {"id": self._new_id("K"), **{k: body.get(k) for k in CAMPAIGN_FIELDS}}
         return 201, self.table(req.account or "main", CAMPAIGNS).insert(item)  # names may repeat
 
+    @route("GET", "/v1/campaigns/stats")
+    def campaign_stats(self, req: SimRequest) -> Any:
+        ids = [i for i in (req.arg("ids", "") or "").split(",") if i]
+        if len(ids) > 50:
+            return self._invalid(ids="at most 50 per request")
+        campaigns = self.table(req.account or "main", CAMPAIGNS)
+        return {"stats": [{"id": i, "sent": 0, **self.stats.get(i, {})} for i in ids if i in campaigns]}
+
     @route("PUT", "/v1/campaigns/{id}")
     def update_campaign(self, req: SimRequest) -> Any:
         campaigns = self.table(req.account or "main", CAMPAIGNS)
@@ -134,6 +143,12 @@ class TestvendorSimulator(Simulator):
         return 204, None
 
     # -- for tests -----------------------------------------------------------------------------------
+    def set_stats(self, campaign_id: str, **figures: Any) -> None:
+        """What the vendor reports for a campaign from now on (sent, delivered, hard_bounces, unique_opens,
+        unique_clicks, unsubscribes; `day` as YYYY-MM-DD; `final`: the figures can no longer change)."""
+        with self.lock:
+            self.stats[campaign_id] = dict(figures)
+
     def contacts(self, account: str = "main") -> list[dict[str, Any]]:
         return self.items("contacts", account)
 
