@@ -66,6 +66,7 @@ from .provider import (
     sent_campaign,
 )
 from .registry import ProviderRegistry
+from .report.figures import Metric, Result, Sent
 from .resource_bases import (
     EnrolmentResourceBase,
     ManualAutomationResource,
@@ -117,6 +118,7 @@ __all__ = [
     "ManualSegmentResource",
     "ManualTrigger",
     "MergeTagTranslator",
+    "Metric",
     "NotFound",
     "NotSupported",
     "OutcomeUnknown",
@@ -133,11 +135,13 @@ __all__ = [
     "RateLimited",
     "References",
     "Resource",
+    "Result",
     "RunnerAutomationResource",
     "SdkAdapter",
     "SdkCall",
     "SegmentDef",
     "SegmentRule",
+    "Sent",
     "SharedCollectionResource",
     "SharedRead",
     "SocialPost",

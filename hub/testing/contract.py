@@ -10,15 +10,21 @@ class TestKlaviyo(ProviderContract):
 The suite drives the provider against its own simulator (which it must ship) and checks: discovery
 through the `hub` entry point, metadata, capability honesty, error mapping (401, 404, 422, 429, 5xx,
 timeout, dropped connection), pagination, idempotent apply, neutral <-> vendor round trip, reconcile
-after a crash between the vendor call and the journal settle, and secret hygiene.
-Override `sample_client` (a fixture) when the default sample does not exercise your provider well.
+after a crash between the vendor call and the journal settle, secret hygiene, and results (`hub report`): each
+resource's `reports` table names a vendor field for each `Metric`, a resource with one reads its results, and what
+it reads for what an apply sent uses only the metrics it declares.
+Override `sample_client` (a fixture) when the default sample does not exercise your provider well, and
+`report_client` when sending its campaigns now is not what shows its results (by default: the sample, its draft
+campaigns sent now).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,13 +32,15 @@ import pytest
 
 from ..clock import FakeClock, ScaledClock
 from ..errors import AuthError, ExitCode, NotFound, NotSupported, RateLimited, Unavailable, VendorValidationError
-from ..model import Channel, Client, Contact
+from ..model import Channel, Client, Contact, Schedule
 from ..plugins import make_plugins
 from ..provider import Capability, Fidelity, Provider, ProviderSettings, Resource, Support
+from ..report.figures import AMOUNTS, Metric, Result, Sent
 from ..simulator import Fault
 from .harness import Harness, sample_client
 
 PLANTED_SECRET = "hub-planted-secret-7f3a9c1e"
+RESULTS_AFTER = timedelta(days=4)  # how long after an apply the kit reads results: the vendor's activity has come
 
 
 class ProviderContract:
@@ -47,6 +55,14 @@ class ProviderContract:
     @pytest.fixture
     def sample_client(self) -> Client:
         return sample_client(self.provider_name)
+
+    @pytest.fixture
+    def report_client(self, sample_client: Client) -> Client:
+        """What the results check applies: the sample client with its draft campaigns sent now."""
+        now = Schedule(mode="now")
+        return sample_client.model_copy(update={"campaigns": [
+            c.model_copy(update={"schedule": now}) if c.schedule.mode == "draft" else c
+            for c in sample_client.campaigns]})
 
     @pytest.fixture
     def clock(self) -> FakeClock:
@@ -264,6 +280,88 @@ class ProviderContract:
         for rec in harness.state.items():
             if rec.kind in live_kinds:
                 assert rec.vendor_id, f"{rec.kind} {rec.neutral_id} has no vendor id"
+
+
+    # -- results (`hub report`) -----------------------------------------------------------------------------
+    def test_reports_name_a_vendor_field_for_each_metric(self, provider_cls: type[Provider]) -> None:
+        for res_type in provider_cls.resource_types:
+            if not res_type.reports:
+                continue
+            for metric, field in res_type.reports.items():
+                assert isinstance(metric, Metric), f"{res_type.kind}: {metric!r} is not a hub.report Metric"
+                assert isinstance(field, str) and field.strip(), f"{res_type.kind}: say which vendor field {metric} is"
+            assert res_type.read_results is not Resource.read_results, \
+                f"{res_type.kind} declares `reports` but does not implement read_results"
+
+    def test_results_use_only_declared_metrics(self, provider_cls: type[Provider], report_client: Client,
+                                               tmp_path: Path, clock: FakeClock) -> None:
+        if not any(r.reports for r in provider_cls.resource_types):
+            pytest.skip("no resource reports results")
+        h = Harness(provider_cls, report_client, tmp_path, clock)
+        try:
+            applied = h.apply()
+            assert not applied.failed, [c.error for c in applied.failed]
+            clock.advance(RESULTS_AFTER.total_seconds())
+            asked = 0
+            for res in h.provider.resources:
+                if not res.reports:
+                    continue
+                sent = _sent_items(h, res, clock.utcnow())
+                asked += len(sent)
+                if sent:
+                    _check_results(res, sent, res.read_results(sent, _refs(h)))
+            if not asked:
+                pytest.skip("the report client's apply sent nothing (override `report_client`)")
+        finally:
+            h.close()
+
+
+def _sent_items(h: Harness, res: Resource, now: datetime) -> list[Sent]:
+    """What an apply sent through `res`, as `hub report` asks about it: items with a vendor id (texts: the delivery
+    ledger's name, the item's id) whose recorded send time (`send_at`, when recorded) has come."""
+    texts = res.capability == Capability.SMS_CAMPAIGNS
+    out = []
+    for rec in h.state.items(h.account.client.name, h.account.name):
+        vendor_id = rec.neutral_id if texts else rec.vendor_id
+        send_at = rec.data.get("send_at", "now")
+        if rec.kind != res.kind or not vendor_id or send_at is None:
+            continue
+        at = _utc(rec.applied_at) if send_at == "now" else _utc(str(send_at))
+        if at is None or at > now:
+            continue
+        kind = "post" if res.capability == Capability.SOCIAL else "campaign"
+        channel = {Capability.SMS_CAMPAIGNS: Channel.SMS, Capability.SOCIAL: Channel.SOCIAL}.get(res.capability,
+                                                                                                 Channel.EMAIL)
+        out.append(Sent(kind, rec.neutral_id, rec.natural_key or rec.neutral_id, channel.value, vendor_id, at,
+                        rec.data))
+    return out
+
+
+def _utc(text: str | None) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(str(text or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _check_results(res: Resource, sent: list[Sent], results: list[Result]) -> None:
+    """Results answer what was asked, one per sent item and day, with only declared metrics and sound values."""
+    assert all(isinstance(r, Result) for r in results), f"{res.kind}: read_results must return hub.report Results"
+    asked = {s.vendor_id for s in sent}
+    days = [(r.sent.vendor_id, r.day) for r in results]
+    assert len(days) == len(set(days)), f"{res.kind}: one Result per sent item and day"
+    for r in results:
+        assert r.sent.vendor_id in asked, f"{res.kind}: a result for {r.sent.vendor_id}, which was not asked about"
+        extra = set(r.figures) - set(res.reports)
+        assert not extra, f"{res.kind}: {sorted(extra)} not in its `reports` table"
+        for metric, value in r.figures.items():
+            assert isinstance(value, int | float) and math.isfinite(value) and value >= 0, (metric, value)
+            if metric in AMOUNTS and value:
+                assert r.currency, f"{res.kind}: {metric} {value} without its currency"
+    # each was sent by the apply just made: the vendor knows it, so something (zeros at least) comes back for it
+    missing = asked - {r.sent.vendor_id for r in results}
+    assert not missing, f"{res.kind}: no results for {sorted(missing)}, sent {RESULTS_AFTER.days} days ago"
 
 
 def _refs(h: Harness) -> Any:

@@ -5,9 +5,11 @@ v3 read), automations (verified) and enrolments (`contactAutomations`)."""
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from datetime import timedelta
+from typing import Any, ClassVar
 
 from hub.plugin import (
     Automation,
@@ -23,18 +25,22 @@ from hub.plugin import (
     ManualSegmentResource,
     ManualTrigger,
     MergeTagTranslator,
+    Metric,
     NotFound,
     NotSupported,
     References,
     Resource,
+    Result,
     SegmentDef,
+    Sent,
     VendorValidationError,
     describe_difference,
     sent_campaign,
 )
 
 from . import mapping as m
-from .api import IMPORT_MAX, ActiveCampaignApi
+from . import reporting
+from .api import IMPORT_MAX, PAGE, ActiveCampaignApi
 
 REPLACE_NOTE = ("ActiveCampaign's API cannot edit a campaign: if it has not gone out, hub deletes it and creates it"
                 " again as described (one that went out is left as it is)")
@@ -332,6 +338,8 @@ class CampaignResource(_AcResource):
 
     kind = "email_campaign"
     capability = Capability.EMAIL_CAMPAIGNS
+    reports: ClassVar[Mapping[Metric, str]] = reporting.REPORTS
+    settles_after: ClassVar[timedelta] = reporting.SETTLES_AFTER  # hub's choice (see reporting.SETTLES_AFTER)
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
         tags = m.merge_tags(client)
@@ -429,6 +437,48 @@ class CampaignResource(_AcResource):
         message_id = str(current.get("basemessageid") or "0")
         if message_id != "0":
             self.http.delete(f"messages/{message_id}", missing_ok=True)
+
+    # -- results (`hub report`) ----------------------------------------------------------------------------
+    def read_results(self, sent: Sequence[Sent], refs: References) -> list[Result]:
+        """Campaigns and step batches alike (a batch is a campaign): their counters from the campaigns list, 100 a
+        page, latest send first, until every one asked about is found; when the pages still to turn outnumber the
+        campaigns still missing, those are read one by one. A campaign ActiveCampaign no longer has is left out."""
+        if not sent:
+            return []
+        found = self._campaigns({s.vendor_id for s in sent})
+        now = self.ctx.clock.utcnow()
+        return [reporting.result(s, found[s.vendor_id], now, self.settles_after) for s in sent if s.vendor_id in found]
+
+    def _campaigns(self, ids: set[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        offset = 0
+        while True:
+            body = self.http.get("campaigns", params={"orders[sdate]": "DESC", "limit": PAGE, "offset": offset}) or {}
+            page = body.get("campaigns") or []
+            found.update({str(c["id"]): c for c in page if str(c.get("id")) in ids})
+            offset += len(page)
+            missing = ids - found.keys()
+            total = _count((body.get("meta") or {}).get("total"))
+            # no total given: a full page may have more behind it
+            pages_left = 0 if len(page) < PAGE else math.ceil(max(total - offset, 0) / PAGE) if total is not None else 1
+            if not missing or not pages_left:
+                return found
+            if len(missing) <= pages_left:  # fewer reads one by one than the pages still to turn
+                return found | self._each_campaign(missing)
+
+    def _each_campaign(self, ids: set[str]) -> dict[str, dict[str, Any]]:
+        out = {}
+        for campaign_id in sorted(ids):
+            with contextlib.suppress(NotFound):  # deleted since
+                out[campaign_id] = dict(self.http.get(f"campaigns/{campaign_id}").get("campaign") or {})
+        return {k: v for k, v in out.items() if v}
+
+
+def _count(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
 
 
 # -- automations -------------------------------------------------------------------------------------------------------

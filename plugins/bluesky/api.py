@@ -25,7 +25,7 @@ import json
 import logging
 import mimetypes
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "hub"
 CREATE_ATTEMPTS = 3
+GET_POSTS_MAX = 25  # uris per app.bsky.feed.getPosts call (the lexicon's maximum)
 # how far before `since` the read-back looks: the PDS stamps a record's key with its own clock, not hub's
 CLOCK_SKEW = timedelta(minutes=10)
 
@@ -219,6 +220,11 @@ def _call(method: str, params: Any) -> Callable[[Any, dict[str, str]], Any]:
         return target(params, headers=headers)
 
     return call
+
+
+def _get_posts(params: Any, client: Any, headers: dict[str, str]) -> Any:
+    """`client.app.bsky.feed.get_posts(params, headers=...)`: an AppView read, outside `com.atproto`."""
+    return client.app.bsky.feed.get_posts(params, headers=headers)
 
 
 def _body(content: Any) -> dict[str, Any]:
@@ -449,6 +455,19 @@ class BlueskyApi(VendorApi[BlueskySettings]):
             except (NotFound, VendorValidationError):
                 continue  # not a Bluesky handle: the text stays, without a mention facet
             out[handle] = r.did
+        return out
+
+    def post_views(self, uris: Sequence[str]) -> list[dict[str, Any]]:
+        """Views of these posts as the AppView shows them now, with their counts (`app.bsky.feed.getPosts`, 25 uris a
+        call); posts it does not know are left out. Keys as the lexicon names them (`likeCount`, `indexedAt`)."""
+        from atproto import models  # type: ignore[import-untyped]
+        from atproto_client.models.utils import get_model_as_dict  # type: ignore[import-untyped]
+
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(uris), GET_POSTS_MAX):
+            params = models.AppBskyFeedGetPosts.Params(uris=list(uris[start:start + GET_POSTS_MAX]))
+            r = self.xrpc("GET", "app.bsky.feed.getPosts", partial(_get_posts, params))
+            out += [get_model_as_dict(post) for post in r.posts]
         return out
 
     # -- writes ------------------------------------------------------------------------------------------

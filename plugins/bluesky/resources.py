@@ -9,22 +9,25 @@ so a lost answer or a crash never makes two posts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
 
 from hub.plugin import (
     Client,
     Desired,
     Fidelity,
     Live,
+    Metric,
     References,
+    Result,
+    Sent,
     SocialPost,
     SocialPostResourceBase,
     describe_difference,
 )
 
-from . import mapping
+from . import mapping, reporting
 from .api import BlueskyApi
 
 ISO = "%Y-%m-%dT%H:%M:%SZ"
@@ -39,6 +42,8 @@ class SocialPostResource(SocialPostResourceBase):
     # a write interrupted before its answer is settled by the next plan, which reads the author's records back
     # from when it began (`find_write`), rather than by a create that could only read back the newest page
     unknown_outcome = "ask"
+    reports: ClassVar[Mapping[Metric, str]] = reporting.REPORTS
+    settles_after: ClassVar[timedelta] = reporting.SETTLES_AFTER  # hub's choice (see reporting.SETTLES_AFTER)
 
     # -- pure ---------------------------------------------------------------------------------------------
     def payload(self, post: SocialPost, at: str) -> dict[str, Any]:
@@ -155,3 +160,12 @@ class SocialPostResource(SocialPostResourceBase):
 
     def compare(self, want: Desired, live: Live) -> str | None:
         return describe_difference(mapping.comparable(want.payload), live.payload)
+
+    # -- results (`hub report`) ------------------------------------------------------------------------------
+    def read_results(self, sent: Sequence[Sent], refs: References) -> list[Result]:
+        """Each published post's counts from `app.bsky.feed.getPosts`, 25 posts a call. A post held by hub (no uri
+        yet) or one Bluesky no longer has is left out."""
+        uris = sorted({s.vendor_id for s in sent if s.vendor_id.startswith("at://")})
+        views = {str(v.get("uri")): v for v in self.api.post_views(uris)} if uris else {}
+        now = self.ctx.clock.utcnow()
+        return [reporting.result(s, views[s.vendor_id], now, self.settles_after) for s in sent if s.vendor_id in views]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
-from datetime import datetime
+import math
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hub.plugin import (
@@ -16,10 +17,13 @@ from hub.plugin import (
     Fidelity,
     ItemResult,
     Live,
+    Metric,
     NotFound,
     OutcomeUnknown,
     References,
     Resource,
+    Result,
+    Sent,
     SharedCollectionResource,
     VendorValidationError,
     automation_emails,
@@ -27,7 +31,8 @@ from hub.plugin import (
 )
 
 from . import mapping as m
-from .api import join_ids, paged, split_ids
+from . import reporting
+from .api import PAGE, join_ids, paged, split_ids
 
 if TYPE_CHECKING:
     from .api import MailchimpApi
@@ -383,6 +388,8 @@ class ContactResource(_McResource):
 class CampaignResource(_McResource):
     kind = "email_campaign"
     capability = Capability.EMAIL_CAMPAIGNS
+    reports: ClassVar[Mapping[Metric, str]] = reporting.REPORTS
+    settles_after: ClassVar[timedelta] = reporting.SETTLES_AFTER  # hub's choice (see reporting.SETTLES_AFTER)
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
         tags = m.merge_tags(client)
@@ -477,6 +484,60 @@ class CampaignResource(_McResource):
     def delete(self, vendor_id: str, refs: References) -> None:
         with contextlib.suppress(NotFound):
             self.api("DELETE", f"campaigns/{vendor_id}", lambda c: c.campaigns.remove(vendor_id))
+
+    # -- results (`hub report`) ----------------------------------------------------------------------------
+    def read_results(self, sent: Sequence[Sent], refs: References) -> list[Result]:
+        """Campaigns and step batches alike (a batch is a campaign): their reports from `GET /reports`, 1000 a
+        page, only those sent since shortly before the earliest asked about; a report the list would take more
+        pages to reach than there are reports missing is read on its own. A campaign without a report (never
+        sent, or deleted) is left out."""
+        if not sent:
+            return []
+        found = self._reports({s.vendor_id for s in sent}, _earliest(sent))
+        now = self.ctx.clock.utcnow()
+        return [reporting.result(s, found[s.vendor_id], now, self.settles_after) for s in sent if s.vendor_id in found]
+
+    def _reports(self, ids: set[str], since: datetime | None) -> dict[str, dict[str, Any]]:
+        window = {"since_send_time": _utc(since - REPORT_LOOKBACK).strftime("%Y-%m-%dT%H:%M:%S+00:00")} if since else {}
+        found: dict[str, dict[str, Any]] = {}
+        offset = 0
+        while True:
+            body = self.api("GET", "reports", lambda c, o=offset: c.reports.get_all_campaign_reports(
+                count=PAGE, offset=o, fields=reporting.REPORT_FIELDS, **window)) or {}
+            page = body.get("reports") or []
+            found.update({str(r["id"]): r for r in page if str(r.get("id")) in ids})
+            offset += len(page)
+            missing = ids - found.keys()
+            pages_left = math.ceil(max(int(body.get("total_items") or 0) - offset, 0) / PAGE) if page else 0
+            if not missing:
+                return found
+            if not pages_left:  # sent before the window (hub's time for it is late), or no report: asked one by one
+                return found | (self._each_report(missing) if window else {})
+            if len(missing) <= pages_left:  # fewer reads one by one than the pages still to turn
+                return found | self._each_report(missing)
+
+    def _each_report(self, ids: set[str]) -> dict[str, dict[str, Any]]:
+        out = {}
+        for campaign_id in sorted(ids):
+            with contextlib.suppress(NotFound):  # no report: never sent, or deleted
+                out[campaign_id] = self.api("GET", f"reports/{campaign_id}", lambda c, i=campaign_id: (
+                    c.reports.get_campaign_report(i, fields=reporting.ONE_REPORT_FIELDS)))
+        return out
+
+
+REPORT_LOOKBACK = timedelta(days=1)  # hub records a send a little before or after Mailchimp does: slack for both
+
+
+def _utc(when: datetime) -> datetime:
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)  # hub's naive times are UTC
+
+
+def _earliest(sent: Sequence[Sent]) -> datetime | None:
+    """The earliest send asked about (None when one is not known: then every report is listed)."""
+    times = [s.sent_at for s in sent]
+    if any(t is None for t in times):
+        return None
+    return min(t for t in times if t is not None)
 
 
 # -- automations: customer journeys with an API trigger ----------------------------------------------------------

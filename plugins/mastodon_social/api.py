@@ -202,6 +202,15 @@ class MastodonApi(VendorApi[MastodonSettings]):
                                                                 limit=PAGE), pages):
             yield dict(s)
 
+    def own_statuses(self, pages: int = RECENT_PAGES) -> Iterator[dict[str, Any]]:
+        """The account's own statuses, newest first, `PAGE` a request, each page asked for only as far as the caller
+        reads (replies and boosts left out: hub posts neither)."""
+        return self._recent(pages)
+
+    def status(self, status_id: str) -> dict[str, Any]:
+        """One status as it is now (`GET /api/v1/statuses/:id`)."""
+        return dict(self("GET", f"/api/v1/statuses/{status_id}", lambda c: c.status(status_id)))
+
     # -- writing ---------------------------------------------------------------------------------------------
     def upload(self, path: str, alt: str) -> str:
         """Upload an image (description = alt text) and wait until Mastodon has processed it; its media id."""

@@ -15,25 +15,29 @@ among the account's last 200 published statuses is taken to be that status, and 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from hub.plugin import (
     Client,
     Desired,
     Fidelity,
     Live,
+    Metric,
     NotFound,
     References,
+    Result,
+    Sent,
     SocialPost,
     SocialPostResourceBase,
     VendorValidationError,
     describe_difference,
 )
 
-from . import mapping
-from .api import MastodonApi, idempotency_key, iso, parse_time
+from . import mapping, reporting
+from .api import RECENT_PAGES, MastodonApi, idempotency_key, iso, parse_time
 
 MIN_LEAD = timedelta(minutes=5)  # Mastodon schedules at least 5 minutes ahead (422 otherwise)
 PUBLISHED = "already published on Mastodon: changes in the workspace no longer apply to it"
@@ -45,6 +49,8 @@ class SocialPostResource(SocialPostResourceBase):
     api: MastodonApi
 
     live_read = True
+    reports: ClassVar[Mapping[Metric, str]] = reporting.REPORTS
+    settles_after: ClassVar[timedelta] = reporting.SETTLES_AFTER  # hub's choice (see reporting.SETTLES_AFTER)
 
     # -- pure ---------------------------------------------------------------------------------------------
     def payload(self, post: SocialPost, at: str) -> dict[str, Any]:
@@ -178,6 +184,53 @@ class SocialPostResource(SocialPostResourceBase):
         """`--prune`: a scheduled status is cancelled; a published one is never deleted (it is history)."""
         if vendor_id.startswith(SCHEDULED):
             self.api.cancel_scheduled(vendor_id.removeprefix(SCHEDULED))
+
+    # -- results (`hub report`) ------------------------------------------------------------------------------
+    def read_results(self, sent: Sequence[Sent], refs: References) -> list[Result]:
+        """Each post's counts. A handful of published statuses are read one by one; more, or a post Mastodon
+        scheduled (its published status has another id, found by its text), from the account's own statuses,
+        40 a page, newest first, back to the oldest post asked about (at most 200 statuses); what that leaves
+        is read one by one. A status Mastodon no longer has, or a scheduled one not published yet, is left out."""
+        ids = {s.vendor_id: s.vendor_id.removeprefix(STATUS) for s in sent if s.vendor_id.startswith(STATUS)}
+        scheduled = [s for s in sent if s.vendor_id.startswith(SCHEDULED)]
+        found: dict[str, dict[str, Any]] = {}  # vendor id -> its published status
+        if scheduled or len(ids) > BY_ID_MAX:
+            found = self._from_own_statuses(ids, scheduled, _oldest(sent))
+        for vendor_id, status_id in sorted(ids.items()):
+            if vendor_id not in found:
+                with contextlib.suppress(NotFound):  # deleted at the instance
+                    found[vendor_id] = self.api.status(status_id)
+        now = self.ctx.clock.utcnow()
+        return [reporting.result(s, found[s.vendor_id], now, self.settles_after) for s in sent if s.vendor_id in found]
+
+    def _from_own_statuses(self, ids: Mapping[str, str], scheduled: Sequence[Sent],
+                           oldest: datetime | None) -> dict[str, dict[str, Any]]:
+        by_status = {status_id: vendor_id for vendor_id, status_id in ids.items()}
+        found: dict[str, dict[str, Any]] = {}
+        waiting = list(scheduled)
+        for status in self.api.own_statuses(RECENT_PAGES):
+            vendor_id = by_status.get(str(status.get("id")))
+            if vendor_id is not None:
+                found[vendor_id] = status
+            for s in [s for s in waiting if reporting.published_as(s, status)]:
+                found[s.vendor_id] = status
+                waiting.remove(s)
+            created = reporting.created_at(status)
+            if (ids.keys() <= found.keys() and not waiting) or (
+                    oldest is not None and created is not None and created < oldest - timedelta(hours=1)):
+                break  # everything found, or older than anything asked about
+        return found
+
+
+BY_ID_MAX = 2  # published posts read one by one; more are read from the account's statuses (one page holds 40)
+
+
+def _oldest(sent: Sequence[Sent]) -> datetime | None:
+    """The earliest send asked about (None when one is not known: then the account's recent statuses are read)."""
+    times = [s.sent_at for s in sent]
+    if any(t is None for t in times):
+        return None
+    return min(t if t.tzinfo else t.replace(tzinfo=UTC) for t in times if t is not None)  # hub's naive times: UTC
 
 
 def numbered(items: list[tuple[str, str]]) -> list[str]:

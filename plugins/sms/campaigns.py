@@ -21,15 +21,16 @@ that a lost answer never leaves both the old and the new text going out, nor nei
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 from hub.plugin import (
     MAX_CHARACTERS,
@@ -43,17 +44,22 @@ from hub.plugin import (
     Fidelity,
     HubError,
     Live,
+    Metric,
+    NotFound,
     Overrun,
     ProviderError,
     QuietHours,
     References,
     Resource,
+    Result,
+    Sent,
     count_segments,
     fingerprint,
     recipient_values,
     render,
 )
 
+from . import reporting
 from .api import PAGE, TwilioApi
 from .timing import SCHEDULE_MAX, not_before, timing
 
@@ -244,6 +250,8 @@ class SmsCampaignResource(Resource):
     live_read = False
     prunable = False  # a text cannot be unsent
     holds = True  # texts beyond Twilio's scheduling window: `hub run` sends them when due (`release_due`)
+    reports: ClassVar[Mapping[Metric, str]] = reporting.REPORTS
+    reply_window: ClassVar[timedelta] = reporting.REPLY_WINDOW  # hub's choice (see reporting.REPLY_WINDOW)
 
     # -- planning ------------------------------------------------------------------------------------
     def desired(self, client: Client, refs: References) -> list[Desired]:
@@ -583,3 +591,55 @@ class SmsCampaignResource(Resource):
                                 f"error {msg.error_code}" if msg.error_code else ""))
         if updates:
             services.ledger(self.ctx.account).record(campaign, updates)
+
+    # -- results (`hub report`) ------------------------------------------------------------------------
+    def read_results(self, sent: Sequence[Sent], refs: References) -> list[Result]:
+        """The texts of campaigns and runner steps alike, by their ledger names: which texts and to whom from hub's
+        delivery ledger; how each ended, its price and the recipients' replies from one listing of the account's
+        messages since the first was sent (1,000 a page: it holds the texts and the replies alike); a text that
+        listing cannot show (never sent: Twilio dates only what it sent) is fetched by its SID when there are a
+        handful, else counted as the ledger last recorded it (not settled)."""
+        services = self.ctx.services
+        if services is None:
+            raise ProviderError("SMS results need hub's delivery ledger (run them through hub)", provider=self.api.name)
+        ledger = services.ledger(self.ctx.account)
+        rows = {s.vendor_id: list(ledger.deliveries(s.vendor_id).values()) for s in sent}
+        sids = {r.message_id for rs in rows.values() for r in rs if r.message_id}
+        since = min((t for rs in rows.values() for r in rs if r.message_id
+                     and (t := reporting.text_time(r, None)) is not None), default=None)
+        messages, inbound = self._messages(sids, since)
+        numbers = {r.recipient for rs in rows.values() for r in rs}
+        texts = {name: [(r.recipient, t) for r in rs if r.message_id
+                        and (t := reporting.text_time(r, messages.get(r.message_id))) is not None]
+                 for name, rs in rows.items()}
+        answered = reporting.replies(texts, [m for m in inbound if m.sender in numbers], self.reply_window)
+        now = self.ctx.clock.utcnow()
+        return [reporting.result(s, rows[s.vendor_id], messages, *answered[s.vendor_id], now, self.reply_window)
+                for s in sent]
+
+    def _messages(self, sids: set[str], since: datetime | None) -> tuple[dict[str, reporting.Message],
+                                                                          list[reporting.Message]]:
+        """The texts `sids` as Twilio shows them now, and the inbound messages since `since`."""
+        if not sids or since is None:
+            return {}, []
+        listed = [_message(m) for m in self.api("GET", "Messages.json", lambda c: list(c.messages.stream(
+            date_sent_after=since - timedelta(days=1), page_size=PAGE)))]
+        found = {m.sid: m for m in listed if m.sid in sids}
+        missing = sids - found.keys()
+        if len(missing) <= BY_SID_MAX:
+            for sid in sorted(missing):
+                with contextlib.suppress(NotFound):  # deleted at Twilio (its ledger row still counts)
+                    found[sid] = _message(self.api("GET", f"Messages/{sid}.json",
+                                                   lambda c, i=sid: c.messages(i).fetch()))
+        return found, [m for m in listed if m.inbound]
+
+
+BY_SID_MAX = 5  # texts the dated listing misses (never sent) fetched one by one; more stay as the ledger has them
+
+
+def _message(msg: Any) -> reporting.Message:
+    """The SDK's MessageInstance as `reporting.Message` (its attributes under the JSON's names)."""
+    return reporting.message({"sid": msg.sid, "direction": msg.direction, "from": msg.from_, "to": msg.to,
+                              "body": msg.body, "status": msg.status, "price": msg.price,
+                              "price_unit": msg.price_unit, "error_code": msg.error_code,
+                              "date_sent": msg.date_sent, "date_created": msg.date_created})
