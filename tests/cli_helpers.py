@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -43,3 +44,10 @@ def hub_process(*args: str, cwd: Path | None = None, env: dict[str, str] | None 
     proc = subprocess.run([sys.executable, "-m", "hub", *args], capture_output=True, text=True, cwd=cwd, env=env,
                           timeout=timeout)
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def closed_port() -> int:
+    """A port of 127.0.0.1 nothing listens on (a vendor that is down)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # nothing listens there once the socket is closed

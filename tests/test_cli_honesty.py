@@ -4,7 +4,6 @@ summaries that count what the table shows, exit codes that mean what they say, t
 from __future__ import annotations
 
 import re
-import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pexpect
 import pytest
 import yaml_writer
-from cli_helpers import hub
+from cli_helpers import closed_port, hub
 
 from hub.clock import FakeClock
 from hub.simulator import Fault
@@ -43,12 +42,6 @@ def vendor(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestvendorSimulator]:
     sim.start()
     yield sim
     sim.stop()
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])  # nothing listens there once the socket is closed
 
 
 # 1. every distinct reason of a grouped row is visible
@@ -103,7 +96,7 @@ def test_an_unreachable_vendor_is_named_and_never_reads_as_no_changes(tmp_path: 
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
     yaml_writer.write(tmp_path / "hub.yaml", {"version": 1})
     _client(tmp_path, "acme", "env:GOOD_KEY", vendor.base_url)
-    port = _closed_port()
+    port = closed_port()
     _client(tmp_path, "beta", "env:GOOD_KEY", f"http://127.0.0.1:{port}/v1")
 
     plan = hub(capsys, "plan", "-w", str(tmp_path))

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml_writer
-from cli_helpers import hub
+from cli_helpers import closed_port, hub
 
 from hub.clock import FakeClock
 from hub.state import StateStore
@@ -41,12 +40,6 @@ def vendor(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestvendorSimulator]:
     sim.start()
     yield sim
     sim.stop()
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])  # nothing listens there once the socket is closed
 
 
 def _campaign_ids(root: Path, client: str) -> dict[str, str]:
@@ -118,7 +111,7 @@ def test_sync_then_report_as_table_json_and_csv(agency: Path, vendor: Testvendor
 def test_a_vendor_down_is_named_exit_5_and_the_others_are_stored(agency: Path, vendor: TestvendorSimulator,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     client = agency / "clients" / "beta" / "client.yaml"
-    client.write_text(client.read_text().replace(vendor.base_url, f"http://127.0.0.1:{_closed_port()}/v1"))
+    client.write_text(client.read_text().replace(vendor.base_url, f"http://127.0.0.1:{closed_port()}/v1"))
     synced = hub(capsys, "report", "sync", "-w", str(agency), "--json")
     assert synced.code == 5, synced.err
     doc = synced.json()
