@@ -382,7 +382,8 @@ def _wanted(account: Account, res: Resource, refs: References, records: dict[str
             _recorded(records.get(i), fp) for i, fp in saved.plain):
         return saved.others, saved.plain
     wanted = res.desired(account.client, refs)
-    cache.save(slot, wanted)
+    if len(wanted) > FOLD_OVER:  # (a few hundred translate in no time: not worth a file)
+        cache.save(slot, wanted)
     return wanted, []
 
 
