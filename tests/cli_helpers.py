@@ -6,6 +6,8 @@ import json
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,3 +53,16 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])  # nothing listens there once the socket is closed
+
+
+@contextmanager
+def simulator(root: Path, cls: type[Any], client: str, account: str) -> Iterator[Any]:
+    """The sandbox's simulator of `client/account`, as the last command left it (changes made here are kept)."""
+    from hub.sync.engine import sandbox_clock
+
+    sim = cls(sandbox_clock(root), state_file=root / ".hub" / "sandbox" / client / f"{account}.json")
+    sim.start()
+    try:
+        yield sim
+    finally:
+        sim.stop()

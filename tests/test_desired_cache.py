@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import hub
-from test_import_common import agency, apply, changes, plan, simulator  # noqa: F401  (agency: a fixture)
+from cli_helpers import hub, simulator
+from test_import_common import agency, apply, changes, plan  # noqa: F401  (agency: a fixture)
 
 from hub.state import StateStore
 from hub.sync.plan import items_path

@@ -5,8 +5,6 @@ provider shares: --dry-run writes nothing, existing files are never overwritten 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,6 @@ from cli_helpers import Result, hub
 
 from hub.simulator.request_log import LogEntry
 from hub.sync.accounts import Sandbox
-from hub.sync.engine import sandbox_clock
 
 WRITES = ("create", "update", "delete")
 
@@ -65,17 +62,6 @@ def assert_nothing_to_do(doc: dict[str, Any]) -> None:
             if c["action"] not in ("noop",)]
     assert left == [], left
     assert all(doc["summary"][a] == 0 for a in (*WRITES, "manual", "unsupported")), doc["summary"]
-
-
-@contextmanager
-def simulator(root: Path, cls: type[Any], client: str, account: str) -> Iterator[Any]:
-    """The sandbox's simulator of `account`, as the last command left it (changes made here are kept)."""
-    sim = cls(sandbox_clock(root), state_file=root / ".hub" / "sandbox" / client / f"{account}.json")
-    sim.start()
-    try:
-        yield sim
-    finally:
-        sim.stop()
 
 
 @pytest.fixture

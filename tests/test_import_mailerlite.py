@@ -7,6 +7,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from cli_helpers import hub, simulator
 from test_import_common import (
     agency,  # noqa: F401  (a fixture)
     apply,
@@ -14,7 +15,6 @@ from test_import_common import (
     changes,
     import_,
     plan,
-    simulator,
     vendor_log,  # noqa: F401  (a fixture)
     wipe,
 )
@@ -87,8 +87,6 @@ def test_import_bakery_mailerlite_then_nothing_to_do(agency: Path, capsys: pytes
 
 
 def hub_apply_writes(capsys: pytest.CaptureFixture[str], root: Path) -> int:
-    from cli_helpers import hub
-
     done = hub(capsys, "apply", "-w", str(root), "--sandbox", "-c", "bakery", "--yes", "--json")
     assert done.code == 0, done.err
     return sum(1 for c in changes(done.json()) if c["action"] in ("create", "update", "delete"))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cli_helpers import simulator
 from test_import_common import (
     agency,  # noqa: F401  (a fixture)
     apply,
@@ -14,7 +15,6 @@ from test_import_common import (
     changes,
     import_,
     plan,
-    simulator,
     vendor_log,  # noqa: F401  (a fixture)
     wipe,
 )

@@ -6,17 +6,15 @@ migration is refused; answers lost during the push change none of that."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import Result, hub
+from cli_helpers import Result, hub, simulator
 
 from hub.simulator import SimRequest
 from hub.sync.accounts import Sandbox
-from hub.sync.engine import sandbox_clock
 from hub_activecampaign.simulator import ActiveCampaignSimulator
 from hub_mailchimp.simulator import MailchimpSimulator
 from hub_mailerlite.simulator import MailerLiteSimulator
@@ -40,17 +38,6 @@ def agency(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pyte
         text = re.sub(r"\bbirthday\b", "born", text)
         path.write_text(re.sub(r"\bsms_consent\b(?!_field)", "sms_ok", text))
     return root
-
-
-@contextmanager
-def simulator(root: Path, cls: type[Any], client: str, account: str) -> Iterator[Any]:
-    """The sandbox's simulator of `client/account`, as the last command left it (changes are saved)."""
-    sim = cls(sandbox_clock(root), state_file=root / ".hub" / "sandbox" / client / f"{account}.json")
-    sim.start()
-    try:
-        yield sim
-    finally:
-        sim.stop()
 
 
 def edit_accounts(root: Path, client: str, edit: Callable[[str], str]) -> None:

@@ -5,15 +5,12 @@ one post per target, Mastodon's scheduled by the instance and Bluesky's held by 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import hub
+from cli_helpers import hub, simulator
 
-from hub.sync.engine import sandbox_clock
 from hub_bluesky.simulator import BlueskySimulator
 from hub_mastodon.simulator import MastodonSimulator
 
@@ -30,23 +27,12 @@ def agency(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pyte
     return root
 
 
-@contextmanager
-def simulator(root: Path, cls: type[Any], account: str) -> Iterator[Any]:
-    """The sandbox's simulator of `account`, as the last command left it."""
-    sim = cls(sandbox_clock(root), state_file=root / ".hub" / "sandbox" / YOGA / f"{account}.json")
-    sim.start()
-    try:
-        yield sim
-    finally:
-        sim.stop()
-
-
 def posts(root: Path) -> dict[str, list[str]]:
     """What each network shows: Mastodon's published and scheduled statuses, Bluesky's posts (their texts)."""
-    with simulator(root, MastodonSimulator, "mastodon") as m:
+    with simulator(root, MastodonSimulator, YOGA, "mastodon") as m:
         published = [s["text"] for s in m.statuses("sandbox")]
         scheduled = [s["params"]["text"] for s in m.scheduled_statuses("sandbox")]
-    with simulator(root, BlueskySimulator, "bluesky") as b:
+    with simulator(root, BlueskySimulator, YOGA, "bluesky") as b:
         sky = [p["text"] for p in b.posts("sandbox")]
     return {"mastodon": published, "mastodon scheduled": scheduled, "bluesky": sky}
 
