@@ -82,7 +82,16 @@ from .smstext import MAX_CHARACTERS, Overrun, count_segments, recipient_values
 from .social import SocialPost, all_posts, flatten_markdown, is_url
 from .state.store import Delivery
 from .transport.errors import connection_error, default_error, network_errors, retry_after_seconds
-from .transport.paging import Page, by_cursor, by_next_url, by_offset, by_page_number, every_item, under
+from .transport.paging import (
+    Page,
+    by_cursor,
+    by_next_url,
+    by_offset,
+    by_page_number,
+    every_item,
+    find_ids,
+    under,
+)
 from .transport.sdk import SdkAdapter, SdkCall
 
 __all__ = [
@@ -168,6 +177,7 @@ __all__ = [
     "email_step_reference",
     "email_text",
     "every_item",
+    "find_ids",
     "fingerprint",
     "flatten_markdown",
     "hookimpl",

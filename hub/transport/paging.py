@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Page", "by_cursor", "by_next_url", "by_offset", "by_page_number", "every_item", "under"]
+__all__ = ["Page", "by_cursor", "by_next_url", "by_offset", "by_page_number", "every_item", "find_ids", "under"]
 
 Item = TypeVar("Item")
 Items = Callable[[Any], Sequence[Item]]
@@ -107,6 +107,32 @@ def by_next_url(first: str, fetch: Callable[[str], Any], items: Items[Item], *,
         page = Page(body := fetch(url), items(body))
         yield page
         url = next_url(body)
+
+
+def find_ids(ids: Iterable[str], pages: Iterable[Page[Any]], one: Callable[[str], Any | None], *,
+             pages_left: Callable[[Page[Any], int], int], key: Callable[[Any], str] = lambda item: str(item.get("id")),
+             each_after_last: bool = False) -> dict[str, Any]:
+    """The items whose `key` is one of `ids`, in the fewest requests: the collection's pages (newest first, as vendors
+    list what was sent) are turned until every one is found, but once no more are missing than there are pages
+    still to turn (`pages_left(page, items read so far)`), each missing one is read on its own (`one(id)`: None when
+    the vendor no longer has it). After the last page the missing ones are read on their own only with
+    `each_after_last` (a list narrowed by a filter that may have left some out)."""
+    wanted, found, read = set(ids), {}, 0
+    for page in pages:
+        read += len(page.items)
+        found.update({k: item for item in page.items if (k := key(item)) in wanted})
+        missing = wanted - found.keys()
+        if not missing:
+            return found
+        left = pages_left(page, read)
+        if left > 0 and len(missing) <= left:
+            return found | _each(missing, one)
+    missing = wanted - found.keys()
+    return found | (_each(missing, one) if each_after_last and missing else {})
+
+
+def _each(ids: set[str], one: Callable[[str], Any | None]) -> dict[str, Any]:
+    return {i: item for i in sorted(ids) if (item := one(i))}
 
 
 def _short(page: Page[Any], size: int | None) -> bool:

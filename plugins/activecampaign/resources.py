@@ -28,14 +28,18 @@ from hub.plugin import (
     Metric,
     NotFound,
     NotSupported,
+    Page,
     References,
     Resource,
     Result,
     SegmentDef,
     Sent,
     VendorValidationError,
+    by_offset,
     describe_difference,
+    find_ids,
     sent_campaign,
+    under,
 )
 
 from . import mapping as m
@@ -450,35 +454,30 @@ class CampaignResource(_AcResource):
         return [reporting.result(s, found[s.vendor_id], now, self.settles_after) for s in sent if s.vendor_id in found]
 
     def _campaigns(self, ids: set[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        offset = 0
-        while True:
-            body = self.http.get("campaigns", params={"orders[sdate]": "DESC", "limit": PAGE, "offset": offset}) or {}
-            page = body.get("campaigns") or []
-            found.update({str(c["id"]): c for c in page if str(c.get("id")) in ids})
-            offset += len(page)
-            missing = ids - found.keys()
-            total = _count((body.get("meta") or {}).get("total"))
-            # no total given: a full page may have more behind it
-            pages_left = 0 if len(page) < PAGE else math.ceil(max(total - offset, 0) / PAGE) if total is not None else 1
-            if not missing or not pages_left:
-                return found
-            if len(missing) <= pages_left:  # fewer reads one by one than the pages still to turn
-                return found | self._each_campaign(missing)
+        pages = by_offset(lambda o: self.http.get("campaigns", params={"orders[sdate]": "DESC", "limit": PAGE,
+                                                                        "offset": o}) or {},
+                          under("campaigns"), total=_total, size=PAGE)
+        return find_ids(ids, pages, self._one_campaign, pages_left=_pages_left)
 
-    def _each_campaign(self, ids: set[str]) -> dict[str, dict[str, Any]]:
-        out = {}
-        for campaign_id in sorted(ids):
-            with contextlib.suppress(NotFound):  # deleted since
-                out[campaign_id] = dict(self.http.get(f"campaigns/{campaign_id}").get("campaign") or {})
-        return {k: v for k, v in out.items() if v}
+    def _one_campaign(self, campaign_id: str) -> dict[str, Any] | None:
+        try:
+            return dict(self.http.get(f"campaigns/{campaign_id}").get("campaign") or {}) or None
+        except NotFound:  # deleted since
+            return None
 
 
-def _count(value: Any) -> int | None:
+def _total(body: Any) -> int | None:
     try:
-        return int(str(value))
+        return int(str((body.get("meta") or {}).get("total")))
     except ValueError:
         return None
+
+
+def _pages_left(page: Page[Any], read: int) -> int:
+    if len(page.items) < PAGE:
+        return 0
+    total = _total(page.body)
+    return 1 if total is None else math.ceil(max(total - read, 0) / PAGE)  # no total: a full page may have more
 
 
 # -- automations -------------------------------------------------------------------------------------------------------

@@ -27,7 +27,10 @@ from hub.plugin import (
     SharedCollectionResource,
     VendorValidationError,
     automation_emails,
+    by_offset,
+    find_ids,
     sent_campaign,
+    under,
 )
 
 from . import mapping as m
@@ -499,30 +502,20 @@ class CampaignResource(_McResource):
 
     def _reports(self, ids: set[str], since: datetime | None) -> dict[str, dict[str, Any]]:
         window = {"since_send_time": _utc(since - REPORT_LOOKBACK).strftime("%Y-%m-%dT%H:%M:%S+00:00")} if since else {}
-        found: dict[str, dict[str, Any]] = {}
-        offset = 0
-        while True:
-            body = self.api("GET", "reports", lambda c, o=offset: c.reports.get_all_campaign_reports(
-                count=PAGE, offset=o, fields=reporting.REPORT_FIELDS, **window)) or {}
-            page = body.get("reports") or []
-            found.update({str(r["id"]): r for r in page if str(r.get("id")) in ids})
-            offset += len(page)
-            missing = ids - found.keys()
-            pages_left = math.ceil(max(int(body.get("total_items") or 0) - offset, 0) / PAGE) if page else 0
-            if not missing:
-                return found
-            if not pages_left:  # sent before the window (hub's time for it is late), or no report: asked one by one
-                return found | (self._each_report(missing) if window else {})
-            if len(missing) <= pages_left:  # fewer reads one by one than the pages still to turn
-                return found | self._each_report(missing)
+        pages = by_offset(lambda o: self.api("GET", "reports", lambda c: c.reports.get_all_campaign_reports(
+            count=PAGE, offset=o, fields=reporting.REPORT_FIELDS, **window)) or {},
+                          under("reports"), total=lambda body: int(body.get("total_items") or 0), size=PAGE)
+        # sent before the window (hub's time for it is late), or no report: asked one by one
+        return find_ids(ids, pages, self._one_report, each_after_last=bool(window),
+                        pages_left=lambda page, read: math.ceil(max(int(page.body.get("total_items") or 0) - read, 0)
+                                                                / PAGE) if page.items else 0)
 
-    def _each_report(self, ids: set[str]) -> dict[str, dict[str, Any]]:
-        out = {}
-        for campaign_id in sorted(ids):
-            with contextlib.suppress(NotFound):  # no report: never sent, or deleted
-                out[campaign_id] = self.api("GET", f"reports/{campaign_id}", lambda c, i=campaign_id: (
-                    c.reports.get_campaign_report(i, fields=reporting.ONE_REPORT_FIELDS)))
-        return out
+    def _one_report(self, campaign_id: str) -> dict[str, Any] | None:
+        try:
+            return dict(self.api("GET", f"reports/{campaign_id}", lambda c: (
+                c.reports.get_campaign_report(campaign_id, fields=reporting.ONE_REPORT_FIELDS))))
+        except NotFound:  # no report: never sent, or deleted
+            return None
 
 
 REPORT_LOOKBACK = timedelta(days=1)  # hub records a send a little before or after Mailchimp does: slack for both

@@ -3,7 +3,6 @@ campaigns, automations (verified build sheets) and enrolment."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -22,14 +21,18 @@ from hub.plugin import (
     MergeTagTranslator,
     Metric,
     NotFound,
+    Page,
     References,
     Resource,
     Result,
     SegmentDef,
     Sent,
     SharedCollectionResource,
+    by_page_number,
     describe_difference,
+    find_ids,
     sent_campaign,
+    under,
 )
 
 from . import mapping as m
@@ -271,26 +274,25 @@ class CampaignResource(_MlResource):
         return [reporting.result(s, found[s.vendor_id], now, self.settles_after) for s in sent if s.vendor_id in found]
 
     def _sent_campaigns(self, ids: set[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        number = 1
-        while True:
-            body = self.http.get("campaigns", params={"filter[status]": "sent", "limit": PAGE, "page": number})
-            page = body.get("data") or []
-            found.update({str(c["id"]): c for c in page if str(c.get("id")) in ids})
-            missing = ids - found.keys()
-            pages_left = max(int((body.get("meta") or {}).get("last_page") or number) - number, 0) if page else 0
-            if not missing or not pages_left:
-                return found
-            if len(missing) <= pages_left:  # fewer reads one by one than the pages still to turn
-                return found | self._each_campaign(missing)
-            number += 1
+        pages = by_page_number(lambda n: self.http.get("campaigns", params={"filter[status]": "sent", "limit": PAGE,
+                                                                            "page": n}),
+                               under("data"), last_page=_last_page)
+        return find_ids(ids, pages, self._one_campaign, pages_left=_pages_left)
 
-    def _each_campaign(self, ids: set[str]) -> dict[str, dict[str, Any]]:
-        out = {}
-        for campaign_id in sorted(ids):
-            with contextlib.suppress(NotFound):  # deleted since
-                out[campaign_id] = dict(self.http.get(f"campaigns/{campaign_id}")["data"])
-        return out
+    def _one_campaign(self, campaign_id: str) -> dict[str, Any] | None:
+        try:
+            return dict(self.http.get(f"campaigns/{campaign_id}")["data"])
+        except NotFound:  # deleted since
+            return None
+
+
+def _last_page(body: Any) -> int | None:
+    return int((body.get("meta") or {}).get("last_page") or 0) or None
+
+
+def _pages_left(page: Page[Any], read: int) -> int:
+    meta = page.body.get("meta") or {}
+    return max(int(meta.get("last_page") or 0) - int(meta.get("current_page") or 0), 0)
 
 
 class AutomationResource(_MlResource, ManualAutomationResource):
