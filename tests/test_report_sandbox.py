@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import hub
-from test_import_common import agency, simulator  # noqa: F401  (agency: a fixture)
+from cli_helpers import hub, simulator
+from test_import_common import agency  # noqa: F401  (agency: a fixture)
 
 from hub.sync.engine import sandbox_clock
 from hub_activecampaign.simulator import ActiveCampaignSimulator
@@ -50,6 +50,7 @@ def social_truth(root: Path) -> Counter[str]:
     for (client, account), cls in SOCIAL.items():
         with simulator(root, cls, client, account) as sim:
             for figures in sim.activity_totals("sandbox").values():
+                out["posts"] += 1
                 out.update({"favourites": figures["favourites"], "boosts": figures["boosts"],
                             "replies": figures["replies"]})
     return out
@@ -85,7 +86,7 @@ def test_the_report_matches_what_the_simulators_recipients_did(agency: Path,  # 
     assert (sms["counts"]["sent"], sms["counts"]["delivered"]) == (texts["sent"], texts["delivered"])
     assert sms["amounts"]["cost"] == {"USD": pytest.approx(texts["cost"])}
     posts = social_truth(agency)
-    assert posts["favourites"] > 0
+    assert posts.pop("posts") == 2 and posts["favourites"] > 0, posts
     assert {k: rows[("yoga-studio", "social")]["counts"][k] for k in posts} == dict(posts)
 
     first = synced.json()["accounts"]
