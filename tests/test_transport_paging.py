@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -33,7 +33,7 @@ from hub.provider import Limits
 from hub.transport import errors as transport_errors
 from hub.transport.errors import ConnectionLost, connection_error, default_error
 from hub.transport.http import HttpClient
-from hub.transport.paging import Page, by_cursor, by_next_url, by_offset, by_page_number, every_item, under
+from hub.transport.paging import Page, by_cursor, by_next_url, by_offset, by_page_number, every_item, find_ids, under
 from hub.transport.ratelimit import GateRegistry
 from hub.transport.sdk import SdkAdapter, SdkCall
 from hub.transport.writes import IDEMPOTENT_METHODS, WRITES, lost_answer_ambiguous, retryable
@@ -398,3 +398,33 @@ def test_an_exception_that_is_neither_the_sdks_nor_the_networks_is_a_bug_and_rai
 
     with pytest.raises(KeyError, match="a bug in the provider"):
         adapter("GET", "things", broken)
+
+
+def test_find_ids_turns_pages_until_found_or_reads_the_few_missing_one_by_one() -> None:
+    listed = [{"id": str(i)} for i in range(10, 0, -1)]  # newest first, two to a page
+    fetched: list[int] = []
+    single: list[str] = []
+
+    def fetch(offset: int) -> dict[str, Any]:
+        fetched.append(offset)
+        return {"items": listed[offset:offset + 2]}
+
+    def pages() -> Iterator[Page[dict[str, str]]]:
+        return by_offset(fetch, under("items"), size=2)
+
+    def left(page: Page[dict[str, str]], read: int) -> int:
+        return (len(listed) - read + 1) // 2
+
+    def one(i: str) -> dict[str, str] | None:
+        single.append(i)
+        return {"id": i} if i != "99" else None  # 99: the vendor no longer has it
+
+    assert set(find_ids({"10", "9"}, pages(), one, pages_left=left)) == {"10", "9"}
+    assert (fetched, single) == ([0], [])  # both on the first page: no more requests
+    fetched.clear()
+    assert len(find_ids({"8", "7", "6", "5", "4", "3"}, pages(), one, pages_left=left)) == 6
+    assert (fetched, single) == ([0, 2, 4], ["3", "4"])  # pages while more are missing than pages left
+    fetched.clear()
+    single.clear()
+    assert set(find_ids({"9", "1", "99"}, pages(), one, pages_left=left)) == {"9", "1"}
+    assert fetched == [0] and single == ["1", "99"]  # two missing, four pages left: read on their own
