@@ -93,6 +93,7 @@ from .transport.paging import (
     under,
 )
 from .transport.sdk import SdkAdapter, SdkCall
+from .transport.wire import Wire, form_pairs
 
 __all__ = [
     "CONTACT_VARIABLES",
@@ -163,6 +164,7 @@ __all__ = [
     "Variable",
     "VendorApi",
     "VendorValidationError",
+    "Wire",
     "all_posts",
     "automation_emails",
     "by_cursor",
@@ -180,6 +182,7 @@ __all__ = [
     "find_ids",
     "fingerprint",
     "flatten_markdown",
+    "form_pairs",
     "hookimpl",
     "is_url",
     "network_errors",

@@ -25,6 +25,7 @@ from ..errors import (
     Unreachable,
     VendorValidationError,
 )
+from .wire import WireFailure
 from .writes import lost_answer_ambiguous
 
 
@@ -98,10 +99,11 @@ NOTHING_SENT = frozenset({REFUSED, DNS, DNS_TEMPORARY, CONNECT_TIMEOUT, CONNECT_
 
 
 def network_errors() -> tuple[type[BaseException], ...]:
-    """The `requests` exceptions that mean the conversation with the vendor failed (not a bad request)."""
+    """The exceptions of `requests` and of hub's wire that mean the conversation with the vendor failed (not a
+    bad request)."""
     import requests
 
-    return (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+    return (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError, WireFailure)
 
 
 def describe_connection_error(exc: BaseException, url: str | None = None,
@@ -161,12 +163,15 @@ def _describe(exc: BaseException, url: str | None,
         return DNS, f"host name {host} not found", "check the account's base_url"
     if first(ConnectionRefusedError):
         return REFUSED, f"connection refused by {where}", "is the vendor's base_url right? is the service up?"
-    if first(u3.NewConnectionError):  # a subclass of ConnectTimeoutError, so asked first
+    wire = first(WireFailure)
+    connecting = isinstance(wire, WireFailure) and wire.connecting
+    # urllib3's NewConnectionError is a subclass of its ConnectTimeoutError, so asked first
+    if first(u3.NewConnectionError) or (connecting and not first(TimeoutError)):
         cause = first(OSError)
         reason = (cause.strerror if isinstance(cause, OSError) and cause.strerror else "").lower()
         return (CONNECT_FAILED, f"could not connect to {where}" + (f": {reason}" if reason else ""),
                 "check the account's base_url and the network")
-    if first(u3.ConnectTimeoutError, *_requests_types("ConnectTimeout")):
+    if connecting or first(u3.ConnectTimeoutError, *_requests_types("ConnectTimeout")):
         within = f" within {seconds(connect_s)} s" if connect_s else " in time"
         return (CONNECT_TIMEOUT, f"no answer from {where}{within}",
                 "could not connect: check the account's base_url and the network")
@@ -207,13 +212,15 @@ def _url_of(exc: BaseException, url: str | None) -> str:
     host and port urllib3 names."""
     chain = _chain(exc)
     for e in chain:
+        if isinstance(e, WireFailure):
+            return e.url
         request_url = getattr(getattr(e, "request", None), "url", None)
         if isinstance(request_url, str):
             return request_url
     if url:
         return url
     for e in chain:
-        pool = getattr(e, "pool", None) or getattr(e, "conn", None)
+        pool = getattr(e, "conn", None) or getattr(e, "pool", None)
         host = getattr(pool, "host", None)
         if host:
             scheme = getattr(pool, "scheme", "http")

@@ -3,8 +3,9 @@ and error mapping: settings, senders and their pacing, texts (send, cancel, find
 inbound STOPs.
 
 SDK facts handled here, once (../shared/vendors/mailchimp-twilio.md §3.1-3.2, §4.2): no base-URL option
-(a custom `TwilioHttpClient` rewrites every *.twilio.com host, so the absolute `next_page_url`s of the
-v1/v2 APIs reach the same place), no default timeout (hub passes one), `TWILIO_EDGE`/`TWILIO_REGION` in
+(hub's own HTTP client for the SDK rewrites every *.twilio.com host, so the absolute `next_page_url`s of the
+v1/v2 APIs reach the same place, and sends on `hub.plugin.Wire`, not `requests`: a text is one request, and
+`requests` doubled hub's CPU per text), no default timeout (hub passes one), `TWILIO_EDGE`/`TWILIO_REGION` in
 the environment silently rewriting hosts (hub gives the client an empty environment), no retries of its
 own, network errors raised raw, and RFC 9457 error bodies raising `TwilioServiceException`, which is not
 a `TwilioRestException`. The rest (the client built on first use, the last response per thread, limits
@@ -13,12 +14,14 @@ and retries, network errors) is `hub.plugin.SdkAdapter`'s.
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from pydantic import SecretStr, model_validator
 
@@ -41,14 +44,16 @@ from hub.plugin import (
     StepText,
     VendorApi,
     VendorValidationError,
+    Wire,
     count_segments,
     default_error,
+    form_pairs,
 )
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
 LONG_CODE_MPS = 1.0  # segments a second a long-code sender may send (../shared/vendors/mailchimp-twilio.md §3.5)
 PAGE = 1000
-TEXT_CHUNK = 100  # runner texts journalled per transaction (a crash leaves at most this many to look up)
+TEXT_CHUNK = 100  # runner texts journalled per transaction
 
 
 def _record(ledger: DeliveryLedger, rows: Sequence[tuple[StepText, tuple[str, str, str]]], stamp: str) -> None:
@@ -69,21 +74,37 @@ class NotScheduled(VendorValidationError):
 
 
 def _http_client_class() -> type:
-    from twilio.http.http_client import TwilioHttpClient
+    from twilio.http import HttpClient
+    from twilio.http.response import Response
 
-    class HubTwilioHttpClient(TwilioHttpClient):  # type: ignore[misc]
-        """Sends every request meant for *.twilio.com to `base_url` instead (a simulator or a proxy)."""
+    class HubTwilioHttpClient(HttpClient):  # type: ignore[misc]
+        """The SDK's requests on `Wire`, every one meant for *.twilio.com sent to `base_url` instead (a simulator
+        or a proxy)."""
 
-        def __init__(self, base_url: str | None, timeout: float) -> None:
-            super().__init__(timeout=timeout)
+        def __init__(self, base_url: str | None, timeout: float, pool_size: int) -> None:
+            super().__init__(logging.getLogger("twilio.http_client"), False, timeout)
             self.base_url = base_url.rstrip("/") if base_url else None
-            self.session.trust_env = False  # type: ignore[union-attr]
+            self.wire = Wire(pool_size=pool_size, timeout=timeout)
 
-        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        def request(self, method: str, url: str, params: Mapping[str, Any] | None = None,
+                    data: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
+                    auth: tuple[str, str] | None = None, timeout: float | None = None,
+                    allow_redirects: bool = False) -> Response:
             parts = urlsplit(url)
             if self.base_url and parts.hostname and parts.hostname.endswith("twilio.com"):
                 url = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
-            return super().request(method, url, *args, **kwargs)
+            sent = dict(headers or {})
+            if auth is not None:
+                sent["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+            body = None
+            if sent.get("Content-Type") in ("application/json", "application/scim+json"):
+                body = json.dumps(data).encode()
+            elif data:
+                body = urlencode(form_pairs(data)).encode()
+                sent["Content-Type"] = "application/x-www-form-urlencoded"
+            answer = self.wire.send(method.upper(), url, headers=sent, body=body, params=form_pairs(params),
+                                    timeout=timeout or self.timeout)
+            return Response(answer.status, answer.text, answer.headers)
 
     return HubTwilioHttpClient
 
@@ -96,7 +117,7 @@ class TwilioSdk(SdkAdapter):
 
         s = self.api.settings
         user, password = (s.api_key_sid, s.api_key_secret) if s.api_key_sid else (s.account_sid, s.auth_token)
-        http = _http_client_class()(self.api.settings.base_url, self.api.settings.timeout)
+        http = _http_client_class()(s.base_url, s.timeout, self.api.limits.max_concurrency)
         http.request = self.recorded(http.request)  # errors drop the response: its headers are read from here
         return Client(user, password.get_secret_value() if password else None,  # type: ignore[union-attr]
                       account_sid=s.account_sid, http_client=http, environment={})
@@ -255,7 +276,9 @@ class TwilioApi(VendorApi[TwilioSettings]):
     def send_texts(self, texts: Sequence[StepText]) -> dict[tuple[str, str], str]:
         """Texts of hub's automation runner, each once per (ledger name, number), journalled like a campaign's
         but in chunks: one transaction notes a chunk's texts `pending` before any of them is sent, one settles
-        them after. A row a crash left `pending` is looked up at Twilio before anything is sent again."""
+        them after. A row a crash left `pending` is looked up at Twilio before anything is sent again. The next
+        chunk is noted and on its way while the last texts of the one before are answered (no idle senders
+        between chunks); a crash leaves at most two chunks to look up."""
         services = self.ctx.services
         if services is None:
             raise ProviderError("texts need hub's state (the runner lends it)", provider=self.name)
@@ -267,18 +290,29 @@ class TwilioApi(VendorApi[TwilioSettings]):
         rows = {(name, to): row for name, numbers in by_ledger.items()
                 for to, row in ledger.deliveries(name, numbers).items()}
         out: dict[tuple[str, str], str] = {}
+
+        def finish(chunk: Sequence[StepText], settled: list[tuple[StepText, tuple[str, str, str]]],
+                   todo: list[StepText], sending: list[Future[tuple[str, str, str]]], stamp: str) -> None:
+            done = [*settled, *zip(todo, (f.result() for f in sending), strict=True)]
+            _record(ledger, done, stamp)
+            out.update({(t.ledger, t.to): result[0] for t, result in done})
+            for t in chunk:
+                if (t.ledger, t.to) not in out:  # texted (or refused) by an earlier run
+                    out[(t.ledger, t.to)] = rows[(t.ledger, t.to)].status
+
         with ThreadPoolExecutor(max_workers=max(1, self.limits.max_concurrency)) as pool:
+            before: tuple[Any, ...] | None = None
             for start in range(0, len(texts), TEXT_CHUNK):
                 chunk = texts[start:start + TEXT_CHUNK]
                 settled, todo = self._before_sending(chunk, rows, optouts)
                 stamp = self.ctx.clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
                 _record(ledger, [(t, ("pending", "", "")) for t in todo], stamp)
-                done = [*settled, *zip(todo, pool.map(self._text, todo), strict=True)]
-                _record(ledger, done, stamp)
-                out.update({(t.ledger, t.to): result[0] for t, result in done})
-                for t in chunk:
-                    if (t.ledger, t.to) not in out:  # texted (or refused) by an earlier run
-                        out[(t.ledger, t.to)] = rows[(t.ledger, t.to)].status
+                sending = [pool.submit(self._text, t) for t in todo]
+                if before is not None:
+                    finish(*before)
+                before = (chunk, settled, todo, sending, stamp)
+            if before is not None:
+                finish(*before)
         return out
 
     def _before_sending(self, chunk: Sequence[StepText], rows: Mapping[tuple[str, str], Delivery],

@@ -1,0 +1,94 @@
+"""hub's lean transport (`hub.transport.wire`, under the Twilio SDK): one kept-alive connection for many requests,
+a connection the vendor closed while it sat idle never used again, and failures that say whether anything was
+sent."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from hub.errors import Unreachable
+from hub.transport import wire
+from hub.transport.errors import connection_error
+from hub.transport.wire import Wire, WireFailure
+
+
+class Vendor(ThreadingHTTPServer):
+    daemon_threads = True
+    connections = 0
+    close_after_answer = False  # closes without saying so (no `Connection: close`), as an idle timeout does
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.closed = threading.Semaphore(0)  # released as each connection is closed
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        self.closed.release()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Vendor
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.connections += 1
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(201)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = self.server.close_after_answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def vendor() -> Iterator[Vendor]:
+    server = Vendor()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def url(server: Vendor) -> str:
+    return f"http://127.0.0.1:{server.server_address[1]}/Messages.json"
+
+
+def test_many_requests_go_over_one_kept_connection(vendor: Vendor) -> None:
+    w = Wire(pool_size=2, timeout=5)
+    answers = [w.send("POST", url(vendor), headers={}, body=f"To={i}".encode()) for i in range(20)]
+    assert [a.text for a in answers] == [f"To={i}" for i in range(20)] and answers[0].status == 201
+    assert vendor.connections == 1
+
+
+def test_a_connection_the_vendor_closed_while_idle_is_not_used_again(vendor: Vendor,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(wire, "STALE_AFTER_S", 0.0)  # every idle connection is looked at before reuse
+    vendor.close_after_answer = True
+    w = Wire(pool_size=2, timeout=5)
+    for i in range(5):  # each would fail on the closed connection: a text sent twice, or reported lost
+        assert w.send("POST", url(vendor), headers={}, body=b"%d" % i).text == str(i)
+        assert vendor.closed.acquire(timeout=5)  # the vendor's close has reached us before the next request
+    assert vendor.connections == 5
+
+
+def test_a_refused_connection_says_that_nothing_was_sent() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nobody listens there
+    with pytest.raises(WireFailure) as failed:
+        Wire(pool_size=1, timeout=5).send("POST", f"http://127.0.0.1:{port}/x", headers={}, body=b"x")
+    assert failed.value.connecting
+    error = connection_error(failed.value, provider="sms", method="POST", idempotent=False)
+    assert isinstance(error, Unreachable) and f"127.0.0.1:{port}" in str(error)
