@@ -194,7 +194,7 @@ def _reader_open_delay(bucket: float, position: float) -> float:
     return 12 * HOUR + position * (ACTIVITY_WINDOW - 13 * HOUR)
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=262_144)  # every recipient of a few large sends: a campaign's stats read them all
 def recipient_outcome(campaign_id: str, email: str, rates: ActivityRates = ActivityRates(), seed: int = 0) -> Outcome:
     """Everything the recipient `email` will do with campaign `campaign_id`, and when: fixed per seed, campaign,
     address and rates."""

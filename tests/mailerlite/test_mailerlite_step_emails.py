@@ -255,3 +255,13 @@ def test_tagging_and_untagging_twice_is_idempotent(harness: Harness) -> None:
         assert vip_members(harness) == {address("bob")}
     api.tag_contacts("vip", [address("bob"), "nobody@example.com"], refs, add=False)
     assert vip_members(harness) == set()
+
+
+def test_memberships_over_several_batches_at_once_are_answered_in_request_order(harness: Harness) -> None:
+    """More than one /batch goes at a time: each answer still belongs to its own sub-request."""
+    news = next(g["id"] for g in harness.simulator.groups(ACCOUNT) if g["name"] == "News")
+    unknown = {i for i in range(130) if i % 37 == 0}
+    asked = [m.membership("POST", f"nobody{i}@example.com" if i in unknown else address(PEOPLE[i % 5]), news)
+             for i in range(130)]
+    answers = harness.provider.api.batch_all(asked)
+    assert [i for i, a in enumerate(answers) if a["code"] == 404] == sorted(unknown)

@@ -184,16 +184,24 @@ class Campaigns(Subscribers):  # a send reads and shows subscribers
     def activity_rows(self, st: St, camp: Row) -> list[Row]:
         """The campaign's recipient rows with what each has done by now: ``opens_count``, ``clicks_count`` (0 or
         1) and the flags ``unsubscribed``, ``junk``, ``hard_bounced``, ``soft_bounced``."""
-        return [self._live(camp, row) for row in RECIPIENTS.table(st).where("campaign_id", camp["id"])]
+        rows = RECIPIENTS.table(st).where("campaign_id", camp["id"])
+        return [self._live(camp, row, self._since_send(camp)) for row in rows]
 
-    def _live(self, camp: Row | None, row: Row) -> Row:
+    def _since_send(self, camp: Row | None) -> tuple[ActivityRates, float, float] | None:
+        """A sent campaign's rates, seconds since its send and activity window (None: sent before the simulator
+        kept activity over time)."""
         if camp is None or camp.get("sent_epoch") is None:
+            return None
+        return (ActivityRates.from_state(camp.get("activity_rates"), self.rates),
+                elapsed_since(camp["sent_epoch"], self.clock.utcnow().timestamp()),
+                float(camp.get("activity_window", self.activity_window)))
+
+    def _live(self, camp: Row | None, row: Row, since: tuple[ActivityRates, float, float] | None) -> Row:
+        if camp is None or since is None:
             # sent before the simulator kept activity over time: what it recorded at the send
             return {**row, "opens_count": row.get("opens_count", 0), "clicks_count": row.get("clicks_count", 0)}
-        rates = ActivityRates.from_state(camp.get("activity_rates"), self.rates)
-        elapsed = elapsed_since(camp["sent_epoch"], self.clock.utcnow().timestamp())
-        did = recipient_outcome(camp["id"], row["email"], rates, self.seed).as_of(
-            elapsed, float(camp.get("activity_window", self.activity_window)))
+        rates, elapsed, window = since
+        did = recipient_outcome(camp["id"], row["email"], rates, self.seed).as_of(elapsed, window)
         return {**row, "opens_count": int(did.opened), "clicks_count": int(did.clicked),
                 "unsubscribed": did.unsubscribed, "junk": did.complained, "hard_bounced": did.hard_bounced,
                 "soft_bounced": did.soft_bounced}
@@ -372,7 +380,8 @@ class Campaigns(Subscribers):  # a send reads and shows subscribers
         """One recipient of a sent campaign and what they have done by now (the control listing
         `campaign_recipients`): campaign_id, subscriber_id, email, opened, clicked, opens_count, clicks_count,
         unsubscribed, junk, hard_bounced, soft_bounced, sent_at."""
-        live = self._live(CAMPAIGNS.table(st).get(row["campaign_id"]), row)
+        camp = CAMPAIGNS.table(st).get(row["campaign_id"])
+        live = self._live(camp, row, self._since_send(camp))
         return {"campaign_id": row["campaign_id"], "subscriber_id": row["subscriber_id"], "email": row["email"],
                 "opened": live["opens_count"] > 0, "clicked": live["clicks_count"] > 0,
                 "opens_count": live["opens_count"], "clicks_count": live["clicks_count"],
