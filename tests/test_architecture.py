@@ -127,6 +127,20 @@ def test_one_exit_path() -> None:
     assert offenders  # main itself is found: the check sees what it looks for
 
 
+def test_nothing_reads_which_fields_a_model_was_given() -> None:
+    """Contacts share their record of which fields they were given (hub/model/audience.py: half a contact's
+    memory): a read of it (`model_fields_set`, `exclude_unset`) would see what another contact was given."""
+    import hub
+
+    package = Path(hub.__file__).parent
+    found = [f"{path.relative_to(package.parent)}:{n}"
+             for root in (package, package.parent / "plugins") for path in root.rglob("*.py")
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if "fields_set" in line or "exclude_unset" in line]
+    assert [f for f in found if not f.startswith("hub/model/audience.py:")] == []
+    assert found  # the sharing itself is found: the check sees what it looks for
+
+
 # what a plugin may import of hub: the declared plugin API, the simulator kit, the conformance kit, and
 # `hookimpl` from the top-level package (cheap: plugins load whenever hub starts)
 PLUGIN_API = ("hub.plugin", "hub.simulator", "hub.testing")

@@ -99,15 +99,32 @@ class SegmentDef(Model):
     rules: list[SegmentRule] = Field(min_length=1)
 
 
+_FIELDS_SET: dict[frozenset[str], set[str]] = {}
+_PLAIN_CONSENT: dict[tuple[ConsentStatus, ConsentStatus | None], Consent] = {}
+
+
+def _share_fields_set(model: Model) -> None:
+    """Contacts by the thousand set the same fields: one record of which, shared, rather than a set each (900
+    bytes of a contact's 1,900). Nothing in hub reads which fields were set (`model_fields_set`, `exclude_unset`):
+    tests/test_architecture.py keeps it so, since such a read would see what another contact set."""
+    names = model.__pydantic_fields_set__
+    object.__setattr__(model, "__pydantic_fields_set__", _FIELDS_SET.setdefault(frozenset(names), names))
+
+
 class Consent(Model):
     """Per-channel consent. Email defaults to subscribed; SMS needs an explicit opt-in. `opted_in_at` and
     `opt_in_ip` are the evidence of an email opt-in (a double opt-in's confirmation), carried to vendors that
-    store it."""
+    store it. Never changed in place: contacts with the same consent and no evidence share one."""
 
     email: ConsentStatus = ConsentStatus.SUBSCRIBED
     sms: ConsentStatus | None = None
     opted_in_at: datetime | None = None
     opt_in_ip: str | None = None
+
+    @model_validator(mode="after")
+    def _compact(self) -> Consent:
+        _share_fields_set(self)
+        return self
 
 
 class Contact(Model):
@@ -130,6 +147,10 @@ class Contact(Model):
     def _reachable(self) -> Contact:
         if not self.email and not self.phone:
             raise ValueError("a contact needs an email or a phone")
+        _share_fields_set(self)
+        consent = self.consent
+        if consent.opted_in_at is None and consent.opt_in_ip is None:
+            self.__dict__["consent"] = _PLAIN_CONSENT.setdefault((consent.email, consent.sms), consent)
         return self
 
     @property
