@@ -18,7 +18,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("hub.runner")
 QUEUE = "hub-runner"
 APP_VERSION = "hub-runner-1"
-POLL_S = 0.05  # how soon a worker picks up what was enqueued (DBOS polls its queue tables)
+POLL_S = 0.2  # how soon a worker picks up what was enqueued (DBOS polls its queue tables)
 DEFAULT_CONCURRENCY = 8
 HEARTBEAT_S = 30.0
 STALE_AFTER = timedelta(minutes=5)  # a worker silent this long is taken for dead (its batches are taken over)
@@ -137,7 +137,7 @@ class DurableExecutor:
             self.queue = DBOS.register_queue(QUEUE, partition_concurrency=1, worker_concurrency=worker_concurrency(),
                                              polling_interval_sec=POLL_S)
 
-    def run(self, runner: Runner, batches: Sequence[tuple[str, int]]) -> list[dict[str, int]]:
+    def submit(self, runner: Runner, batches: Sequence[tuple[str, int]]) -> Callable[[], list[dict[str, int]]]:
         self._launch(runner)
         self._take_over()
         handles: list[Any] = []
@@ -145,11 +145,15 @@ class DurableExecutor:
             with SetWorkflowID(f"journey:{batch}:{attempt}"), \
                     SetEnqueueOptions(queue_partition_key=runner.account_of(batch)):
                 handles.append(self.queue.enqueue(carry_out_batch, batch))
-        out = []
-        for (batch, _), handle in zip(batches, handles, strict=True):
-            try:
-                out.append(handle.get_result(polling_interval_sec=POLL_S))
-            except Exception as exc:  # a batch's own failure is handled in it: this one broke in DBOS itself
-                log.error("workflow %s failed: %s", handle.get_workflow_id(), exc)
-                out.append(runner.broke(batch, exc))  # tried again under the next attempt's workflow id
-        return out
+
+        def outcomes() -> list[dict[str, int]]:
+            out = []
+            for (batch, _), handle in zip(batches, handles, strict=True):
+                try:
+                    out.append(handle.get_result(polling_interval_sec=POLL_S))
+                except Exception as exc:  # a batch's own failure is handled in it: this one broke in DBOS itself
+                    log.error("workflow %s failed: %s", handle.get_workflow_id(), exc)
+                    out.append(runner.broke(batch, exc))  # tried again under the next attempt's workflow id
+            return out
+
+        return outcomes

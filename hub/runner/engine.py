@@ -11,6 +11,7 @@ under the same name (backing off), then marked failed, never silently dropped.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import uuid
 from collections import Counter
@@ -28,7 +29,7 @@ from ..provider import InboundText, StepEmail, StepText, VendorApi
 from ..smstext import recipient_values
 from ..social import post_for
 from ..state.journeys import Journey, Journeys, Move
-from .enrol import ARMED, start_rows, starts
+from .enrol import ARMED, Enrolment, start_rows, starts
 from .graph import Graph, Position, relocate
 from .resource import KIND, runner_record
 from .timing import ISO, outside_quiet_hours, parse_stamp
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("hub.runner")
 BATCH_SIZE = 500  # journeys of one step carried out together (a pool of texts, a tag write, ...)
 EMAIL_BATCH = 10_000  # an email step's batch is one campaign: fewer, larger ones cost the vendor less
+TEXT_BATCH = 2_500  # a text step's batch: its texts go out one by one, and a batch's start and settling cost time
+WAIT_BATCH = 5_000  # a wait's batch is bookkeeping only: fewer, larger transactions
 CLAIM_LIMIT = 50_000  # rows claimed per round of a tick; the rest wait for the next
 WAIT_ROUNDS = 4  # rounds of claiming in one tick while journeys walk past waits that ended
 MAX_ATTEMPTS = 8  # a failing batch is tried again after 1, 2, 4, ... 64 minutes, then marked failed
@@ -75,8 +78,9 @@ class TickReport:
 
 
 class Executor(Protocol):
-    def run(self, runner: Runner, batches: Sequence[tuple[str, int]]) -> list[dict[str, int]]:
-        """Carry out every batch (name, attempt): `runner.carry_out(name)` each, durably."""
+    def submit(self, runner: Runner, batches: Sequence[tuple[str, int]]) -> Callable[[], list[dict[str, int]]]:
+        """Set every batch (name, attempt) to be carried out, durably (`runner.carry_out(name)` each): the
+        function returned waits for them and gives their outcomes."""
         ...
 
 
@@ -105,8 +109,9 @@ def advance(runner: Runner, clock: AdvancingClock, seconds: float) -> Iterator[T
 class InlineExecutor:
     """Carries batches out in this process, one after the other (tests; one worker)."""
 
-    def run(self, runner: Runner, batches: Sequence[tuple[str, int]]) -> list[dict[str, int]]:
-        return [runner.carry_out(name) for name, _ in batches]
+    def submit(self, runner: Runner, batches: Sequence[tuple[str, int]]) -> Callable[[], list[dict[str, int]]]:
+        outcomes = [runner.carry_out(name) for name, _ in batches]
+        return lambda: outcomes
 
 
 class Runner:
@@ -121,6 +126,7 @@ class Runner:
         self.claim_limit = claim_limit
         self.accounts = {acc.key: acc for acc in session.accounts}
         self._by_key: dict[str, dict[str, Contact]] = {}  # per client: its contacts by key
+        self._enrolments: dict[tuple[str, str], Enrolment] = {}  # per automation: who may start, who did
         self.armed = self._armed()
 
     # -- what runs ----------------------------------------------------------------------------------
@@ -145,23 +151,29 @@ class Runner:
         for armed in self.armed.values():
             report.started += self._enrol(armed, now)
         stamp = f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-        batches: list[tuple[str, int]] = []
+        submitted: set[str] = set()
+        results: list[Callable[[], list[dict[str, int]]]] = []
         for round_ in range(WAIT_ROUNDS):
-            # a wait that ends is bookkeeping only, done here: the step after it is claimed in the next round,
-            # so that a vendor is not left idle for a tick while journeys walk past their waits
+            # a wait that ends is bookkeeping only, done here while the vendors work on the batches set going
+            # before it; the step after it is claimed in the next round, so that a vendor is not left idle for a
+            # tick while journeys walk past their waits
             self.journeys.claim(now.strftime(ISO), f"{stamp}.{round_}", limit=self.claim_limit,
                                 batch_size=self._batch_size)
             batches = self.journeys.outstanding(now.strftime(ISO))
             waits = [b for b, _ in batches if self._waits(b)]
+            work = [(b, attempt) for b, attempt in batches if b not in submitted and not self._waits(b)]
+            if work:
+                report.batches += len(work)
+                submitted.update(b for b, _ in work)
+                results.append(self.executor.submit(self, work))
             for batch in waits:
                 report.batches += 1
                 report.outcomes.update(self.carry_out(batch))
             if not waits:
                 break
-            batches = [b for b in batches if b[0] not in waits]
-        report.batches += len(batches)
-        for outcome in self.executor.run(self, batches):
-            report.outcomes.update(outcome)
+        for outcomes in results:
+            for outcome in outcomes():
+                report.outcomes.update(outcome)
         released, next_held = self._release_held(now, stamp)
         report.outcomes.update(released)
         report.next_due = min(filter(None, (self.journeys.next_due(), next_held)), default=None)
@@ -212,23 +224,27 @@ class Runner:
 
     def _enrol(self, armed: Armed, now: datetime) -> int:
         client, automation = armed.client, armed.automation
-        found, baseline = starts(client, automation, self.journeys, now, armed.armed_at,
+        enrolment = self._enrolments.setdefault((client.name, automation.id),
+                                                Enrolment(self.journeys, client.name, automation.id))
+        contacts = self.contacts(client)
+        found, baseline = starts(client, automation, contacts, self.journeys, enrolment, now, armed.armed_at,
                                  lambda since: self.api(client.name, armed.sms_account).inbound_texts(since),
                                  lambda list_id: self._members(armed, list_id, now))
         new = 0
         if baseline is not None:  # the first look at a tag or list trigger: note who held it already
             marker = Journey("", "", ARMED[0], ARMED[1], "", "skipped", now.strftime(ISO),
                              detail="the runner took stock of who held the trigger")
-            held = [Journey("", "", k, "1", "", "skipped", now.strftime(ISO),
-                            detail="held the trigger's tag or list before the automation was armed") for k in baseline]
-            self.journeys.enrol(client.name, automation.id, [marker, *held])
+            held = (Journey("", "", k, "1", "", "skipped", now.strftime(ISO),
+                            detail="held the trigger's tag or list before the automation was armed") for k in baseline)
+            self.journeys.enrol(client.name, automation.id, itertools.chain([marker], held))
+            enrolment.note([ARMED[0], *baseline])
         if found:
             graph = armed.graph
-            contacts = self.contacts(client)
             rows = start_rows(graph, found, lambda k: self._tz(client, contacts.get(k)),
                               lambda k: self._checker(contacts.get(k)),
                               lambda k, pos: self._rest(armed, contacts.get(k), pos))
             new = self.journeys.enrol(client.name, automation.id, rows)
+            enrolment.note(s.contact for s in found)
         if automation.trigger.kind == "event":
             self.journeys.take_events(int(s.pass_.removeprefix("event-")) for s in found)
         return new
@@ -276,7 +292,13 @@ class Runner:
     def _batch_size(self, client: str, automation: str, step: str) -> int:
         armed = self.armed.get((client, automation))
         found = armed.graph.steps.get(step) if armed else None
-        return max(self.batch_size, EMAIL_BATCH) if found is not None and found.send_email else self.batch_size
+        if found is not None and found.send_email:
+            return max(self.batch_size, EMAIL_BATCH)
+        if found is not None and found.send_sms:
+            return max(self.batch_size, TEXT_BATCH)
+        if found is not None and found.wait is not None:
+            return max(self.batch_size, WAIT_BATCH)
+        return self.batch_size
 
     def account_of(self, batch: str) -> str:
         """The vendor account a batch works through (one batch at a time per account, across workers)."""

@@ -13,7 +13,7 @@ January birthday they had.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -29,7 +29,7 @@ INBOUND_WINDOW = timedelta(days=2)  # keyword texts looked at (each tick); the r
 ARMED = ("*", "armed")  # the row noting that the runner took stock of who held the trigger's tag or list
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Start:
     contact: str
     pass_: str
@@ -37,46 +37,83 @@ class Start:
     data: dict[str, object]
 
 
-def starts(client: Client, automation: Automation, journeys: Journeys, now: datetime, armed_at: datetime,
-           inbound: Callable[[datetime], list[InboundText]],
+class Enrolment:
+    """What a runner remembers of one automation's enrolment between ticks: who in the workspace holds its
+    trigger's tag or list or is enrolled (the workspace does not change under a runner), and who has a journey,
+    read from the state in full once, then asked only about contacts not known yet. A journey row is never
+    deleted, so a contact once started stays started, and a tick of a list trigger over 100,000 members costs a
+    set difference, not a read of every row and contact."""
+
+    def __init__(self, journeys: Journeys, client: str, automation: str) -> None:
+        self._journeys = journeys
+        self._client = client
+        self._automation = automation
+        self._known: set[str] | None = None
+        self._workspace: tuple[set[str], set[str]] | None = None
+
+    def among(self, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` have a journey (this process's, or another worker's)."""
+        wanted = set(keys)
+        if self._known is None:
+            self._known = self._journeys.started(self._client, self._automation)
+        elif unknown := wanted - self._known:
+            self._known |= self._journeys.started_among(self._client, self._automation, unknown)
+        return wanted & self._known
+
+    def note(self, keys: Iterable[str]) -> None:
+        """Journeys were just started (or found started) for `keys`."""
+        if self._known is not None:
+            self._known.update(keys)
+
+    def in_workspace(self, client: Client, automation: Automation,
+                     contacts: Mapping[str, Contact]) -> tuple[set[str], set[str]]:
+        """The workspace's holders of the trigger's tag or list, and the contacts its `enrol` names."""
+        if self._workspace is None:
+            trig = automation.trigger
+            holders = {k for k, c in contacts.items()
+                       if (trig.value in c.tags if trig.kind == "tag_added" else trig.value in c.lists)}
+            self._workspace = holders, set(client.enrolled(automation))
+        return self._workspace
+
+
+def starts(client: Client, automation: Automation, contacts: Mapping[str, Contact], journeys: Journeys,
+           enrolment: Enrolment, now: datetime, armed_at: datetime, inbound: Callable[[datetime], list[InboundText]],
            members: Callable[[str], list[Contact] | None]) -> tuple[list[Start], list[str] | None]:
     """New starts due by `now`; and, on the first look at a tag or list trigger, the contacts who held it
-    already (never started; None when this is not the first look). `members(list)` is the list as the
-    contact source holds it now (None: not read this time)."""
+    already (never started; None when this is not the first look). `contacts` are the client's by key;
+    `members(list)` is the list as the contact source holds it now (None: not read this time)."""
     trig = automation.trigger
-    contacts = {c.key: c for c in client.audience.contacts}
     if trig.kind == "anniversary":
         return list(_anniversaries(client, automation, contacts, now, armed_at)), None
     if trig.kind == "sms_keyword":
-        return _keyword_texts(automation, contacts, journeys, client.name, inbound(max(armed_at, now - INBOUND_WINDOW)),
+        return _keyword_texts(automation, contacts, enrolment, inbound(max(armed_at, now - INBOUND_WINDOW)),
                               armed_at), None
     if trig.kind == "event":
         return [Start(contact.lower(), f"event-{eid}", max(parse_stamp(at), armed_at), data)
                 for eid, contact, data, at in journeys.new_events(client.name, trig.value)], None
-    holders = {k for k, c in contacts.items()
-               if (trig.value in c.tags if trig.kind == "tag_added" else trig.value in c.lists)}
+    holders, enrolled = enrolment.in_workspace(client, automation, contacts)
     # who joined the list at the vendor (a signup form): carried in the journey, the workspace does not know them
     joined = {c.key: c for c in members(trig.value) or ()} if trig.kind == "joined_list" else {}
-    holders |= set(joined)
-    enrolled = set(client.enrolled(automation))
-    started = journeys.started(client.name, automation.id)
+    if joined:
+        holders = holders | set(joined)
+    began = enrolment.among(holders | enrolled | {ARMED[0]})
 
     def start(key: str) -> Start:
         known = key in contacts or key not in joined
         return Start(key, "1", now, {} if known else {"contact": joined[key].model_dump(mode="json")})
 
-    if ARMED[0] not in started:  # first look: those holding it already did not just get it
-        return [start(k) for k in sorted(enrolled - started)], sorted(holders - enrolled)
-    return [start(k) for k in sorted((holders | enrolled) - started)], None
+    if ARMED[0] not in began:  # first look: those holding it already did not just get it
+        return [start(k) for k in sorted(enrolled - began)], sorted(holders - enrolled)
+    return [start(k) for k in sorted((holders | enrolled) - began)], None
 
 
-def _keyword_texts(automation: Automation, contacts: dict[str, Contact], journeys: Journeys, client: str,
+def _keyword_texts(automation: Automation, contacts: Mapping[str, Contact], known: Enrolment,
                    texts: list[InboundText], armed_at: datetime) -> list[Start]:
     """Who texted the keyword (its first word, any case): once per number. A number the workspace does not
     know starts too: texting the keyword is asking to be texted back."""
     keyword = automation.trigger.value.strip().upper()
     by_phone = {c.phone: k for k, c in contacts.items() if c.phone}
-    started = journeys.started(client, automation.id)
+    started = known.among(by_phone.get(t.sender, t.sender) for t in texts)
     out: dict[str, Start] = {}
     for t in texts:
         words = t.body.strip().upper().split()
@@ -88,7 +125,7 @@ def _keyword_texts(automation: Automation, contacts: dict[str, Contact], journey
     return list(out.values())
 
 
-def _anniversaries(client: Client, automation: Automation, contacts: dict[str, Contact], now: datetime,
+def _anniversaries(client: Client, automation: Automation, contacts: Mapping[str, Contact], now: datetime,
                    armed_at: datetime) -> Iterator[Start]:
     field = automation.trigger.value
     for key, c in contacts.items():
@@ -109,13 +146,11 @@ def _anniversaries(client: Client, automation: Automation, contacts: dict[str, C
 
 def start_rows(graph: Graph, found: list[Start], tz_of: Callable[[str], str],
                check_for: Callable[[str], Callable[[Condition], bool]],
-               rest: Callable[[str, Position], Position]) -> list[Journey]:
-    """Journey rows for new starts: each placed where its first steps take it (`rest` moves a text out of
-    quiet hours)."""
-    rows = []
+               rest: Callable[[str, Position], Position]) -> Iterator[Journey]:
+    """Journey rows for new starts, one at a time (100,000 of them are written, not held): each placed where its
+    first steps take it (`rest` moves a text out of quiet hours)."""
     for s in found:
         pos = rest(s.contact, graph.start(s.at, tz_of(s.contact), check_for(s.contact)))
         status = "waiting" if pos.step else ("exited" if pos.exited else "done")
-        rows.append(Journey("", "", s.contact, s.pass_, pos.step or "", status, pos.due_at.strftime(ISO),
-                            data=dict(s.data)))
-    return rows
+        yield Journey("", "", s.contact, s.pass_, pos.step or "", status, pos.due_at.strftime(ISO),
+                      data=dict(s.data))

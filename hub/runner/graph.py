@@ -37,7 +37,7 @@ def activity_condition(condition: Condition) -> bool:
     return any(getattr(condition, k) for k in ACTIVITY_CONDITIONS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Position:
     """Where a journey rests: at `step` (None: finished) from `due_at`; `path` is every step passed on the way
     (for the journey's history), `exited` when an `exit` step ended it."""

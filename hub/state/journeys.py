@@ -29,9 +29,10 @@ from .store import StateStore
 
 WAITING, CLAIMED = "waiting", "claimed"
 FINISHED = ("done", "exited", "skipped", "stopped", "failed")
+IN_CHUNK = 500  # values in one `IN (...)` (SQLite allows 32,766 parameters; a short statement is cheaper to plan)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Journey:
     client: str
     automation: str
@@ -53,7 +54,7 @@ class Journey:
         return (self.contact, self.pass_)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Move:
     """Where one journey of a batch goes once the batch's step is carried out (or why it stays)."""
 
@@ -67,7 +68,7 @@ class Move:
     advanced: bool = True  # False: the journey stays at its step (retried later), seq unchanged
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StepSend:
     client: str
     batch: str
@@ -110,6 +111,19 @@ class Journeys:
             rows = self._db.execute("SELECT DISTINCT contact FROM journeys WHERE client=? AND automation=?",
                                     (client, automation)).fetchall()
         return {r["contact"] for r in rows}
+
+    def started_among(self, client: str, automation: str, contacts: Iterable[str]) -> set[str]:
+        """Which of `contacts` have any journey through `automation`."""
+        wanted = sorted(set(contacts))
+        found: set[str] = set()
+        with self._lock:
+            for i in range(0, len(wanted), IN_CHUNK):
+                chunk = wanted[i:i + IN_CHUNK]
+                rows = self._db.execute(
+                    f"SELECT DISTINCT contact FROM journeys WHERE client=? AND automation=? AND contact IN"
+                    f" ({','.join('?' * len(chunk))})", (client, automation, *chunk)).fetchall()
+                found.update(r["contact"] for r in rows)
+        return found
 
     # -- claiming and moving on ----------------------------------------------------------------------
     def claim(self, now: str, name: str, *, limit: int, batch_size: Callable[[str, str, str], int]) -> list[str]:
@@ -219,8 +233,8 @@ class Journeys:
         contacts = sorted({c for c, _ in wanted})
         rows = []
         with self._lock:
-            for i in range(0, len(contacts), 500):
-                chunk = contacts[i:i + 500]
+            for i in range(0, len(contacts), IN_CHUNK):
+                chunk = contacts[i:i + IN_CHUNK]
                 rows += self._db.execute(
                     "SELECT l.contact, l.pass, s.account, s.vendor_id FROM journey_log l JOIN step_sends s ON"
                     " s.client = l.client AND s.batch = l.batch WHERE l.client=? AND l.automation=? AND l.step=?"
@@ -238,8 +252,8 @@ class Journeys:
             return {}
         rows = []
         with self._lock:
-            for i in range(0, len(contacts), 500):
-                chunk = contacts[i:i + 500]
+            for i in range(0, len(contacts), IN_CHUNK):
+                chunk = contacts[i:i + IN_CHUNK]
                 rows += self._db.execute(
                     "SELECT contact, pass, max(at) AS at FROM journey_log WHERE client=? AND automation=? AND step IN"
                     f" ({','.join('?' * len(steps))}) AND contact IN ({','.join('?' * len(chunk))})"
