@@ -135,13 +135,6 @@ class Wire:
                 self._tls = ssl.create_default_context()
         return self._tls
 
-    def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, {}
-        for conns in idle.values():
-            for conn, _ in conns:
-                conn.close()
-
 
 def _still_open(conn: http.client.HTTPConnection) -> bool:
     """An idle connection the vendor has not closed: nothing to read on it (a close reads as readable)."""
