@@ -233,6 +233,22 @@ def test_hub_yaml_says_where_the_state_is(tmp_path: Path, capsys: Any, monkeypat
     assert state_location(root, sandbox=False) == "postgresql://team@db.example/hub"
 
 
+def test_a_runner_sees_the_journeys_another_worker_started(store: StateStore) -> None:
+    """The runner reads who has a journey in full once, then asks only about contacts it does not know yet."""
+    from hub.runner.enrol import Enrolment
+    from hub.state.journeys import Journey, Journeys
+
+    j = Journeys(store)
+    enrolment = Enrolment(j, "acme", "welcome")
+    keys = {f"p{i}@x.example" for i in range(600)}  # more than one `IN (...)` of them
+    assert enrolment.among(keys) == set()
+    others = [Journey("", "", f"p{i}@x.example", "1", "step-1", "waiting", "2026-05-01T09:00:00Z")
+              for i in range(0, 600, 7)]
+    j.enrol("acme", "welcome", others)  # another worker
+    j.enrol("acme", "other", [Journey("", "", "p1@x.example", "1", "s", "waiting", "2026-05-01T09:00:00Z")])
+    assert enrolment.among(keys) == {r.contact for r in others}
+
+
 def test_journeys_are_started_once_claimed_in_batches_and_moved_on_once(store: StateStore) -> None:
     from hub.state.journeys import Journey, Journeys, Move
 
