@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("hub.runner")
 BATCH_SIZE = 500  # journeys of one step carried out together (a pool of texts, a tag write, ...)
 EMAIL_BATCH = 10_000  # an email step's batch is one campaign: fewer, larger ones cost the vendor less
-TEXT_BATCH = 2_500  # a text step's batch: its texts go out one by one, and a batch's start and settling cost time
+TEXT_BATCH = 10_000  # a text step's batch: the vendor idles while one batch settles and the next starts
 WAIT_BATCH = 5_000  # a wait's batch is bookkeeping only: fewer, larger transactions
 CLAIM_LIMIT = 50_000  # rows claimed per round of a tick; the rest wait for the next
 WAIT_ROUNDS = 4  # rounds of claiming in one tick while journeys walk past waits that ended
