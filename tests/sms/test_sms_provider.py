@@ -198,3 +198,21 @@ def test_stray_edge_and_region_settings_do_not_redirect_hub(harness: Harness, mo
     monkeypatch.setenv("TWILIO_REGION", "au1")
     assert not harness.apply().failed  # still talking to the simulator at 127.0.0.1
     assert texts(harness)
+
+
+def test_runner_texts_over_several_chunks_are_sent_once_though_answers_are_lost(harness: Harness) -> None:
+    """The runner's texts go in chunks, the next on its way while the last of the one before are answered: answers
+    lost anywhere among them are looked up at Twilio, and every text goes once."""
+    from hub.plugin import StepText
+
+    harness.simulator.fault_rate(0.1, ["drop_after"], seed=3,
+                                 match=lambda req: req.method == "POST" and req.path.endswith("/Messages.json"))
+    wanted = [StepText("auto:welcome/hello#1", f"+4477009{i:05d}", f"Hello {i}") for i in range(250)]
+    statuses = harness.provider.api.send_texts(wanted)
+    harness.simulator.clear_faults()
+    dropped = sum(e.fault == "drop_after" for e in harness.simulator.log)
+    assert dropped >= 10  # spread over the three chunks (a tenth of the requests)
+    assert set(statuses.values()) == {"sent"} and len(statuses) == 250
+    sent = Counter(m["to"] for m in harness.simulator.messages() if m["body"].startswith("Hello "))
+    assert sent == Counter(t.to for t in wanted)
+    assert {d.status for d in harness.state.deliveries("acme", "main", "auto:welcome/hello#1").values()} == {"sent"}
