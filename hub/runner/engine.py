@@ -161,7 +161,7 @@ class Runner:
                                 batch_size=self._batch_size)
             batches = self.journeys.outstanding(now.strftime(ISO))
             waits = [b for b, _ in batches if self._waits(b)]
-            work = [(b, attempt) for b, attempt in batches if b not in submitted and not self._waits(b)]
+            work = [(b, attempt) for b, attempt in batches if b not in submitted and b not in waits]
             if work:
                 report.batches += len(work)
                 submitted.update(b for b, _ in work)
