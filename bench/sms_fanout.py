@@ -36,7 +36,7 @@ def main() -> None:
     config["messaging_services"] = {TwilioSimulator.SANDBOX_MESSAGING_SERVICE_SID: {
         "friendly_name": "Bench", "numbers": numbers}}
     clock = ScaledClock(args.time_scale)
-    sim = TwilioSimulator(clock, accounts={TwilioSimulator.SANDBOX_ACCOUNT_SID: config}, api_rate=None)
+    sim = TwilioSimulator(clock, accounts={TwilioSimulator.SANDBOX_ACCOUNT_SID: config})
     contacts = [{"phone": f"+1202{i:07d}", "first_name": f"P{i}", "lists": ["all"], "consent": {"sms": "subscribed"}}
                 for i in range(args.n)]
     client = make_client("sms", audience={"lists": [{"id": "all", "name": "All"}], "contacts": contacts},

@@ -53,8 +53,9 @@ class Simulator(Persistence):
 
     name: ClassVar[str] = "simulator"
     base_path: ClassVar[str] = ""
-    max_concurrent: ClassVar[int | None] = None
-    """Per-account limit of requests in flight at once; the one over it gets `too_many_connections()`."""
+    max_concurrent: int | None = None
+    """Per-account limit of requests in flight at once (a class or an instance may set it); the one over it
+    gets `too_many_connections()`."""
 
     _router: ClassVar[Router] = Router({})
     _controls: ClassVar[dict[str, str]] = {}

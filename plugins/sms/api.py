@@ -198,9 +198,9 @@ class TwilioApi(VendorApi[TwilioSettings]):
                              auth_hint="check account_sid and auth_token or the API key")
 
     def bucket_for(self, method: str, path: str, body: Any) -> tuple[str, ...]:
-        if isinstance(body, dict) and "segments" in body:  # a text sent now: the senders' throughput too
-            return ("api",) + ("send",) * int(body["segments"])
-        return ("api",)
+        if isinstance(body, dict) and "segments" in body:  # a text sent now: a place per segment at the senders
+            return ("send",) * int(body["segments"])
+        return ()
 
     # -- senders and pacing ---------------------------------------------------------------------------------
     def numbers(self) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.plugin import Capability, Channel, Fidelity, Limits, Provider, RateLimit, Support
+from hub.plugin import Capability, Channel, Fidelity, Limits, Provider, Support
 
 from .api import TwilioApi, TwilioSettings
 from .resources import AutomationResource, EnrolmentResource, SmsCampaignResource
@@ -23,8 +23,9 @@ class TwilioProvider(Provider):
         Capability.AUTOMATIONS: Support(Fidelity.EXACT, "SMS-only automations as Studio Flows"),
         Capability.ENROLMENT: Support(Fidelity.EXACT, "a Studio execution per contact, once"),
     }
-    # API requests, and texts paced at the senders' throughput ("send", set once the senders are known)
-    limits = Limits(rate=(RateLimit("api", 100, 1.0),), max_concurrency=8)
+    # Twilio limits the requests an account has in flight (20429), not their rate; texts are paced at the
+    # senders' throughput ("send", set once the senders are known)
+    limits = Limits(max_concurrency=8)
     Settings = TwilioSettings
     Api = TwilioApi
     default_base_url = "https://api.twilio.com"

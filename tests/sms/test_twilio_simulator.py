@@ -26,6 +26,7 @@ from twilio.rest import Client
 
 from hub.clock import FakeClock
 from hub.simulator import Fault
+from hub_sms.provider import TwilioProvider
 from hub_sms.simulator import TwilioSimulator
 
 ACC = TwilioSimulator.SANDBOX_ACCOUNT_SID
@@ -540,16 +541,12 @@ def test_failure_callbacks_carry_the_error_code(sim: TwilioSimulator, client: Cl
 # ---------------------------------------------------------------------------------------------- rate limit, faults
 
 
-def test_rate_limit_answers_20429(clock: FakeClock) -> None:
-    with TwilioSimulator(clock, api_rate=5) as sim:
-        client = make_client(sim)
-        account = client.api.v2010.accounts(ACC)
-        for _ in range(5):
-            account.fetch()
-        err = error_of(account.fetch)
+def test_too_many_requests_in_flight_answer_20429(clock: FakeClock) -> None:
+    with TwilioSimulator(clock, api_concurrency=0) as sim:  # every request is one too many
+        err = error_of(make_client(sim).api.v2010.accounts(ACC).fetch)
         assert (err.status, err.code) == (429, 20429)
-        clock.advance(1.0)
-        account.fetch()
+    # the provider keeps under the vendor's default (the contract holds requests against a smaller one)
+    assert TwilioProvider.limits.max_concurrency <= (TwilioSimulator(clock).max_concurrent or 0)
 
 
 def test_injected_faults_use_the_error_shape(sim: TwilioSimulator, client: Client) -> None:
@@ -791,7 +788,6 @@ def test_execution_list_pagination_and_failures(sim: TwilioSimulator, client: Cl
 
 def test_message_creation_is_cheap(sim: TwilioSimulator) -> None:
     """A smoke check of the hot path without HTTP (the benchmark measures it properly)."""
-    sim.api_rate = None
     sim.set_activity_rates(failed_rate=0.0)  # every text queues (a failed one takes no sender time)
     path = f"/2010-04-01/Accounts/{ACC}/Messages.json"
     for i in range(2000):

@@ -24,7 +24,9 @@ class TwilioAccounts(Simulator):
     """Options (all keyword):
 
     - ``accounts``: ``{account_sid: config}`` (see the package docstring); default: the sandbox account;
-    - ``api_rate``: API requests per second per account before 429 / 20429 with ``Retry-After`` (None: no limit);
+    - ``api_concurrency``: REST requests one account may have in flight before 429 / 20429 (None: no limit).
+      Twilio documents 20429 as a concurrency limit, not a rate ("your account exceeds allowed concurrency to
+      Twilio's REST API", docs/api/errors/20429); the default of 100 is third-party (unverified);
     - ``schedule_min``, ``schedule_max``: the ``SendAt`` window in seconds; ``queue_limit_seconds``: sending
       time a sender may have queued (21611 / 30001 beyond); ``delivery_delay``: seconds from ``sent`` to
       ``delivered``/``undelivered``; ``mps`` (long codes), ``toll_free_mps``, ``short_code_mps``: segments
@@ -51,13 +53,13 @@ class TwilioAccounts(Simulator):
     SANDBOX_FROM_NUMBER: ClassVar[str] = "+15017122661"
 
     def __init__(self, clock: Clock | None = None, *, accounts: dict[str, dict[str, Any]] | None = None,
-                 api_rate: int | None = 100, schedule_min: float = 300.0, schedule_max: float = 35 * 86400.0,
+                 api_concurrency: int | None = 100, schedule_min: float = 300.0, schedule_max: float = 35 * 86400.0,
                  queue_limit_seconds: float = 36000.0, mps: float = 1.0, toll_free_mps: float = 3.0,
                  short_code_mps: float = 100.0, delivery_delay: float = 1.0, price_per_segment: float = 0.0079,
                  deliver_callbacks: bool = True, callback_timeout: float = 5.0, public_base_url: str | None = None,
                  activity_rates: dict[str, float] | None = None, **options: Any) -> None:
         super().__init__(clock, **options)
-        self.api_rate = api_rate
+        self.max_concurrent = api_concurrency
         self.schedule_min, self.schedule_max = float(schedule_min), float(schedule_max)
         self.mps, self.toll_free_mps, self.short_code_mps = float(mps), float(toll_free_mps), float(short_code_mps)
         self.queue_limit_seconds, self.delivery_delay = float(queue_limit_seconds), float(delivery_delay)
@@ -178,8 +180,8 @@ class TwilioAccounts(Simulator):
             return account
         return self.error(401, None, {"WWW-Authenticate": 'Basic realm="Twilio API"'})
 
-    def rate_limits(self, req: SimRequest) -> list[Any]:
-        return [("api", self.api_rate, 1.0)] if self.api_rate else []
+    def too_many_connections(self, req: SimRequest) -> SimResponse:
+        return self.error(429, None, {"Retry-After": "1"})
 
     def error_body(self, status: int, message: str) -> Any:
         return error_body(status, None, message)
