@@ -38,6 +38,7 @@ ML_PER_MINUTE, ML_BATCH = 120, 50  # MailerLite: requests a minute; requests in 
 
 def serve_vendors(conn: Connection, contacts: int, scale: float) -> None:
     """The simulators, in their own process: MailerLite holding the contacts already, and Twilio."""
+    from hub.cli import collect_seldom
     from hub.clock import ScaledClock
     from hub_mailerlite.simulator import MailerLiteSimulator
     from hub_sms.simulator import TwilioSimulator
@@ -48,6 +49,7 @@ def serve_vendors(conn: Connection, contacts: int, scale: float) -> None:
     for i in range(contacts):
         ml.upsert(state, {"email": email(i)})
     gc.freeze()  # the seeded subscribers live to the end: the collector's full runs need not scan them each time
+    collect_seldom()  # as in `hub run --sandbox`, where the simulators run inside hub's command
     conn.send((ml.start(), sms.start()))
     conn.recv()  # the run is over: count what each vendor did
     emailed = Counter(r["email"] for c in ml.campaigns("sandbox")
@@ -109,6 +111,7 @@ def main() -> None:
 
 
 def run(root: Path, args: argparse.Namespace, ml_url: str, sms_url: str) -> dict[str, Any]:
+    from hub.cli import collect_seldom
     from hub.clock import SandboxClock, ScaledClock
     from hub.memory import collector_paused
     from hub.model import Automation, Contact
@@ -124,6 +127,7 @@ def run(root: Path, args: argparse.Namespace, ml_url: str, sms_url: str) -> dict
     from hub.testing import make_client
     from hub_sms.simulator import TwilioSimulator
 
+    collect_seldom()  # as every `hub` command does
     (root / "hub.yaml").write_text("version: 1\n")
     (root / ".hub").mkdir()
     clock = SandboxClock(ScaledClock(args.time_scale), root / ".hub" / "clock.json")

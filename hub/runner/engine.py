@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -44,6 +45,7 @@ TEXT_BATCH = 10_000  # a text step's batch: the vendor idles while one batch set
 WAIT_BATCH = 5_000  # a wait's batch is bookkeeping only: fewer, larger transactions
 CLAIM_LIMIT = 50_000  # rows claimed per round of a tick; the rest wait for the next
 WAIT_ROUNDS = 4  # rounds of claiming in one tick while journeys walk past waits that ended
+RECLAIM_S = 0.5  # (real seconds) how often a tick with batches in flight looks for journeys come due since
 MAX_ATTEMPTS = 8  # a failing batch is tried again after 1, 2, 4, ... 64 minutes, then marked failed
 MEMBERS_POLL = timedelta(hours=1)  # how often a list trigger reads the whole list at the contact source
 ADVANCE_STEP = timedelta(hours=6)  # a simulated clock moves in steps no longer than this (anniversaries are seen)
@@ -106,6 +108,31 @@ def advance(runner: Runner, clock: AdvancingClock, seconds: float) -> Iterator[T
         clock.advance(max((step - now).total_seconds(), 1.0))
 
 
+class _Running:
+    """Batches set going, their outcomes gathered by a thread of their own so that the tick looks for more work
+    meanwhile."""
+
+    def __init__(self, outcomes: Callable[[], list[dict[str, int]]]) -> None:
+        self.finished = threading.Event()
+        self._outcomes: list[dict[str, int]] = []
+        self._error: BaseException | None = None
+        threading.Thread(target=self._gather, args=(outcomes,), name="hub-outcomes", daemon=True).start()
+
+    def _gather(self, outcomes: Callable[[], list[dict[str, int]]]) -> None:
+        try:
+            self._outcomes = outcomes()
+        except BaseException as exc:  # raised in the tick, as if it had waited itself
+            self._error = exc
+        finally:
+            self.finished.set()
+
+    def outcomes(self) -> list[dict[str, int]]:
+        self.finished.wait()
+        if self._error is not None:
+            raise self._error
+        return self._outcomes
+
+
 class InlineExecutor:
     """Carries batches out in this process, one after the other (tests; one worker)."""
 
@@ -152,32 +179,41 @@ class Runner:
             report.started += self._enrol(armed, now)
         stamp = f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         submitted: set[str] = set()
-        results: list[Callable[[], list[dict[str, int]]]] = []
-        for round_ in range(WAIT_ROUNDS):
-            # a wait that ends is bookkeeping only, done here while the vendors work on the batches set going
-            # before it; the step after it is claimed in the next round, so that a vendor is not left idle for a
-            # tick while journeys walk past their waits
-            self.journeys.claim(now.strftime(ISO), f"{stamp}.{round_}", limit=self.claim_limit,
-                                batch_size=self._batch_size)
-            batches = self.journeys.outstanding(now.strftime(ISO))
+        running: list[_Running] = []
+        rounds = itertools.count()
+        self._claim(stamp, rounds, report, submitted, running)
+        while running:
+            if running[0].finished.wait(RECLAIM_S):
+                for outcome in running.pop(0).outcomes():
+                    report.outcomes.update(outcome)
+            else:  # the vendors still work on this tick's batches: take on what has come due since, so that a
+                # vendor goes on to its next batch without waiting for the next tick
+                self._claim(stamp, rounds, report, submitted, running)
+        released, next_held = self._release_held(now, stamp)
+        report.outcomes.update(released)
+        report.next_due = min(filter(None, (self.journeys.next_due(), next_held)), default=None)
+        return report
+
+    def _claim(self, stamp: str, rounds: Iterator[int], report: TickReport, submitted: set[str],
+               running: list[_Running]) -> None:
+        """Claim what is due and set its batches going; a wait that ends is bookkeeping only, done here while
+        the vendors work on the batches set going before it, and the step after it is claimed in the next round
+        (at most `WAIT_ROUNDS`), so that a vendor is not left idle for a tick while journeys walk past waits."""
+        for _ in range(WAIT_ROUNDS):
+            now = self.clock.utcnow().strftime(ISO)
+            self.journeys.claim(now, f"{stamp}.{next(rounds)}", limit=self.claim_limit, batch_size=self._batch_size)
+            batches = self.journeys.outstanding(now)
             waits = [b for b, _ in batches if self._waits(b)]
             work = [(b, attempt) for b, attempt in batches if b not in submitted and b not in waits]
             if work:
                 report.batches += len(work)
                 submitted.update(b for b, _ in work)
-                results.append(self.executor.submit(self, work))
+                running.append(_Running(self.executor.submit(self, work)))
             for batch in waits:
                 report.batches += 1
                 report.outcomes.update(self.carry_out(batch))
             if not waits:
-                break
-        for outcomes in results:
-            for outcome in outcomes():
-                report.outcomes.update(outcome)
-        released, next_held = self._release_held(now, stamp)
-        report.outcomes.update(released)
-        report.next_due = min(filter(None, (self.journeys.next_due(), next_held)), default=None)
-        return report
+                return
 
     def _release_held(self, now: datetime, stamp: str) -> tuple[Counter[str], str | None]:
         """Carry out what apply left held until its time (posts to a network that cannot schedule, texts beyond
