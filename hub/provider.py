@@ -380,6 +380,7 @@ class StepEmail:
     automation: str  # the automation's name, for the vendor's UI (its id is in `name`)
     content: EmailContent  # neutral: the provider translates personalisation to its merge tags
     recipients: tuple[str, ...]  # lower-case email addresses, each a subscribed contact at the vendor
+    resumed: bool = True  # an earlier attempt may have made part of it (false only when hub's journal knows not)
 
 
 @dataclass(frozen=True)
@@ -535,7 +536,8 @@ class VendorApi(Generic[SettingsT]):
         Idempotent by name, because the runner calls again after a crash or a lost answer: a campaign of that
         name already sent is returned as it is (never sent twice); one left half-made is finished. Whatever the
         vendor needs to address exactly these recipients (a group, a tag, a list) is named after the campaign
-        and found again the same way."""
+        and found again the same way. When `email.resumed` is false, hub's journal knows nothing was asked of the
+        vendor for this batch before: a provider may make each piece without looking for it first."""
         raise NotSupported(f"{self.name} cannot send an automation's email step", provider=self.name)
 
     def step_email_activity(self, campaign_id: str) -> EmailActivity:

@@ -3,6 +3,7 @@ or several workers sharing one state). Every test runs on both."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -277,7 +278,8 @@ def test_journeys_are_started_once_claimed_in_batches_and_moved_on_once(store: S
     assert (batches[1], 1) in j.outstanding("2026-05-01T11:00:00Z")
 
     send = j.begin_send("acme", first, "birthday", "step-1", "email")
-    assert send.status == "pending" and j.begin_send("acme", first, "birthday", "step-1", "email") == send
+    again = j.begin_send("acme", first, "birthday", "step-1", "email")
+    assert send.status == "pending" and send.fresh and again == replace(send, fresh=False)
     j.settle_send("acme", first, "sent", "c-42")
     keys = [(r.contact, r.pass_) for r in members]
     assert j.campaigns_of("acme", "birthday", "step-1", keys) == {k: ("email", "c-42") for k in keys}

@@ -44,7 +44,6 @@ EMAIL_BATCH = 10_000  # an email step's batch is one campaign: fewer, larger one
 TEXT_BATCH = 10_000  # a text step's batch: the vendor idles while one batch settles and the next starts
 WAIT_BATCH = 5_000  # a wait's batch is bookkeeping only: fewer, larger transactions
 CLAIM_LIMIT = 50_000  # rows claimed per round of a tick; the rest wait for the next
-WAIT_ROUNDS = 4  # rounds of claiming in one tick while journeys walk past waits that ended
 RECLAIM_S = 0.5  # (real seconds) how often a tick with batches in flight looks for journeys come due since
 MAX_ATTEMPTS = 8  # a failing batch is tried again after 1, 2, 4, ... 64 minutes, then marked failed
 MEMBERS_POLL = timedelta(hours=1)  # how often a list trigger reads the whole list at the contact source
@@ -181,39 +180,46 @@ class Runner:
         submitted: set[str] = set()
         running: list[_Running] = []
         rounds = itertools.count()
-        self._claim(stamp, rounds, report, submitted, running)
+        self._claim(stamp, rounds, report, submitted, running, look_back=True)
         while running:
             if running[0].finished.wait(RECLAIM_S):
                 for outcome in running.pop(0).outcomes():
                     report.outcomes.update(outcome)
             else:  # the vendors still work on this tick's batches: take on what has come due since, so that a
                 # vendor goes on to its next batch without waiting for the next tick
-                self._claim(stamp, rounds, report, submitted, running)
+                self._claim(stamp, rounds, report, submitted, running, look_back=False)
         released, next_held = self._release_held(now, stamp)
         report.outcomes.update(released)
         report.next_due = min(filter(None, (self.journeys.next_due(), next_held)), default=None)
         return report
 
     def _claim(self, stamp: str, rounds: Iterator[int], report: TickReport, submitted: set[str],
-               running: list[_Running]) -> None:
-        """Claim what is due and set its batches going; a wait that ends is bookkeeping only, done here while
-        the vendors work on the batches set going before it, and the step after it is claimed in the next round
-        (at most `WAIT_ROUNDS`), so that a vendor is not left idle for a tick while journeys walk past waits."""
-        for _ in range(WAIT_ROUNDS):
+               running: list[_Running], *, look_back: bool) -> None:
+        """Claim what is due and set its batches going; `look_back` (a tick's first look) also takes the batches
+        claimed before and not carried out (a crash's, a retry come due, a stopped worker's). A wait that ends is
+        bookkeeping only, done here one batch at a time while the vendors work on the batches set going before
+        it, and what is due after each is claimed at once: a vendor is not left idle while journeys walk past
+        their waits."""
+        waits: list[str] = []
+        while True:
             now = self.clock.utcnow().strftime(ISO)
-            self.journeys.claim(now, f"{stamp}.{next(rounds)}", limit=self.claim_limit, batch_size=self._batch_size)
-            batches = self.journeys.outstanding(now)
-            waits = [b for b, _ in batches if self._waits(b)]
-            work = [(b, attempt) for b, attempt in batches if b not in submitted and b not in waits]
+            due = self.journeys.next_due()
+            names = self.journeys.claim(now, f"{stamp}.{next(rounds)}", limit=self.claim_limit,
+                                        batch_size=self._batch_size) if due is not None and due <= now else []
+            batches = self.journeys.outstanding(now) if look_back else [(name, 0) for name in names]
+            look_back = False
+            work = [(b, attempt) for b, attempt in batches if b not in submitted and not self._waits(b)]
             if work:
                 report.batches += len(work)
                 submitted.update(b for b, _ in work)
                 running.append(_Running(self.executor.submit(self, work)))
-            for batch in waits:
-                report.batches += 1
-                report.outcomes.update(self.carry_out(batch))
+            waits += [b for b, _ in batches if b not in submitted and self._waits(b)]
             if not waits:
                 return
+            wait = waits.pop(0)
+            submitted.add(wait)
+            report.batches += 1
+            report.outcomes.update(self.carry_out(wait))
 
     def _release_held(self, now: datetime, stamp: str) -> tuple[Counter[str], str | None]:
         """Carry out what apply left held until its time (posts to a network that cannot schedule, texts beyond
@@ -488,7 +494,7 @@ class StepWork:
                 api = self.runner.api(self.client.name, account)
                 assert self.step.send_email is not None
                 email = StepEmail(self._campaign_name(), self.armed.automation.name, self.step.send_email,
-                                  tuple(sorted(set(to))))
+                                  tuple(sorted(set(to))), resumed=not record.fresh)
                 vendor_id = api.send_step_email(email, self._refs(account))
                 journeys.settle_send(self.client.name, self.batch, "sent", vendor_id)
         return out

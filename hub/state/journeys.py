@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .store import StateStore
@@ -78,6 +78,7 @@ class StepSend:
     status: str  # pending | sent | failed
     vendor_id: str
     detail: str
+    fresh: bool = False  # recorded just now: nothing was asked of the vendor for this batch before
 
 
 class Journeys:
@@ -214,12 +215,14 @@ class Journeys:
 
     # -- email step batches (a journal of their own) ---------------------------------------------------
     def begin_send(self, client: str, batch: str, automation: str, step: str, account: str) -> StepSend:
-        """The batch's send, recorded before the vendor is asked (an existing record is returned as it is)."""
+        """The batch's send, recorded before the vendor is asked (an existing record is returned as it is; one
+        recorded by this call is `fresh`)."""
         with self.store._tx() as db:
-            db.execute("INSERT INTO step_sends VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-                       (client, batch, automation, step, account, "pending", "", "", self._now(), None))
+            cur = db.execute("INSERT INTO step_sends VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                             (client, batch, automation, step, account, "pending", "", "", self._now(), None))
+            fresh = cur.rowcount == 1
             row = db.execute("SELECT * FROM step_sends WHERE client=? AND batch=?", (client, batch)).fetchone()
-        return _send(row)
+        return replace(_send(row), fresh=fresh)
 
     def settle_send(self, client: str, batch: str, status: str, vendor_id: str = "", detail: str = "") -> None:
         with self.store._tx() as db:

@@ -5,6 +5,7 @@ and tags given and taken away."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -63,6 +64,9 @@ class MailerLiteApi(VendorApi[MailerLiteSettings]):
         super().__init__(vendor, settings, ctx)
         self._groups = SharedRead()
         self._timezones = SharedRead()
+        self._swept = False  # this process has looked over hub's batch groups once (an earlier one's leftovers)
+        self._unsent: dict[str, str] = {}  # campaign id -> its batch group, kept until the campaign shows sent
+        self._step_lock = threading.Lock()
 
     def auth_headers(self) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self.settings.api_key.get_secret_value()}"}
@@ -174,9 +178,25 @@ class MailerLiteApi(VendorApi[MailerLiteSettings]):
     # -- hub's automation runner (Capability.STEP_EMAILS) ------------------------------------------------
     def send_step_email(self, email: StepEmail, refs: References) -> str:
         """One regular campaign, sent at once (`delivery: instant`), to a group made for the batch that holds
-        exactly its recipients. Each piece is found by name before it is made (the campaign among drafts,
-        ready and sent ones; the group among hub's batch groups), so that a call after a crash or a lost
-        answer finishes what is missing: a campaign already on its way is returned as it is."""
+        exactly its recipients.
+
+        A batch hub's journal says nothing was asked for before (`email.resumed` false) is made piece by piece
+        without looking first, once this process has looked over hub's batch groups. Otherwise each piece is
+        found by name before it is made (the campaign among drafts, ready and sent ones; the group among hub's
+        batch groups), so that a call after a crash or a lost answer finishes what is missing: a campaign
+        already on its way is returned as it is."""
+        with self._step_lock:
+            if email.resumed or not self._swept:
+                return self._send_found(email, refs)
+            name = m.batch_group_name(email.name)
+            group_id = self._create_batch_group(name)
+            self._set_members(group_id, email.recipients, refs, fresh=True)
+            campaign = self._send_now(self._draft(email, group_id, None))
+            self._unsent[str(campaign["id"])] = group_id
+            self._clear_unsent(campaign)
+            return str(campaign["id"])
+
+    def _send_found(self, email: StepEmail, refs: References) -> str:
         campaigns = {c["name"]: c for c in self.campaigns()}  # a sent one wins over a namesake draft
         groups = self._batch_groups()
         campaign = campaigns.get(email.name)
@@ -187,6 +207,7 @@ class MailerLiteApi(VendorApi[MailerLiteSettings]):
             self._set_members(group_id, email.recipients, refs, fresh=found is None)
             campaign = campaigns[email.name] = self._send_now(self._draft(email, group_id, campaign))
         self._clear_batch_groups(campaigns, groups)
+        self._swept = True
         return str(campaign["id"])
 
     def step_email_activity(self, campaign_id: str) -> EmailActivity:
@@ -279,18 +300,39 @@ class MailerLiteApi(VendorApi[MailerLiteSettings]):
                              scheduled)
 
     def _clear_batch_groups(self, campaigns: Mapping[str, dict[str, Any]], groups: Mapping[str, str]) -> None:
-        """Delete the batch groups whose campaigns have been sent, this one's and any an earlier call left.
+        """Delete the batch groups whose campaigns have been sent, this one's and any an earlier call left; note
+        those whose campaigns are still on their way (`_clear_unsent` deletes them once sent).
 
         Deleted because every batch makes one: an automation sending daily would bury the client's own groups
         in the UI's list and run into MailerLite's cap on groups per account (1000 in its groups docs,
         unverified). Only once the campaign shows `sent`: while it is `ready` (MailerLite still sending), its
-        recipients may still be read from the group, so that group waits for a later call. Idempotent: the
-        campaign is looked up before the group, so a retry after the delete finds it sent and neither sends it
-        again nor makes its group again; a group already gone is no error."""
-        sent = {m.batch_group_name(name) for name, c in campaigns.items() if c["status"] == "sent"}
-        done = [group_id for name, group_id in groups.items() if name in sent]
-        for group_id in done:
-            self.http.delete(f"groups/{group_id}", missing_ok=True)
+        recipients may still be read from the group. Idempotent: the campaign is looked up before the group, so
+        a retry after the delete finds it sent and neither sends it again nor makes its group again; a group
+        already gone is no error."""
+        by_group = {m.batch_group_name(name): c for name, c in campaigns.items()}
+        for name, group_id in groups.items():
+            campaign = by_group.get(name)
+            if campaign is not None and campaign["status"] != "draft":
+                self._unsent[str(campaign["id"])] = group_id
+        self._clear_unsent()
+
+    def _clear_unsent(self, known: dict[str, Any] | None = None) -> None:
+        """Delete the batch group of each noted campaign that shows `sent` now (`known` as just answered, the
+        others read one by one); a campaign deleted meanwhile takes its group with it."""
+        done = []
+        for campaign_id, group_id in list(self._unsent.items()):
+            if known is not None and str(known["id"]) == campaign_id:
+                status = known["status"]
+            else:
+                try:
+                    status = self.http.get(f"campaigns/{campaign_id}")["data"]["status"]
+                except NotFound:
+                    status = "sent"  # deleted meanwhile: nothing reads its group any more
+            if status == "sent":
+                self.http.delete(f"groups/{group_id}", missing_ok=True)
+                done.append(campaign_id)
+        for campaign_id in done:
+            del self._unsent[campaign_id]
         if done:
             self.forget_groups()
 

@@ -52,8 +52,9 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
     h.close()
 
 
-def step(recipients: tuple[str, ...] = (address("ada"), address("cy")), name: str = NAME) -> StepEmail:
-    return StepEmail(name=name, automation="Welcome", content=CONTENT, recipients=recipients)
+def step(recipients: tuple[str, ...] = (address("ada"), address("cy")), name: str = NAME,
+         resumed: bool = True) -> StepEmail:
+    return StepEmail(name=name, automation="Welcome", content=CONTENT, recipients=recipients, resumed=resumed)
 
 
 def send(h: Harness, email: StepEmail | None = None) -> str:
@@ -131,6 +132,51 @@ def test_a_lost_answer_then_a_second_call_sends_once_to_exactly_the_recipients(h
     assert assert_sent_once_to_exactly(harness, {address("ada"), address("cy")}) == first
     assert batch_groups(harness) == [] and not [c for c in harness.simulator.campaigns(ACCOUNT)
                                                  if c["status"] == "draft"]
+
+
+def test_a_batch_the_journal_knows_is_new_is_made_without_looking_first(harness: Harness) -> None:
+    """Once the process has looked over hub's batch groups, a batch nothing was asked for before costs only its
+    writes: no campaign or group list is read (they grow with every batch ever sent)."""
+    send(harness, step(name="earlier batch"))  # the process's first call looks
+    before = len(harness.simulator.log)
+    campaign_id = send(harness, step(resumed=False))
+    asked = [(e.method, e.path.split("/")[2]) for e in harness.simulator.log[before:]]
+    assert asked == [("POST", "groups"), ("POST", "batch"), ("POST", "campaigns"), ("POST", "campaigns"),
+                     ("DELETE", "groups")]
+    assert assert_sent_once_to_exactly(harness, {address("ada"), address("cy")}) == campaign_id
+    assert batch_groups(harness) == []
+
+
+@pytest.mark.parametrize(("method", "path"), LOST_ANSWERS)
+def test_a_lost_answer_in_a_new_batch_then_the_retry_sends_once(harness: Harness, method: str, path: str) -> None:
+    send(harness, step(name="earlier batch"))
+    harness.simulator.inject(Fault("drop_after", method=method, path_prefix=path, count=1))
+    first = send(harness, step(resumed=False))
+    assert not harness.simulator.pending_faults()
+    assert send(harness) == first  # the runner's next call knows it asked before
+    assert assert_sent_once_to_exactly(harness, {address("ada"), address("cy")}) == first
+    assert batch_groups(harness) == [] and not [c for c in harness.simulator.campaigns(ACCOUNT)
+                                                 if c["status"] == "draft"]
+
+
+def test_a_batch_group_stays_until_its_campaign_shows_sent(harness: Harness) -> None:
+    """A campaign still on its way (`ready`) may still read its group: the group goes once a later call sees it
+    sent, read by its id rather than by listing every campaign."""
+    sim = harness.simulator
+    group = sim.call("POST", "/api/groups", {"name": m.batch_group_name("on its way")},
+                     account=ACCOUNT).json()["data"]
+    sim.call("POST", f"/api/subscribers/{address('ada')}/groups/{group['id']}", account=ACCOUNT)
+    body = m.step_campaign_request(step(name="on its way"), group["id"], m.merge_tags(harness.account.client), {})
+    later = sim.call("POST", "/api/campaigns", body, account=ACCOUNT).json()["data"]
+    sim.call("POST", f"/api/campaigns/{later['id']}/schedule", {"delivery": "scheduled", "schedule": {
+        "date": "2026-03-02", "hours": "09", "minutes": "00"}}, account=ACCOUNT)
+    send(harness, step(name="first"))  # looks over the batch groups: that one's campaign is not sent yet
+    assert m.batch_group_name("on its way") in {g["name"] for g in sim.groups(ACCOUNT)}
+    harness.clock.advance(2 * 86_400)  # its time has come
+    before = len(sim.log)
+    send(harness, step(resumed=False))
+    assert ("GET", f"/api/campaigns/{later['id']}") in [(e.method, e.path) for e in sim.log[before:]]
+    assert m.batch_group_name("on its way") not in {g["name"] for g in sim.groups(ACCOUNT)}
 
 
 def test_a_half_made_batch_is_finished_with_exactly_the_recipients(harness: Harness) -> None:
