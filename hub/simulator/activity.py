@@ -322,13 +322,27 @@ class TextRates:
             raise ValueError("failed_rate + undelivered_rate must not exceed 1")
 
     def updated(self, given: Mapping[str, Any]) -> TextRates:
-        unknown = set(given) - {f.name for f in fields(self)}
+        unknown = set(given) - _TEXT_RATE_NAMES
         if unknown:
             raise ValueError(f"unknown rate(s): {', '.join(sorted(unknown))}")
-        return replace(self, **{k: float(v) for k, v in given.items() if v is not None})
+        return _text_rates(self, tuple(sorted((k, float(v)) for k, v in given.items() if v is not None)))
 
     def as_dict(self) -> dict[str, float]:
-        return {k: float(v) for k, v in asdict(self).items()}
+        return dict(_text_rates_dict(self))
+
+
+_TEXT_RATE_NAMES = frozenset(f.name for f in fields(TextRates))
+
+
+# every text asks for its account's rates: the few combinations there are are built and checked once
+@functools.lru_cache(maxsize=1024)
+def _text_rates(base: TextRates, given: tuple[tuple[str, float], ...]) -> TextRates:
+    return replace(base, **dict(given))
+
+
+@functools.lru_cache(maxsize=1024)
+def _text_rates_dict(rates: TextRates) -> dict[str, float]:
+    return {k: float(v) for k, v in asdict(rates).items()}
 
 
 @dataclass(frozen=True)
