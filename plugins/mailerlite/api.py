@@ -193,7 +193,7 @@ class MailerLiteApi(VendorApi[MailerLiteSettings]):
             self._set_members(group_id, email.recipients, refs, fresh=True)
             campaign = self._send_now(self._draft(email, group_id, None))
             self._unsent[str(campaign["id"])] = group_id
-            self._clear_unsent(campaign)
+            self._clear_unsent({str(campaign["id"]): campaign["status"]})
             return str(campaign["id"])
 
     def _send_found(self, email: StepEmail, refs: References) -> str:
@@ -314,16 +314,15 @@ class MailerLiteApi(VendorApi[MailerLiteSettings]):
             campaign = by_group.get(name)
             if campaign is not None and campaign["status"] != "draft":
                 self._unsent[str(campaign["id"])] = group_id
-        self._clear_unsent()
+        self._clear_unsent({str(c["id"]): c["status"] for c in campaigns.values()})
 
-    def _clear_unsent(self, known: dict[str, Any] | None = None) -> None:
-        """Delete the batch group of each noted campaign that shows `sent` now (`known` as just answered, the
-        others read one by one); a campaign deleted meanwhile takes its group with it."""
+    def _clear_unsent(self, known: Mapping[str, str]) -> None:
+        """Delete the batch group of each noted campaign that shows `sent` now (its status `known` from an answer
+        just had, else read by its id); a campaign deleted meanwhile takes its group with it."""
         done = []
         for campaign_id, group_id in list(self._unsent.items()):
-            if known is not None and str(known["id"]) == campaign_id:
-                status = known["status"]
-            else:
+            status = known.get(campaign_id)
+            if status is None:
                 try:
                     status = self.http.get(f"campaigns/{campaign_id}")["data"]["status"]
                 except NotFound:
