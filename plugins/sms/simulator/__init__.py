@@ -40,6 +40,8 @@ Choices where the vendor's behaviour is not verified:
   ``set_number_behaviour`` to ``failed`` fail when queued (30008) without using sender time, to
   ``undelivered`` end so after ``sent``, whatever the seed says. The ``activity_totals`` control reads the
   simulator's own record per outbound message (choices: which codes and shares; Twilio's are unverified).
+- Requests in flight: past ``api_concurrency`` (100) per account, 429 / 20429 (Twilio's error page calls
+  20429 a concurrency limit; the number, and the ``Retry-After: 1`` the simulator adds, are unverified).
 - Throughput: 1 segment/s per long code (``mps``), 3 per toll-free number, 100 per short code, each
   overridable per sender; an MMS counts as one segment. A Messaging Service picks the sender that would
   finish the message first; with ``sticky_sender`` (the default, as at the vendor) a recipient keeps the
