@@ -112,10 +112,14 @@ class Desired:
     # build sheets, segment counts, warnings; `details["record"]` is what the state keeps as the item's data once it
     # is applied (a `create`/`update` may change it on `want.details`: the applier settles that very dict)
     details: dict[str, Any] = field(default_factory=dict)
+    _fingerprint: str = field(default="", init=False, repr=False, compare=False)
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.payload)
+        """Of `payload`, which is not changed once this is read (the plan reads it twice for every contact)."""
+        if not self._fingerprint:
+            self._fingerprint = fingerprint(self.payload)
+        return self._fingerprint
 
 
 @dataclass

@@ -187,13 +187,15 @@ class Plan:
         """The plan as one JSON document at `path`; items of many alike that apply writes (or records) go, with
         their details, to a side file beside it (`items_path`), one per line, bound to the plan by digest."""
         doc = self.to_json(payload=True)
-        lines = [_LINE.encode(_side_line(c)) + "\n" for c in self.changes if c.many and (c.writes or c.adopt)]
+        heads: dict[tuple[str, str, str, str], str] = {}
+        lines = [_side_line(c, heads) for c in self.changes if c.many and (c.writes or c.adopt)]
         side = items_path(path)
         digest = hashlib.sha256()
         with side.open("w", encoding="utf-8") as fh:
-            for line in lines:
-                fh.write(line)
-                digest.update(line.encode())
+            for start in range(0, len(lines), 4096):
+                text = "".join(lines[start:start + 4096])
+                fh.write(text)
+                digest.update(text.encode())
         doc["binding"] = {
             "format": PLAN_FORMAT, "workspace_digest": self.workspace_digest, "state_revision": self.state_revision,
             "sandbox": self.sandbox, "prune": self.prune, "created_at": self.created_at, "clients": self.clients,
@@ -244,14 +246,23 @@ class Plan:
             raise StalePlanError("the saved plan is stale: " + "; ".join(problems) + ". Run `hub plan --out` again.")
 
 
-def _side_line(c: Change) -> dict[str, Any]:
-    """What a saved plan keeps of an item of many alike: all of it, or without what apply translates again."""
+def _side_line(c: Change, heads: dict[tuple[str, str, str, str], str]) -> str:
+    """What a saved plan keeps of an item of many alike, as a line of JSON: all of it, or without what apply
+    translates again. Thousands of contacts share all but their id and fingerprint: the rest is written once, in a
+    head kept in `heads`."""
     if not c.details.get(RETRANSLATE):
-        return c.public(payload=True)
-    out = {k: getattr(c, k) for k in ("client", "account", "provider", "kind", "id", "action", "fingerprint")}
-    out.update((k, v) for k in _LEFT_OUT_WHEN_DEFAULT if (v := getattr(c, k)) != _DEFAULTS[k])
-    out.update(many=True, details={RETRANSLATE: True})
-    return out
+        return _LINE.encode(c.public(payload=True)) + "\n"
+    if any(getattr(c, k) != v for k, v in _DEFAULTS.items()):
+        out = {k: getattr(c, k) for k in ("client", "account", "provider", "kind", "id", "action", "fingerprint")}
+        out.update((k, v) for k in _LEFT_OUT_WHEN_DEFAULT if (v := getattr(c, k)) != _DEFAULTS[k])
+        out.update(many=True, details={RETRANSLATE: True})
+        return _LINE.encode(out) + "\n"
+    key = (c.client, c.account, c.provider, c.kind)
+    head = heads.get(key)
+    if head is None:
+        head = heads[key] = _LINE.encode(dict(zip(("client", "account", "provider", "kind"), key, strict=True)))[:-1]
+    return (f'{head}, "id": {_LINE.encode(c.id)}, "action": {_LINE.encode(c.action)}, "fingerprint":'
+            f' {_LINE.encode(c.fingerprint)}, "many": true, "details": {{"{RETRANSLATE}": true}}}}\n')
 
 
 _LEFT_OUT_WHEN_DEFAULT = ("fidelity", "reason", "drift", "vendor_id", "adopt")  # from a side line, when unremarkable
