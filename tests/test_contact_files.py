@@ -133,13 +133,24 @@ def test_checked_file_contacts_are_kept_between_loads_and_any_change_is_seen(tmp
           - {file: people.csv, on_bad_row: skip}
         """, {"people.csv": "email,phone,birthday,email_consent,lists\n"
                             "Zoe@Example.COM,07911 123456,1990-02-03,unsubscribed,customers\n"
-                            "bad@@example.com,,,,\n"})
+                            "bad@@example.com,,,,\n"
+                            ",+44 7911 654321,,,\n",
+              "every.csv": "email,first_name,last_name,timezone,tags,lists,favourite_drink,birthday,sms_consent,"
+                           "phone,opted_in_at,opt_in_ip\n"
+                           "Asa@bäckerei.example, Åsa ,Øvergaard,Europe/Oslo,vip,trade;customers,42,,subscribed,"
+                           "+4791234567,2024-03-01T09:30:00+01:00,192.0.2.7\n"})
+    (tmp_path / AUDIENCE).write_text((tmp_path / AUDIENCE).read_text() + "  - every.csv\n")
     first = load(root)
     cache = tmp_path / ".hub" / "cache" / "contacts-acme.json"
     assert cache.is_file()
     again = load(root)
-    assert [c.model_dump() for c in again.clients["acme"].audience.contacts] == \
-        [c.model_dump() for c in first.clients["acme"].audience.contacts]
+    kept, checked = again.clients["acme"].audience.contacts, first.clients["acme"].audience.contacts
+    assert [(c.model_dump(), c.source) for c in kept] == [(c.model_dump(), c.source) for c in checked]
+    assert [[type(v) for v in (*c.fields.values(), c.consent.email, c.consent.sms, c.consent.opted_in_at)]
+            for c in kept] == [[type(v) for v in (*c.fields.values(), c.consent.email, c.consent.sms,
+                                                  c.consent.opted_in_at)] for c in checked]
+    asa = next(c for c in kept if c.first_name == "Åsa")
+    assert asa.consent.opt_in_ip == "192.0.2.7" and asa.consent.opted_in_at is not None
     zoe = next(c for c in again.clients["acme"].audience.contacts if c.key == "zoe@example.com")
     assert zoe.fields["birthday"] == date(1990, 2, 3) and zoe.phone == "+447911123456"
     assert zoe.source == "clients/acme/people.csv:2"

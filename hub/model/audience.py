@@ -126,6 +126,19 @@ class Consent(Model):
         _share_fields_set(self)
         return self
 
+    @classmethod
+    def shared(cls, email: ConsentStatus, sms: ConsentStatus | None, opted_in_at: datetime | None = None,
+               opt_in_ip: str | None = None) -> Consent:
+        """A consent of values checked already (as hub saved them), made without checking them again."""
+        plain = opted_in_at is None and opt_in_ip is None
+        if plain and (found := _PLAIN_CONSENT.get((email, sms))) is not None:
+            return found
+        made = cls.model_construct(_CONSENT_FIELDS, email=email, sms=sms, opted_in_at=opted_in_at, opt_in_ip=opt_in_ip)
+        return _PLAIN_CONSENT.setdefault((email, sms), made) if plain else made
+
+
+_CONSENT_FIELDS = set(Consent.model_fields)
+
 
 class Contact(Model):
     email: str | None = None
@@ -153,6 +166,11 @@ class Contact(Model):
             self.__dict__["consent"] = _PLAIN_CONSENT.setdefault((consent.email, consent.sms), consent)
         return self
 
+    @classmethod
+    def checked(cls, **values: Any) -> Contact:
+        """A contact of values checked already (as hub saved them), made without checking them again."""
+        return cls.model_construct(_CONTACT_FIELDS, **values)
+
     @property
     def key(self) -> str:
         """Natural key: the lowercased email, else the phone."""
@@ -168,6 +186,8 @@ class Contact(Model):
             out[keys.get(fid) or unknown(fid)] = value if isinstance(value, int | float) else str(value)
         return out
 
+
+_CONTACT_FIELDS = set(Contact.model_fields)
 
 CONTACT_COLUMNS = ("email", "phone", "first_name", "last_name", "timezone", "lists", "tags", "email_consent",
                    "sms_consent", "opted_in_at", "opt_in_ip")
