@@ -91,10 +91,14 @@ class ClientConfig(Model):
     def _iso_country(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        code = value.strip().upper()
+        code = cls.normal_country(value)
         if len(code) != 2 or not code.isalpha():
             raise ValueError(f"country '{value}' should be a two-letter ISO 3166 code like GB, US or DE")
         return code
+
+    @staticmethod
+    def normal_country(value: str) -> str:
+        return value.strip().upper()
 
 
 # Brand-kit settings a client takes from hub.yaml when client.yaml leaves them unset (the brand's keys are

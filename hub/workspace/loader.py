@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ from .contact_files import read_contact_file
 from .expand import Expander
 from .messages import Where, allowed_keys, close_matches, data_path, did_you_mean, models_at, validation_problems
 from .validate import ClientCheck, check_client, utc
+from .warmup import in_forked_workers
 from .yamlpos import Path_, YamlDoc, YamlSyntaxError, parse_yaml
 
 WORKSPACE_FILE = "hub.yaml"
@@ -66,6 +68,7 @@ AUDIENCE_SECTIONS: dict[str, type[Model]] = {
     "lists": ListDef, "tags": TagDef, "fields": FieldDef, "segments": SegmentDef, "contacts": Contact,
     "contact_files": ContactFile,
 }
+log = logging.getLogger(__name__)
 _NOTE_RE = re.compile(r" \(in blueprint '(?P<bp>[^']+)', as used by client '(?P<client>[^']+)' at [^)]+\)$")
 
 
@@ -152,6 +155,7 @@ class _Loader:
         self.cache: ContactCache | None = None  # checked file contacts kept between commands
         self.prechecked: set[int] = set()  # the current client's contacts that came from the cache (by id())
         self.to_cache: tuple[str, set[int]] | None = None  # its key, and the contacts read from its files
+        self.parsed: dict[Path, YamlDoc | Problem] = {}  # files parsed ahead of `read` (by `cold_contacts`)
 
     # -- files -------------------------------------------------------------------------------------
     def rel(self, path: Path) -> str:
@@ -161,26 +165,28 @@ class _Loader:
         self.problems.append(Problem(file, line, message))
 
     def read(self, path: Path) -> YamlDoc | None:
+        parsed = self.parsed.pop(path, None) or self.parse(path)
+        if isinstance(parsed, Problem):
+            self.problems.append(parsed)
+            return None
+        for line, message in parsed.duplicates:
+            self.problem(parsed.file, line, message)
+        self.docs.append(parsed)
+        return parsed
+
+    def parse(self, path: Path) -> YamlDoc | Problem:
         rel = self.rel(path)
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            self.problem(rel, 1, "the file is not UTF-8 text; save it as UTF-8")
-            return None
+            return Problem(rel, 1, "the file is not UTF-8 text; save it as UTF-8")
         except OSError as exc:
-            self.problem(rel, None, f"cannot read the file ({exc.strerror})")
-            return None
+            return Problem(rel, None, f"cannot read the file ({exc.strerror})")
         try:
-            doc = parse_yaml(text, rel)
+            return parse_yaml(text, rel)
         except YamlSyntaxError as exc:
-            self.problem(rel, exc.line, f"{exc.message}; check the indentation, quotes and brackets around"
-                                        " this line (quote text that contains ': ' or starts with a special"
-                                        " character)")
-            return None
-        for line, message in doc.duplicates:
-            self.problem(rel, line, message)
-        self.docs.append(doc)
-        return doc
+            return Problem(rel, exc.line, f"{exc.message}; check the indentation, quotes and brackets around this"
+                                          " line (quote text that contains ': ' or starts with a special character)")
 
     def mapping(self, doc: YamlDoc, what: str, *, empty_ok: bool = False) -> bool:
         if doc.data is None and empty_ok:
@@ -248,14 +254,16 @@ class _Loader:
         clients: dict[str, Client] = {}
         refused: dict[str, list[Problem]] = {}
         clients_dir = self.root / "clients"
-        if clients_dir.is_dir():
-            for folder in sorted(clients_dir.iterdir()):
-                if folder.is_dir() and not folder.name.startswith("."):
-                    client, problems = self.load_own_client(folder, config)
-                    if problems:
-                        refused[folder.name] = problems
-                    elif client is not None:
-                        clients[client.name] = client
+        folders = sorted(folder for folder in clients_dir.iterdir() if folder.is_dir()
+                         and not folder.name.startswith(".")) if clients_dir.is_dir() else []
+        if self.cache is not None:
+            self.check_contacts_ahead(folders, config)
+        for folder in folders:
+            client, problems = self.load_own_client(folder, config)
+            if problems:
+                refused[folder.name] = problems
+            elif client is not None:
+                clients[client.name] = client
         self.scan_secrets(self.docs)  # what is left: hub.yaml and blueprints
         everything = self.finish_problems([*self.problems, *(p for found in refused.values() for p in found)])
         if self.problems or (refused and not refuse_clients):
@@ -275,6 +283,41 @@ class _Loader:
         finally:
             self.problems, self.docs = workspace_problems, workspace_docs
         return client, own
+
+    def check_contacts_ahead(self, folders: list[Path], hub: HubConfig) -> None:
+        """Clients whose checked contacts the cache lacks, checked in forked workers when worth it (`warmup`)."""
+        cold = {str(folder): size for folder in folders if (size := self.cold_contacts(folder))}
+        global _AHEAD
+        _AHEAD = (self, hub)
+        try:
+            in_forked_workers(_check_in_worker, cold)
+        finally:
+            _AHEAD = None
+
+    def cold_contacts(self, folder: Path) -> int:
+        """Bytes of contact files the loader would read and check for the client of `folder` (0 when the cache has
+        them checked); its client.yaml and audience.yaml are parsed for `read` to take."""
+        assert self.cache is not None
+        docs = {}
+        for name in ("client.yaml", "audience.yaml"):
+            path = folder / name
+            if path.is_file():
+                self.parsed[path] = docs[name] = self.parse(path)
+        audience, config = docs.get("audience.yaml"), docs.get("client.yaml")
+        if not isinstance(audience, YamlDoc) or not isinstance(audience.data, dict):
+            return 0
+        listed = audience.data.get("contact_files")
+        named = [entry.get("file") if isinstance(entry, dict) else entry
+                 for entry in (listed if isinstance(listed, list) else [])]
+        files = [f for f in named if isinstance(f, str)]
+        country = config.data.get("country") if isinstance(config, YamlDoc) and isinstance(config.data, dict) \
+            else None
+        if not files or len(files) < len(named):
+            return 0
+        key = self.cache.key(folder, files, ClientConfig.normal_country(country) if isinstance(country, str) else None)
+        if key is None or self.cache.holds(folder.name, key):
+            return 0
+        return sum((folder / f).stat().st_size for f in files if (folder / f).is_file())
 
     def load_hub_config(self, path: Path) -> HubConfig:
         doc = self.read(path)
@@ -677,3 +720,18 @@ def locate(obj: Any, where: Where, path: tuple[str | int, ...] = ()) -> None:
         for key, value in obj.items():
             if isinstance(value, Model | list | dict):
                 locate(value, where, (*path, key))
+
+
+_AHEAD: tuple[_Loader, HubConfig] | None = None  # the loader a forked worker continues from
+
+
+def _check_in_worker(folder: str) -> None:
+    """In a forked worker: load one client, which leaves its checked contacts in the cache when its files have no
+    problem. Anything else is the loader's to report."""
+    assert _AHEAD is not None
+    loader, hub = _AHEAD
+    loader.is_sent = lambda client, campaign_id: True  # (past schedules concern campaigns, not contacts)
+    try:
+        loader.load_own_client(Path(folder), hub)
+    except Exception as exc:  # the loader reads this client again, and reports what is wrong
+        log.debug("checking the contacts of %s ahead failed: %r", folder, exc)
