@@ -146,6 +146,7 @@ def test_checked_file_contacts_are_kept_between_loads_and_any_change_is_seen(tmp
     again = load(root)
     kept, checked = again.clients["acme"].audience.contacts, first.clients["acme"].audience.contacts
     assert [(c.model_dump(), c.source) for c in kept] == [(c.model_dump(), c.source) for c in checked]
+    assert kept == checked
     assert [[type(v) for v in (*c.fields.values(), c.consent.email, c.consent.sms, c.consent.opted_in_at)]
             for c in kept] == [[type(v) for v in (*c.fields.values(), c.consent.email, c.consent.sms,
                                                   c.consent.opted_in_at)] for c in checked]
