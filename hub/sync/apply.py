@@ -176,10 +176,13 @@ class Applier:
         writes = [c for c in changes if c.writes]
         units: list[Callable[[], None]] = []
         singles = writes
-        if res.batch_size:  # creates and updates go in chunks; deletions one by one
-            batched, singles = [c for c in writes if c.action != "delete"], [c for c in writes if c.action == "delete"]
-            units = [partial(self._batch, acc, res, batched[i:i + res.batch_size], refs)
-                     for i in range(0, len(batched), res.batch_size)]
+        if res.batch_size:  # creates and updates go in chunks of one action (a vendor may take each its own way,
+            # under its own limits); deletions one by one
+            singles = [c for c in writes if c.action == "delete"]
+            for action in ("create", "update"):
+                batched = [c for c in writes if c.action == action]
+                units += [partial(self._batch, acc, res, batched[i:i + res.batch_size], refs)
+                          for i in range(0, len(batched), res.batch_size)]
         units += [partial(self._one, acc, res, c, refs) for c in singles]
         workers = max(1, min(acc.provider.api.limits.max_concurrency, len(units)))
         with ThreadPoolExecutor(max_workers=workers) as pool:

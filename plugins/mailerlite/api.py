@@ -120,7 +120,7 @@ class MailerLiteApi(VendorApi[MailerLiteSettings]):
             yield from self.pages("campaigns", {"filter[status]": status})
 
     def batch(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """POST /batch (≤ 50 sub-requests); answers in request order. Sub-requests are upserts or
+        """POST /batch (≤ 50 sub-requests); answers in request order. Sub-requests are upserts, updates or
         assignments, so resending the whole batch after a lost answer is safe."""
         if not requests:
             return []

@@ -13,6 +13,7 @@ from hub.clock import FakeClock
 from hub.model import Contact
 from hub.model.personalisation import find_variables
 from hub.plugins import make_plugins
+from hub.simulator import Fault
 from hub.testing import Harness, make_client, sample_client
 from hub_mailerlite import mapping as m
 
@@ -282,3 +283,72 @@ def test_a_body_only_edit_updates_the_campaign(harness: Harness) -> None:
     assert not harness.apply(plan).failed
     [campaign] = harness.simulator.campaigns(ACCOUNT)
     assert "New text." in campaign["emails"][0]["content"]
+
+
+# -- contacts MailerLite holds already are updated, not imported ---------------------------------------
+
+
+def _people(n: int, name: str) -> dict[str, Any]:
+    contacts = [{"email": f"p{i}@example.com", "first_name": f"{name} {i}", "lists": ["news"],
+                 "consent": {"email": "unsubscribed" if i % 10 == 0 else "subscribed"}} for i in range(n)]
+    return {"lists": [{"id": "news", "name": "News"}], "contacts": contacts}
+
+
+def _batches(h: Harness) -> list[list[tuple[str, str]]]:
+    return [[(r["method"], r["path"].split("/")[1]) for r in e.body["requests"]]
+            for e in h.simulator.log.entries("POST", "/api/batch")]
+
+
+def test_changed_contacts_are_updated_by_id_without_waiting_for_the_import_limit(ml: Any, tmp_path: Path) -> None:
+    clock = FakeClock(utc=datetime(2026, 3, 1))
+    h = Harness(ml, make_client("mailerlite", audience=_people(600, "Ann")), tmp_path, clock)
+    try:
+        assert not h.apply().failed
+        started = clock.now()
+        h.account.client = make_client("mailerlite", audience=_people(620, "Anna"))  # 600 renamed, 20 new
+        h.simulator.log.clear()
+        assert not h.apply().failed
+        # 12 batches of updates and one of upserts: as imports (5 a minute) the updates alone would wait 2 minutes
+        assert sorted(_batches(h)) == sorted([[("PUT", "subscribers")] * 50] * 12 + [[("POST", "subscribers")] * 20])
+        assert clock.now() - started < 60
+        held = {s["email"]: s for s in h.simulator.subscribers(ACCOUNT)}
+        assert len(held) == 620 and held["p7@example.com"]["fields"]["name"] == "Anna 7"
+        assert held["p10@example.com"]["status"] == "unsubscribed" and held["p11@example.com"]["status"] == "active"
+        h.simulator.log.clear()
+        assert not h.apply().failed and h.simulator.log.writes() == []
+    finally:
+        h.close()
+
+
+def test_a_contact_deleted_at_mailerlite_by_hand_is_upserted_again(ml: Any, tmp_path: Path) -> None:
+    h = Harness(ml, make_client("mailerlite", audience=_people(3, "Ann")), tmp_path, FakeClock())
+    try:
+        h.apply()
+        gone = next(s for s in h.simulator.subscribers(ACCOUNT) if s["email"] == "p1@example.com")
+        h.provider.api.http.delete(f"subscribers/{gone['id']}")  # as someone in MailerLite's web app does
+        h.account.client = make_client("mailerlite", audience=_people(3, "Anna"))
+        assert not h.apply().failed
+        held = {s["email"]: s["fields"]["name"] for s in h.simulator.subscribers(ACCOUNT)}
+        assert held == {"p0@example.com": "Anna 0", "p1@example.com": "Anna 1", "p2@example.com": "Anna 2"}
+    finally:
+        h.close()
+
+
+def test_a_lost_answer_to_an_update_batch_is_sent_again_and_changes_nobody_twice(ml: Any, tmp_path: Path) -> None:
+    h = Harness(ml, make_client("mailerlite", audience=_people(60, "Ann")), tmp_path, FakeClock())
+    try:
+        h.apply()
+        h.account.client = make_client("mailerlite", audience=_people(60, "Anna"))
+        h.simulator.inject(Fault("drop_after", method="POST", path_prefix="/api/batch", count=1))
+        report = h.apply()
+        if report.failed or report.unknown:
+            report = h.apply()
+        assert not report.failed
+        held = h.simulator.subscribers(ACCOUNT)
+        assert len(held) == 60 and all(s["fields"]["name"].startswith("Anna ") for s in held)
+        assert sum(s["status"] == "unsubscribed" for s in held) == 6
+        h.simulator.log.clear()
+        h.apply()
+        assert h.simulator.log.writes() == []
+    finally:
+        h.close()
