@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/contacts_push.py --provider mailerlite --n 10000
 	$(BIN)/python bench/contacts_push.py --provider mailchimp --n 10000
 	$(BIN)/python bench/contacts_push.py --provider activecampaign --n 10000
+	$(BIN)/python bench/contacts_push.py --provider mailerlite --n 10000 --update
 	$(BIN)/python bench/sms_fanout.py --n 10000
 	$(BIN)/python bench/many_clients.py --clients 50
 	$(BIN)/python bench/faults.py --seeds 20 --rate 0.3

@@ -1,0 +1,107 @@
+"""A provider's simulator in a process of its own (as a vendor is), driven from the benchmark through a pipe, so
+that hub's CPU and memory are measured alone.
+
+Both processes keep vendor time on a `GearedClock` at the same scale; `shift` changes it in both at once
+(set up quickly, then measure at the vendor's pace).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from typing import Any
+
+
+class GearedClock:
+    """A scaled clock whose scale can change while time runs on."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale, self._base, self._t0 = scale, 0.0, time.monotonic()
+
+    def now(self) -> float:
+        return self._base + (time.monotonic() - self._t0) * self.scale
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds / self.scale)
+
+    def utcnow(self) -> datetime:
+        return datetime.now(UTC)
+
+    def shift(self, scale: float) -> None:
+        self._base, self._t0, self.scale = self.now(), time.monotonic(), scale
+
+
+def contacts_of(sim: Any) -> list[dict[str, Any]]:
+    """(email, status) of every contact the simulated vendor holds, whatever its vendor."""
+    for name in ("subscribers", "members", "contacts"):
+        fn = getattr(sim, name, None)
+        if callable(fn):
+            return [{"email": c["email"].lower(), "status": c.get("status")} for c in fn()]
+    raise SystemExit(f"{type(sim).__name__} exposes no contact listing for the benchmark")
+
+
+def _serve(conn: Connection, provider: str, scale: float, options: dict[str, Any]) -> None:
+    from hub.plugins import make_plugins
+
+    clock = GearedClock(scale)
+    sim = make_plugins().registry.get(provider).create_simulator(clock, **options)
+    conn.send((sim.start(), sim.max_concurrent))
+    while True:
+        command, *args = conn.recv()
+        if command == "stop":
+            sim.stop()
+            conn.send(None)
+            return
+        if command == "shift":
+            clock.shift(*args)
+            conn.send(None)
+        elif command == "faults":
+            sim.fault_rate(*args, seed=7)
+            conn.send(None)
+        elif command == "log":  # (method, path, status, body) of each request, then cleared
+            conn.send([(e.method, e.path, e.status, e.body) for e in sim.log.entries()])
+            sim.log.clear()
+        elif command == "contacts":
+            conn.send(contacts_of(sim))
+
+
+class RemoteSimulator:
+    """What a benchmark asks of a simulator running in another process (`Harness(simulator=...)` takes it)."""
+
+    def __init__(self, provider: str, clock: GearedClock, **options: Any) -> None:
+        self.clock = clock
+        self._conn, child = mp.Pipe()
+        self._process = mp.get_context("spawn").Process(target=_serve, args=(child, provider, clock.scale, options),
+                                                        daemon=True)
+        self._process.start()
+        self.base_url, self.max_concurrent = self._conn.recv()
+
+    def _ask(self, *command: Any) -> Any:
+        self._conn.send(command)
+        return self._conn.recv()
+
+    def start(self) -> str:
+        return str(self.base_url)
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._ask("stop")
+        self._process.join()
+
+    def shift(self, scale: float) -> None:
+        """Vendor time at `scale` in both processes."""
+        self._ask("shift", scale)
+        self.clock.shift(scale)
+
+    def fault_rate(self, rate: float) -> None:
+        self._ask("faults", rate)
+
+    def take_log(self) -> list[tuple[str, str, int, Any]]:
+        """The requests answered since the last call: (method, path, status, body)."""
+        return list(self._ask("log"))
+
+    def contacts(self) -> list[dict[str, Any]]:
+        return list(self._ask("contacts"))
