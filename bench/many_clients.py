@@ -1,7 +1,8 @@
 """Planning many clients at once: time for N clients against the time for one (target: within 1.5x).
 
-Every client has its own simulated vendor account (one simulator, one token per account) and every
-request carries simulated latency, so the figure shows how well hub overlaps clients' reads.
+Every client has its own simulated vendor account (one simulator, one token per account, in a process of its
+own as a vendor is) and every request carries simulated latency, so the figure shows how well hub overlaps
+clients' reads.
 
     python bench/many_clients.py --clients 50 --latency 0.2
 
@@ -16,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from hub.clock import ScaledClock
+from remote_sim import GearedClock, RemoteSimulator
+
 from hub.plugins import make_plugins
-from hub.simulator import Fault
 from hub.state import StateStore
 from hub.sync.accounts import Account, HttpFactory, open_provider
 from hub.sync.plan import compute_plan
@@ -34,10 +35,10 @@ def main() -> None:
     args = ap.parse_args()
 
     provider_cls = make_plugins().registry.get("mailerlite")
-    clock = ScaledClock(1.0)
+    clock = GearedClock(1.0)
     secret = provider_cls.Settings.secret_fields()[0]
     tokens = {f"bench-token-{i:04d}": f"account-{i:04d}" for i in range(args.clients)}
-    sim = provider_cls.create_simulator(clock, tokens=tokens)  # each client its own vendor account
+    sim = RemoteSimulator("mailerlite", clock, tokens=tokens, latency=args.latency)  # each client its own account
     base_url = sim.start()
     sandbox = provider_cls.sandbox_settings(base_url)
     http = HttpFactory(clock)
@@ -47,7 +48,6 @@ def main() -> None:
         settings = provider_cls.Settings.model_validate({**sandbox, secret: token})
         provider = open_provider(provider_cls, settings, client.name, "main", clock, http)
         accounts.append(Account(client, "main", provider))
-    sim.inject(Fault("latency", seconds=args.latency, count=-1))
     with tempfile.TemporaryDirectory() as tmp:
         state = StateStore(Path(tmp) / "state.db")
 

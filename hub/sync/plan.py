@@ -36,9 +36,10 @@ BOOKKEEPING = ("previous", "record", "recipients", "retranslate")
 # an item a saved plan keeps without its payload: apply translates it again (`translate_again`), which a kind
 # that translates the same from the same files and state (`Resource.pure_desired`: contacts) allows
 RETRANSLATE = "retranslate"
-# Accounts are independent and their work is waiting on vendors: one thread each, so that 50 clients
-# take about as long as the slowest one (PRODUCT §6).
-MAX_PARALLEL_ACCOUNTS = 64
+# Accounts are independent and their work is waiting on vendors: one thread each, so that 200 clients take
+# about as long as the slowest one (PRODUCT §6). Each account's own gate keeps it within its vendor's limits; this
+# cap only bounds threads and open connections (well under the usual 1,024 open files).
+MAX_PARALLEL_ACCOUNTS = 256
 _LINE = json.JSONEncoder(default=str)  # one side-file line per item: json.dumps(default=str), made once
 
 
