@@ -91,3 +91,13 @@ def test_a_bad_row_is_reported_once_at_its_file_and_row(workspace: Path, tmp_pat
     assert result.stderr.count("clients/client-1/contacts.csv:4001:") == 1, result.stderr
     assert "'newz'" in result.stderr
     assert sorted(cached(broken)) == ["contacts-client-0.json", "contacts-client-2.json"]
+
+
+def test_no_worker_is_forked_where_the_cache_cannot_be_written(workspace: Path, tmp_path: Path) -> None:
+    fixed = tmp_path / "fixed"
+    shutil.copytree(workspace, fixed, ignore=shutil.ignore_patterns(".hub"))
+    (fixed / ".hub").mkdir()
+    (fixed / ".hub" / "cache").write_text("not a folder")  # (running as root, permissions would not stop a write)
+    result = validate(fixed)
+    assert result.returncode == 0, result.stderr
+    assert "processes" not in result.stderr  # their work would be lost, and done again here

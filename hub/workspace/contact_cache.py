@@ -73,6 +73,15 @@ class ContactCache:
     def _path(self, client: str) -> Path:
         return self.directory / f"contacts-{client}.json"
 
+    def writable(self) -> bool:
+        """Whether contacts can be saved here (a read-only workspace keeps none)."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.directory):
+                return True
+        except OSError:
+            return False
+
     def holds(self, client: str, key: str) -> bool:
         """Whether the client's checked file contacts are saved under `key`."""
         try:

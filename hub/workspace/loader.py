@@ -286,7 +286,10 @@ class _Loader:
 
     def check_contacts_ahead(self, folders: list[Path], hub: HubConfig) -> None:
         """Clients whose checked contacts the cache lacks, checked in forked workers when worth it (`warmup`)."""
+        assert self.cache is not None
         cold = {str(folder): size for folder in folders if (size := self.cold_contacts(folder))}
+        if not cold or not self.cache.writable():  # (workers leave their work in the cache, or nowhere)
+            return
         global _AHEAD
         _AHEAD = (self, hub)
         try:
