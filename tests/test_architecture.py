@@ -185,3 +185,20 @@ def test_every_package_is_installed() -> None:
     for name, folder in dirs.items():
         found |= {".".join((name, *p.relative_to(folder).parts[:-1])) for p in folder.rglob("__init__.py")}
     assert found - listed == set()
+
+
+def test_validating_a_workspace_loads_neither_http_nor_the_simulators(tmp_path: Path) -> None:
+    """`hub validate` reads files: the HTTP transport and the simulator kit are for commands that call vendors."""
+    import json
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "hub", "init", str(tmp_path / "agency")], check=True, capture_output=True)
+    report = ("import atexit, json, sys; atexit.register(lambda: print(json.dumps(sorted(m for m in sys.modules"
+              " if m.split('.')[0] in ('requests', 'urllib3', 'mailchimp_marketing', 'twilio')"
+              " or m.startswith(('hub.transport.http', 'hub.simulator')))), file=sys.stderr));"
+              " from hub.cli import main; main()")
+    done = subprocess.run([sys.executable, "-c", report, "validate", "-w", str(tmp_path / "agency")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == []

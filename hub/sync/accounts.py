@@ -19,11 +19,11 @@ from ..model import Client, Workspace
 from ..plugins import Plugins
 from ..provider import Provider, ProviderContext, ProviderSettings, VendorApi
 from ..redact import register
-from ..transport.http import HttpClient
 from ..transport.ratelimit import GateRegistry
 
 if TYPE_CHECKING:
     from ..simulator import Simulator  # imported by the sandbox alone: a plan against vendors never needs the kit
+    from ..transport.http import HttpClient
 
 
 @dataclass
@@ -88,6 +88,8 @@ class HttpFactory:
         self.clients: list[HttpClient] = []
 
     def __call__(self, api: VendorApi[Any]) -> HttpClient:
+        from ..transport.http import HttpClient  # (loading and checking a workspace needs no HTTP)
+
         identity = api.base_url + "|" + "|".join(api.settings.secrets())
         key = api.name + ":" + hashlib.sha256(identity.encode()).hexdigest()[:16]
         http = HttpClient(

@@ -15,7 +15,6 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-import requests
 from pydantic import SecretStr, field_validator
 
 from hub.plugin import (
@@ -264,6 +263,8 @@ class ActiveCampaignApi(VendorApi[ActiveCampaignSettings]):
     def v1(self, action: str, data: Mapping[str, Any], *, read: bool = False) -> dict[str, Any]:
         """One v1 action: a form-encoded POST, or a GET for `read` actions. `result_code: 0` is a validation
         error with the vendor's message."""
+        import requests  # (what `hub validate` loads of a provider leaves the HTTP side out)
+
         key = self.settings.api_key.get_secret_value()
         params = {"api_action": action, "api_output": "json", "api_key": key}
         url = self.api_root + "/admin/api.php"

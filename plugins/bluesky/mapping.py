@@ -7,14 +7,13 @@ parsed by the network: the record carries "facets", each naming a range of the t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
-
-import regex
 
 from hub.plugin import SocialPost, is_url
 
@@ -31,12 +30,10 @@ _MENTION = re.compile(r"(?<![\w@])@([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])
 _TAG = re.compile(r"(?<![\w#&])#([^\s#\d\W][^\s#]{0,63}|\d+[^\s#\d\W][^\s#]{0,62})")
 _TAG_TRAILING = ".,;:!?)]}'\""
 
-_GRAPHEME = regex.compile(r"\X")  # Unicode's extended grapheme clusters, as Bluesky counts them
-
 
 def graphemes(text: str) -> int:
     """How many graphemes Bluesky counts in `text`."""
-    return len(_GRAPHEME.findall(text))
+    return len(_graphemes().findall(text))
 
 
 def byte_offset(text: str, index: int) -> int:
@@ -214,3 +211,11 @@ def rkey_of(uri: str) -> str:
 def iso_now(now: datetime) -> str:
     """A record's `createdAt`: ISO 8601 UTC with milliseconds, as Bluesky's apps write it."""
     return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+@functools.cache
+def _graphemes() -> Any:
+    """Unicode's extended grapheme clusters, as Bluesky counts them (`regex`, imported when a post is counted)."""
+    import regex
+
+    return regex.compile(r"\X")
