@@ -61,8 +61,8 @@ def _serve(conn: Connection, provider: str, scale: float, options: dict[str, Any
         elif command == "faults":
             sim.fault_rate(*args, seed=7)
             conn.send(None)
-        elif command == "log":  # (method, path, status, body) of each request, then cleared
-            conn.send([(e.method, e.path, e.status, e.body) for e in sim.log.entries()])
+        elif command == "log":  # (method, path, status, body, fault) of each request, then cleared
+            conn.send([(e.method, e.path, e.status, e.body, e.fault) for e in sim.log.entries()])
             sim.log.clear()
         elif command == "contacts":
             conn.send(contacts_of(sim))
@@ -99,8 +99,8 @@ class RemoteSimulator:
     def fault_rate(self, rate: float) -> None:
         self._ask("faults", rate)
 
-    def take_log(self) -> list[tuple[str, str, int, Any]]:
-        """The requests answered since the last call: (method, path, status, body)."""
+    def take_log(self) -> list[tuple[str, str, int, Any, str | None]]:
+        """The requests answered since the last call: (method, path, status, body, the fault injected or None)."""
         return list(self._ask("log"))
 
     def contacts(self) -> list[dict[str, Any]]:
