@@ -66,6 +66,8 @@ def _serve(conn: Connection, provider: str, scale: float, options: dict[str, Any
             sim.log.clear()
         elif command == "contacts":
             conn.send(contacts_of(sim))
+        elif command == "call":  # one of the simulator's own listings (its answer must pickle)
+            conn.send(getattr(sim, args[0])())
 
 
 class RemoteSimulator:
@@ -105,3 +107,7 @@ class RemoteSimulator:
 
     def contacts(self) -> list[dict[str, Any]]:
         return list(self._ask("contacts"))
+
+    def call(self, listing: str) -> Any:
+        """What the simulator's method `listing` answers (`messages`, ...)."""
+        return self._ask("call", listing)
