@@ -40,6 +40,7 @@ from hub.plugin import (
     ConsentStatus,
     Contact,
     Delivery,
+    DeliveryRow,
     Desired,
     Fidelity,
     HubError,
@@ -67,6 +68,7 @@ log = logging.getLogger("hub.sms")
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 OPTED_OUT = "opted out"
 HELD_TEXT = "held text: "  # a held row's detail: the text as rendered when it was held
+JOURNAL_CHUNK = 20  # texts journalled pending together: what a crash leaves for `_reconcile` to ask Twilio about
 RESENDABLE = ("planned", "pending", "retry", "held", "canceled")  # rows that are no text at Twilio (any more)
 FINAL = ("delivered", "undelivered", "failed")  # statuses the ledger keeps as Twilio reports them
 REFUSED = ("invalid", "failed", "opted_out")  # Twilio refused the text, or could not send it: not sent again
@@ -440,11 +442,45 @@ class SmsCampaignResource(Resource):
                 tally("replaced")
                 one(r)
 
+        skipped: list[Callable[[], None]] = []
+
+        def some(rs: list[dict[str, Any]]) -> None:
+            """Texts sent one after another and journalled together: each `pending` in one transaction before the
+            first goes (a crash leaves them for `_reconcile`, which asks Twilio), the outcomes in one after."""
+            timed = [(r, timing(datetime.fromisoformat(r["not_before"].replace("Z", "+00:00")), now,
+                                can_schedule=self.api.can_schedule)) for r in rs]
+            going = [(r, when) for r, when in timed if when.mode != "hold"]
+            # the text as rendered now is what `hub run` sends when it is due
+            account_ledger.record(want.id, [
+                *((r["to"], "held", "", r["fp"], when.iso, HELD_TEXT + r["body"]) for r, when in timed
+                  if when.mode == "hold"),
+                *((r["to"], "pending", "", r["fp"], when.iso, "") for r, when in going)])
+            for _ in range(len(timed) - len(going)):
+                tally("held")
+            settled: list[DeliveryRow] = []
+            tried = 0
+            try:
+                for r, when in going:
+                    if services.stop.is_set():
+                        break
+                    tried += 1
+                    status, sid, detail = self._create(r, when, want)
+                    settled.append((r["to"], status, sid, r["fp"], when.iso, detail))
+                    if status == "opted_out":
+                        services.record_optout(r["to"], "21610")
+                    tally(status, f"{r['to']}: {detail}" if status == "retry" else "")
+            finally:  # a text whose call raised stays pending (it may have gone); those not tried are planned again
+                rest = [r for r, _ in going[tried:]]
+                settled += [(r["to"], "planned", "", r["fp"], r["not_before"], "") for r in rest]
+                account_ledger.record(want.id, settled)
+                if rest and services.stop.is_set():
+                    with lock:
+                        skipped.append(partial(some, rest))
+
         jobs: list[Callable[[], None]] = [*(partial(drop, row, why) for row, why in work.cancel),
                                           *(partial(replace, r, row) for r, row in work.replace),
-                                          *(partial(one, r) for r in work.send)]
-
-        skipped: list[Callable[[], None]] = []
+                                          *(partial(some, work.send[i:i + JOURNAL_CHUNK])
+                                            for i in range(0, len(work.send), JOURNAL_CHUNK))]
 
         def run(job: Callable[[], None]) -> None:
             if services.stop.is_set():
