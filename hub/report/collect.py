@@ -24,10 +24,9 @@ from ..state import StateStore
 from ..state.results import FigureRow, ReportTables, SourceRow
 from ..state.store import ItemRecord
 from ..sync.accounts import Account
-from ..sync.plan import build_refs
+from ..sync.plan import MAX_PARALLEL_ACCOUNTS, build_refs  # as many accounts at once as a plan reads
 from .figures import AMOUNTS, Result, Sent
 
-MAX_PARALLEL_ACCOUNTS = 64  # as many accounts at once as a plan reads
 STEP_TEXTS = "auto:"  # the runner's ledger names of SMS steps: auto:<automation>/<step>#<pass> (hub.runner.engine)
 CHANNELS = {Capability.EMAIL_CAMPAIGNS: Channel.EMAIL, Capability.SMS_CAMPAIGNS: Channel.SMS,
             Capability.SOCIAL: Channel.SOCIAL}
