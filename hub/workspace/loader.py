@@ -53,7 +53,7 @@ from .contact_files import read_contact_file
 from .expand import Expander
 from .messages import Where, allowed_keys, close_matches, data_path, did_you_mean, models_at, validation_problems
 from .validate import ClientCheck, check_client, utc
-from .warmup import in_forked_workers
+from .warmup import in_forked_workers, workers_for
 from .yamlpos import Path_, YamlDoc, YamlSyntaxError, parse_yaml
 
 WORKSPACE_FILE = "hub.yaml"
@@ -288,12 +288,13 @@ class _Loader:
         """Clients whose checked contacts the cache lacks, checked in forked workers when worth it (`warmup`)."""
         assert self.cache is not None
         cold = {str(folder): size for folder in folders if (size := self.cold_contacts(folder))}
-        if not cold or not self.cache.writable():  # (workers leave their work in the cache, or nowhere)
+        workers = workers_for(cold)
+        if not workers or not self.cache.writable():  # (workers leave their work in the cache, or nowhere)
             return
         global _AHEAD
         _AHEAD = (self, hub)
         try:
-            in_forked_workers(_check_in_worker, cold)
+            in_forked_workers(_check_in_worker, cold, workers)
         finally:
             _AHEAD = None
 

@@ -39,12 +39,16 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
-def in_forked_workers(task: Callable[[str], None], cold: dict[str, int]) -> int:
-    """`task(folder)` for each client folder of `cold` (folder -> bytes of contact files to check), in forked
-    processes, biggest first; returns how many processes ran them (0: not worth it, or not possible here)."""
+def workers_for(cold: dict[str, int]) -> int:
+    """How many forked processes to check the clients of `cold` (folder -> bytes of contact files) in: 0 when it
+    is not worth it (little to check, one processor) or not possible here."""
     workers = min(cores(), len(cold))
-    if workers < 2 or sum(cold.values()) < PARALLEL_FROM_BYTES or not can_fork():
-        return 0
+    return workers if workers >= 2 and sum(cold.values()) >= PARALLEL_FROM_BYTES and can_fork() else 0
+
+
+def in_forked_workers(task: Callable[[str], None], cold: dict[str, int], workers: int) -> bool:
+    """`task(folder)` for each client folder of `cold`, biggest first, in `workers` forked processes; False when
+    they could not run (the caller then does the work itself)."""
     folders = sorted(cold, key=lambda f: -cold[f])  # the longest first, so that no worker is left with one at the end
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
@@ -52,6 +56,6 @@ def in_forked_workers(task: Callable[[str], None], cold: dict[str, int]) -> int:
                 pass
     except (BrokenProcessPool, OSError) as exc:  # (a worker killed, no memory to fork): the loader does it all
         log.info("checking contact files in %d processes failed (%s); checking them here", workers, exc)
-        return 0
+        return False
     log.info("checked the contact files of %d clients in %d processes", len(folders), workers)
-    return workers
+    return True

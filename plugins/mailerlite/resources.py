@@ -171,10 +171,11 @@ class ContactResource(_MlResource):
             body.update({k: want.payload[k] for k in m.EVIDENCE_KEYS if k in want.payload})  # opt-in evidence
             bodies[want.id] = body
         # the applier hands over at most batch_size (= BATCH_MAX) items, and updates apart from creates
-        answers = self.api.batch([_write(bodies[w.id], refs.vendor_id(self.kind, w.id)) for w in items])
+        held = {w.id: refs.vendor_id(self.kind, w.id) for w in items}  # subscriber ids of those MailerLite has
+        answers = self.api.batch([_write(bodies[w.id], held[w.id]) for w in items])
         results = {w.id: _subscriber_result(w.id, a) for w, a in zip(items, answers, strict=True)}
         gone = [w for w, a in zip(items, answers, strict=True)
-                if refs.vendor_id(self.kind, w.id) and a.get("code") == 404]  # deleted at MailerLite by hand
+                if held[w.id] and a.get("code") == 404]  # deleted at MailerLite by hand
         for want, answer in zip(gone, self.api.batch([_write(bodies[w.id], None) for w in gone]), strict=True):
             results[want.id] = _subscriber_result(want.id, answer)
         for want in items:

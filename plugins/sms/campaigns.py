@@ -407,41 +407,6 @@ class SmsCampaignResource(Resource):
                 if problem:
                     problems.append(problem)
 
-        def one(r: dict[str, Any]) -> None:
-            when = timing(datetime.fromisoformat(r["not_before"].replace("Z", "+00:00")), now,
-                          can_schedule=self.api.can_schedule)
-            if when.mode == "hold":  # the text as rendered now is what `hub run` sends when it is due
-                account_ledger.record(want.id, [(r["to"], "held", "", r["fp"], when.iso, HELD_TEXT + r["body"])])
-                tally("held")
-                return
-            account_ledger.record(want.id, [(r["to"], "pending", "", r["fp"], when.iso, "")])
-            status, sid, detail = self._create(r, when, want)
-            account_ledger.record(want.id, [(r["to"], status, sid, r["fp"], when.iso, detail)])
-            if status == "opted_out":
-                services.record_optout(r["to"], "21610")
-            tally(status, f"{r['to']}: {detail}" if status == "retry" else "")
-
-        def cancel(row: Delivery, final: str, detail: str) -> bool:
-            try:
-                status = cancel_text(self.api, want.id, row, final, detail)
-            except HubError as exc:
-                tally("not canceled yet", f"{row.recipient}: its scheduled text could not be canceled ({exc})")
-                return False
-            if status == "scheduled":
-                tally("not canceled yet", f"{row.recipient}: Twilio did not take the cancel of its scheduled text")
-            elif status != final:
-                tally("sent before it could be canceled")
-            return status == final
-
-        def drop(row: Delivery, why: str) -> None:
-            if cancel(row, "opted_out" if why == OPTED_OUT else "canceled", f"canceled: {why}"):
-                tally("canceled")
-
-        def replace(r: dict[str, Any], row: Delivery) -> None:
-            if cancel(row, "canceled", "canceled: replaced by the text as now written"):
-                tally("replaced")
-                one(r)
-
         skipped: list[Callable[[], None]] = []
 
         def some(rs: list[dict[str, Any]]) -> None:
@@ -476,6 +441,27 @@ class SmsCampaignResource(Resource):
                 if rest and services.stop.is_set():
                     with lock:
                         skipped.append(partial(some, rest))
+
+        def cancel(row: Delivery, final: str, detail: str) -> bool:
+            try:
+                status = cancel_text(self.api, want.id, row, final, detail)
+            except HubError as exc:
+                tally("not canceled yet", f"{row.recipient}: its scheduled text could not be canceled ({exc})")
+                return False
+            if status == "scheduled":
+                tally("not canceled yet", f"{row.recipient}: Twilio did not take the cancel of its scheduled text")
+            elif status != final:
+                tally("sent before it could be canceled")
+            return status == final
+
+        def drop(row: Delivery, why: str) -> None:
+            if cancel(row, "opted_out" if why == OPTED_OUT else "canceled", f"canceled: {why}"):
+                tally("canceled")
+
+        def replace(r: dict[str, Any], row: Delivery) -> None:
+            if cancel(row, "canceled", "canceled: replaced by the text as now written"):
+                tally("replaced")
+                some([r])
 
         jobs: list[Callable[[], None]] = [*(partial(drop, row, why) for row, why in work.cancel),
                                           *(partial(replace, r, row) for r, row in work.replace),
