@@ -4,96 +4,133 @@ A plugin imports from here, from `hub.simulator` (the kit its simulator is built
 (the conformance kit) and `hookimpl` from `hub` (its `__init__` runs whenever hub starts, so it stays
 light); nothing else of hub's: what is not listed here may change without notice.
 `tests/test_architecture.py` holds every built-in plugin to it. `from hub import X` still works for
-every name here (loaded on first use).
+every name here.
+
+Each name is imported from its module on first use, so that a plugin's provider.py, which takes only the light
+names (`Provider`, `Capability`, `lazy`, ...), loads neither the workspace model nor the HTTP transport: every
+command loads the plugins, `hub providers list` and `hub --help` included.
 """
 
 from __future__ import annotations
 
-from .clock import Clock
-from .content import automation_emails, email_html, email_text
-from .errors import (
-    AmbiguousWrite,
-    AuthError,
-    ConfigError,
-    HubError,
-    NotFound,
-    NotSupported,
-    OutcomeUnknown,
-    Problem,
-    ProviderError,
-    RateLimited,
-    Unavailable,
-    VendorValidationError,
-)
-from .hookspecs import hookimpl
-from .model import (
-    Automation,
-    Campaign,
-    Channel,
-    Client,
-    ConsentStatus,
-    Contact,
-    EmailContent,
-    QuietHours,
-    SegmentDef,
-    SegmentRule,
-    Step,
-)
-from .model.base import slugify, timezone_problem, unique_id
-from .model.personalisation import CONTACT_VARIABLES, KeyedMergeTags, MergeTagTranslator, Variable, render
-from .provider import (
-    Capability,
-    Desired,
-    EmailActivity,
-    Fidelity,
-    InboundText,
-    ItemResult,
-    Limits,
-    Live,
-    Provider,
-    ProviderContext,
-    ProviderSettings,
-    RateLimit,
-    References,
-    Resource,
-    SharedRead,
-    StepEmail,
-    StepText,
-    Support,
-    VendorApi,
-    describe_difference,
-    fingerprint,
-    sent_campaign,
-)
-from .registry import ProviderRegistry
-from .report.figures import Metric, Result, Sent
-from .resource_bases import (
-    EnrolmentResourceBase,
-    ManualAutomationResource,
-    ManualSegmentResource,
-    ManualTrigger,
-    SharedCollectionResource,
-    SocialPostResourceBase,
-)
-from .runner.resource import RunnerAutomationResource
-from .services import AccountServices, DeliveryLedger, DeliveryRow
-from .sheets import email_step_reference, sms_step_line
-from .smstext import MAX_CHARACTERS, Overrun, count_segments, recipient_values
-from .social import SocialPost, all_posts, flatten_markdown, is_url
-from .state.store import Delivery
-from .transport.errors import connection_error, default_error, network_errors, retry_after_seconds
-from .transport.paging import (
-    Page,
-    by_cursor,
-    by_next_url,
-    by_offset,
-    by_page_number,
-    every_item,
-    find_ids,
-    under,
-)
-from .transport.sdk import SdkAdapter, SdkCall
-from .transport.wire import Wire, form_pairs
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for type checkers: the names of __all__ and _EXPORTS (a test holds the three equal)
+    from .channel import Channel
+    from .clock import Clock
+    from .content import automation_emails, email_html, email_text
+    from .errors import (
+        AmbiguousWrite,
+        AuthError,
+        ConfigError,
+        HubError,
+        NotFound,
+        NotSupported,
+        OutcomeUnknown,
+        Problem,
+        ProviderError,
+        RateLimited,
+        Unavailable,
+        VendorValidationError,
+    )
+    from .hookspecs import hookimpl
+    from .model import (
+        Automation,
+        Campaign,
+        Client,
+        ConsentStatus,
+        Contact,
+        EmailContent,
+        QuietHours,
+        SegmentDef,
+        SegmentRule,
+        Step,
+    )
+    from .model.base import slugify, timezone_problem, unique_id
+    from .model.personalisation import CONTACT_VARIABLES, KeyedMergeTags, MergeTagTranslator, Variable, render
+    from .provider import (
+        Desired,
+        EmailActivity,
+        InboundText,
+        ItemResult,
+        Live,
+        ProviderContext,
+        ProviderSettings,
+        References,
+        Resource,
+        SharedRead,
+        StepEmail,
+        StepText,
+        VendorApi,
+        describe_difference,
+        fingerprint,
+        sent_campaign,
+    )
+    from .provider_description import Capability, Fidelity, Provider, Support, lazy
+    from .registry import ProviderRegistry
+    from .report.figures import Metric, Result, Sent
+    from .resource_bases import (
+        EnrolmentResourceBase,
+        ManualAutomationResource,
+        ManualSegmentResource,
+        ManualTrigger,
+        SharedCollectionResource,
+        SocialPostResourceBase,
+    )
+    from .runner.resource import RunnerAutomationResource
+    from .services import AccountServices, DeliveryLedger, DeliveryRow
+    from .sheets import email_step_reference, sms_step_line
+    from .smstext import MAX_CHARACTERS, Overrun, count_segments, recipient_values
+    from .social import SocialPost, all_posts, flatten_markdown, is_url
+    from .state.store import Delivery
+    from .transport.errors import connection_error, default_error, network_errors, retry_after_seconds
+    from .transport.limits import Limits, RateLimit
+    from .transport.paging import (
+        Page,
+        by_cursor,
+        by_next_url,
+        by_offset,
+        by_page_number,
+        every_item,
+        find_ids,
+        under,
+    )
+    from .transport.sdk import SdkAdapter, SdkCall
+    from .transport.wire import Wire, form_pairs
+
+_EXPORTS: dict[str, tuple[str, ...]] = {  # module: the names it gives the plugin API
+    ".channel": ("Channel",),
+    ".clock": ("Clock",),
+    ".content": ("automation_emails", "email_html", "email_text"),
+    ".errors": ("AmbiguousWrite", "AuthError", "ConfigError", "HubError", "NotFound", "NotSupported", "OutcomeUnknown",
+                "Problem", "ProviderError", "RateLimited", "Unavailable", "VendorValidationError"),
+    ".hookspecs": ("hookimpl",),
+    ".model": ("Automation", "Campaign", "Client", "ConsentStatus", "Contact", "EmailContent", "QuietHours",
+               "SegmentDef", "SegmentRule", "Step"),
+    ".model.base": ("slugify", "timezone_problem", "unique_id"),
+    ".model.personalisation": ("CONTACT_VARIABLES", "KeyedMergeTags", "MergeTagTranslator", "Variable", "render"),
+    ".provider": ("Desired", "EmailActivity", "InboundText", "ItemResult", "Live", "ProviderContext",
+                  "ProviderSettings", "References", "Resource", "SharedRead", "StepEmail", "StepText", "VendorApi",
+                  "describe_difference", "fingerprint", "sent_campaign"),
+    ".provider_description": ("Capability", "Fidelity", "Provider", "Support", "lazy"),
+    ".registry": ("ProviderRegistry",),
+    ".report.figures": ("Metric", "Result", "Sent"),
+    ".resource_bases": ("EnrolmentResourceBase", "ManualAutomationResource", "ManualSegmentResource", "ManualTrigger",
+                        "SharedCollectionResource", "SocialPostResourceBase"),
+    ".runner.resource": ("RunnerAutomationResource",),
+    ".services": ("AccountServices", "DeliveryLedger", "DeliveryRow"),
+    ".sheets": ("email_step_reference", "sms_step_line"),
+    ".smstext": ("MAX_CHARACTERS", "Overrun", "count_segments", "recipient_values"),
+    ".social": ("SocialPost", "all_posts", "flatten_markdown", "is_url"),
+    ".state.store": ("Delivery",),
+    ".transport.errors": ("connection_error", "default_error", "network_errors", "retry_after_seconds"),
+    ".transport.limits": ("Limits", "RateLimit"),
+    ".transport.paging": ("Page", "by_cursor", "by_next_url", "by_offset", "by_page_number", "every_item", "find_ids",
+                          "under"),
+    ".transport.sdk": ("SdkAdapter", "SdkCall"),
+    ".transport.wire": ("Wire", "form_pairs"),
+}
 
 __all__ = [
     "CONTACT_VARIABLES",
@@ -185,6 +222,7 @@ __all__ = [
     "form_pairs",
     "hookimpl",
     "is_url",
+    "lazy",
     "network_errors",
     "recipient_values",
     "render",
@@ -196,3 +234,13 @@ __all__ = [
     "under",
     "unique_id",
 ]
+
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'hub.plugin' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOME[name], __package__), name)
+    globals()[name] = value
+    return value

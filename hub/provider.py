@@ -2,8 +2,8 @@
 
 Three parts, one file each in a plugin:
 - `Provider` (provider.py) describes the vendor with class attributes (name, channels, capabilities with
-  their fidelity, rate limits, a settings model whose secrets are `SecretStr`) and names its `Api` class
-  and its `Resource` types. It holds no I/O.
+  their fidelity, rate limits) and names its settings model (secrets are `SecretStr`), its `Api` class and its
+  `Resource` types by import path (`lazy`). It holds no I/O; it is in `hub.provider_description`.
 - `VendorApi` (api.py) is one vendor account as hub talks to it: base URL, authentication, error mapping,
   rate-limit buckets, the shared HTTP client, and the vendor reads and writes several resources share.
 - `Resource` (resources.py), one per kind of thing hub syncs (lists, fields, contacts, campaigns, ...),
@@ -24,14 +24,17 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from .errors import NotSupported, OutcomeUnknown, Problem
-from .model import Channel, Client, Contact, EmailContent
-from .model.personalisation import MergeTagTranslator
+from .errors import NotSupported, OutcomeUnknown
+from .model import Client, Contact, EmailContent
+from .provider_description import Capability as Capability  # re-exported: the whole provider API is here
+from .provider_description import Fidelity as Fidelity
+from .provider_description import Provider as Provider
+from .provider_description import Support as Support
+from .provider_description import lazy as lazy
 from .transport.limits import Limits as Limits  # re-exported: providers declare their limits with both
 from .transport.limits import RateLimit as RateLimit
 
@@ -39,37 +42,8 @@ if TYPE_CHECKING:
     from .clock import Clock
     from .report.figures import Metric, Result, Sent
     from .services import AccountServices
-    from .simulator.base import Simulator
     from .social import SocialPost
     from .transport.http import HttpClient
-
-
-class Capability(StrEnum):
-    LISTS = "lists"
-    TAGS = "tags"
-    FIELDS = "fields"
-    SEGMENTS = "segments"
-    CONTACTS = "contacts"
-    MEMBERS_READ = "members_read"
-    EMAIL_CAMPAIGNS = "email_campaigns"
-    SMS_CAMPAIGNS = "sms_campaigns"
-    SOCIAL = "social"
-    AUTOMATIONS = "automations"
-    ENROLMENT = "enrolment"
-    STEP_EMAILS = "step_emails"  # an automation's email step sent by hub's runner to the contacts due together
-
-
-class Fidelity(StrEnum):
-    EXACT = "exact"
-    APPROXIMATED = "approximated"
-    MANUAL = "manual"
-    UNSUPPORTED = "unsupported"
-
-
-@dataclass(frozen=True)
-class Support:
-    fidelity: Fidelity
-    note: str = ""
 
 
 class ProviderSettings(BaseModel):
@@ -569,86 +543,3 @@ class VendorApi(Generic[SettingsT]):
         """Give (or, with `add=False`, take away) the workspace tag `tag_id` to these contacts; a contact who
         already has it (or never had it) is no error. `refs` holds the tag's vendor id."""
         raise NotSupported(f"{self.name} cannot tag contacts", provider=self.name)
-
-
-
-class Provider:
-    """Base class of every provider: the vendor's description. See README ("Writing a provider")."""
-
-    name: ClassVar[str]
-    display_name: ClassVar[str] = ""
-    docs_url: ClassVar[str] = ""
-    channels: ClassVar[frozenset[Channel]] = frozenset()
-    capabilities: ClassVar[Mapping[Capability, Support]] = {}
-    limits: ClassVar[Limits] = Limits()
-    Settings: ClassVar[type[ProviderSettings]] = ProviderSettings
-    Api: ClassVar[type[VendorApi[Any]]] = VendorApi
-    default_base_url: ClassVar[str] = ""
-    simulator: ClassVar[str | None] = None  # "module:Class" of its Simulator, imported only when needed
-    resource_types: ClassVar[Sequence[type[Resource]]] = ()  # in dependency order
-
-    def __init__(self, settings: ProviderSettings, ctx: ProviderContext) -> None:
-        self.ctx = ctx
-        self.api: VendorApi[ProviderSettings] = self.Api(type(self), settings, ctx)
-        self.resources = [r(self.api) for r in self.resource_types_for(settings)
-                          if r.capability in self.capabilities
-                          and self.capabilities[r.capability].fidelity != Fidelity.UNSUPPORTED]
-
-    @classmethod
-    def resource_types_for(cls, settings: ProviderSettings) -> Sequence[type[Resource]]:
-        """The kinds an account with these settings syncs, in dependency order: `resource_types`, unless a
-        setting changes them (Mailchimp's lists kept as audiences)."""
-        return cls.resource_types
-
-    def __repr__(self) -> str:  # never shows settings: they hold secrets
-        return f"<{type(self).__name__} {self.ctx.client_name}/{self.ctx.account}>"
-
-    @property
-    def settings(self) -> ProviderSettings:
-        """The account's settings: the api's, so that a change (a journey bound in a test) reaches it."""
-        return self.api.settings
-
-    @settings.setter
-    def settings(self, value: ProviderSettings) -> None:
-        self.api.settings = value
-
-    # -- validation (pure) ------------------------------------------------------------------------
-    @classmethod
-    def merge_tags(cls, client: Client) -> MergeTagTranslator | None:
-        """The translator for neutral personalisation, or None when hub renders text itself (SMS)."""
-        return None
-
-    @classmethod
-    def check_client(cls, client: Client, account: str) -> list[Problem]:
-        """Vendor-specific rules on the client's items (e.g. Mailchimp merge tags <= 10 characters)."""
-        return []
-
-    @classmethod
-    def support(cls, capability: Capability) -> Support:
-        return cls.capabilities.get(capability, Support(Fidelity.UNSUPPORTED, f"{cls.name} has no {capability}"))
-
-    @classmethod
-    def create_simulator(cls, clock: Clock, **options: Any) -> Simulator:
-        if not cls.simulator:
-            raise NotSupported(f"provider '{cls.name}' ships no simulator", provider=cls.name)
-        import importlib
-
-        from .simulator.base import Simulator
-
-        module, _, attr = cls.simulator.partition(":")
-        sim = getattr(importlib.import_module(module), attr)(clock=clock, **options)
-        if not isinstance(sim, Simulator):
-            raise TypeError(f"provider '{cls.name}': {cls.simulator} made a {type(sim).__name__}, not a hub Simulator")
-        return sim
-
-    @classmethod
-    def sandbox_settings(cls, base_url: str) -> dict[str, Any]:
-        """Settings that point this provider at its simulator (dummy credentials the simulator accepts)."""
-        return {"base_url": base_url}
-
-    # -- beyond sync -----------------------------------------------------------------------------------
-    def resource(self, kind: str) -> Resource:
-        for res in self.resources:
-            if res.kind == kind:
-                return res
-        raise NotSupported(f"{self.name} does not handle {kind}", provider=self.name)

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from .errors import ConfigError
-
-if TYPE_CHECKING:
-    from .provider import Provider
+from .provider_description import Provider
 
 
 class ProviderRegistry:
@@ -18,8 +15,6 @@ class ProviderRegistry:
         self.current_plugin = "<unknown plugin>"
 
     def add(self, provider_cls: type[Provider]) -> None:
-        from .provider import Provider
-
         if not (isinstance(provider_cls, type) and issubclass(provider_cls, Provider)):
             raise ConfigError(f"plugin {self.current_plugin} registered {provider_cls!r}, not a hub.Provider subclass")
         name = provider_cls.name

@@ -8,6 +8,8 @@ from pathlib import Path
 import grimp
 import pytest
 
+from hub.plugins import make_plugins
+
 PLUGINS = ("hub_mailerlite", "hub_mailchimp", "hub_activecampaign", "hub_sms", "hub_bluesky", "hub_mastodon")
 # each layer may import the ones below it, never those above
 LAYERS = ("hub.cli", "hub.sync", "hub.workspace", "hub.model")
@@ -51,10 +53,15 @@ def _cycles(graph: grimp.ImportGraph, modules: set[str]) -> list[list[str]]:
     return found
 
 
+# hub.provider_description is the light half of hub.provider, split off so that listing providers loads no
+# pydantic: it names hub.provider's types for type checkers only (the providers-list test below holds that)
+LIGHT_HALVES = [["hub.provider", "hub.provider_description"]]
+
+
 def test_hub_has_no_import_cycles(graph: grimp.ImportGraph) -> None:
     # type-only imports count too: a cycle through them still ties the modules together
     hub = {m for m in graph.modules if m == "hub" or m.startswith("hub.")}
-    assert _cycles(graph, hub) == []
+    assert [c for c in _cycles(graph, hub) if c not in LIGHT_HALVES] == []
 
 
 @pytest.mark.parametrize("plugin", PLUGINS)
@@ -75,9 +82,14 @@ def test_every_plugin_has_the_same_shape(graph: grimp.ImportGraph, plugin: str) 
 
     root = Path(importlib.import_module(plugin).__file__ or "").parent
     assert [f for f in PLUGIN_FILES if not (root / f).exists()] == []
-    # the description holds no I/O: it names its api and resources, it does not talk to the vendor
+    # the description holds no I/O: it names its api and resources (imported when first used), it does not talk
+    # to the vendor
     provider = f"{plugin}.provider"
-    assert graph.find_modules_directly_imported_by(provider) & {f"{plugin}.api", f"{plugin}.resources"}
+    assert not graph.find_modules_directly_imported_by(provider) & {f"{plugin}.api", f"{plugin}.resources"}
+    provider_cls = next(p for p in make_plugins().registry if p.__module__ == provider)
+    assert provider_cls.Api.__module__ == provider_cls.Settings.__module__ == f"{plugin}.api"
+    resources = importlib.import_module(f"{plugin}.resources")
+    assert all(getattr(resources, r.__name__, None) is r for r in provider_cls.resource_types)
     for lower in (f"{plugin}.api", f"{plugin}.resources", f"{plugin}.mapping"):
         assert not graph.chain_exists(importer=lower, imported=provider), f"{lower} reaches back to the provider"
     assert not graph.chain_exists(importer=f"{plugin}.mapping", imported=f"{plugin}.api"), "mapping is pure"
@@ -187,18 +199,58 @@ def test_every_package_is_installed() -> None:
     assert found - listed == set()
 
 
+def _modules_loaded_by(*args: str) -> set[str]:
+    """The modules `hub ARGS` had imported when it exited, with the built-in plugins only (the test vendor names
+    its API and resources as classes, which a third party may still do, so it imports them at once)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    report = ("import atexit, json, sys;"
+              " atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr));"
+              " from hub.cli import main; main()")
+    env = {**os.environ, "HUB_LOAD_PLUGINS": ",".join(p.removeprefix("hub_") for p in PLUGINS)}
+    done = subprocess.run([sys.executable, "-c", report, *args], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+def _under(modules: set[str], *roots: str) -> list[str]:
+    return sorted(m for m in modules if any(m == r or m.startswith(r + ".") for r in roots))
+
+
 def test_validating_a_workspace_loads_neither_http_nor_the_simulators(tmp_path: Path) -> None:
     """`hub validate` reads files: the HTTP transport and the simulator kit are for commands that call vendors."""
-    import json
     import subprocess
     import sys
 
     subprocess.run([sys.executable, "-m", "hub", "init", str(tmp_path / "agency")], check=True, capture_output=True)
-    report = ("import atexit, json, sys; atexit.register(lambda: print(json.dumps(sorted(m for m in sys.modules"
-              " if m.split('.')[0] in ('requests', 'urllib3', 'mailchimp_marketing', 'twilio')"
-              " or m.startswith(('hub.transport.http', 'hub.simulator')))), file=sys.stderr));"
-              " from hub.cli import main; main()")
-    done = subprocess.run([sys.executable, "-c", report, "validate", "-w", str(tmp_path / "agency")],
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+    loaded = _modules_loaded_by("validate", "-w", str(tmp_path / "agency"))
+    assert _under(loaded, "requests", "urllib3", "mailchimp_marketing", "twilio", "hub.transport.http",
+                  "hub.simulator") == []
+
+
+def test_listing_providers_loads_no_model_and_nothing_of_a_plugin_but_its_description() -> None:
+    """`hub providers list` reads what each provider.py declares: its settings model, API and resources (and
+    pydantic with them) are imported only by the commands that use them."""
+    loaded = _modules_loaded_by("providers", "list")
+    plugin_modules = sorted(m for m in loaded if m.startswith("hub_") and m.count(".") == 1)
+    assert plugin_modules and all(m.endswith(".provider") for m in plugin_modules), plugin_modules
+    assert _under(loaded, "pydantic", "hub.model", "hub.provider", "hub.transport.http", "requests") == []
+
+
+def test_the_plugin_api_names_each_name_where_it_loads_it_from() -> None:
+    """hub.plugin loads each name on first use (`_EXPORTS`) and declares the same names, from the same modules, to
+    type checkers and in `__all__`: the three lists are one."""
+    import ast
+
+    import hub.plugin as api
+
+    tree = ast.parse(Path(api.__file__ or "").read_text(encoding="utf-8"))
+    block = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
+    declared = {alias.name: "." * imp.level + (imp.module or "") for imp in block.body
+                if isinstance(imp, ast.ImportFrom) for alias in imp.names}
+    assert declared == api._HOME
+    assert sorted(api.__all__) == sorted(declared)
+    assert all(getattr(api, name) is not None for name in api.__all__)

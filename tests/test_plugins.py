@@ -10,6 +10,7 @@ from cli_helpers import hub
 
 from hub import hookimpl, hookspecs
 from hub.errors import ConfigError
+from hub.plugin import lazy
 from hub.plugins import make_plugins
 from hub_mailerlite.provider import MailerLiteProvider
 
@@ -65,6 +66,22 @@ def test_registering_something_else_than_a_provider_is_refused() -> None:
 
     with pytest.raises(ConfigError, match="hub-wrong"):
         make_plugins(extra=[Wrong()])
+
+
+def test_a_provider_part_that_cannot_be_imported_is_named_when_first_needed() -> None:
+    """Settings, API and resources are imported on first use (listing providers needs none): a wrong path fails
+    then, naming the class attribute and the path."""
+
+    class Broken(MailerLiteProvider):
+        Api = lazy("hub_mailerlite.no_such_module:MailerLiteApi")
+        Settings = lazy("hub_mailerlite.api:NoSuchSettings")
+
+    with pytest.raises(ConfigError, match=r"Broken\.Api = lazy\('hub_mailerlite\.no_such_module:MailerLiteApi'\)"):
+        _ = Broken.Api
+    with pytest.raises(ConfigError, match="NoSuchSettings"):
+        _ = Broken.Settings
+    assert Broken.resource_types == MailerLiteProvider.resource_types  # the parent's own, loaded from its package
+    assert Broken.resource_types[0].__module__ == "hub_mailerlite.resources"
 
 
 def test_every_hook_is_documented() -> None:

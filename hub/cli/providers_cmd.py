@@ -11,11 +11,11 @@ from ._common import json_option
 from ._output import data_console, emit_json, say
 
 
-def describe(provider_cls: Any, owner: str) -> dict[str, Any]:
-    from ..provider import Capability
+def describe(provider_cls: Any, owner: str, *, settings: bool = True) -> dict[str, Any]:
+    """What `providers list|show` print; without `settings`, nothing of the plugin but its provider.py is loaded
+    (the settings are a pydantic model, in the module of the plugin's API)."""
+    from ..provider_description import Capability
 
-    settings = provider_cls.Settings
-    secret = set(settings.secret_fields())
     return {
         "name": provider_cls.name,
         "display_name": provider_cls.display_name,
@@ -27,10 +27,16 @@ def describe(provider_cls: Any, owner: str) -> dict[str, Any]:
         "limits": {"rate": [{"bucket": r.bucket, "requests": r.requests, "per_seconds": r.per_seconds}
                             for r in provider_cls.limits.rate],
                    "max_concurrency": provider_cls.limits.max_concurrency},
-        "settings": {name: {"secret": name in secret, "required": field.is_required()}
-                     for name, field in settings.model_fields.items()},
+        **({"settings": _settings(provider_cls)} if settings else {}),
         "simulator": bool(provider_cls.simulator),
     }
+
+
+def _settings(provider_cls: Any) -> dict[str, Any]:
+    model = provider_cls.Settings
+    secret = set(model.secret_fields())
+    return {name: {"secret": name in secret, "required": field.is_required()}
+            for name, field in model.model_fields.items()}
 
 
 @click.group()
@@ -45,7 +51,7 @@ def providers_list(as_json: bool) -> None:
     from ..plugins import default_plugins
 
     plugins = default_plugins()
-    rows = [describe(p, plugins.registry.owner(p.name)) for p in plugins.registry]
+    rows = [describe(p, plugins.registry.owner(p.name), settings=as_json) for p in plugins.registry]
     if as_json:
         emit_json({"providers": rows, "plugins": [vars(p) for p in plugins.loaded]})
         return

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 
+from ..channel import Channel as Channel  # re-exported: the model's campaigns name their channels
 from .base import Model, Slug, timezone_problem
-
-
-class Channel(StrEnum):
-    EMAIL = "email"
-    SMS = "sms"
-    SOCIAL = "social"
 
 
 class AudienceRef(Model):

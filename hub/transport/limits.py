@@ -26,3 +26,7 @@ class Limits:
     rate: tuple[RateLimit, ...] = ()
     max_concurrency: int = 4  # simultaneous requests to one account
     retry_attempts: int = 6
+
+    def window(self, bucket: str) -> float:
+        """The longest window of `bucket`'s limits (seconds): how long a request refused by it may have to wait."""
+        return max((r.per_seconds for r in self.rate if r.bucket == bucket), default=0.0)

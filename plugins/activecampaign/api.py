@@ -48,7 +48,6 @@ from . import mapping as m
 IMPORT_MAX = 250  # contacts per POST /import/bulk_import
 PAGE = 100  # the largest page v3 gives
 V1_PAGE = 20  # rows of a v1 campaign_list page
-IMPORT_WINDOW = 60.0  # vendor seconds of the import budget (100 imports a minute)
 # A step email's recipients up to this many are subscribed to its list one `POST /contactLists` each (two
 # requests with the contact's lookup); more go through bulk imports, one request per 250 and a wait for the
 # vendor to process them (ActiveCampaign suggests importing at least 10 contacts a call, B.5).
@@ -124,8 +123,8 @@ class ActiveCampaignApi(VendorApi[ActiveCampaignSettings]):
                                                " in an inactive automation)", provider=self.name, status=status)
         if status == 400 and isinstance(body, dict) and "rate limit" in str(body.get("message", "")).lower():
             # the bulk import's own budget (100 a minute) answers 400, without Retry-After
-            return RateLimited(msg, retry_after=retry_after_seconds(headers) or IMPORT_WINDOW, provider=self.name,
-                               status=status)
+            wait = retry_after_seconds(headers) or self.vendor.limits.window("import")
+            return RateLimited(msg, retry_after=wait, provider=self.name, status=status)
         return default_error(self.name, status, body, headers, text=text, errors=failure_reasons(body),
                              auth_hint="check the account's API token and base_url: Settings -> Developer")
 

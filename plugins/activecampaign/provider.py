@@ -4,33 +4,14 @@ enrolments). The API (v3 and v1) is in api.py, the resources in resources.py."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hub.plugin import (
-    Capability,
-    Channel,
-    Client,
-    Fidelity,
-    Limits,
-    Problem,
-    Provider,
-    RateLimit,
-    RunnerAutomationResource,
-    Support,
-)
+from hub.plugin import Capability, Channel, Fidelity, Limits, Problem, Provider, RateLimit, Support, lazy
 
-from . import mapping as m
-from .api import IMPORT_WINDOW, ActiveCampaignApi, ActiveCampaignSettings
-from .resources import (
-    AutomationResource,
-    CampaignResource,
-    ContactResource,
-    EnrolmentResource,
-    FieldResource,
-    ListResource,
-    SegmentResource,
-    TagResource,
-)
+if TYPE_CHECKING:
+    from hub.plugin import Client
+
+    from .mapping import ActiveCampaignTags
 
 
 class ActiveCampaignProvider(Provider):
@@ -55,12 +36,11 @@ class ActiveCampaignProvider(Provider):
                                                         " and clicks from the v1 report lists"),
     }
     # 5 requests a second per account, v1 included; bulk imports also count against 100 a minute
-    limits = Limits(rate=(RateLimit("default", 5, 1.0), RateLimit("import", 100, IMPORT_WINDOW)), max_concurrency=2)
-    Settings = ActiveCampaignSettings
-    Api = ActiveCampaignApi
+    limits = Limits(rate=(RateLimit("default", 5, 1.0), RateLimit("import", 100, 60.0)), max_concurrency=2)
+    Settings = lazy(".api:ActiveCampaignSettings")
+    Api = lazy(".api:ActiveCampaignApi")
     simulator = "hub_activecampaign.simulator:ActiveCampaignSimulator"
-    resource_types = (ListResource, TagResource, FieldResource, SegmentResource, ContactResource,
-                      CampaignResource, AutomationResource, EnrolmentResource, RunnerAutomationResource)
+    resource_types = lazy(".resources:RESOURCE_TYPES")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict[str, Any]:
@@ -69,14 +49,18 @@ class ActiveCampaignProvider(Provider):
 
     # -- validation ---------------------------------------------------------------------------------------
     @classmethod
-    def merge_tags(cls, client: Client) -> m.ActiveCampaignTags:
-        return m.merge_tags(client)
+    def merge_tags(cls, client: Client) -> ActiveCampaignTags:
+        from .mapping import merge_tags
+
+        return merge_tags(client)
 
     @classmethod
     def check_client(cls, client: Client, account: str) -> list[Problem]:
+        from .mapping import perstag_problem
+
         problems = []
         for f in client.audience.fields:
-            why = m.perstag_problem(f.id)
+            why = perstag_problem(f.id)
             if why:
                 problems.append(Problem.at(f.source, why, f"clients/{client.name}"))
         return problems

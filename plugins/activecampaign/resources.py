@@ -32,6 +32,7 @@ from hub.plugin import (
     References,
     Resource,
     Result,
+    RunnerAutomationResource,
     SegmentDef,
     Sent,
     VendorValidationError,
@@ -586,3 +587,8 @@ class EnrolmentResource(_AcResource, EnrolmentResourceBase):
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         return self.create(want, refs)
+
+
+# what the provider syncs, in dependency order
+RESOURCE_TYPES = (ListResource, TagResource, FieldResource, SegmentResource, ContactResource, CampaignResource,
+                  AutomationResource, EnrolmentResource, RunnerAutomationResource)

@@ -5,25 +5,12 @@ translation in mapping.py."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hub.plugin import (
-    Capability,
-    Channel,
-    Client,
-    Fidelity,
-    Limits,
-    Problem,
-    Provider,
-    RateLimit,
-    Support,
-    all_posts,
-    is_url,
-)
+from hub.plugin import Capability, Channel, Fidelity, Limits, Problem, Provider, RateLimit, Support, lazy
 
-from . import mapping
-from .api import BlueskyApi, BlueskySettings
-from .resources import SocialPostResource
+if TYPE_CHECKING:
+    from hub.plugin import Client
 
 
 class BlueskyProvider(Provider):
@@ -47,11 +34,11 @@ class BlueskyProvider(Provider):
         RateLimit("session", 30, 300.0),
         RateLimit("session-day", 300, 86400.0),
     ), max_concurrency=4)
-    Settings = BlueskySettings
-    Api = BlueskyApi
+    Settings = lazy(".api:BlueskySettings")
+    Api = lazy(".api:BlueskyApi")
     default_base_url = "https://bsky.social"  # the PDS (the SDK appends /xrpc)
     simulator = "hub_bluesky.simulator:BlueskySimulator"
-    resource_types = (SocialPostResource,)
+    resource_types = lazy(".resources:RESOURCE_TYPES")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict[str, Any]:
@@ -63,6 +50,10 @@ class BlueskyProvider(Provider):
 
     @classmethod
     def check_client(cls, client: Client, account: str) -> list[Problem]:
+        from hub.plugin import all_posts, is_url
+
+        from . import mapping
+
         problems = []
         for post in all_posts(client, account, cls.name):
             text = mapping.post_text(post)

@@ -169,3 +169,6 @@ class SocialPostResource(SocialPostResourceBase):
         views = {str(v.get("uri")): v for v in self.api.post_views(uris)} if uris else {}
         now = self.ctx.clock.utcnow()
         return [reporting.result(s, views[s.vendor_id], now, self.settles_after) for s in sent if s.vendor_id in views]
+
+
+RESOURCE_TYPES = (SocialPostResource,)

@@ -4,35 +4,14 @@ members in bulk), email campaigns with their social card, and customer journeys 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from hub.plugin import (
-    Capability,
-    Channel,
-    Client,
-    Fidelity,
-    Limits,
-    Problem,
-    Provider,
-    ProviderSettings,
-    Resource,
-    RunnerAutomationResource,
-    Support,
-)
+from hub.plugin import Capability, Channel, Fidelity, Limits, Problem, Provider, Support, lazy
 
-from . import mapping as m
-from .api import MailchimpApi, MailchimpSettings
-from .resources import (
-    AudienceResource,
-    AutomationResource,
-    CampaignResource,
-    ContactResource,
-    EnrolmentResource,
-    FieldResource,
-    ListResource,
-    SegmentResource,
-    TagResource,
-)
+if TYPE_CHECKING:
+    from hub.plugin import Client, ProviderSettings, Resource
+
+    from .mapping import MailchimpTags
 
 
 class MailchimpProvider(Provider):
@@ -60,17 +39,16 @@ class MailchimpProvider(Provider):
                                         " it and named after it; opens and clicks from its email-activity report"),
     }
     limits = Limits(rate=(), max_concurrency=10)  # Mailchimp's limit is 10 simultaneous connections
-    Settings = MailchimpSettings
-    Api = MailchimpApi
+    Settings = lazy(".api:MailchimpSettings")
+    Api = lazy(".api:MailchimpApi")
     simulator = "hub_mailchimp.simulator:MailchimpSimulator"
-    resource_types = (ListResource, TagResource, FieldResource, SegmentResource, ContactResource,
-                      CampaignResource, AutomationResource, EnrolmentResource, RunnerAutomationResource)
+    resource_types = lazy(".resources:RESOURCE_TYPES")
+    audiences_resource_types: ClassVar[Sequence[type[Resource]]] = lazy(".resources:AUDIENCES_RESOURCE_TYPES")
 
     @classmethod
     def resource_types_for(cls, settings: ProviderSettings) -> Sequence[type[Resource]]:
-        if getattr(settings, "lists_as", "tags") == "audiences":  # no tag resource: tags exist per audience
-            return (AudienceResource, FieldResource, SegmentResource, ContactResource,
-                    CampaignResource, AutomationResource, EnrolmentResource, RunnerAutomationResource)
+        if getattr(settings, "lists_as", "tags") == "audiences":
+            return cls.audiences_resource_types
         return cls.resource_types
 
     @classmethod
@@ -82,11 +60,15 @@ class MailchimpProvider(Provider):
 
     # -- validation ----------------------------------------------------------------------------------------
     @classmethod
-    def merge_tags(cls, client: Client) -> m.MailchimpTags:
-        return m.merge_tags(client)
+    def merge_tags(cls, client: Client) -> MailchimpTags:
+        from .mapping import merge_tags
+
+        return merge_tags(client)
 
     @classmethod
     def check_client(cls, client: Client, account: str) -> list[Problem]:
+        from . import mapping as m
+
         problems: list[Problem] = []
 
         def problem(source: str, message: str) -> None:

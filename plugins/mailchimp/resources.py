@@ -23,6 +23,7 @@ from hub.plugin import (
     References,
     Resource,
     Result,
+    RunnerAutomationResource,
     Sent,
     SharedCollectionResource,
     VendorValidationError,
@@ -632,3 +633,11 @@ class EnrolmentResource(_McResource, EnrolmentResourceBase):
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         return vendor_id  # enrolled once; hub never enrols anybody twice
+
+
+# what the provider syncs, in dependency order
+RESOURCE_TYPES = (ListResource, TagResource, FieldResource, SegmentResource, ContactResource, CampaignResource,
+                  AutomationResource, EnrolmentResource, RunnerAutomationResource)
+# with `lists_as: audiences`: no tag resource, as tags exist per audience
+AUDIENCES_RESOURCE_TYPES = (AudienceResource, FieldResource, SegmentResource, ContactResource, CampaignResource,
+                            AutomationResource, EnrolmentResource, RunnerAutomationResource)

@@ -4,33 +4,14 @@ the resources in resources.py."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hub.plugin import (
-    Capability,
-    Channel,
-    Client,
-    Fidelity,
-    Limits,
-    Problem,
-    Provider,
-    RateLimit,
-    RunnerAutomationResource,
-    Support,
-)
+from hub.plugin import Capability, Channel, Fidelity, Limits, Problem, Provider, RateLimit, Support, lazy
 
-from . import mapping as m
-from .api import MailerLiteApi, MailerLiteSettings
-from .resources import (
-    AutomationResource,
-    CampaignResource,
-    ContactResource,
-    EnrolmentResource,
-    FieldResource,
-    ListResource,
-    SegmentResource,
-    TagResource,
-)
+if TYPE_CHECKING:
+    from hub.plugin import Client
+
+    from .mapping import MailerLiteTags
 
 
 class MailerLiteProvider(Provider):
@@ -52,20 +33,21 @@ class MailerLiteProvider(Provider):
                                         " the batch (deleted once sent); opens and clicks from its report"),
     }
     limits = Limits(rate=(RateLimit("default", 120, 60.0), RateLimit("import", 5, 60.0)), max_concurrency=4)
-    Settings = MailerLiteSettings
-    Api = MailerLiteApi
+    Settings = lazy(".api:MailerLiteSettings")
+    Api = lazy(".api:MailerLiteApi")
     default_base_url = "https://connect.mailerlite.com/api"
     simulator = "hub_mailerlite.simulator:MailerLiteSimulator"
-    resource_types = (ListResource, TagResource, FieldResource, SegmentResource, ContactResource,
-                      CampaignResource, AutomationResource, EnrolmentResource, RunnerAutomationResource)
+    resource_types = lazy(".resources:RESOURCE_TYPES")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict[str, Any]:
         return {"base_url": base_url, "api_key": "sandbox-token"}
 
     @classmethod
-    def merge_tags(cls, client: Client) -> m.MailerLiteTags:
-        return m.merge_tags(client)
+    def merge_tags(cls, client: Client) -> MailerLiteTags:
+        from .mapping import merge_tags
+
+        return merge_tags(client)
 
     @classmethod
     def check_client(cls, client: Client, account: str) -> list[Problem]:

@@ -25,6 +25,7 @@ from hub.plugin import (
     References,
     Resource,
     Result,
+    RunnerAutomationResource,
     SegmentDef,
     Sent,
     SharedCollectionResource,
@@ -392,3 +393,8 @@ class EnrolmentResource(_MlResource, EnrolmentResourceBase):
 
 
 # -- provider ---------------------------------------------------------------------------------------
+
+
+# what the provider syncs, in dependency order
+RESOURCE_TYPES = (ListResource, TagResource, FieldResource, SegmentResource, ContactResource, CampaignResource,
+                  AutomationResource, EnrolmentResource, RunnerAutomationResource)

@@ -3,24 +3,12 @@ Mastodon itself (`scheduled_at`); the API is in api.py, the resource in resource
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hub.plugin import (
-    Capability,
-    Channel,
-    Client,
-    Fidelity,
-    Limits,
-    Problem,
-    Provider,
-    RateLimit,
-    Support,
-    all_posts,
-)
+from hub.plugin import Capability, Channel, Fidelity, Limits, Problem, Provider, RateLimit, Support, lazy
 
-from . import mapping
-from .api import MastodonApi, MastodonSettings
-from .resources import SocialPostResource
+if TYPE_CHECKING:
+    from hub.plugin import Client
 
 FIVE_MINUTES = 300.0
 THIRTY_MINUTES = 1800.0
@@ -40,11 +28,11 @@ class MastodonProvider(Provider):
     # 30 minutes on top of it
     limits = Limits(rate=(RateLimit("api", 300, FIVE_MINUTES), RateLimit("media", 30, THIRTY_MINUTES)),
                     max_concurrency=4)
-    Settings = MastodonSettings
-    Api = MastodonApi
+    Settings = lazy(".api:MastodonSettings")
+    Api = lazy(".api:MastodonApi")
     default_base_url = "https://mastodon.social"
     simulator = "hub_mastodon.simulator:MastodonSimulator"
-    resource_types = (SocialPostResource,)
+    resource_types = lazy(".resources:RESOURCE_TYPES")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict[str, Any]:
@@ -54,6 +42,10 @@ class MastodonProvider(Provider):
 
     @classmethod
     def check_client(cls, client: Client, account: str) -> list[Problem]:
+        from hub.plugin import all_posts
+
+        from . import mapping
+
         limit = (client.config.accounts[account].model_extra or {}).get("max_characters") or mapping.MAX_CHARACTERS
         return [Problem.at(post.source, message)
                 for post in all_posts(client, account, cls.name) for message in mapping.problems(post, int(limit))]

@@ -289,3 +289,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     return value
+
+
+RESOURCE_TYPES = (SocialPostResource,)

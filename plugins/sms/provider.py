@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.plugin import Capability, Channel, Fidelity, Limits, Provider, Support
-
-from .api import TwilioApi, TwilioSettings
-from .resources import AutomationResource, EnrolmentResource, SmsCampaignResource
+from hub.plugin import Capability, Channel, Fidelity, Limits, Provider, Support, lazy
 
 
 class TwilioProvider(Provider):
@@ -26,11 +23,11 @@ class TwilioProvider(Provider):
     # Twilio limits the requests an account has in flight (20429), not their rate; texts are paced at the
     # senders' throughput ("send", set once the senders are known)
     limits = Limits(max_concurrency=8)
-    Settings = TwilioSettings
-    Api = TwilioApi
+    Settings = lazy(".api:TwilioSettings")
+    Api = lazy(".api:TwilioApi")
     default_base_url = "https://api.twilio.com"
     simulator = "hub_sms.simulator:TwilioSimulator"
-    resource_types = (SmsCampaignResource, AutomationResource, EnrolmentResource)
+    resource_types = lazy(".resources:RESOURCE_TYPES")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict[str, Any]:

@@ -134,3 +134,6 @@ class EnrolmentResource(EnrolmentResourceBase):
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         return vendor_id  # enrolled once; a changed detail does not enrol anyone again
+
+
+RESOURCE_TYPES = (SmsCampaignResource, AutomationResource, EnrolmentResource)  # in dependency order

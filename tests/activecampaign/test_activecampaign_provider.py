@@ -19,7 +19,8 @@ from hub.provider import Desired, Fidelity
 from hub.sync.plan import build_refs
 from hub.testing import Harness, make_client, sample_client
 from hub_activecampaign import mapping as m
-from hub_activecampaign.provider import ActiveCampaignProvider, ActiveCampaignSettings
+from hub_activecampaign.api import ActiveCampaignSettings
+from hub_activecampaign.provider import ActiveCampaignProvider
 
 ACCOUNT = "sandbox"
 MARCH = datetime(2026, 3, 1, tzinfo=UTC)
