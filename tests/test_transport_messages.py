@@ -334,19 +334,19 @@ def test_twilio_sdk_write_dropped_mid_request_is_ambiguous(scripted: Any) -> Non
 
 def test_a_resolver_that_cannot_answer_gets_one_more_try(caplog: pytest.LogCaptureFixture) -> None:
     """EAI_AGAIN (no resolver reachable just now) is not proof of a wrong name: one retry, no more."""
-    import requests
+    from hub.transport.wire import WireFailure
 
     caplog.set_level(logging.INFO, logger="hub")
     clock = FakeClock()
     http = make_http("http://vendor.example:8080", clock)
 
-    def no_resolver(*args: Any, **kwargs: Any) -> Any:
+    def no_resolver(method: str, url: str, **kwargs: Any) -> Any:
         try:
             raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
         except socket.gaierror as exc:
-            raise requests.ConnectionError(exc) from exc
+            raise WireFailure(url, connecting=True) from exc
 
-    http.session.request = no_resolver  # type: ignore[method-assign]
+    http.wire.send = no_resolver  # type: ignore[method-assign]
     with pytest.raises(Unreachable) as err:
         http.get("subscribers")
     assert err.value.kind == "dns-temporary" and "vendor.example" in str(err.value)

@@ -4,6 +4,7 @@ sent."""
 
 from __future__ import annotations
 
+import gzip
 import socket
 import threading
 from collections.abc import Iterator
@@ -43,6 +44,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.send_response(201)
+        if "gzip" in self.headers.get("Accept-Encoding", ""):
+            body = gzip.compress(body)
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -63,6 +67,12 @@ def vendor() -> Iterator[Vendor]:
 
 def url(server: Vendor) -> str:
     return f"http://127.0.0.1:{server.server_address[1]}/Messages.json"
+
+
+def test_an_answer_asked_for_in_gzip_comes_back_decoded(vendor: Vendor) -> None:
+    w = Wire(pool_size=1, timeout=5)
+    answer = w.send("POST", url(vendor), headers={"Accept-Encoding": "gzip"}, body="café".encode() * 100)
+    assert answer.headers["Content-Encoding"] == "gzip" and answer.text == "café" * 100
 
 
 def test_many_requests_go_over_one_kept_connection(vendor: Vendor) -> None:

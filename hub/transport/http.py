@@ -1,5 +1,8 @@
 """The one HTTP client providers use: base URL, auth, per-account limits, retries and error mapping.
 
+Requests go out on `hub.transport.wire` (keep-alive `http.client` connections): a quarter of the CPU `requests`
+took a call, which is what bounds hub when it drives hundreds of accounts at once.
+
 Retries (tenacity) cover 429 (waiting `Retry-After` on the clock), 502/503/504 and connection errors.
 Validation errors are never retried, and a host name that does not exist (nearly always a wrong
 base_url) fails at once. A write that is not idempotent is not blindly repeated when the vendor may
@@ -17,22 +20,22 @@ Two loggers, both redacted (`hub.redact`):
 
 from __future__ import annotations
 
+import json as jsonlib
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-import requests
-from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from ..clock import Clock
 from ..errors import AmbiguousWrite, NotFound, ProviderError, RateLimited
 from ..redact import guard_library_loggers
-from .errors import DNS, DNS_TEMPORARY, connection_error, network_errors, seconds
+from .errors import DNS, DNS_TEMPORARY, connection_error, seconds
 from .ratelimit import AccountGate
+from .wire import Answer, Wire, WireFailure, form_pairs
 from .writes import WRITES, retryable
 
 __all__ = ["AmbiguousWrite", "HttpClient", "Response"]
@@ -108,11 +111,7 @@ class HttpClient:
         self.attempts = attempts
         self.max_backoff = max_backoff
         guard_library_loggers()
-        self.session = requests.Session()
-        self.session.trust_env = False  # never route a vendor call through a stray proxy variable
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1), max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.wire = Wire(pool_size=pool_size, timeout=timeout)  # no proxy from the environment: never a stray one
 
     # -- public ----------------------------------------------------------------------------------
     def get(self, path: str, **kw: Any) -> Any:
@@ -177,16 +176,16 @@ class HttpClient:
         def once() -> bytes:
             started = time.monotonic()
             try:
-                resp = self.session.get(url, timeout=self.timeout)
-            except network_errors() as exc:
+                answer = self.wire.send("GET", url, headers=ACCEPT_GZIP)
+            except WireFailure as exc:
                 err = connection_error(exc, provider=self.provider, method="GET", url=url, idempotent=True,
                                        timeout=self.timeout)
                 self._log_request("GET", url, _outcome(err), started)
                 raise err from None
-            self._log_request("GET", url, resp.status_code, started)
-            if resp.status_code >= 400:
-                raise self._map_error(resp.status_code, _decode(resp), resp.headers)
-            return resp.content
+            self._log_request("GET", url, answer.status, started)
+            if answer.status >= 400:
+                raise self._map_error(answer.status, _decode(answer), answer.headers)
+            return answer.content
 
         return self._retrying()(once)
 
@@ -201,7 +200,7 @@ class HttpClient:
         )
 
     def close(self) -> None:
-        self.session.close()
+        self.wire.close()
 
     # -- internals -------------------------------------------------------------------------------
     def _max_attempts(self, exc: BaseException | None) -> int:
@@ -230,32 +229,41 @@ class HttpClient:
     def _once(self, method: str, path: str, params: Any, json: Any, data: Any, idempotent: bool,
               ok: tuple[int, ...]) -> Response:
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
-        headers = {"Accept": "application/json", **self._auth_headers()}
+        headers = {**JSON_HEADERS, **self._auth_headers()}
+        content: bytes | None = None
+        if json is not None:
+            content = jsonlib.dumps(json, allow_nan=False).encode()
+            headers["Content-Type"] = "application/json"
+        elif data is not None:
+            content = urlencode(form_pairs(data)).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
         with self.gate.slot(self._buckets(method, path, json if json is not None else data)):
             started = time.monotonic()
             try:
-                resp = self.session.request(method, url, params=params, json=json, data=data, headers=headers,
-                                            timeout=self.timeout)
-            except network_errors() as exc:
+                answer = self.wire.send(method, url, headers=headers, body=content, params=form_pairs(params))
+            except WireFailure as exc:
                 err = connection_error(exc, provider=self.provider, method=method, url=url, idempotent=idempotent,
                                        timeout=self.timeout)
                 self._log_request(method, url, _outcome(err), started)
                 raise err from None
-            self._log_request(method, url, resp.status_code, started)
-        body = _decode(resp)
-        if resp.status_code >= 400 and resp.status_code not in ok:
-            raise WRITES.refusal(self._map_error(resp.status_code, body, resp.headers),
-                                      status=resp.status_code, idempotent=idempotent, provider=self.provider)
-        return Response(resp.status_code, body, resp.headers)
+            self._log_request(method, url, answer.status, started)
+        body = _decode(answer)
+        if answer.status >= 400 and answer.status not in ok:
+            raise WRITES.refusal(self._map_error(answer.status, body, answer.headers),
+                                 status=answer.status, idempotent=idempotent, provider=self.provider)
+        return Response(answer.status, body, answer.headers)
 
 
-def _decode(resp: requests.Response) -> Any:
-    if not resp.content:
+ACCEPT_GZIP = {"Accept-Encoding": "gzip", "User-Agent": "hub"}
+JSON_HEADERS = {"Accept": "application/json", **ACCEPT_GZIP}
+
+
+def _decode(answer: Answer) -> Any:
+    if not answer.content:
         return None
-    ctype = resp.headers.get("Content-Type", "")
-    if "json" in ctype:
+    if "json" in answer.headers.get("Content-Type", ""):
         try:
-            return resp.json()
+            return jsonlib.loads(answer.content)
         except ValueError:
-            return resp.text
-    return resp.text
+            return answer.text
+    return answer.text

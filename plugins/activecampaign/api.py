@@ -262,8 +262,6 @@ class ActiveCampaignApi(VendorApi[ActiveCampaignSettings]):
     def v1(self, action: str, data: Mapping[str, Any], *, read: bool = False) -> dict[str, Any]:
         """One v1 action: a form-encoded POST, or a GET for `read` actions. `result_code: 0` is a validation
         error with the vendor's message."""
-        import requests  # (what `hub validate` loads of a provider leaves the HTTP side out)
-
         key = self.settings.api_key.get_secret_value()
         params = {"api_action": action, "api_output": "json", "api_key": key}
         url = self.api_root + "/admin/api.php"
@@ -272,7 +270,7 @@ class ActiveCampaignApi(VendorApi[ActiveCampaignSettings]):
                 body = self.http.get(url, params={**params, **data})
             else:
                 body = self.http.post(url, params=params, data=dict(data), idempotent=False)
-        except requests.RequestException as exc:  # never echo the URL: its query holds the key
+        except ValueError as exc:  # a URL the wire refuses (its message would echo it, and the query holds the key)
             raise Unavailable(f"v1 {action} failed: {type(exc).__name__}", provider=self.name) from None
         if isinstance(body, str):
             try:
