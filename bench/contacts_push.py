@@ -5,7 +5,9 @@ vendor allows: ceil(N / batch maximum) plus one list, plus one for each write a 
 the apply), `bound_s` (the least time the vendor's limits allow the requests it served at this time scale: every
 rate window and the vendor's connection limit at once, each request taking the simulated `latency_s`; see
 bounds.py), `repush_writes` (writes of a second apply with no edits), `peak_rss_mb` (hub's process: the simulator
-runs in another), and with --faults the correctness figures (`missing`, `duplicates`, `status_changed`, `runs`).
+runs in another), `hub_cpu_s` and `simulator_cpu_s` (CPU each process used during the apply: on 2 cores,
+their sum over the wall time says whether the machine was the limit), and with --faults the correctness figures
+(`missing`, `duplicates`, `status_changed`, `runs`).
 With --update the contacts are pushed, every one's first name changed, and pushed again: the figures are the
 second push's.
 
@@ -80,9 +82,10 @@ def main() -> None:
             sim.take_log()
             if args.faults:
                 sim.fault_rate(args.faults)
-            start = time.perf_counter()
+            start, cpu, sim_cpu = time.perf_counter(), time.process_time(), sim.cpu_s()
             report = h.apply(plan)
             wall = time.perf_counter() - start
+            cpu, sim_cpu = time.process_time() - cpu, sim.cpu_s() - sim_cpu
             runs = 1
             while report.failed and runs < 5:  # under faults a rerun converges what exhausted its retries
                 runs += 1
@@ -116,7 +119,7 @@ def main() -> None:
         "faulted_writes": faulted_writes, "ratio": round(len(writes) / lower, 3), "wall_s": round(wall, 3),
         "bound_s": round(bound, 3), "wall_ratio": round(wall / bound, 3) if bound else None,
         "time_scale": args.time_scale, "latency_s": args.latency, "update": args.update, "repush_writes": repush,
-        "peak_rss_mb": round(peak_mb, 1),
+        "peak_rss_mb": round(peak_mb, 1), "hub_cpu_s": round(cpu, 2), "simulator_cpu_s": round(sim_cpu, 2),
     }
     if args.faults:
         result.update({"faults": args.faults, "runs": runs, "failed": len(report.failed),

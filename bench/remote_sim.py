@@ -66,6 +66,8 @@ def _serve(conn: Connection, provider: str, scale: float, options: dict[str, Any
             sim.log.clear()
         elif command == "contacts":
             conn.send(contacts_of(sim))
+        elif command == "cpu":  # CPU seconds the simulator's process has used
+            conn.send(time.process_time())
         elif command == "call":  # one of the simulator's own listings (its answer must pickle)
             conn.send(getattr(sim, args[0])())
 
@@ -107,6 +109,10 @@ class RemoteSimulator:
 
     def contacts(self) -> list[dict[str, Any]]:
         return list(self._ask("contacts"))
+
+    def cpu_s(self) -> float:
+        """CPU seconds the simulator's process has used: with hub's, what the two cores were given to do."""
+        return float(self._ask("cpu"))
 
     def call(self, listing: str) -> Any:
         """What the simulator's method `listing` answers (`messages`, ...)."""

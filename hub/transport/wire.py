@@ -17,6 +17,7 @@ conversation raises `WireFailure` from the socket's own error, which hub's class
 from __future__ import annotations
 
 import http.client
+import json
 import select
 import socket
 import ssl
@@ -35,13 +36,27 @@ STALE_AFTER_S = 2.0
 
 @dataclass(frozen=True)
 class Answer:
+    """The vendor's answer; it reads as much like a `requests.Response` as an SDK that was written for one reads
+    (`status_code`, `ok`, `text`, `json()`), so that such an SDK can be given the wire."""
+
     status: int
     headers: Mapping[str, str]  # case-insensitive
     content: bytes
 
     @property
+    def status_code(self) -> int:
+        return self.status
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+    @property
     def text(self) -> str:
         return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
 
 
 class WireFailure(Exception):

@@ -349,14 +349,9 @@ class ContactResource(_McResource):
                    results: dict[str, ItemResult]) -> list[Desired]:
         """Batch subscribe new contacts; those Mailchimp already has are returned, to be upserted instead."""
         body = {"members": [m.member_write(w.payload, names, new=True) for w in items], "update_existing": False}
-        answer = self.api("POST", f"lists/{audience}",
-                          lambda c: c.lists.batch_list_members(audience, body), body=body, idempotent=True)
+        answer = self.api.batch_subscribe(audience, body)
         by_email = {w.payload["email_address"]: w for w in items}
         existing: list[Desired] = []
-        for member in answer.get("new_members") or []:
-            email = str(member.get("email_address", "")).lower()
-            if email in by_email:
-                results[email] = ItemResult(email, True, m.subscriber_hash(email))
         for err in answer.get("errors") or []:
             email = str(err.get("email_address", "")).lower()
             if email not in by_email:

@@ -287,6 +287,18 @@ def test_archive_and_permanent_delete(mc: Any, sim: MailchimpSimulator) -> None:
     assert stats["member_count"] == 0 and stats["unsubscribe_count"] == 0 and stats["total_contacts"] == 1
 
 
+def test_a_batch_subscribe_answers_only_what_is_asked_for(mc: Any) -> None:
+    add(mc, "old@shop.test")
+    # what hub asks for: the per-member errors and the counts, not the members written (~2 kB each)
+    res = mc.api_client.call_api("/lists/{list_id}", "POST", {"list_id": LIST},
+                                 [("exclude_fields", "new_members,updated_members,_links")],
+                                 {"Content-Type": "application/json"}, body={"members": [
+                                     {"email_address": "lean@shop.test", "status": "subscribed"},
+                                     {"email_address": "old@shop.test", "status": "subscribed"}]})
+    assert set(res) == {"errors", "total_created", "total_updated", "error_count"}
+    assert (res["total_created"], [e["email_address"] for e in res["errors"]]) == (1, ["old@shop.test"])
+
+
 def test_batch_subscribe_rows_and_limits(mc: Any, sim: MailchimpSimulator) -> None:
     add(mc, "old@shop.test", tags=["legacy", "vip"])
     add(mc, "gone@shop.test", status="unsubscribed")

@@ -316,7 +316,8 @@ class Members(Audiences):
                         seg["updated_at"] = self._now()
             (created if is_new else updated).append(m)
         render = self._renderer(lst)
-        return {"new_members": [render(m) for m in created], "updated_members": [render(m) for m in updated],
+        return {"new_members": [render(m) for m in created] if sh.asks_for(req, "new_members") else [],
+                "updated_members": [render(m) for m in updated] if sh.asks_for(req, "updated_members") else [],
                 "errors": row_errors, "total_created": len(created), "total_updated": len(updated),
                 "error_count": len(row_errors), "_links": []}
 

@@ -89,6 +89,13 @@ def shape(req: SimRequest, result: Any) -> Any:
     return SimResponse(200, result, {}, JSON)
 
 
+def asks_for(req: SimRequest, key: str) -> bool:
+    """Whether the answer's top-level `key` survives `fields`/`exclude_fields` (a large part left out need not
+    be built)."""
+    include, exclude = _field_list(req, "fields"), _field_list(req, "exclude_fields")
+    return key not in exclude and (not include or any(p == key or p.startswith(key + ".") for p in include))
+
+
 def _field_list(req: SimRequest, name: str) -> list[str]:
     return [p.strip() for value in req.query.get(name, ()) for p in value.split(",") if p.strip()]
 
