@@ -1,9 +1,26 @@
 """Testing support for hub and for provider plugins: the conformance kits (providers and their simulators)
-and a simulator harness."""
+and a simulator harness.
 
-from .contract import PLANTED_SECRET, ProviderContract
-from .harness import Harness, make_client, sample_client
-from .simulator_contract import ConcurrencyLimit, SimApi, SimulatorContract, WindowLimit
+Each name is imported on first use: a benchmark that drives a provider through the `Harness` loads neither pytest
+nor the kits (tens of megabytes it would count as hub's own).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .contract import PLANTED_SECRET, ProviderContract
+    from .harness import Harness, make_client, sample_client
+    from .simulator_contract import ConcurrencyLimit, SimApi, SimulatorContract, WindowLimit
+
+_HOME = {
+    "PLANTED_SECRET": ".contract", "ProviderContract": ".contract",
+    "Harness": ".harness", "make_client": ".harness", "sample_client": ".harness",
+    "ConcurrencyLimit": ".simulator_contract", "SimApi": ".simulator_contract",
+    "SimulatorContract": ".simulator_contract", "WindowLimit": ".simulator_contract",
+}
 
 __all__ = [
     "PLANTED_SECRET",
@@ -16,3 +33,11 @@ __all__ = [
     "make_client",
     "sample_client",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'hub.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOME[name], __package__), name)
+    globals()[name] = value
+    return value

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..clock import Clock
 from ..model import Audience, Campaign, Client, ClientConfig
 from ..model.workspace import Account as AccountConfig
 from ..provider import Provider
-from ..simulator import Simulator
 from ..state import StateStore
 from ..sync.accounts import Account, HttpFactory, open_provider
 from ..sync.apply import Applier, ApplyReport
 from ..sync.plan import Plan, compute_plan
 from ..sync.services import bind_services
+
+if TYPE_CHECKING:
+    from ..simulator import Simulator
 
 
 def make_client(provider: str, *, name: str = "acme", audience: dict[str, Any] | None = None,

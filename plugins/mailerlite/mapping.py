@@ -7,6 +7,7 @@ are active/unsubscribed/unconfirmed/bounced/junk; schedules name a date, hour an
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -69,6 +70,7 @@ class MailerLiteTags(KeyedMergeTags):
         return "{$" + key + "}"
 
 
+@functools.cache  # one string for all the contacts in a group, not one each
 def group_ref(kind: str, neutral_id: str) -> str:
     return f"{kind}:{neutral_id}"
 
