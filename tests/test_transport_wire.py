@@ -52,6 +52,20 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
         self.close_connection = self.server.close_after_answer
 
+    def do_GET(self) -> None:  # a chunked answer, as vendors stream large JSON
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Rate-Limit-Remaining", "7")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for part in (b'{"items": [', b"1, 2", b"]}"):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+        self.wfile.write(b"0\r\n\r\n")
+
+    def do_DELETE(self) -> None:
+        self.send_response(204)
+        self.end_headers()
+
     def log_message(self, *args: Any) -> None:
         pass
 
@@ -73,6 +87,18 @@ def test_an_answer_asked_for_in_gzip_comes_back_decoded(vendor: Vendor) -> None:
     w = Wire(pool_size=1, timeout=5)
     answer = w.send("POST", url(vendor), headers={"Accept-Encoding": "gzip"}, body="café".encode() * 100)
     assert answer.headers["Content-Encoding"] == "gzip" and answer.text == "café" * 100
+
+
+def test_chunked_and_empty_answers_are_read_whole_and_leave_the_connection_usable(vendor: Vendor) -> None:
+    w = Wire(pool_size=1, timeout=5)
+    listed = w.send("GET", url(vendor), headers={}, params=[("PageSize", "2")])
+    assert listed.json() == {"items": [1, 2]} and listed.status_code == 200 and listed.ok
+    assert listed.headers["x-rate-limit-remaining"] == listed.headers.get("X-Rate-Limit-Remaining") == "7"
+    assert "content-type" in listed.headers and "Content-Type" in listed.headers
+    deleted = w.send("DELETE", url(vendor), headers={})
+    assert (deleted.status, deleted.content) == (204, b"")
+    assert w.send("POST", url(vendor), headers={}, body=b"after").text == "after"
+    assert vendor.connections == 1
 
 
 def test_many_requests_go_over_one_kept_connection(vendor: Vendor) -> None:
