@@ -85,6 +85,7 @@ def _http_client_class() -> type:
             super().__init__(logging.getLogger("twilio.http_client"), False, timeout)
             self.base_url = base_url.rstrip("/") if base_url else None
             self.wire = Wire(pool_size=pool_size, timeout=timeout)
+            self._basic: dict[tuple[str, str], str] = {}  # the header of each credential pair, made once
 
         def request(self, method: str, url: str, params: Mapping[str, Any] | None = None,
                     data: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
@@ -95,7 +96,10 @@ def _http_client_class() -> type:
                 url = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
             sent = dict(headers or {})
             if auth is not None:
-                sent["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+                basic = self._basic.get(auth)
+                if basic is None:
+                    basic = self._basic[auth] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+                sent["Authorization"] = basic
             body = None
             if sent.get("Content-Type") in ("application/json", "application/scim+json"):
                 body = json.dumps(data).encode()
