@@ -8,6 +8,7 @@ addressed by the md5 of the lowercased email, schedules are UTC on a quarter hou
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -82,10 +83,16 @@ class MailchimpTags(KeyedMergeTags):
 def contact_member(contact: Contact, field_tags: dict[str, str]) -> dict[str, Any]:
     """The comparable payload for one member; `tags` holds neutral refs ("list:x", "tag:y")."""
     merge = contact.vendor_fields(BUILT_IN_TAGS, field_tags, str.upper)
-    refs = sorted([f"list:{x}" for x in contact.lists] + [f"tag:{t}" for t in contact.tags])
+    refs = sorted([_ref("list", x) for x in contact.lists] + [_ref("tag", t) for t in contact.tags])
     payload = {"email_address": (contact.email or "").lower(), "merge_fields": merge, "tags": refs,
                "status": STATUS_OUT[contact.consent.email]}
-    return {**payload, **opt_in_evidence(contact)}
+    payload.update(opt_in_evidence(contact))
+    return payload
+
+
+@functools.cache  # one string for all the contacts with a list or tag, not one each
+def _ref(kind: str, neutral_id: str) -> str:
+    return f"{kind}:{neutral_id}"
 
 
 EVIDENCE_KEYS = ("timestamp_opt", "ip_opt")
