@@ -13,8 +13,9 @@ command loads the plugins, `hub providers list` and `hub --help` included.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .exports import on_first_use
 
 if TYPE_CHECKING:  # for type checkers: the names of __all__ and _EXPORTS (a test holds the three equal)
     from .channel import Channel
@@ -236,11 +237,4 @@ __all__ = [
 ]
 
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module 'hub.plugin' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME[name], __package__), name)
-    globals()[name] = value
-    return value
+__getattr__ = on_first_use(__name__, _HOME)

@@ -7,8 +7,9 @@ nor the kits (tens of megabytes it would count as hub's own).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..exports import on_first_use
 
 if TYPE_CHECKING:
     from .contract import PLANTED_SECRET, ProviderContract
@@ -33,11 +34,4 @@ __all__ = [
     "make_client",
     "sample_client",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module 'hub.testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME[name], __package__), name)
-    globals()[name] = value
-    return value
+__getattr__ = on_first_use(__name__, _HOME)
