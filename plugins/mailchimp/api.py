@@ -342,7 +342,8 @@ class MailchimpApi(VendorApi[MailchimpSettings]):
             return results
         operations = [{"method": method, "path": path, "body": json.dumps(body), "operation_id": f"{i}"}
                       for i, (_, method, path, body) in enumerate(ops)]
-        outcome = self._batch_job(operations)
+        repeatable = all(self.sdk.writes.idempotent(method, _repeatable(method, path)) for _, method, path, _ in ops)
+        outcome = self._batch_job(operations, repeatable=repeatable)
         for i, (owner, _, path, _) in enumerate(ops):
             status, text = outcome.get(str(i), (0, "no result in the batch"))
             if status >= 400 or status == 0:
@@ -351,9 +352,11 @@ class MailchimpApi(VendorApi[MailchimpSettings]):
                 results.setdefault(owner, ItemResult(owner, True, path.split("/")[4]))
         return results
 
-    def _batch_job(self, operations: list[dict[str, Any]]) -> dict[str, tuple[int, str]]:
+    def _batch_job(self, operations: list[dict[str, Any]], *, repeatable: bool) -> dict[str, tuple[int, str]]:
+        """Start a /batches job and wait for its results. With `repeatable` (every operation may be sent twice), a
+        start whose answer is lost is made again: a second job does what the first may have done."""
         body = {"operations": operations}
-        job = self("POST", "batches", lambda c: c.batches.start(body), body=body, idempotent=False)
+        job = self("POST", "batches", lambda c: c.batches.start(body), body=body, idempotent=repeatable)
         job_id = job["id"]
         delay = 1.0
         for _ in range(BATCH_POLL_MAX):

@@ -238,6 +238,26 @@ def test_push_under_20_percent_faults_keeps_everyone_once_with_their_status(mc: 
         h.close()
 
 
+def test_a_batch_job_of_upserts_whose_start_is_lost_is_started_again(mc: Any, tmp_path: Path) -> None:
+    """The job's operations (member upserts, tags set by status) may all be sent twice, so a lost answer to its
+    start is no reason to fail the contacts: a second job does what the first may have done."""
+    contacts = [{"email": f"k{i}@example.com", "first_name": "Kim", "lists": ["news"]} for i in range(8)]
+    client = make_client("mailchimp", audience={"lists": [{"id": "news", "name": "News"}], "contacts": contacts})
+    h = Harness(mc, client, tmp_path, FakeClock())
+    try:
+        assert not h.apply().failed
+        h.account.client = make_client("mailchimp", audience={"lists": [{"id": "news", "name": "News"}], "contacts": [
+            {**c, "first_name": "Kit"} for c in contacts]})
+        h.simulator.inject(Fault("drop_after", method="POST", path_prefix="/3.0/batches", count=1))
+        report = h.apply()
+        assert not report.failed, report.failed[0].error
+        assert len([e for e in h.simulator.log if e.method == "POST" and e.path == "/3.0/batches"]) == 2
+        names = {x["email_address"]: x["merge_fields"]["FNAME"] for x in h.simulator.members(ACCOUNT, AUDIENCE)}
+        assert names == {c["email"]: "Kit" for c in contacts}
+    finally:
+        h.close()
+
+
 def test_never_more_than_ten_connections_to_one_account(mc: Any, tmp_path: Path) -> None:
     client = make_client("mailchimp", audience={"lists": [{"id": f"l{i}", "name": f"List {i}"} for i in range(30)]})
     from hub.clock import ScaledClock
