@@ -27,6 +27,7 @@ class Vendor(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.closed = threading.Semaphore(0)  # released as each connection is closed
+        self.paths: list[str] = []  # each request's path and query, as they came
 
     def shutdown_request(self, request: Any) -> None:
         super().shutdown_request(request)
@@ -42,6 +43,7 @@ class Handler(BaseHTTPRequestHandler):
         self.server.connections += 1
 
     def do_POST(self) -> None:
+        self.server.paths.append(self.path)
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.send_response(201)
         if "gzip" in self.headers.get("Accept-Encoding", ""):
@@ -99,6 +101,15 @@ def test_chunked_and_empty_answers_are_read_whole_and_leave_the_connection_usabl
     assert (deleted.status, deleted.content) == (204, b"")
     assert w.send("POST", url(vendor), headers={}, body=b"after").text == "after"
     assert vendor.connections == 1
+
+
+def test_a_path_with_a_space_or_an_accent_goes_out_percent_encoded(vendor: Vendor) -> None:
+    w = Wire(pool_size=1, timeout=5)
+    answer = w.send("POST", url(vendor).replace("Messages.json", "subscribers/zoë léa@x.test"), headers={},
+                    body=b"x", params=[("q", "a b")])
+    assert answer.status == 201 and vendor.paths[-1] == "/subscribers/zo%C3%AB%20l%C3%A9a@x.test?q=a+b"
+    with pytest.raises(ValueError, match="line break"):
+        w.send("POST", url(vendor), headers={"X-Note": "a\r\nX-Injected: 1"}, body=b"x")
 
 
 def test_many_requests_go_over_one_kept_connection(vendor: Vendor) -> None:

@@ -27,11 +27,12 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 __all__ = ["Answer", "Wire", "WireFailure", "form_pairs"]
 
 STALE_AFTER_S = 2.0
+URL_SAFE = "!#$%&'()*+,/:;=?@[]~"  # kept as they are in a request's path and query (those of requests' requote_uri)
 
 
 @dataclass(frozen=True)
@@ -119,11 +120,15 @@ class Wire:
              params: Iterable[tuple[str, str]] = (), timeout: float | None = None) -> Answer:
         parts = urlsplit(url)
         query = "&".join(q for q in (parts.query, urlencode(list(params))) if q)
-        path = (parts.path or "/") + (f"?{query}" if query else "")
+        # what may not stand in a request line (a space, an accent in an address) is percent-encoded, as `requests`
+        # does; what is encoded already stays so
+        path = quote((parts.path or "/") + (f"?{query}" if query else ""), safe=URL_SAFE)
         scheme, host, port = parts.scheme, parts.hostname or "", parts.port
         origin = (scheme, host, port)
         head = [f"{method} {path} HTTP/1.1", f"Host: {host}" + (f":{port}" if port else "")]
         head += [f"{k}: {v}" for k, v in headers.items() if k.lower() not in ("host", "content-length")]
+        if any("\r" in line or "\n" in line for line in head):
+            raise ValueError(f"a header of the request to {host} holds a line break")
         if body is not None or method in ("POST", "PUT", "PATCH"):
             head.append(f"Content-Length: {len(body or b'')}")
         request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + (body or b"")
