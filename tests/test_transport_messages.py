@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from hub.clock import FakeClock
-from hub.errors import ExitCode, RateLimited, Unavailable, Unreachable
+from hub.errors import ExitCode, RateLimited, Unavailable, Unreachable, VendorValidationError
 from hub.plugins import make_plugins
 from hub.provider import Limits
 from hub.redact import register
@@ -246,6 +246,15 @@ def test_rate_limits_and_server_errors_say_what_and_how_long(scripted: Any, capl
     assert first.startswith(f"{LABEL}: ") and "429" in first and first.endswith("retrying in 3 s (attempt 2 of 6)")
     assert "HTTP 503" in second and second.endswith("retrying in 1 s (attempt 3 of 6)")
     assert [line.split(" -> ")[1].split()[0] for line in http_lines(caplog)] == ["429", "503", "200"]
+
+
+def test_a_redirect_is_not_followed_and_says_where_without_its_query(scripted: Any) -> None:
+    """A vendor redirecting (http to https, an old host) gets no write sent on: the error names where to."""
+    server = scripted([(301, {"Location": f"https://acct.example.com/api/3/contacts?api_key={SECRET}"})])
+    with pytest.raises(VendorValidationError) as err:
+        make_http(server.base_url, FakeClock()).post("contacts", json={"email": "a@x.test"}, idempotent=False)
+    assert "redirects this request to https://acct.example.com/api/3/contacts" in str(err.value)
+    assert SECRET not in str(err.value) and len(server.seen) == 1
 
 
 def test_retries_give_up_with_the_last_error(scripted: Any) -> None:

@@ -31,7 +31,7 @@ from urllib.parse import urlencode, urlsplit
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from ..clock import Clock
-from ..errors import AmbiguousWrite, NotFound, ProviderError, RateLimited
+from ..errors import AmbiguousWrite, NotFound, ProviderError, RateLimited, VendorValidationError
 from ..redact import guard_library_loggers
 from .errors import DNS, DNS_TEMPORARY, connection_error, seconds
 from .ratelimit import AccountGate
@@ -247,6 +247,8 @@ class HttpClient:
                 self._log_request(method, url, _outcome(err), started)
                 raise err from None
             self._log_request(method, url, answer.status, started)
+        if 300 <= answer.status < 400 and answer.status not in ok:
+            raise _redirected(self.provider, answer)
         body = _decode(answer)
         if answer.status >= 400 and answer.status not in ok:
             raise WRITES.refusal(self._map_error(answer.status, body, answer.headers),
@@ -256,6 +258,15 @@ class HttpClient:
 
 ACCEPT_GZIP = {"Accept-Encoding": "gzip", "User-Agent": "hub"}
 JSON_HEADERS = {"Accept": "application/json", **ACCEPT_GZIP}
+
+
+def _redirected(provider: str, answer: Answer) -> VendorValidationError:
+    """hub follows no redirect (a write sent on elsewhere is not the write hub journalled): it says where to."""
+    to = urlsplit(answer.headers.get("Location", ""))
+    where = f" to {to.scheme}://{to.netloc}{to.path}" if to.netloc else ""  # never its query: it may hold a key
+    return VendorValidationError(f"HTTP {answer.status}: the vendor redirects this request{where}; is the account's"
+                                 " base_url right (https, the account's own host)?", provider=provider,
+                                 status=answer.status)
 
 
 def _decode(answer: Answer) -> Any:
