@@ -363,7 +363,7 @@ class StateStore:
 
             changed = False
             for s in settlements:
-                row = rows.get(s.journal_id)
+                row = rows.pop(s.journal_id, None)  # (an id given twice is settled once, as it always was)
                 if row is None or row["status"] != "pending":
                     continue
                 vendor_id = s.vendor_id or row["vendor_id"]

@@ -1,7 +1,8 @@
 """The one HTTP client providers use: base URL, auth, per-account limits, retries and error mapping.
 
-Requests go out on `hub.transport.wire` (keep-alive `http.client` connections): a quarter of the CPU `requests`
-took a call, which is what bounds hub when it drives hundreds of accounts at once.
+Requests go out on `hub.transport.wire` (HTTP/1.1 on keep-alive sockets): a fraction of the CPU `requests` took
+a call, which is what bounds hub when it drives hundreds of accounts at once. It follows no redirect: a write
+sent on to another address is not the write hub journalled, so a redirect is an error that says where to.
 
 Retries (tenacity) cover 429 (waiting `Retry-After` on the clock), 502/503/504 and connection errors.
 Validation errors are never retried, and a host name that does not exist (nearly always a wrong
