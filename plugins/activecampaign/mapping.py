@@ -127,13 +127,12 @@ def contact_payload(contact: Contact, tag_names: dict[str, str]) -> tuple[dict[s
     lists = sorted(contact.lists)
     consent = contact.consent.email
     reason = ""
-    payload["subscribe"], payload["unsubscribe"] = [], []
-    if consent is ConsentStatus.SUBSCRIBED:
-        payload["subscribe"] = lists
-    elif consent is ConsentStatus.PENDING:
+    subscribed = consent is ConsentStatus.SUBSCRIBED
+    left = not subscribed and consent is not ConsentStatus.PENDING
+    payload["subscribe"], payload["unsubscribe"] = (lists if subscribed else []), (lists if left else [])
+    if consent is ConsentStatus.PENDING:
         reason = PENDING_NOTE if lists else ""
-    else:
-        payload["unsubscribe"] = lists
+    elif left:
         if consent is ConsentStatus.BOUNCED:
             reason = BOUNCED_NOTE
         elif consent is ConsentStatus.COMPLAINED:

@@ -235,7 +235,8 @@ class ContactResource(_AcResource):
             if not c.email:
                 continue  # phone-only contacts live in hub for SMS; ActiveCampaign's import needs an email
             payload, reason = m.contact_payload(c, names)
-            record = {"lists": sorted(c.lists), "tags": sorted(c.tags)}
+            lists = payload["subscribe"] or payload["unsubscribe"] or sorted(c.lists)  # one sorted copy, not two
+            record = {"lists": lists, "tags": sorted(c.tags)}
             fidelity = Fidelity.APPROXIMATED if reason else Fidelity.EXACT
             out.append(Desired(payload["email"], payload["email"], payload, fidelity, reason,
                                details={"record": record}))
