@@ -117,7 +117,7 @@ def field_text(value: Any) -> str:
 
 def contact_payload(contact: Contact, tag_names: dict[str, str]) -> tuple[dict[str, Any], str]:
     """(import payload with neutral references, the reason when consent is approximated)."""
-    payload: dict[str, Any] = {"email": (contact.email or "").lower()}
+    payload: dict[str, Any] = {"email": contact.email_key}
     for key in ("first_name", "last_name", "phone"):
         value = getattr(contact, key)
         if value:

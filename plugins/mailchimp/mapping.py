@@ -84,7 +84,7 @@ def contact_member(contact: Contact, field_tags: dict[str, str]) -> dict[str, An
     """The comparable payload for one member; `tags` holds neutral refs ("list:x", "tag:y")."""
     merge = contact.vendor_fields(BUILT_IN_TAGS, field_tags, str.upper)
     refs = sorted([_ref("list", x) for x in contact.lists] + [_ref("tag", t) for t in contact.tags])
-    payload = {"email_address": (contact.email or "").lower(), "merge_fields": merge, "tags": refs,
+    payload = {"email_address": contact.email_key, "merge_fields": merge, "tags": refs,
                "status": STATUS_OUT[contact.consent.email]}
     payload.update(opt_in_evidence(contact))
     return payload

@@ -87,7 +87,7 @@ EVIDENCE_KEYS = ("opted_in_at", "optin_ip")
 def contact_payload(contact: Contact, field_keys: dict[str, str]) -> dict[str, Any]:
     fields = contact.vendor_fields(BUILT_IN_KEYS, field_keys)
     payload: dict[str, Any] = {
-        "email": (contact.email or "").lower(),
+        "email": contact.email_key,
         "fields": fields,
         "groups": sorted([group_ref("list", x) for x in contact.lists] + [group_ref("tag", t) for t in contact.tags]),
     }
