@@ -64,14 +64,19 @@ class _Lazy:
         self.owner, self.name = owner, name
 
     def __get__(self, instance: object, cls: type | None = None) -> Any:
-        module, _, attr = self.path.partition(":")
         try:
-            value = getattr(importlib.import_module(module, self.owner.__module__.rpartition(".")[0]), attr)
+            value = _load(self.path, self.owner)
         except Exception as exc:  # a broken plugin module: say which declaration led to it
             raise ConfigError(f"{self.owner.__module__}.{self.owner.__qualname__}.{self.name} = lazy({self.path!r})"
                               f" cannot be loaded: {exc}") from exc
         setattr(self.owner, self.name, value)
         return value
+
+
+def _load(path: str, owner: type) -> Any:
+    """What `"module:name"` names; a `".module"` is in `owner`'s package."""
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module, owner.__module__.rpartition(".")[0]), attr)
 
 
 def lazy(path: str) -> Any:
@@ -141,8 +146,7 @@ class Provider:
             raise NotSupported(f"provider '{cls.name}' ships no simulator", provider=cls.name)
         from .simulator.base import Simulator
 
-        module, _, attr = cls.simulator.partition(":")
-        sim = getattr(importlib.import_module(module), attr)(clock=clock, **options)
+        sim = _load(cls.simulator, cls)(clock=clock, **options)
         if not isinstance(sim, Simulator):
             raise TypeError(f"provider '{cls.name}': {cls.simulator} made a {type(sim).__name__}, not a hub Simulator")
         return sim

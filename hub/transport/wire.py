@@ -220,10 +220,10 @@ def _read_answer(reader: Any, method: str) -> tuple[int, Headers, bytes, bool]:
             raise http.client.BadStatusLine(line.decode("latin-1", errors="replace")[:100])
         status = int(rest[:3])
         headers = _read_headers(reader)
-        if status >= 200 or status == 101:
+        if status >= 200:
             break  # 1xx (100 Continue, 103 Early Hints) come before the answer: skipped
     keep = version != "HTTP/1.0" and "close" not in headers.get("connection", "").lower()
-    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+    if method == "HEAD" or status in (204, 304):
         return status, headers, b"", keep
     if "chunked" in headers.get("transfer-encoding", "").lower():
         return status, headers, _read_chunked(reader), keep
