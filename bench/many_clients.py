@@ -31,7 +31,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     # 0.2 s is a typical round trip to a vendor API; much lower and the figure measures the simulators'
     # own CPU (they share this machine's cores with hub) rather than how well hub overlaps clients
-    ap.add_argument("--latency", type=float, default=0.2, help="seconds added to every vendor request")
+    ap.add_argument("--latency", type=float, default=0.2, help="vendor seconds each request takes")
     args = ap.parse_args()
 
     provider_cls = make_plugins().registry.get("mailerlite")

@@ -341,6 +341,31 @@ def test_base_latency_option(clock: FakeClock, http: requests.Session) -> None:
     assert clock.slept == [0.25, 0.25]
 
 
+class SlowToy(ToySimulator):
+    """Its listing takes `work` vendor seconds of its own (a batch of 500 members, a turn at the lock)."""
+
+    work = 0.0
+
+    @route("GET", "/v1/items")
+    def list_items(self, req: SimRequest) -> Any:
+        self.clock.sleep(self.work)
+        return super().list_items(req)
+
+
+def test_base_latency_counts_the_vendors_own_work(clock: FakeClock, http: requests.Session) -> None:
+    # the latency is how long the vendor takes to answer: work done within it adds nothing; work longer
+    # than it is all the time the request takes (a latency fault still comes before it all)
+    with SlowToy(clock, latency=0.25) as s:
+        s.work = 0.1
+        http.get(s.base_url + "/items", headers=AUTH1)
+        s.work = 0.4
+        http.get(s.base_url + "/items", headers=AUTH1)
+        s.inject(Fault("latency", seconds=2.0))
+        s.work = 0.0
+        http.get(s.base_url + "/items", headers=AUTH1)
+    assert clock.slept == pytest.approx([0.1, 0.15, 0.4, 2.0, 0.0, 0.25])
+
+
 def test_fault_rate_is_seeded_and_switchable(clock: FakeClock, http: requests.Session) -> None:
     def run(seed: int) -> list[int]:
         with ToySimulator(clock) as s:

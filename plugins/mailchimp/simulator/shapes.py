@@ -244,7 +244,7 @@ class Shapes(Simulator):
         500: "An unexpected internal error has occurred. Please contact Support for more information.",
         503: "This service is temporarily unavailable. Please try again later.",
     }
-    _now_cache: tuple[float, str] = (-1.0, "")
+    _now_cache: tuple[int, str] = (-1, "")
 
     def error_body(self, status: int, message: str) -> Any:
         title = TITLES.get(status) or next((s.phrase for s in HTTPStatus if s == status), "Error")
@@ -343,10 +343,12 @@ class Shapes(Simulator):
         return {key: [render(x) for x in page.items], **extra, "total_items": page.total, "_links": []}
 
     def _now(self) -> str:
-        """The clock's UTC time as the vendor formats it (cached while the clock stands still)."""
-        tick = self.clock.now()
-        if self._now_cache[0] != tick:
-            self._now_cache = (tick, self.clock.utcnow().strftime(TS))
+        """The clock's UTC time as the vendor formats it, to the second (formatted once a second: a batch of 500
+        members asks for it thousands of times)."""
+        now = self.clock.utcnow()
+        second = int(now.timestamp())
+        if self._now_cache[0] != second:
+            self._now_cache = (second, now.strftime(TS))
         return self._now_cache[1]
 
     def _hex_id(self, kind: str) -> str:
