@@ -49,6 +49,17 @@ def test_a_journalled_write_is_pending_until_settled_then_recorded(store: StateS
                                                                     ("delete", "ok")]
 
 
+def test_a_batch_journalled_at_once_gives_each_write_its_own_entry_in_order(store: StateStore) -> None:
+    # more rows than one INSERT holds, and one item written twice: each id names the write given at its place
+    ops = [(f"c{i}", "create", f"c{i}@x.example", f"fp{i}") for i in range(1203)]
+    ops.insert(700, ("c5", "create", "c5@x.example", "fp5-again"))
+    ids = store.begin("run1", "acme", "main", "mailerlite", "contact", ops)
+    assert len(set(ids)) == len(ops)
+    by_id = {e.id: e for e in store.pending()}
+    assert [(by_id[i].neutral_id, by_id[i].fingerprint) for i in ids] == [(o[0], o[3]) for o in ops]
+    assert ids[5] < ids[700]  # an item given twice: its first write has the earlier entry
+
+
 def test_an_unknown_outcome_is_kept_until_the_user_resolves_it(store: StateStore) -> None:
     [jid] = store.begin("run1", "acme", "main", "mailchimp", "enrolment", [("w/a@x.example", "create", "a", "fp")])
     store.settle([Settlement(jid, "unknown", error="answer lost")])

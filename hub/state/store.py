@@ -188,7 +188,10 @@ UPSERT_ITEM = ("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (clie
                " applied_at=excluded.applied_at, data=excluded.data")
 AUDIT = ("INSERT INTO audit (at, actor, run_id, client, account, provider, kind, neutral_id, action, result, vendor_id,"
          " detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
-SQL_IN_MAX = 500  # ids in one `IN (...)`: well within every database's limit on parameters
+SQL_IN_MAX = 500  # ids in one `IN (...)`, rows in one INSERT: well within every database's limit on parameters
+JOURNAL_INSERT = ("INSERT INTO journal (run_id, client, account, provider, kind, neutral_id, op, natural_key,"
+                  " fingerprint, created_at) VALUES ")
+JOURNAL_ROW = "(?,?,?,?,?,?,?,?,?,?)"
 
 
 @dataclass(frozen=True)
@@ -317,17 +320,26 @@ class StateStore:
     # -- journal ---------------------------------------------------------------------------------
     def begin(self, run_id: str, client: str, account: str, provider: str, kind: str,
               ops: Iterable[tuple[str, str, str, str]]) -> list[int]:
-        """Journal writes about to be sent: ops are (neutral_id, op, natural_key, fingerprint)."""
+        """Journal writes about to be sent: ops are (neutral_id, op, natural_key, fingerprint). Their journal ids,
+        in the order of `ops`.
+
+        A batch is one INSERT of many rows, not one per row. Neither database promises the order of the rows
+        `RETURNING` gives, so each id is matched back by (neutral_id, op); an item named twice takes its ids in
+        ascending order, the order its rows were given in."""
         now = self._now()
-        ids = []
+        ops = list(ops)
+        given: dict[tuple[str, str], list[int]] = {}
         with self._tx() as db:
-            for neutral_id, op, natural_key, fp in ops:
-                cur = db.execute(
-                    "INSERT INTO journal (run_id, client, account, provider, kind, neutral_id, op, natural_key,"
-                    " fingerprint, created_at) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id",
-                    (run_id, client, account, provider, kind, neutral_id, op, natural_key, fp, now))
-                ids.append(int(cur.fetchone()["id"]))
-        return ids
+            for at in range(0, len(ops), SQL_IN_MAX):
+                part = ops[at:at + SQL_IN_MAX]
+                args = [v for neutral_id, op, natural_key, fp in part
+                        for v in (run_id, client, account, provider, kind, neutral_id, op, natural_key, fp, now)]
+                for row in db.execute(JOURNAL_INSERT + ",".join([JOURNAL_ROW] * len(part)) + " RETURNING id,"
+                                      " neutral_id, op", args).fetchall():
+                    given.setdefault((row["neutral_id"], row["op"]), []).append(int(row["id"]))
+        for ids in given.values():
+            ids.sort(reverse=True)
+        return [given[(neutral_id, op)].pop() for neutral_id, op, _, _ in ops]
 
     def progress(self, journal_id: int, vendor_id: str) -> None:
         """A create's first step is done: the item exists at the vendor with this id (a multi-step create
