@@ -336,6 +336,13 @@ class SharedRead:
         with self._lock:
             self._value = None
 
+    def add(self, item: Any) -> None:
+        """An item the reader's own write made, added to the list read if one is held (the next user need not read
+        the vendor again); a reader holding the list before sees it unchanged."""
+        with self._lock:
+            if self._value is not None:
+                self._value = [*self._value, item]
+
 
 @dataclass
 class ProviderContext:

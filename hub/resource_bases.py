@@ -9,7 +9,7 @@
   `waiting`.
 - `SharedCollectionResource`: lists and tags kept as one vendor collection (MailerLite groups, Mailchimp
   tags) read once for both. Hooks: `collection`, `forget_collection`, `create_item`, `update_item`,
-  `delete_item`.
+  `delete_item`, and optionally `collection_gained`.
 - `SocialPostResourceBase`: the posts a client's campaigns make on one social account, one item per campaign.
   Hooks: `payload`, `notes`, `natural_key`.
 """
@@ -189,8 +189,13 @@ class SharedCollectionResource(Resource):
         """Drop the shared read, so the next one is fresh."""
         raise NotImplementedError
 
-    def create_item(self, name: str) -> str:
+    def create_item(self, name: str) -> dict[str, Any]:
+        """Create the item; what the vendor answered ({"id", "name", ...}, as `collection` shows items)."""
         raise NotImplementedError
+
+    def collection_gained(self, item: dict[str, Any]) -> None:
+        """`item` was just made: keep the shared read right (add it to a read held), or drop it (the default)."""
+        self.forget_collection()
 
     def update_item(self, vendor_id: str, name: str) -> None:
         raise NotImplementedError
@@ -216,9 +221,9 @@ class SharedCollectionResource(Resource):
         return self.read_live(refs, fresh=True).get(natural_key)
 
     def create(self, want: Desired, refs: References) -> str:
-        vendor_id = self.create_item(want.payload["name"])
-        self.forget_collection()
-        return vendor_id
+        made = self.create_item(want.payload["name"])
+        self.collection_gained(made)
+        return str(made["id"])
 
     def update(self, vendor_id: str, want: Desired, live: Live | None, refs: References) -> str:
         self.update_item(vendor_id, want.payload["name"])

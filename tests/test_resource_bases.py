@@ -17,6 +17,7 @@ from hub.plugin import (
     References,
     SegmentDef,
     SharedCollectionResource,
+    SharedRead,
     Support,
     Variable,
 )
@@ -106,9 +107,9 @@ class Groups(SharedCollectionResource):
     def forget_collection(self) -> None:
         self.api.log.append("forget")
 
-    def create_item(self, name: str) -> str:
+    def create_item(self, name: str) -> dict[str, Any]:
         self.api.log.append(f"create {name}")
-        return "7"
+        return {"id": 7, "name": name}
 
     def update_item(self, vendor_id: str, name: str) -> None:
         self.api.log.append(f"update {vendor_id} {name}")
@@ -187,3 +188,12 @@ def test_enrolments_wait_for_their_automation_then_name_it() -> None:
     refs.add("automation", "welcome", "77")
     [ready] = resource.desired(client, refs)
     assert (ready.fidelity, ready.payload) == (Fidelity.EXACT, {"email": "a@x.example", "automation": "welcome"})
+
+
+def test_an_item_made_joins_a_shared_read_held_and_a_reader_keeps_what_it_had() -> None:
+    read = SharedRead()
+    read.add({"id": 1})  # nothing held: the next reader reads the vendor
+    held = read.get(lambda: [{"id": 0}])
+    read.add({"id": 1})
+    assert read.get(lambda: []) == [{"id": 0}, {"id": 1}]
+    assert held == [{"id": 0}]

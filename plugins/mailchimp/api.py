@@ -262,6 +262,10 @@ class MailchimpApi(VendorApi[MailchimpSettings]):
     def forget_static_segments(self) -> None:
         self._tags.forget()
 
+    def static_segment_made(self, segment: dict[str, Any]) -> None:
+        """A tag hub just made (the contacts' push names it without reading the audience's tags again)."""
+        self._tags.add(segment)
+
     def tag_ref(self, refs: References, vendor_id: Any) -> str:
         for kind in ("list", "tag"):
             neutral = refs.neutral_id(kind, str(vendor_id))

@@ -71,11 +71,13 @@ class _TagBacked(_McResource, SharedCollectionResource):
     def forget_collection(self) -> None:
         self.api.forget_static_segments()
 
-    def create_item(self, name: str) -> str:
+    def create_item(self, name: str) -> dict[str, Any]:
         body = {"name": name, "static_segment": []}
-        made = self.api("POST", f"lists/{self.audience}/segments",
-                        lambda c: c.lists.create_segment(self.audience, body), body=body, idempotent=False)
-        return str(made["id"])
+        return dict(self.api("POST", f"lists/{self.audience}/segments",
+                             lambda c: c.lists.create_segment(self.audience, body), body=body, idempotent=False))
+
+    def collection_gained(self, item: dict[str, Any]) -> None:
+        self.api.static_segment_made(item)
 
     def update_item(self, vendor_id: str, name: str) -> None:
         body = {"name": name}

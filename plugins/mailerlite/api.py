@@ -110,6 +110,10 @@ class MailerLiteApi(VendorApi[MailerLiteSettings]):
     def forget_groups(self) -> None:
         self._groups.forget()
 
+    def group_made(self, group: dict[str, Any]) -> None:
+        """A group hub just made (the contacts' push finds it without reading the groups again)."""
+        self._groups.add(group)
+
     def timezone_ids(self) -> dict[str, str]:
         return self._timezones.get(lambda: {t["name"]: str(t["id"])
                                             for t in self.http.get("timezones").get("data") or []})

@@ -70,9 +70,11 @@ class _GroupBacked(_MlResource, SharedCollectionResource):
     def forget_collection(self) -> None:
         self.api.forget_groups()
 
-    def create_item(self, name: str) -> str:
-        body = self.http.post("groups", json={"name": name}, idempotent=False)
-        return str(body["data"]["id"])
+    def create_item(self, name: str) -> dict[str, Any]:
+        return dict(self.http.post("groups", json={"name": name}, idempotent=False)["data"])
+
+    def collection_gained(self, item: dict[str, Any]) -> None:
+        self.api.group_made(item)
 
     def update_item(self, vendor_id: str, name: str) -> None:
         self.http.put(f"groups/{vendor_id}", json={"name": name})
