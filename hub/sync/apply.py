@@ -23,6 +23,8 @@ from ..state.store import JournalEntry, Settlement
 from .accounts import Account
 from .plan import MAX_PARALLEL_ACCOUNTS, Change, Plan, build_refs
 
+UNITS_AHEAD_PER = 4  # connections per extra unit in progress (10 connections: 12 units)
+
 CREATE_ATTEMPTS = 3  # creates whose answers were lost and that the vendor shows did not happen
 
 
@@ -184,7 +186,10 @@ class Applier:
                 units += [partial(self._batch, acc, res, batched[i:i + res.batch_size], refs)
                           for i in range(0, len(batched), res.batch_size)]
         units += [partial(self._one, acc, res, c, refs) for c in singles]
-        workers = max(1, min(acc.provider.api.limits.max_concurrency, len(units)))
+        # a few more units than connections: while some wait on the vendor, others journal, build and settle theirs
+        # (the account's gate keeps the requests in flight within the vendor's connection limit)
+        connections = acc.provider.api.limits.max_concurrency
+        workers = max(1, min(connections + max(1, connections // UNITS_AHEAD_PER), len(units)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for f in [pool.submit(self._guarded, u) for u in units]:
                 f.result()

@@ -40,6 +40,7 @@ RETRANSLATE = "retranslate"
 # about as long as the slowest one (PRODUCT §6). Each account's own gate keeps it within its vendor's limits; this
 # cap only bounds threads and open connections (well under the usual 1,024 open files).
 MAX_PARALLEL_ACCOUNTS = 256
+FIDELITIES = {f.value: f for f in Fidelity}  # (a dict lookup: calling the enum is slow, once per contact)
 _LINE = json.JSONEncoder(default=str)  # one side-file line per item: json.dumps(default=str), made once
 
 
@@ -70,7 +71,7 @@ class Change:
         return self.action in ("create", "update", "delete")
 
     def desired(self) -> Desired:
-        return Desired(self.id, self.natural_key, self.payload, Fidelity(self.fidelity), self.reason, self.details)
+        return Desired(self.id, self.natural_key, self.payload, FIDELITIES[self.fidelity], self.reason, self.details)
 
     @classmethod
     def folded(cls, client: str, account: str, provider: str, kind: str, action: str, count: int,
