@@ -188,10 +188,27 @@ UPSERT_ITEM = ("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (clie
                " applied_at=excluded.applied_at, data=excluded.data")
 AUDIT = ("INSERT INTO audit (at, actor, run_id, client, account, provider, kind, neutral_id, action, result, vendor_id,"
          " detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
-SQL_IN_MAX = 500  # ids in one `IN (...)`, rows in one INSERT: well within every database's limit on parameters
+SQL_IN_MAX = 500  # ids in one `IN (...)`, rows in one statement: well within every database's limit on parameters
+# A batch's rows go in one statement each (sqlite3 gives up the GIL and takes it back for every row of an
+# `executemany`: 1,500 times for a batch of 500, each a wait behind the threads building the next batches)
 JOURNAL_INSERT = ("INSERT INTO journal (run_id, client, account, provider, kind, neutral_id, op, natural_key,"
-                  " fingerprint, created_at) VALUES ")
-JOURNAL_ROW = "(?,?,?,?,?,?,?,?,?,?)"
+                  " fingerprint, created_at) VALUES {rows} RETURNING id, neutral_id, op")
+UPSERT_ITEMS = UPSERT_ITEM.replace("VALUES (?,?,?,?,?,?,?,?,?,?)", "VALUES {rows}")
+AUDITS = AUDIT.replace("VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", "VALUES {rows}")
+CLOSE_JOURNAL = ("UPDATE journal SET status=v.column2, vendor_id=v.column3, error=v.column4, settled_at=v.column5"
+                 " FROM (VALUES {rows}) AS v WHERE journal.id = v.column1")
+
+
+def _many(db: Database, sql: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
+    """Run `sql` (its `{rows}` a VALUES list) for `rows`, up to SQL_IN_MAX rows a statement; what it returns."""
+    out: list[Any] = []
+    for at in range(0, len(rows), SQL_IN_MAX):
+        part = rows[at:at + SQL_IN_MAX]
+        one = "(" + ",".join("?" * len(part[0])) + ")"
+        cur = db.execute(sql.format(rows=",".join([one] * len(part))), [v for row in part for v in row])
+        if "RETURNING" in sql:
+            out += cur.fetchall()
+    return out
 
 
 @dataclass(frozen=True)
@@ -330,13 +347,10 @@ class StateStore:
         ops = list(ops)
         given: dict[tuple[str, str], list[int]] = {}
         with self._tx() as db:
-            for at in range(0, len(ops), SQL_IN_MAX):
-                part = ops[at:at + SQL_IN_MAX]
-                args = [v for neutral_id, op, natural_key, fp in part
-                        for v in (run_id, client, account, provider, kind, neutral_id, op, natural_key, fp, now)]
-                for row in db.execute(JOURNAL_INSERT + ",".join([JOURNAL_ROW] * len(part)) + " RETURNING id,"
-                                      " neutral_id, op", args).fetchall():
-                    given.setdefault((row["neutral_id"], row["op"]), []).append(int(row["id"]))
+            made = _many(db, JOURNAL_INSERT, [(run_id, client, account, provider, kind, neutral_id, op, natural_key,
+                                               fp, now) for neutral_id, op, natural_key, fp in ops])
+        for row in made:
+            given.setdefault((row["neutral_id"], row["op"]), []).append(int(row["id"]))
         for ids in given.values():
             ids.sort(reverse=True)
         return [given[(neutral_id, op)].pop() for neutral_id, op, _, _ in ops]
@@ -363,15 +377,16 @@ class StateStore:
                 rows.update((r["id"], r) for r in db.execute(
                     f"SELECT * FROM journal WHERE id IN ({','.join('?' * len(part))})", part).fetchall())
             closed: list[tuple[Any, ...]] = []
-            written: list[tuple[Any, ...]] = []
+            written: dict[tuple[str, ...], tuple[Any, ...]] = {}  # (an item written twice: in two statements)
             audited: list[tuple[Any, ...]] = []
 
             def flush() -> None:
-                db.executemany("UPDATE journal SET status=?, vendor_id=?, error=?, settled_at=? WHERE id=?", closed)
-                db.executemany(UPSERT_ITEM, written)
-                db.executemany(AUDIT, audited)
-                for done in (closed, written, audited):
-                    done.clear()
+                _many(db, CLOSE_JOURNAL, closed)
+                _many(db, UPSERT_ITEMS, list(written.values()))
+                _many(db, AUDITS, audited)
+                closed.clear()
+                written.clear()
+                audited.clear()
 
             changed = False
             for s in settlements:
@@ -379,7 +394,7 @@ class StateStore:
                 if row is None or row["status"] != "pending":
                     continue
                 vendor_id = s.vendor_id or row["vendor_id"]
-                closed.append((s.status, vendor_id, s.error, now, s.journal_id))
+                closed.append((s.journal_id, s.status, vendor_id, s.error, now))
                 key = (row["client"], row["account"], row["kind"], row["neutral_id"])
                 if s.status in RECORDED:
                     changed = True
@@ -387,7 +402,9 @@ class StateStore:
                         flush()
                         db.execute("DELETE FROM items WHERE client=? AND account=? AND kind=? AND neutral_id=?", key)
                     elif s.status == "ok":
-                        written.append(self._item_row(row, s, vendor_id, now, dict(s.data or {})))
+                        if key in written:
+                            flush()
+                        written[key] = self._item_row(row, s, vendor_id, now, dict(s.data or {}))
                     else:
                         flush()
                         self._write_item(db, row, s, vendor_id, now)
