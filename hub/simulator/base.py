@@ -419,10 +419,11 @@ class Simulator(Persistence):
     def _faulted_dispatch(self, req: SimRequest) -> tuple[SimResponse | None, str | None, bool]:
         latency_fault, fault = self._faults.pick(req, self.base_path)
         label: str | None = None
+        start = req.time  # (when the request was read)
         if latency_fault is not None:  # before the vendor works on it: a client's timeout may come first
             self.clock.sleep(latency_fault.seconds)
             label = f"latency:{latency_fault.seconds:g}"
-        start = self.clock.now()
+            start = self.clock.now()
         try:
             return self._answer(req, fault, label)
         finally:
