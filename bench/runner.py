@@ -38,8 +38,8 @@ ML_PER_MINUTE, ML_BATCH = 120, 50  # MailerLite: requests a minute; requests in 
 
 def serve_vendors(conn: Connection, contacts: int, scale: float) -> None:
     """The simulators, in their own process: MailerLite holding the contacts already, and Twilio."""
-    from hub.cli import collect_seldom
     from hub.clock import ScaledClock
+    from hub.memory import collect_seldom
     from hub_mailerlite.simulator import MailerLiteSimulator
     from hub_sms.simulator import TwilioSimulator
 
@@ -111,9 +111,8 @@ def main() -> None:
 
 
 def run(root: Path, args: argparse.Namespace, ml_url: str, sms_url: str) -> dict[str, Any]:
-    from hub.cli import collect_seldom
     from hub.clock import SandboxClock, ScaledClock
-    from hub.memory import collector_paused
+    from hub.memory import collect_seldom, collector_paused
     from hub.model import Automation, Contact
     from hub.plugins import make_plugins
     from hub.runner.durable import DurableExecutor

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from remote_sim import GearedClock, RemoteSimulator
 
+from hub.memory import collect_seldom, collector_paused
 from hub.plugins import make_plugins
 from hub.testing import Harness, make_client
 from hub_sms.simulator import TwilioSimulator
@@ -43,9 +44,12 @@ def main() -> None:
     sim = RemoteSimulator("sms", clock, accounts={TwilioSimulator.SANDBOX_ACCOUNT_SID: config})
     contacts = [{"phone": f"+1202{i:07d}", "first_name": f"P{i}", "lists": ["all"], "consent": {"sms": "subscribed"}}
                 for i in range(args.n)]
-    client = make_client("sms", audience={"lists": [{"id": "all", "name": "All"}], "contacts": contacts},
-                         campaigns=[{"id": "promo", "name": "Promo", "audience": {"list": "all"}, "schedule": "now",
-                                     "sms": {"body": "Hi {{ first_name }}, 10% off today. Reply STOP to opt out."}}])
+    collect_seldom()  # as every `hub` command does
+    with collector_paused():  # as the workspace loader builds a client's contacts
+        client = make_client("sms", audience={"lists": [{"id": "all", "name": "All"}], "contacts": contacts},
+                             campaigns=[{"id": "promo", "name": "Promo", "audience": {"list": "all"},
+                                         "schedule": "now", "sms": {"body": "Hi {{ first_name }}, 10% off today."
+                                                                    " Reply STOP to opt out."}}])
     provider_cls = make_plugins().registry.get("sms")
     with tempfile.TemporaryDirectory() as tmp:
         h = Harness(provider_cls, client, Path(tmp), clock, simulator=sim)  # type: ignore[arg-type]

@@ -30,6 +30,13 @@ def collector_paused() -> Iterator[None]:
         gc.enable()
 
 
+def collect_seldom() -> None:
+    """A command builds tens of thousands of long-lived objects (contacts, plan items) and keeps them to the end:
+    the cycle collector, run each 700 new objects by default, would scan them again and again. Each 50,000 is
+    plenty for what a command leaves as garbage."""
+    gc.set_threshold(50_000, 20, 20)
+
+
 def release_frozen() -> None:
     """Let the collector see again what `collector_paused` set aside (at the end of a command)."""
     gc.unfreeze()

@@ -118,15 +118,6 @@ def _register() -> None:
 _register()
 
 
-def collect_seldom() -> None:
-    """A command builds tens of thousands of long-lived objects (contacts, plan items) and keeps them to the end:
-    the cycle collector, run each 700 new objects by default, would scan them again and again. Each 50,000 is
-    plenty for what a command leaves as garbage."""
-    import gc
-
-    gc.set_threshold(50_000, 20, 20)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and translate every outcome into PRODUCT.md's exit codes."""
     from ..memory import release_frozen
@@ -138,6 +129,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _main(argv: list[str] | None) -> None:
+    from ..memory import collect_seldom
+
     debug = "--debug" in (sys.argv[1:] if argv is None else argv) or bool(os.environ.get("HUB_DEBUG"))
     collect_seldom()
     try:
