@@ -18,6 +18,10 @@ class Served(Protocol):
     def _track(self, conn: socket.socket, add: bool) -> None: ...
 
 
+MAX_HEADER_LINE = 65536  # as http.server
+MAX_HEADERS = 100
+
+
 class Outcome:
     """What the server does with one request: answer `response`, or drop the connection."""
 
@@ -43,6 +47,7 @@ class SimHandler(BaseHTTPRequestHandler):
     server_version = "hub-simulator"
     sys_version = ""
     server: SimServer
+    raw_requestline: bytes  # (set by http.server before parse_request)
 
     def setup(self) -> None:
         super().setup()
@@ -57,6 +62,36 @@ class SimHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
+
+    def parse_request(self) -> bool:
+        """The request line and headers, the headers read as lines: `http.server` hands them to the e-mail parser,
+        the largest cost of a small request (a text sent). Anything but an HTTP/1.x request line is left to it."""
+        words = self.raw_requestline.decode("iso-8859-1").rstrip("\r\n").split()
+        if len(words) != 3 or words[2] not in ("HTTP/1.0", "HTTP/1.1"):
+            return super().parse_request()
+        self.command, self.path, self.request_version = words
+        if self.path.startswith("//"):  # (as http.server: never taken for a scheme-relative URL)
+            self.path = "/" + self.path.lstrip("/")
+        pairs: list[tuple[str, str]] = []
+        while True:
+            line = self.rfile.readline(MAX_HEADER_LINE + 1)
+            if len(line) > MAX_HEADER_LINE or len(pairs) > MAX_HEADERS:
+                self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
+                return False
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, colon, value = line.decode("iso-8859-1").partition(":")
+            if not colon:
+                self.send_error(HTTPStatus.BAD_REQUEST, f"Bad header line {line[:100]!r}")
+                return False
+            pairs.append((name.strip(), value.strip()))
+        self.headers = Headers(pairs)  # type: ignore[assignment]  # (read with .get and .items, as a Message)
+        connection = self.headers.get("Connection", "").lower()
+        self.close_connection = connection == "close" or (self.request_version == "HTTP/1.0"
+                                                           and connection != "keep-alive")
+        if self.headers.get("Expect", "").lower() == "100-continue" and self.request_version == "HTTP/1.1":
+            return self.handle_expect_100()
+        return True
 
     def _read_body(self) -> bytes:
         length = self.headers.get("Content-Length")
@@ -77,7 +112,7 @@ class SimHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         body = self._read_body()
-        headers = Headers(self.headers.items())
+        headers = self.headers if isinstance(self.headers, Headers) else Headers(self.headers.items())
         result = self.server.sim._process(self.command, self.path, headers, body)
         if result.drop or result.response is None:
             self.close_connection = True
