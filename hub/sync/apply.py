@@ -291,7 +291,9 @@ class Applier:
         for jid, c in zip(jids, chunk, strict=True):
             r = by_id.get(c.id) or ItemResult(c.id, False, error="no result from the vendor")
             if r.ok:
-                c.result, c.vendor_id = "ok", r.vendor_id
+                c.result = "ok"
+                if not c.many:  # (of many alike, the state keeps it and no output shows it: 50,000 ids were 4 MB)
+                    c.vendor_id = r.vendor_id
                 if r.note or r.incomplete:
                     c.details["note"] = "; ".join(x for x in (r.note, r.incomplete) if x)
                 data = dict(r.record if r.record is not None else c.details.get("record") or {})

@@ -230,13 +230,20 @@ class ContactResource(_AcResource):
         with self._lock:
             self._opted_out.clear()  # a new plan: read who opted out again when it is applied
         names = {t.id: t.name for t in client.audience.tags}
+        # contacts in the same lists with the same tags share one record (a record is never changed once made:
+        # 50,000 contacts hold a few alike)
+        records: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[str, Any]] = {}
         out = []
         for c in self.api.contacts_to_push(client):
             if not c.email:
                 continue  # phone-only contacts live in hub for SMS; ActiveCampaign's import needs an email
             payload, reason = m.contact_payload(c, names)
             lists = payload["subscribe"] or payload["unsubscribe"] or sorted(c.lists)  # one sorted copy, not two
-            record = {"lists": lists, "tags": sorted(c.tags)}
+            tags = sorted(c.tags)
+            record = records.setdefault((tuple(lists), tuple(tags)), {"lists": lists, "tags": tags})
+            for key in ("subscribe", "unsubscribe"):
+                if payload[key]:
+                    payload[key] = record["lists"]
             fidelity = Fidelity.APPROXIMATED if reason else Fidelity.EXACT
             out.append(Desired(payload["email"], payload["email"], payload, fidelity, reason,
                                details={"record": record}))

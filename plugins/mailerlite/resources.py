@@ -152,13 +152,17 @@ class ContactResource(_MlResource):
 
     def desired(self, client: Client, refs: References) -> list[Desired]:
         keys = m.field_keys(client)
+        # contacts in the same groups share one record and one list of them (a record is never changed once made:
+        # 50,000 contacts hold a few sets of groups)
+        records: dict[tuple[str, ...], dict[str, Any]] = {}
         out = []
         for c in self.api.contacts_to_push(client):
             if not c.email:
                 continue  # phone-only contacts live in hub for SMS; MailerLite needs an email
             payload = m.contact_payload(c, keys)
-            out.append(Desired(payload["email"], payload["email"], payload, details={
-                "record": {"groups": payload["groups"]}}))
+            record = records.setdefault(tuple(payload["groups"]), {"groups": payload["groups"]})
+            payload["groups"] = record["groups"]
+            out.append(Desired(payload["email"], payload["email"], payload, details={"record": record}))
         return out
 
     def apply_batch(self, items: Sequence[Desired], refs: References) -> list[ItemResult]:
