@@ -58,6 +58,11 @@ def test_a_batch_journalled_at_once_gives_each_write_its_own_entry_in_order(stor
     by_id = {e.id: e for e in store.pending()}
     assert [(by_id[i].neutral_id, by_id[i].fingerprint) for i in ids] == [(o[0], o[3]) for o in ops]
     assert ids[5] < ids[700]  # an item given twice: its first write has the earlier entry
+    store.settle([Settlement(i, "ok", f"v{n}") for n, i in enumerate(ids)])
+    assert store.pending() == []
+    assert len(store.items("acme")) == 1203
+    twice = store.item("acme", "main", "contact", "c5")
+    assert twice is not None and (twice.fingerprint, twice.vendor_id) == ("fp5-again", "v700")  # the later write
 
 
 def test_an_unknown_outcome_is_kept_until_the_user_resolves_it(store: StateStore) -> None:

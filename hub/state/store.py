@@ -202,14 +202,14 @@ CLOSE_JOURNAL = ("UPDATE journal SET status=v.column2, vendor_id=v.column3, erro
                  " FROM (VALUES {rows}) AS v WHERE journal.id = v.column1")
 
 
-def _many(db: Database, sql: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
-    """Run `sql` (its `{rows}` a VALUES list) for `rows`, ROWS_PER_STATEMENT at a time; what it returns."""
+def _many(db: Database, sql: str, rows: Sequence[Sequence[Any]], *, returning: bool = False) -> list[Any]:
+    """Run `sql` (its `{rows}` a VALUES list) for `rows`, ROWS_PER_STATEMENT at a time; the rows it returns."""
     out: list[Any] = []
     for at in range(0, len(rows), ROWS_PER_STATEMENT):
         part = rows[at:at + ROWS_PER_STATEMENT]
         one = "(" + ",".join("?" * len(part[0])) + ")"
         cur = db.execute(sql.format(rows=",".join([one] * len(part))), [v for row in part for v in row])
-        if "RETURNING" in sql:
+        if returning:
             out += cur.fetchall()
     return out
 
@@ -343,7 +343,7 @@ class StateStore:
         """Journal writes about to be sent: ops are (neutral_id, op, natural_key, fingerprint). Their journal ids,
         in the order of `ops`.
 
-        A batch is one INSERT of many rows, not one per row. Neither database promises the order of the rows
+        A batch goes in INSERTs of many rows, not one per row. Neither database promises the order of the rows
         `RETURNING` gives, so each id is matched back by (neutral_id, op); an item named twice takes its ids in
         ascending order, the order its rows were given in."""
         now = self._now()
@@ -351,7 +351,7 @@ class StateStore:
         given: dict[tuple[str, str], list[int]] = {}
         with self._tx() as db:
             made = _many(db, JOURNAL_INSERT, [(run_id, client, account, provider, kind, neutral_id, op, natural_key,
-                                               fp, now) for neutral_id, op, natural_key, fp in ops])
+                                               fp, now) for neutral_id, op, natural_key, fp in ops], returning=True)
         for row in made:
             given.setdefault((row["neutral_id"], row["op"]), []).append(int(row["id"]))
         for ids in given.values():
@@ -367,9 +367,10 @@ class StateStore:
     def settle(self, settlements: Iterable[Settlement]) -> None:
         """Close journal entries and, in the same transaction, update the item map and the audit log.
 
-        A batch's settlements are written a statement per table, not a statement per row and table: a batch
-        of 500 contacts took 2,000 statements. The rows of one settlement are still written in the order given
-        (a write that depends on what is already held flushes those before it)."""
+        A batch's settlements are written a few statements per table (ROWS_PER_STATEMENT rows each), not a
+        statement per row and table: a batch of 500 contacts took 2,000 statements. The rows of one settlement are
+        still written in the order given (a write that depends on what is already held flushes those before it,
+        and so does an item written a second time)."""
         now = self._now()
         settlements = list(settlements)
         with self._tx() as db:
