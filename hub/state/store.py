@@ -369,8 +369,7 @@ class StateStore:
 
         A batch's settlements are written a few statements per table (ROWS_PER_STATEMENT rows each), not a
         statement per row and table: a batch of 500 contacts took 2,000 statements. The rows of one settlement are
-        still written in the order given (a write that depends on what is already held flushes those before it,
-        and so does an item written a second time)."""
+        still written in the order given (a write that depends on what is already held flushes those before it)."""
         now = self._now()
         settlements = list(settlements)
         with self._tx() as db:
@@ -381,7 +380,8 @@ class StateStore:
                 rows.update((r["id"], r) for r in db.execute(
                     f"SELECT * FROM journal WHERE id IN ({','.join('?' * len(part))})", part).fetchall())
             closed: list[tuple[Any, ...]] = []
-            written: dict[tuple[str, ...], tuple[Any, ...]] = {}  # (an item written twice: in two statements)
+            # by item: one written twice in a batch keeps its later write (PostgreSQL's upsert touches a row once)
+            written: dict[tuple[str, ...], tuple[Any, ...]] = {}
             audited: list[tuple[Any, ...]] = []
 
             def flush() -> None:
@@ -406,8 +406,6 @@ class StateStore:
                         flush()
                         db.execute("DELETE FROM items WHERE client=? AND account=? AND kind=? AND neutral_id=?", key)
                     elif s.status == "ok":
-                        if key in written:
-                            flush()
                         written[key] = self._item_row(row, s, vendor_id, now, dict(s.data or {}))
                     else:
                         flush()
