@@ -393,6 +393,7 @@ class StateStore:
                 audited.clear()
 
             changed = False
+            as_json: dict[int, str] = {}  # each record once: contacts alike share theirs (`settlements` holds them)
             for s in settlements:
                 row = rows.pop(s.journal_id, None)  # (an id given twice is settled once, as it always was)
                 if row is None or row["status"] != "pending":
@@ -406,7 +407,11 @@ class StateStore:
                         flush()
                         db.execute("DELETE FROM items WHERE client=? AND account=? AND kind=? AND neutral_id=?", key)
                     elif s.status == "ok":
-                        written[key] = self._item_row(row, s, vendor_id, now, dict(s.data or {}))
+                        data = s.data or {}
+                        text = as_json.get(id(data))
+                        if text is None:
+                            text = as_json[id(data)] = json.dumps(data)
+                        written[key] = self._item_row(row, s, vendor_id, now, text)
                     else:
                         flush()
                         self._write_item(db, row, s, vendor_id, now)
@@ -417,13 +422,13 @@ class StateStore:
                 self._bump(db)
 
     @staticmethod
-    def _item_row(row: Any, s: Settlement, vendor_id: str, now: str, data: dict[str, Any],
+    def _item_row(row: Any, s: Settlement, vendor_id: str, now: str, data_json: str,
                   fingerprint: str | None = None) -> tuple[Any, ...]:
         """The items row a settlement leaves (UPSERT_ITEM's parameters)."""
         if fingerprint is None:
             fingerprint = row["fingerprint"] if s.fingerprint is None else s.fingerprint
         return (row["client"], row["account"], row["provider"], row["kind"], row["neutral_id"], vendor_id,
-                row["natural_key"], fingerprint, now, json.dumps(data))
+                row["natural_key"], fingerprint, now, data_json)
 
     def _write_item(self, db: Database, row: Any, s: Settlement, vendor_id: str, now: str) -> None:
         key = (row["client"], row["account"], row["kind"], row["neutral_id"])
@@ -440,7 +445,7 @@ class StateStore:
             data[s.status] = s.error or s.status
             if s.status == "unknown":
                 now = row["created_at"]  # when the write went out: what the vendor is asked about
-        db.execute(UPSERT_ITEM, self._item_row(row, s, vendor_id, now, data, fingerprint))
+        db.execute(UPSERT_ITEM, self._item_row(row, s, vendor_id, now, json.dumps(data), fingerprint))
 
     def resolve(self, record: ItemRecord, *, done: bool) -> None:
         """The user settled a write whose outcome was unknown: it happened (`done`: kept as applied) or it did

@@ -296,11 +296,13 @@ class Applier:
                     c.vendor_id = r.vendor_id
                 if r.note or r.incomplete:
                     c.details["note"] = "; ".join(x for x in (r.note, r.incomplete) if x)
-                data = dict(r.record if r.record is not None else c.details.get("record") or {})
-                if r.confirm:
-                    data["confirm"] = r.confirm
-                if r.incomplete:  # recorded as written, so that the next plan writes the rest
-                    data["incomplete"] = r.incomplete
+                data = r.record if r.record is not None else c.details.get("record") or {}
+                if r.confirm or r.incomplete:
+                    data = dict(data)  # (records are shared by contacts alike)
+                    if r.confirm:
+                        data["confirm"] = r.confirm
+                    if r.incomplete:  # recorded as written, so that the next plan writes the rest
+                        data["incomplete"] = r.incomplete
                 settlements.append(Settlement(jid, "ok", r.vendor_id, data=data,
                                               fingerprint="" if r.incomplete else None))
             else:
