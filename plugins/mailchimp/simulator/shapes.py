@@ -71,7 +71,11 @@ def api(method: str, pattern: str) -> Callable[[Callable[..., Any]], Callable[..
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(func)
         def handler(self: Any, req: SimRequest) -> Any:
-            return shape(req, func(self, req))
+            outer, self._serving = self._serving, req  # (handlers run one at a time, under the simulator's lock)
+            try:
+                return shape(req, func(self, req))
+            finally:
+                self._serving = outer
 
         return route(method, BASE + pattern)(handler)
 
@@ -244,7 +248,8 @@ class Shapes(Simulator):
         500: "An unexpected internal error has occurred. Please contact Support for more information.",
         503: "This service is temporarily unavailable. Please try again later.",
     }
-    _now_cache: tuple[int, str] = (-1, "")
+    _serving: SimRequest | None = None  # the request a handler is answering
+    _now_cache: tuple[SimRequest | None, str] = (None, "")
 
     def error_body(self, status: int, message: str) -> Any:
         title = TITLES.get(status) or next((s.phrase for s in HTTPStatus if s == status), "Error")
@@ -343,12 +348,11 @@ class Shapes(Simulator):
         return {key: [render(x) for x in page.items], **extra, "total_items": page.total, "_links": []}
 
     def _now(self) -> str:
-        """The clock's UTC time as the vendor formats it, to the second (formatted once a second: a batch of 500
-        members asks for it thousands of times)."""
-        now = self.clock.utcnow()
-        second = int(now.timestamp())
-        if self._now_cache[0] != second:
-            self._now_cache = (second, now.strftime(TS))
+        """The clock's UTC time as the vendor formats it: read once for a request (a batch of 500 members stamps
+        thousands of times), else as the clock stands."""
+        serving = self._serving
+        if serving is None or self._now_cache[0] is not serving:
+            self._now_cache = (serving, self.clock.utcnow().strftime(TS))
         return self._now_cache[1]
 
     def _hex_id(self, kind: str) -> str:
