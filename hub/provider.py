@@ -84,7 +84,8 @@ class Desired:
     fidelity: Fidelity = Fidelity.EXACT
     reason: str = ""
     # build sheets, segment counts, warnings; `details["record"]` is what the state keeps as the item's data once it
-    # is applied (a `create`/`update` may change it on `want.details`: the applier settles that very dict)
+    # is applied (a `create`/`update` may change it on `want.details`: the applier settles that very dict; a kind
+    # with many alike may give items one shared record, which nothing then changes)
     details: dict[str, Any] = field(default_factory=dict)
     _fingerprint: str = field(default="", init=False, repr=False, compare=False)
 
