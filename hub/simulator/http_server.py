@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import socket
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
 from hub.simulator.messages import Headers, SimResponse
+from hub.transport.wire import read_headers
 
 
 class Served(Protocol):
@@ -16,10 +18,6 @@ class Served(Protocol):
 
     def _process(self, method: str, raw_path: str, headers: Headers, body: bytes) -> Outcome: ...
     def _track(self, conn: socket.socket, add: bool) -> None: ...
-
-
-MAX_HEADER_LINE = 65536  # as http.server
-MAX_HEADERS = 100
 
 
 class Outcome:
@@ -72,20 +70,11 @@ class SimHandler(BaseHTTPRequestHandler):
         self.command, self.path, self.request_version = words
         if self.path.startswith("//"):  # (as http.server: never taken for a scheme-relative URL)
             self.path = "/" + self.path.lstrip("/")
-        pairs: list[tuple[str, str]] = []
-        while True:
-            line = self.rfile.readline(MAX_HEADER_LINE + 1)
-            if len(line) > MAX_HEADER_LINE or len(pairs) > MAX_HEADERS:
-                self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
-                return False
-            if line in (b"\r\n", b"\n", b""):
-                break
-            name, colon, value = line.decode("iso-8859-1").partition(":")
-            if not colon:
-                self.send_error(HTTPStatus.BAD_REQUEST, f"Bad header line {line[:100]!r}")
-                return False
-            pairs.append((name.strip(), value.strip()))
-        self.headers = Headers(pairs)  # type: ignore[assignment]  # (read with .get and .items, as a Message)
+        try:
+            self.headers = Headers(read_headers(self.rfile).items())  # type: ignore[assignment]  # (.get, .items)
+        except http.client.HTTPException:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
+            return False
         connection = self.headers.get("Connection", "").lower()
         self.close_connection = connection == "close" or (self.request_version == "HTTP/1.0"
                                                            and connection != "keep-alive")

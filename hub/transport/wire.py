@@ -219,7 +219,7 @@ def _read_answer(reader: Any, method: str) -> tuple[int, Headers, bytes, bool]:
         if not version.startswith("HTTP/") or len(line) > MAX_LINE:
             raise http.client.BadStatusLine(line.decode("latin-1", errors="replace")[:100])
         status = int(rest[:3])
-        headers = _read_headers(reader)
+        headers = read_headers(reader)
         if status >= 200:
             break  # 1xx (100 Continue, 103 Early Hints) come before the answer: skipped
     keep = version != "HTTP/1.0" and "close" not in headers.get("connection", "").lower()
@@ -237,7 +237,9 @@ def _read_answer(reader: Any, method: str) -> tuple[int, Headers, bytes, bool]:
     return status, headers, reader.read(), False  # to the end: the vendor closes when it is done
 
 
-def _read_headers(reader: Any) -> Headers:
+def read_headers(reader: Any) -> Headers:
+    """The header lines on `reader` up to the blank line (a repeated header's values joined by ", "); the
+    simulators' server reads requests' headers with it too."""
     headers = Headers()
     for _ in range(MAX_HEADERS + 1):
         line = reader.readline(MAX_LINE + 1)
@@ -260,7 +262,7 @@ def _read_chunked(reader: Any) -> bytes:
             raise http.client.IncompleteRead(b"".join(parts))
         size = int(line.split(b";", 1)[0].strip(), 16)
         if size == 0:
-            _read_headers(reader)  # trailers, and the blank line that ends the answer
+            read_headers(reader)  # trailers, and the blank line that ends the answer
             return b"".join(parts)
         chunk = reader.read(size)
         if len(chunk) < size:
