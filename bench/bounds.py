@@ -3,41 +3,113 @@
 Each request carries the rate-limit buckets it counts against (the provider's `bucket_for`, which mirrors the
 vendor's rules). It starts as early as every limit allows: no bucket over `requests` starts in any `per_seconds`
 window, and no more than `connections` requests in flight, each taking `latency` (the simulated round trip).
-Taking the requests in the order they were made and each as early as allowed gives the earliest finish of that
-order; for requests alike (contacts in batches) no other order finishes sooner. The figure is vendor seconds.
+A request that can only follow another (a retry after a fault, a batch job's results) starts no sooner than that
+one's answer plus the wait the vendor imposes: `Retry-After` after a 429, the job's processing time. Waits of the
+client's own choosing (backoff after a 5xx or a dropped connection, polling) count for nothing.
+Taking the requests in the order they reached the vendor, each as early as allowed, gives the earliest finish of
+that order; for requests alike (contacts in batches) no other order finishes sooner. The figure is vendor seconds.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections import deque
-from collections.abc import Iterable, Sequence
+import json
+import re
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from remote_sim import RETRY_AFTER, Served
+
+# A vendor's asynchronous jobs: the path that fetches a job's results (the job's id in group 1), found in requests
+# that follow the one that made the job; the job takes the simulator's processing time before they exist.
+JOB_RESULTS = {"mailchimp": re.compile(r"/mailchimp-api-batch/(\w+)-response")}
+ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+class _Window:
+    """No more than `most` requests start within any `per` seconds. A connection limit is one too: when every
+    request takes `latency`, no more than `connections` are in flight at once iff no more start within `latency`."""
+
+    def __init__(self, most: int, per: float) -> None:
+        self.most, self.per = most, per
+        self.starts: list[float] = []  # sorted
+
+    def later(self, t: float) -> float | None:
+        """None when one more start at `t` keeps the limit, else a later time to try."""
+        s, per, most = self.starts, self.per, self.most
+        if not s or t >= s[-1]:  # (the usual case: no start after t)
+            n = len(s) - bisect_right(s, t - per)
+            return None if n < most else s[len(s) - most] + per
+        # t among starts (it follows a request that waited): every window of `per` that holds t, the fullest
+        # beginning at a start in (t - per, t] or at t
+        for y in s[bisect_right(s, t - per):bisect_right(s, t)]:
+            if bisect_left(s, y + per) - bisect_left(s, y) >= most:
+                return y + per
+        if bisect_left(s, t + per) - bisect_left(s, t) >= most:
+            return s[bisect_right(s, t)]
+        return None
+
+    def add(self, t: float) -> None:
+        insort(self.starts, t)
 
 
 def schedule_seconds(buckets: Iterable[Sequence[str]], rate: Iterable[Any], *, latency: float = 0.0,
-                     connections: int | None = None) -> float:
+                     connections: int | None = None, after: Mapping[int, tuple[int, float]] | None = None,
+                     owners: Sequence[str | None] | None = None) -> float:
     """When the last of `buckets` (each request's buckets, in order) finishes at the earliest, in vendor seconds:
     `rate` are the vendor's windows (`bucket`, `requests`, `per_seconds`, as `hub.plugin.RateLimit`), `connections`
-    how many requests it serves at once (None: no limit)."""
-    windows = {limit.bucket: (limit.requests, limit.per_seconds) for limit in rate}
-    started: dict[str, deque[float]] = {bucket: deque() for bucket in windows}
-    in_flight: list[float] = []  # finish times of the requests still being served (a heap)
-    end = 0.0
-    for tags in buckets:
+    how many requests one account has served at once (None: no limit), `owners` each request's account where
+    they differ (a file on the vendor's CDN is no account's), `after` maps a request's index to the earlier
+    request it follows and the vendor seconds it must wait after that one's answer."""
+    windows = {limit.bucket: _Window(limit.requests, limit.per_seconds) for limit in rate}
+    in_flight: dict[str | None, _Window] = {}
+    ends: list[float] = []
+    for i, tags in enumerate(buckets):
         start = 0.0
-        for bucket in tags:
-            if bucket in windows:
-                most, per = windows[bucket]
-                if len(started[bucket]) >= most:
-                    start = max(start, started[bucket][-most] + per)
-        if connections is not None and len(in_flight) >= connections:
-            start = max(start, heapq.heappop(in_flight))
-        for bucket in tags:
-            if bucket in windows:
-                started[bucket].append(start)
-                if len(started[bucket]) > windows[bucket][0]:
-                    started[bucket].popleft()
-        heapq.heappush(in_flight, start + latency)
-        end = max(end, start + latency)
-    return end
+        if after and i in after:
+            earlier, wait = after[i]
+            start = ends[earlier] + wait
+        limits = [windows[b] for b in tags if b in windows]
+        if connections is not None and latency > 0:
+            owner = owners[i] if owners else None
+            limits.append(in_flight.setdefault(owner, _Window(connections, latency)))
+        moved = True
+        while moved:  # until no limit moves it later
+            moved = False
+            for w in limits:
+                if (t := w.later(start)) is not None:
+                    start, moved = t, True
+        for w in limits:
+            w.add(start)
+        ends.append(start + latency)
+    return max(ends, default=0.0)
+
+
+def follow_ups(served: Sequence[Served], provider: str, job_seconds: float,
+               latency: float) -> dict[int, tuple[int, float]]:
+    """Which of `served` (in the order they reached the vendor) can only follow an earlier one, and the vendor
+    seconds it must wait after that one's answer: a retry (the same request again) follows its faulted attempt,
+    `RETRY_AFTER` after a 429; a job's results follow the request that made the job by the job's processing time,
+    which starts when the vendor took that request (`latency` before its answer); another write of a contact
+    follows the last one (what it writes depends on that one's answer: a member found to exist is updated)."""
+    after: dict[int, tuple[int, float]] = {}
+    faulted: dict[tuple[str, str, str], tuple[int, float]] = {}  # attempts whose retry is still to come
+    made: dict[str, int] = {}
+    written: dict[str, int] = {}  # address -> the last write naming it
+    results = JOB_RESULTS.get(provider)
+    for i, e in enumerate(served):
+        body = json.dumps(e.body, sort_keys=True, default=str)
+        key = (e.method, e.path, body)
+        addresses = set(ADDRESS.findall(body)) if e.method not in ("GET", "HEAD") else set()
+        if key in faulted:
+            after[i] = faulted.pop(key)
+        elif results and (found := results.search(e.path)) and found.group(1) in made:
+            after[i] = (made[found.group(1)], max(0.0, job_seconds - latency))
+        elif addresses & written.keys():  # a write of contacts whose last write's answer it needed
+            after[i] = (max(written[a] for a in addresses & written.keys()), 0.0)
+        written.update(dict.fromkeys(addresses, i))
+        if e.fault and not e.fault.startswith("latency"):
+            faulted[key] = (i, RETRY_AFTER if e.status == 429 else 0.0)
+        if e.made:
+            made[e.made] = i
+    return after

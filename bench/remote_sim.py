@@ -11,7 +11,22 @@ import multiprocessing as mp
 import time
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, NamedTuple
+
+RETRY_AFTER = 1  # vendor seconds a 429 fault asks the client to wait
+
+
+class Served(NamedTuple):
+    """One request the simulator answered (or dropped)."""
+
+    method: str
+    path: str
+    status: int  # 0: dropped before an answer
+    body: Any
+    fault: str | None  # the fault injected, if any
+    made: str | None  # the id of what the request made, when its answer gave one
+    time: float  # vendor time the simulator read it (the log is in the order of answers)
+    account: str | None  # whose it was: None for what no account's limits count (a file on the vendor's CDN)
 
 
 class GearedClock:
@@ -59,10 +74,12 @@ def _serve(conn: Connection, provider: str, scale: float, options: dict[str, Any
             clock.shift(*args)
             conn.send(None)
         elif command == "faults":
-            sim.fault_rate(*args, seed=7)
+            sim.fault_rate(*args, retry_after=RETRY_AFTER, seed=7)
             conn.send(None)
-        elif command == "log":  # (method, path, status, body, fault) of each request, then cleared
-            conn.send([(e.method, e.path, e.status, e.body, e.fault) for e in sim.log.entries()])
+        elif command == "log":  # each request as `Served`, then cleared
+            conn.send([(e.method, e.path, e.status, e.body, e.fault,
+                        e.response.get("id") if isinstance(e.response, dict) else None, e.time, e.account)
+                       for e in sim.log.entries()])
             sim.log.clear()
         elif command == "contacts":
             conn.send(contacts_of(sim))
@@ -103,9 +120,9 @@ class RemoteSimulator:
     def fault_rate(self, rate: float) -> None:
         self._ask("faults", rate)
 
-    def take_log(self) -> list[tuple[str, str, int, Any, str | None]]:
-        """The requests answered since the last call: (method, path, status, body, the fault injected or None)."""
-        return list(self._ask("log"))
+    def take_log(self) -> list[Served]:
+        """The requests answered since the last call."""
+        return [Served(*e) for e in self._ask("log")]
 
     def contacts(self) -> list[dict[str, Any]]:
         return list(self._ask("contacts"))
