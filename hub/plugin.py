@@ -19,7 +19,7 @@ from .exports import on_first_use
 
 if TYPE_CHECKING:  # for type checkers: the names of __all__ and _EXPORTS (a test holds the three equal)
     from .channel import Channel
-    from .clock import Clock
+    from .clock import Clock, WorkSlots
     from .content import automation_emails, email_html, email_text
     from .errors import (
         AmbiguousWrite,
@@ -102,7 +102,7 @@ if TYPE_CHECKING:  # for type checkers: the names of __all__ and _EXPORTS (a tes
 
 _EXPORTS: dict[str, tuple[str, ...]] = {  # module: the names it gives the plugin API
     ".channel": ("Channel",),
-    ".clock": ("Clock",),
+    ".clock": ("Clock", "WorkSlots"),
     ".content": ("automation_emails", "email_html", "email_text"),
     ".errors": ("AmbiguousWrite", "AuthError", "ConfigError", "HubError", "NotFound", "NotSupported", "OutcomeUnknown",
                 "Problem", "ProviderError", "RateLimited", "Unavailable", "VendorValidationError"),
@@ -203,6 +203,7 @@ __all__ = [
     "VendorApi",
     "VendorValidationError",
     "Wire",
+    "WorkSlots",
     "all_posts",
     "automation_emails",
     "by_cursor",

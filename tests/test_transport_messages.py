@@ -148,7 +148,7 @@ def test_closed_port_says_connection_refused_by_host_and_port(closed_port: int) 
     assert f"connection refused by 127.0.0.1:{closed_port}" in message
     assert "base_url" in message and "api_key" not in message and SECRET not in message
     assert err.value.kind == "refused" and err.value.exit_code == ExitCode.UNAVAILABLE
-    assert clock.slept == [0.5, 1, 2, 4, 8]  # refused can be a restart: retried with backoff, as before
+    assert clock.slept == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4]  # refused can be a restart: retried with backoff
 
 
 def test_refused_write_is_retried_not_ambiguous(closed_port: int) -> None:
@@ -218,8 +218,8 @@ def test_get_dropped_mid_request_is_retried(scripted: Any, caplog: pytest.LogCap
     server = scripted(["drop"])
     assert make_http(server.base_url, FakeClock()).get("subscribers") == {"ok": True}
     assert len(server.seen) == 2
-    assert re.fullmatch(rf"{LABEL}: connection to 127\.0\.0\.1:\d+ dropped .*connection lost.* — retrying in 0\.5 s"
-                        r" \(attempt 2 of 6\)", retry_lines(caplog)[0])
+    assert re.fullmatch(rf"{LABEL}: connection to 127\.0\.0\.1:\d+ dropped .*connection lost.* — retrying in 0\.1 s"
+                        r" \(attempt 2 of 8\)", retry_lines(caplog)[0])
 
 
 # -- progress while retrying ----------------------------------------------------------------------------------
@@ -231,8 +231,8 @@ def test_each_retry_wait_logs_one_warning_with_attempt_numbers(closed_port: int,
     with pytest.raises(Unreachable):
         make_http(f"http://127.0.0.1:{closed_port}", FakeClock(), attempts=3).get("subscribers")
     assert retry_lines(caplog) == [
-        f"{LABEL}: connection refused by 127.0.0.1:{closed_port} — retrying in 0.5 s (attempt 2 of 3)",
-        f"{LABEL}: connection refused by 127.0.0.1:{closed_port} — retrying in 1 s (attempt 3 of 3)",
+        f"{LABEL}: connection refused by 127.0.0.1:{closed_port} — retrying in 0.1 s (attempt 2 of 3)",
+        f"{LABEL}: connection refused by 127.0.0.1:{closed_port} — retrying in 0.2 s (attempt 3 of 3)",
     ]
 
 
@@ -241,11 +241,19 @@ def test_rate_limits_and_server_errors_say_what_and_how_long(scripted: Any, capl
     server = scripted([(429, {"Retry-After": "3"}), (503, {})])
     clock = FakeClock()
     assert make_http(server.base_url, clock).get("subscribers") == {"ok": True}
-    assert clock.slept == [3.0, 1.0]
+    assert clock.slept == [3.0, 0.2]
     first, second = retry_lines(caplog)
-    assert first.startswith(f"{LABEL}: ") and "429" in first and first.endswith("retrying in 3 s (attempt 2 of 6)")
-    assert "HTTP 503" in second and second.endswith("retrying in 1 s (attempt 3 of 6)")
+    assert first.startswith(f"{LABEL}: ") and "429" in first and first.endswith("retrying in 3 s (attempt 2 of 8)")
+    assert "HTTP 503" in second and second.endswith("retrying in 0.2 s (attempt 3 of 8)")
     assert [line.split(" -> ")[1].split()[0] for line in http_lines(caplog)] == ["429", "503", "200"]
+
+
+def test_a_rate_limit_without_retry_after_waits_a_second_then_longer(scripted: Any) -> None:
+    """A 5xx is retried almost at once (most are one-offs); a 429 that does not say how long is not."""
+    server = scripted([(429, {}), (429, {})])
+    clock = FakeClock()
+    assert make_http(server.base_url, clock).get("subscribers") == {"ok": True}
+    assert clock.slept == [1.0, 2.0]
 
 
 def test_a_redirect_is_not_followed_and_says_where_without_its_query(scripted: Any) -> None:
@@ -305,7 +313,7 @@ def test_mailchimp_sdk_pointed_at_a_closed_port_says_connection_refused(closed_p
     assert f"connection refused by 127.0.0.1:{closed_port}" in str(err.value)
     assert len(clock.slept) == mc.limits.retry_attempts - 1  # nothing sent: retried even though a write
     assert retry_lines(caplog)[0] == (f"bakery/mailchimp: connection refused by 127.0.0.1:{closed_port}"
-                                      f" — retrying in 0.5 s (attempt 2 of {mc.limits.retry_attempts})")
+                                      f" — retrying in 0.1 s (attempt 2 of {mc.limits.retry_attempts})")
     assert re.fullmatch(r"bakery/mailchimp POST /lists/abc/segments -> refused \(\d+ ms\)", http_lines(caplog)[0])
 
 
@@ -359,6 +367,6 @@ def test_a_resolver_that_cannot_answer_gets_one_more_try(caplog: pytest.LogCaptu
     with pytest.raises(Unreachable) as err:
         http.get("subscribers")
     assert err.value.kind == "dns-temporary" and "vendor.example" in str(err.value)
-    assert clock.slept == [0.5]
+    assert clock.slept == [0.1]
     assert retry_lines(caplog) == [f"{LABEL}: host name vendor.example could not be resolved just now"
-                                   " — retrying in 0.5 s (attempt 2 of 2)"]
+                                   " — retrying in 0.1 s (attempt 2 of 2)"]

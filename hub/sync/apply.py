@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
+from ..clock import WorkSlots
 from ..errors import AmbiguousWrite, HubError, Interrupted, OutcomeUnknown, without_source
 from ..provider import Desired, ItemResult, References, Resource
 from ..state import StateStore
@@ -24,6 +25,7 @@ from .accounts import Account
 from .plan import MAX_PARALLEL_ACCOUNTS, Change, Plan, build_refs
 
 UNITS_AHEAD_PER = 4  # connections per extra unit in progress (10 connections: 12 units)
+THREADS_PER_SLOT = 3  # units begun per unit in progress, the others waiting on the clock
 
 CREATE_ATTEMPTS = 3  # creates whose answers were lost and that the vendor shows did not happen
 
@@ -187,12 +189,11 @@ class Applier:
                           for i in range(0, len(batched), res.batch_size)]
         units += [partial(self._one, acc, res, c, refs) for c in singles]
         # a few more units than connections: while some wait on the vendor, others journal, build and settle theirs
-        # (the account's gate keeps the requests in flight within the vendor's connection limit)
+        # (the account's gate keeps the requests in flight within the vendor's connection limit); and more threads
+        # than that, for units that give their slot away while they wait on the clock (a retry, a vendor's batch job)
         connections = acc.provider.api.limits.max_concurrency
-        workers = max(1, min(connections + max(1, connections // UNITS_AHEAD_PER), len(units)))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for f in [pool.submit(self._guarded, u) for u in units]:
-                f.result()
+        running = connections + max(1, connections // UNITS_AHEAD_PER)
+        WorkSlots(running, running * THREADS_PER_SLOT).run_all(partial(self._guarded, u) for u in units)
 
     def _guarded(self, unit: Callable[[], None]) -> None:
         if not self.stop.is_set():

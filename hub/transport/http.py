@@ -4,7 +4,8 @@ Requests go out on `hub.transport.wire` (HTTP/1.1 on keep-alive sockets): a frac
 a call, which is what bounds hub when it drives hundreds of accounts at once. It follows no redirect: a write
 sent on to another address is not the write hub journalled, so a redirect is an error that says where to.
 
-Retries (tenacity) cover 429 (waiting `Retry-After` on the clock), 502/503/504 and connection errors.
+Retries (tenacity) cover 429 (waiting `Retry-After` on the clock), 502/503/504 and connection errors, backing
+off from 0.1 s.
 Validation errors are never retried, and a host name that does not exist (nearly always a wrong
 base_url) fails at once. A write that is not idempotent is not blindly repeated when the vendor may
 already have done it (connection dropped after sending, HTTP 500): that raises `AmbiguousWrite`, and the
@@ -31,7 +32,7 @@ from urllib.parse import urlencode, urlsplit
 
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from ..clock import Clock
+from ..clock import Clock, WorkSlots
 from ..errors import AmbiguousWrite, NotFound, ProviderError, RateLimited, VendorValidationError
 from ..redact import guard_library_loggers
 from .errors import DNS, DNS_TEMPORARY, connection_error, seconds
@@ -52,6 +53,9 @@ class Response:
 log = logging.getLogger("hub.http")
 retry_log = logging.getLogger("hub.retry")
 T = TypeVar("T")
+# Vendor seconds before the first retry, doubled at each next one. Most 5xx and lost connections are one-offs, so
+# the first retry goes at once (8 attempts wait 12.7 s in all); a 429 waits its Retry-After, or from 1 s without.
+FIRST_RETRY, FIRST_RATE_LIMITED_RETRY = 0.1, 1.0
 # attempts at most, whatever the account allows, for failures that waiting does not fix
 FAIL_FAST = {DNS: 1, DNS_TEMPORARY: 2}
 
@@ -95,7 +99,7 @@ class HttpClient:
         map_error: Callable[[int, Any, Mapping[str, str]], Exception],
         buckets: Callable[[str, str, Any], tuple[str, ...]],
         timeout: float = 30.0,
-        attempts: int = 6,
+        attempts: int = 8,
         max_backoff: float = 30.0,
         pool_size: int = 10,
         label: str = "",
@@ -195,10 +199,13 @@ class HttpClient:
             stop=self._stop,
             retry=retry_if_exception(retryable),
             wait=self._wait,
-            sleep=self.clock.sleep,
+            sleep=self._sleep,
             before_sleep=self._before_sleep,
             reraise=True,
         )
+
+    def _sleep(self, seconds: float) -> None:
+        WorkSlots.sleep(self.clock, seconds)
 
     def close(self) -> None:
         self.wire.close()
@@ -223,9 +230,12 @@ class HttpClient:
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, RateLimited) and exc.retry_after is not None:
-            return exc.retry_after
-        return min(self.max_backoff, 0.5 * 2.0 ** (state.attempt_number - 1))
+        first = FIRST_RETRY
+        if isinstance(exc, RateLimited):
+            if exc.retry_after is not None:
+                return exc.retry_after
+            first = FIRST_RATE_LIMITED_RETRY
+        return min(self.max_backoff, first * 2.0 ** (state.attempt_number - 1))
 
     def _once(self, method: str, path: str, params: Any, json: Any, data: Any, idempotent: bool,
               ok: tuple[int, ...]) -> Response:

@@ -25,7 +25,7 @@ class RateLimit:
 class Limits:
     rate: tuple[RateLimit, ...] = ()
     max_concurrency: int = 4  # simultaneous requests to one account
-    retry_attempts: int = 6
+    retry_attempts: int = 8
 
     def window(self, bucket: str) -> float:
         """The longest window of `bucket`'s limits (seconds): how long a request refused by it may have to wait."""

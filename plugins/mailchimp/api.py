@@ -45,6 +45,7 @@ from hub.plugin import (
     VendorApi,
     VendorValidationError,
     Wire,
+    WorkSlots,
     by_offset,
     default_error,
     every_item,
@@ -120,7 +121,10 @@ def _body(text: Any) -> Any:
 
 DIRECT_WRITES_MAX = 4  # more member writes than this go through one /batches job
 
-BATCH_POLL_MAX = 60  # polls of a /batches job before giving up (with backoff, ~20 vendor minutes)
+BATCH_WAIT_MAX = 20 * 60.0  # vendor seconds a /batches job may take before hub gives up on it
+# Polls of a job come a quarter of its age apart: a job seen late by at most a quarter of its time, and few polls
+# for a job that takes minutes
+BATCH_POLL_SHARE, BATCH_POLL_MIN, BATCH_POLL_MAX = 0.25, 1.0, 30.0
 
 
 class JourneyBinding(BaseModel):
@@ -361,16 +365,14 @@ class MailchimpApi(VendorApi[MailchimpSettings]):
         start whose answer is lost is made again: a second job does what the first may have done."""
         body = {"operations": operations}
         job = self("POST", "batches", lambda c: c.batches.start(body), body=body, idempotent=repeatable)
-        job_id = job["id"]
-        delay = 1.0
-        for _ in range(BATCH_POLL_MAX):
-            if job.get("status") == "finished":
-                break
-            self.ctx.clock.sleep(delay)
-            delay = min(delay * 1.5, 30.0)
+        job_id, clock = job["id"], self.ctx.clock
+        started = clock.now()
+        while job.get("status") != "finished":
+            age = clock.now() - started
+            if age >= BATCH_WAIT_MAX:
+                raise Unavailable(f"batch {job_id} did not finish in time", provider=self.name)
+            WorkSlots.sleep(clock, min(max(BATCH_POLL_MIN, age * BATCH_POLL_SHARE), BATCH_POLL_MAX))
             job = self("GET", f"batches/{job_id}", lambda c: c.batches.status(job_id))
-        else:
-            raise Unavailable(f"batch {job_id} did not finish in time", provider=self.name)
         return _batch_results(self.http.download(job["response_body_url"]))
 
     def set_contact_field(self, client: Client, email: str, field_id: str, value: str, refs: References) -> None:

@@ -258,6 +258,43 @@ def test_a_batch_job_of_upserts_whose_start_is_lost_is_started_again(mc: Any, tm
         h.close()
 
 
+def _renamed_through_a_batch_job(mc: Any, tmp_path: Path, sim: MailchimpSimulator, clock: FakeClock) -> Any:
+    """Push 8 members, rename them all (8 upserts: one /batches job) and return the second apply's report."""
+    contacts = [{"email": f"k{i}@example.com", "first_name": "Kim", "lists": ["news"]} for i in range(8)]
+    client = make_client("mailchimp", audience={"lists": [{"id": "news", "name": "News"}], "contacts": contacts})
+    h = Harness(mc, client, tmp_path, clock, simulator=sim)
+    try:
+        assert not h.apply().failed
+        h.account.client = make_client("mailchimp", audience={"lists": [{"id": "news", "name": "News"}], "contacts": [
+            {**c, "first_name": "Kit"} for c in contacts]})
+        return h.apply()
+    finally:
+        h.close()
+
+
+def test_a_slow_batch_job_is_seen_done_soon_after_it_ends_without_polling_it_to_death(
+        mc: Any, tmp_path: Path) -> None:
+    """Polls come a quarter of the job's age apart (at least a second): a job of 80 vendor seconds is seen done
+    within a quarter of its time, in under 20 polls."""
+    clock = FakeClock()
+    with MailchimpSimulator(clock, batch_poll_advance=False, batch_seconds=80) as sim:
+        report = _renamed_through_a_batch_job(mc, tmp_path, sim, clock)
+        assert not report.failed
+        [start] = [e.time for e in sim.log if e.method == "POST" and e.path == "/3.0/batches"]
+        polls = [e.time - start for e in sim.log if e.method == "GET" and e.path.startswith("/3.0/batches/")]
+        assert 80 <= polls[-1] <= 80 * 1.25 and len(polls) < 20
+
+
+def test_a_batch_job_that_never_ends_fails_its_contacts_after_twenty_vendor_minutes(
+        mc: Any, tmp_path: Path) -> None:
+    clock = FakeClock()
+    with MailchimpSimulator(clock, batch_poll_advance=False, batch_seconds=4 * 3600) as sim:
+        report = _renamed_through_a_batch_job(mc, tmp_path, sim, clock)
+        assert len(report.failed) == 8 and "did not finish in time" in report.failed[0].error
+        polls = [e.time for e in sim.log if e.method == "GET" and e.path.startswith("/3.0/batches/")]
+        assert 20 * 60 <= polls[-1] - polls[0] <= 21 * 60
+
+
 def test_never_more_than_ten_connections_to_one_account(mc: Any, tmp_path: Path) -> None:
     client = make_client("mailchimp", audience={"lists": [{"id": f"l{i}", "name": f"List {i}"} for i in range(30)]})
     from hub.clock import ScaledClock
