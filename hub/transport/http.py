@@ -149,8 +149,8 @@ class HttpClient:
         ok: tuple[int, ...] = (),
     ) -> Response:
         """Send one request with retries. `ok` lists error statuses returned instead of raised."""
-        return self._retrying()(self._once, method, path, params, json, data,
-                                WRITES.idempotent(method, idempotent), ok)
+        return self._with_retries(self._once, method, path, params, json, data,
+                                  WRITES.idempotent(method, idempotent), ok)
 
     def call(self, method: str, path: str, fn: Callable[[], T], *, body: Any = None,
              status: Callable[[], int | None] | None = None) -> T:
@@ -173,7 +173,7 @@ class HttpClient:
                 self._log_request(method, path, (status() if status else None) or "ok", started)
             return result
 
-        return self._retrying()(once)
+        return self._with_retries(once)
 
     def download(self, url: str) -> bytes:
         """Fetch a file the vendor links to (e.g. batch results on a CDN): no credentials, same retries."""
@@ -192,7 +192,24 @@ class HttpClient:
                 raise self._map_error(answer.status, _decode(answer), answer.headers)
             return answer.content
 
-        return self._retrying()(once)
+        return self._with_retries(once)
+
+    def _with_retries(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)`, retried as `_retrying` says. The first attempt is made without tenacity, whose machinery
+        cost a tenth of hub's CPU for a text: only a failure worth retrying starts it, as that failed attempt."""
+        try:
+            return fn(*args)
+        except Exception as exc:
+            if not retryable(exc) or self._max_attempts(exc) <= 1:
+                raise
+            failed: list[Exception] = [exc]
+
+        def attempt(*a: Any) -> T:
+            if failed:
+                raise failed.pop()
+            return fn(*a)
+
+        return self._retrying()(attempt, *args)
 
     def _retrying(self) -> Retrying:
         return Retrying(

@@ -4,7 +4,8 @@ Limits are sliding windows in vendor seconds. For a strict limit (the vendor ref
 slot is stamped with the time its *response* arrived, not when the request left: the vendor counts
 arrivals, and an arrival always precedes its response, so this never exceeds the vendor's window however
 latency varies; in-flight requests hold their slot. A limit that only queues at the vendor is stamped
-when the request leaves.
+when the request leaves, and each request is given its time to leave when it asks, in turn, and sleeps once
+until then (waking to check again cost a fifth of hub's CPU at 2,000 texts a second).
 """
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ class _Window:
             return 0.0
         needed = sorted(self.stamps)[len(self.stamps) + cost - self.limit.requests - 1]
         return -1.0 if needed == _IN_FLIGHT else needed - horizon
+
+    def next_start(self, now: float, cost: int = 1) -> float:
+        """For a limit that only queues: the earliest time from `now`, after every time already given (stamps
+        stay in order, some in the future), at which a request costing `cost` keeps the window."""
+        most, per = self.limit.requests, self.limit.per_seconds
+        self.stamps = [t for t in self.stamps if t > now - per]
+        cost = min(cost, most)
+        at = max(now, self.stamps[-1]) if self.stamps else now
+        if len(self.stamps) + cost > most:
+            at = max(at, self.stamps[len(self.stamps) + cost - most - 1] + per)
+        return at
 
 
 class AccountGate:
@@ -68,14 +80,13 @@ class AccountGate:
                 self._release(windows)
 
     def _acquire(self, windows: list[tuple[_Window, int]]) -> None:
+        strict = [(w, n) for w, n in windows if w.limit.strict]
         with self._cond:
             while True:
                 now = self.clock.now()
-                waits = [w.wait_time(now, n) for w, n in windows]
+                waits = [w.wait_time(now, n) for w, n in strict]
                 if all(w == 0.0 for w in waits):
-                    for w, n in windows:
-                        w.stamps.extend([_IN_FLIGHT if w.limit.strict else now] * min(n, w.limit.requests))
-                    return
+                    break
                 if any(w < 0 for w in waits):
                     self._cond.wait(timeout=0.05)
                     continue
@@ -85,6 +96,14 @@ class AccountGate:
                     self.clock.sleep(delay)
                 finally:
                     self._cond.acquire()
+            for w, n in strict:
+                w.stamps.extend([_IN_FLIGHT] * min(n, w.limit.requests))
+            queued = [(w, n) for w, n in windows if not w.limit.strict]
+            at = max([now, *(w.next_start(now, n) for w, n in queued)])
+            for w, n in queued:
+                w.stamps.extend([at] * min(n, w.limit.requests))
+        if at > now:
+            self.clock.sleep(at - now)
 
     def _release(self, windows: list[tuple[_Window, int]]) -> None:
         with self._cond:

@@ -62,7 +62,7 @@ from hub.plugin import (
 
 from . import reporting
 from .api import PAGE, TwilioApi
-from .timing import SCHEDULE_MAX, not_before, timing
+from .timing import SCHEDULE_MAX, Timing, not_before, timing
 
 log = logging.getLogger("hub.sms")
 ISO = "%Y-%m-%dT%H:%M:%SZ"
@@ -408,12 +408,19 @@ class SmsCampaignResource(Resource):
                     problems.append(problem)
 
         skipped: list[Callable[[], None]] = []
+        timings: dict[str, Timing] = {}  # by `not_before`: most recipients share one
+
+        def timing_of(at: str) -> Timing:
+            found = timings.get(at)
+            if found is None:
+                found = timings[at] = timing(datetime.fromisoformat(at.replace("Z", "+00:00")), now,
+                                             can_schedule=self.api.can_schedule)
+            return found
 
         def some(rs: list[dict[str, Any]]) -> None:
             """Texts sent one after another and journalled together: each `pending` in one transaction before the
             first goes (a crash leaves them for `_reconcile`, which asks Twilio), the outcomes in one after."""
-            timed = [(r, timing(datetime.fromisoformat(r["not_before"].replace("Z", "+00:00")), now,
-                                can_schedule=self.api.can_schedule)) for r in rs]
+            timed = [(r, timing_of(r["not_before"])) for r in rs]
             going = [(r, when) for r, when in timed if when.mode != "hold"]
             # the text as rendered now is what `hub run` sends when it is due
             account_ledger.record(want.id, [

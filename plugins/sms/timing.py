@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from hub.plugin import QuietHours
@@ -32,7 +33,7 @@ class Timing:
     mode: str  # "now": send (paced by hub); "schedule": the vendor holds it until send_at; "hold": hub does
     send_at: datetime
 
-    @property
+    @cached_property
     def iso(self) -> str:
         return self.send_at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
