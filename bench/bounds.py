@@ -110,6 +110,6 @@ def follow_ups(served: Sequence[Served], provider: str, job_seconds: float,
         written.update(dict.fromkeys(addresses, i))
         if e.fault and not e.fault.startswith("latency"):
             faulted[key] = (i, RETRY_AFTER if e.status == 429 else 0.0)
-        if e.made:
-            made[e.made] = i
+        if e.made:  # (the first answer naming the id made it; polls of the job name it too)
+            made.setdefault(e.made, i)
     return after
