@@ -730,6 +730,23 @@ def test_batches_advance_with_vendor_time(clock: FakeClock) -> None:
         assert mc.batches.status(bid)["status"] == "finished"
 
 
+def test_an_accounts_batches_run_one_at_a_time(clock: FakeClock) -> None:
+    """"Only one batch request is run at a time" (the vendor's reference for DELETE /batches/{id}): a second
+    batch waits, pending, until the first has finished, then takes its own time."""
+    with MailchimpSimulator(clock, batch_poll_advance=False, batch_seconds=8) as sim:
+        mc = sdk(sim)
+        ops = [{"method": "GET", "path": f"/lists/{LIST}"}]
+        first, second = (mc.batches.start({"operations": ops})["id"] for _ in range(2))
+        clock.advance(4)
+        assert [mc.batches.status(b)["status"] for b in (first, second)] == ["started", "pending"]
+        clock.advance(4)
+        assert [mc.batches.status(b)["status"] for b in (first, second)] == ["finished", "pending"]
+        clock.advance(4)
+        assert mc.batches.status(second)["status"] == "started"
+        clock.advance(4)
+        assert mc.batches.status(second)["status"] == "finished"
+
+
 # ---------------------------------------------------------------------------------------------- limits
 
 

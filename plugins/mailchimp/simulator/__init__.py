@@ -124,8 +124,9 @@ class MailchimpSimulator(Batches):
 
     - ``keys``: ``{api_key: account_id}``, default ``{SANDBOX_KEY: SANDBOX_ACCOUNT}``;
     - ``sandbox_account="sandbox"``: the account seeded with the ``SANDBOX_AUDIENCE`` audience;
-    - ``batch_seconds=4.0`` (vendor seconds from ``pending`` to ``finished``) and
-      ``batch_poll_advance=True`` (each ``GET /batches/{id}`` moves a batch on by at least one phase);
+    - ``batch_seconds=4.0`` (vendor seconds a batch runs, whatever its size: unverified; an account's batches run
+      one at a time) and ``batch_poll_advance=True`` (each ``GET /batches/{id}`` moves a running batch on by at
+      least one phase);
     - ``send_seconds=0.0``: how long a campaign stays ``sending`` before it is ``sent``;
     - ``open_rate=0.4``, ``click_rate=0.1``: the share of a campaign's recipients who open (click) it, in every
       account that has not been given its own (``set_activity_rates``); ``activity_rates``: any other of
@@ -278,8 +279,7 @@ class MailchimpSimulator(Batches):
         """The vendor's background work (scheduled sends, batches), caught up lazily."""
         st = self.account_state(account)
         self._tick_campaigns(st)
-        for batch in sh.BATCHES.table(st).values():
-            self._advance_batch(account, batch)
+        self._advance_batches(account, list(sh.BATCHES.table(st).values()))
 
     members = in_audiences(sh.MEMBERS, lambda sim, lst, m: {**sim.render_member(lst, m), "email": m["email_address"]})
     segments = in_audiences(sh.SEGMENTS, lambda sim, lst, seg: {**sim.render_segment(lst, seg), "member_emails": [

@@ -1,9 +1,12 @@
 """Batch operations: ``/batches`` and the result archive.
 
 ``POST /batches {operations: [{method, path, params, body (a JSON string), operation_id}]}`` answers
-``status: "pending"``. The batch then moves ``pending → preprocessing → started → finalizing → finished``: each phase
-lasts ``batch_seconds / 4`` vendor seconds on the simulator clock, and (with ``batch_poll_advance``, the default) every
-``GET /batches/{id}`` also moves it on by at least one phase, so a poller that never sleeps still finishes. The
+``status: "pending"``. An account's batches run one at a time, in the order they came ("only one batch request is run
+at a time", the vendor's reference for ``DELETE /batches/{id}``): a batch stays ``pending`` while one before it runs.
+Once running it moves ``pending → preprocessing → started → finalizing → finished``: each phase lasts
+``batch_seconds / 4`` vendor seconds on the simulator clock, and (with ``batch_poll_advance``, the default) every
+``GET /batches/{id}`` of a running batch also moves it on by at least one phase, so a poller that never sleeps still
+finishes. The
 operations run when the batch reaches ``started`` — through the simulator's own routing (``self.call``), so they obey
 every rule the direct calls do; they may not create or read batches — and the batch advances on any request of the
 account, as the vendor's work goes on in the background. A finished batch has ``response_body_url`` pointing at this
@@ -18,6 +21,7 @@ import gzip
 import io
 import json
 import tarfile
+from collections.abc import Iterable
 from typing import Any
 
 from hub.simulator import Row, SimRequest, SimResponse, route
@@ -38,19 +42,34 @@ class Batches(Automations):
     batch_seconds: float = 4.0
     batch_poll_advance: bool = True
 
+    def _advance_batches(self, account: str, batches: Iterable[Row], *, polled: str | None = None) -> None:
+        """Move an account's batches (oldest first) on to where vendor time has brought them, one running at a
+        time; `polled`: the id of a batch just polled."""
+        free_at: float | None = None  # vendor time the batch before ended
+        for batch in batches:
+            if batch.get("t0") is None:  # its turn comes now
+                queued = batch.get("queued_at", self.clock.now())
+                batch["t0"] = queued if free_at is None else max(queued, free_at)
+            self._advance_batch(account, batch, poll=batch["id"] == polled)
+            if batch["status"] != "finished":
+                return  # the batches after it wait
+            free_at = batch.get("ended_at", batch["t0"] + self.batch_seconds)
+
     def _advance_batch(self, account: str, batch: Row, *, poll: bool = False) -> None:
         if batch["status"] == "finished":
             return
         if poll and self.batch_poll_advance:
             batch["polls"] += 1
         last = len(PHASES) - 1
-        by_time = last if self.batch_seconds <= 0 else int((self.clock.now() - batch["t0"]) // (self.batch_seconds / 4))
+        now = self.clock.now()
+        by_time = last if self.batch_seconds <= 0 else int((now - batch["t0"]) // (self.batch_seconds / 4))
         phase = max(min(by_time, last), min(batch["polls"], last), PHASES.index(batch["status"]))
         if phase >= PHASES.index("started") and batch["results"] is None:
             self._run_operations(account, batch)
         batch["status"] = PHASES[phase]
         if batch["status"] == "finished":
             batch["completed_at"] = self._now()
+            batch["ended_at"] = min(now, batch["t0"] + max(self.batch_seconds, 0.0))
 
     def _run_operations(self, account: str, batch: Row) -> None:
         results = []
@@ -115,7 +134,7 @@ class Batches(Automations):
         batch = sh.BATCHES.table(self._st(req)).insert({
             "id": self._hex_id("batch"), "status": "pending", "total_operations": len(ops),
             "finished_operations": 0, "errored_operations": 0, "submitted_at": self._now(), "completed_at": "",
-            "t0": self.clock.now(), "polls": 0, "results": None,
+            "t0": None, "queued_at": self.clock.now(), "polls": 0, "results": None,
             "operations": [{"method": str(op["method"]).upper(), "path": op["path"], "params": op.get("params") or {},
                             "body": op.get("body"), "operation_id": op.get("operation_id")} for op in ops],
         })
@@ -129,8 +148,9 @@ class Batches(Automations):
     @sh.api("GET", "/batches/{batch_id}")
     def get_batch(self, req: SimRequest) -> Any:
         st = self._st(req)
-        batch = sh.BATCHES.table(st).require(req.params["batch_id"])
-        self._advance_batch(req.account or "", batch, poll=True)
+        batches = sh.BATCHES.table(st)
+        batch = batches.require(req.params["batch_id"])
+        self._advance_batches(req.account or "", list(batches.values()), polled=batch["id"])
         return self.render_batch(st, batch)
 
     @sh.api("DELETE", "/batches/{batch_id}")
