@@ -116,11 +116,11 @@ class SandboxClock:
 
 class WorkSlots:
     """Runs units of work `slots` at once, where a unit that waits on the clock (a retry's backoff, a vendor's batch
-    job) gives its slot to another: waiting takes no CPU and no connection, and under faults the waiting units
-    would otherwise leave the vendor's connections idle. It goes on without a slot when it wakes (taking one back
-    could wait for ever on a unit that waits for a lock it holds), so up to `most_threads` units run at once
-    after waits. A thread is added only when a slot is given while units wait to start: without waits there are
-    `slots` threads (each thread costs memory)."""
+    job) or on another unit gives its slot to another: waiting takes no CPU and no connection, and under faults
+    the waiting units would otherwise leave the vendor's connections idle. It goes on without a slot when it wakes
+    (taking one back could wait for ever on a unit that waits for a lock it holds), so up to `most_threads` units
+    run at once after waits. A thread is added only when a slot is given while units wait to start: without waits
+    there are `slots` threads (each thread costs memory)."""
 
     _held = threading.local()
 
@@ -182,7 +182,19 @@ class WorkSlots:
     @staticmethod
     def sleep(clock: Clock, seconds: float) -> None:
         """`clock.sleep(seconds)`, giving the calling unit's slot (if it holds one) to another unit."""
-        slots: WorkSlots | None = getattr(WorkSlots._held, "slots", None)
-        if slots is not None and seconds > 0:
-            slots._give()
+        if seconds > 0:
+            WorkSlots._give_mine()
         clock.sleep(seconds)
+
+    @staticmethod
+    def wait(event: threading.Event) -> None:
+        """`event.wait()` (for another unit's doing), giving the calling unit's slot to another unit."""
+        if not event.is_set():
+            WorkSlots._give_mine()
+        event.wait()
+
+    @staticmethod
+    def _give_mine() -> None:
+        slots: WorkSlots | None = getattr(WorkSlots._held, "slots", None)
+        if slots is not None:
+            slots._give()

@@ -54,6 +54,7 @@ from hub.plugin import (
 )
 
 from . import mapping as m
+from .batch_jobs import BatchJobs
 
 PAGE = 1000  # Mailchimp's largest page (`count`)
 SEGMENT_WRITE_MAX = 500  # emails per static-segment write (spec: members_to_add/_remove "a maximum of 500")
@@ -197,6 +198,7 @@ class MailchimpApi(VendorApi[MailchimpSettings]):
         super().__init__(vendor, settings, ctx)
         self.sdk = MailchimpSdk(self)
         self._tags = SharedRead()
+        self._jobs = BatchJobs(self._batch_job)  # the account's /batches jobs, one at a time
         self._audience_tags: dict[str, SharedRead] = {}
 
     @property
@@ -351,7 +353,7 @@ class MailchimpApi(VendorApi[MailchimpSettings]):
         operations = [{"method": method, "path": path, "body": json.dumps(body), "operation_id": f"{i}"}
                       for i, (_, method, path, body) in enumerate(ops)]
         repeatable = all(self.sdk.writes.idempotent(method, _repeatable(method, path)) for _, method, path, _ in ops)
-        outcome = self._batch_job(operations, repeatable=repeatable)
+        outcome = self._jobs.run(operations, repeatable=repeatable)
         for i, (owner, _, path, _) in enumerate(ops):
             status, text = outcome.get(str(i), (0, "no result in the batch"))
             if status >= 400 or status == 0:
@@ -360,7 +362,7 @@ class MailchimpApi(VendorApi[MailchimpSettings]):
                 results.setdefault(owner, ItemResult(owner, True, path.split("/")[4]))
         return results
 
-    def _batch_job(self, operations: list[dict[str, Any]], *, repeatable: bool) -> dict[str, tuple[int, str]]:
+    def _batch_job(self, operations: list[dict[str, Any]], repeatable: bool) -> dict[str, tuple[int, str]]:
         """Start a /batches job and wait for its results. With `repeatable` (every operation may be sent twice), a
         start whose answer is lost is made again: a second job does what the first may have done."""
         body = {"operations": operations}

@@ -1,0 +1,82 @@
+"""Member writes of many units as few /batches jobs: Mailchimp runs an account's jobs one at a time, so writes
+handed over while a job runs go together in the next, and each unit gets its own results."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from hub_mailchimp.batch_jobs import BatchJobs
+
+
+class Vendor:
+    """Runs jobs one at a time; the first waits until `release` is set."""
+
+    def __init__(self) -> None:
+        self.jobs: list[list[str]] = []
+        self.release = threading.Event()
+        self.started = threading.Event()
+        self.fail = False
+
+    def run(self, operations: list[dict[str, Any]], repeatable: bool) -> dict[str, tuple[int, str]]:
+        self.jobs.append([op["path"] for op in operations])
+        self.started.set()
+        assert self.release.wait(10)
+        if self.fail:
+            raise RuntimeError("batch abc did not finish in time")
+        return {op["operation_id"]: (200, op["path"]) for op in operations}
+
+
+def unit(jobs: BatchJobs, name: str, n: int, out: dict[str, Any]) -> None:
+    ops = [{"method": "PUT", "path": f"/{name}/{i}", "operation_id": str(i)} for i in range(n)]
+    try:
+        out[name] = jobs.run(ops, repeatable=True)
+    except RuntimeError as exc:
+        out[name] = exc
+
+
+def test_writes_handed_over_while_a_job_runs_go_together_in_the_next() -> None:
+    vendor, out = Vendor(), {}
+    jobs = BatchJobs(vendor.run)
+    first = threading.Thread(target=unit, args=(jobs, "a", 2, out))
+    first.start()
+    assert vendor.started.wait(10)
+    others = [threading.Thread(target=unit, args=(jobs, name, 3, out)) for name in "bcd"]
+    for t in others:
+        t.start()
+    while len(jobs._waiting) < 3:  # (all three queued behind the running job)
+        threading.Event().wait(0.01)
+    vendor.release.set()
+    for t in [first, *others]:
+        t.join(10)
+    assert vendor.jobs[0] == ["/a/0", "/a/1"]
+    assert len(vendor.jobs) == 2 and sorted(vendor.jobs[1]) == sorted(f"/{n}/{i}" for n in "bcd" for i in range(3))
+    assert out["a"] == {"0": (200, "/a/0"), "1": (200, "/a/1")}
+    assert out["c"] == {str(i): (200, f"/c/{i}") for i in range(3)}  # its own ids, its own results
+
+
+def test_a_job_that_fails_fails_every_unit_in_it() -> None:
+    vendor, out = Vendor(), {}
+    vendor.fail = True
+    vendor.release.set()
+    unit(BatchJobs(vendor.run), "a", 2, out)
+    assert isinstance(out["a"], RuntimeError) and "did not finish" in str(out["a"])
+
+
+def test_a_unit_alone_runs_its_own_job() -> None:
+    vendor, out = Vendor(), {}
+    vendor.release.set()
+    jobs = BatchJobs(vendor.run)
+    unit(jobs, "a", 1, out)
+    unit(jobs, "b", 1, out)
+    assert vendor.jobs == [["/a/0"], ["/b/0"]] and out["b"] == {"0": (200, "/b/0")}
+
+
+@pytest.mark.parametrize("n", [5000, 6000])
+def test_a_job_holds_at_most_five_thousand_operations_but_never_splits_a_units(n: int) -> None:
+    vendor, out = Vendor(), {}
+    vendor.release.set()
+    unit(BatchJobs(vendor.run), "a", n, out)
+    assert len(vendor.jobs) == 1 and len(out["a"]) == n
