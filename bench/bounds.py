@@ -55,23 +55,27 @@ class _Window:
 
 def schedule_seconds(buckets: Iterable[Sequence[str]], rate: Iterable[Any], *, latency: float = 0.0,
                      connections: int | None = None, after: Mapping[int, tuple[int, float]] | None = None,
-                     owners: Sequence[str | None] | None = None) -> float:
+                     owners: Sequence[str | None] | None = None, jobs: Mapping[int, float] | None = None) -> float:
     """When the last of `buckets` (each request's buckets, in order) finishes at the earliest, in vendor seconds:
     `rate` are the vendor's windows (`bucket`, `requests`, `per_seconds`, as `hub.plugin.RateLimit`), `connections`
     how many requests one account has served at once (None: no limit), `owners` each request's account where
     they differ (a file on the vendor's CDN is no account's), `after` maps a request's index to the earlier
-    request it follows and the vendor seconds it must wait after that one's answer."""
+    request it follows and the vendor seconds it must wait after that one's answer, or after the end of the job
+    that one made: `jobs` maps the requests that made a job to its processing time (an account runs its jobs one
+    at a time, in order, each from when the vendor took the request)."""
     windows = {limit.bucket: _Window(limit.requests, limit.per_seconds) for limit in rate}
     in_flight: dict[str | None, _Window] = {}
     ends: list[float] = []
+    job_ends: dict[int, float] = {}
+    jobs_free: dict[str | None, float] = {}  # when an account's last job ends
     for i, tags in enumerate(buckets):
+        owner = owners[i] if owners else None
         start = 0.0
         if after and i in after:
             earlier, wait = after[i]
-            start = ends[earlier] + wait
+            start = job_ends.get(earlier, ends[earlier]) + wait
         limits = [windows[b] for b in tags if b in windows]
         if connections is not None and latency > 0:
-            owner = owners[i] if owners else None
             limits.append(in_flight.setdefault(owner, _Window(connections, latency)))
         moved = True
         while moved:  # until no limit moves it later
@@ -82,19 +86,22 @@ def schedule_seconds(buckets: Iterable[Sequence[str]], rate: Iterable[Any], *, l
         for w in limits:
             w.add(start)
         ends.append(start + latency)
+        if jobs and i in jobs:
+            job_ends[i] = jobs_free[owner] = max(start, jobs_free.get(owner, 0.0)) + jobs[i]
     return max(ends, default=0.0)
 
 
-def follow_ups(served: Sequence[Served], provider: str, job_seconds: float,
-               latency: float) -> dict[int, tuple[int, float]]:
+def follow_ups(served: Sequence[Served], provider: str,
+               job_seconds: float) -> tuple[dict[int, tuple[int, float]], dict[int, float]]:
     """Which of `served` (in the order they reached the vendor) can only follow an earlier one, and the vendor
     seconds it must wait after that one's answer: a retry (the same request again) follows its faulted attempt,
-    `RETRY_AFTER` after a 429; a job's results follow the request that made the job by the job's processing time,
-    which starts when the vendor took that request (`latency` before its answer); another write of a contact
-    follows the last one (what it writes depends on that one's answer: a member found to exist is updated)."""
+    `RETRY_AFTER` after a 429; a job's results follow the end of the job, which the request that made it started;
+    another write of a contact follows the last one (what it writes depends on that one's answer: a member found
+    to exist is updated). With them, the requests that made a job (each `job_seconds` long)."""
     after: dict[int, tuple[int, float]] = {}
     faulted: dict[tuple[str, str, str], tuple[int, float]] = {}  # attempts whose retry is still to come
-    made: dict[str, int] = {}
+    made: dict[str, int] = {}  # an id the vendor gave -> the request it answered
+    jobs: dict[int, float] = {}
     written: dict[str, int] = {}  # address -> the last write naming it
     results = JOB_RESULTS.get(provider)
     for i, e in enumerate(served):
@@ -104,7 +111,8 @@ def follow_ups(served: Sequence[Served], provider: str, job_seconds: float,
         if key in faulted:
             after[i] = faulted.pop(key)
         elif results and (found := results.search(e.path)) and found.group(1) in made:
-            after[i] = (made[found.group(1)], max(0.0, job_seconds - latency))
+            after[i] = (made[found.group(1)], 0.0)
+            jobs[made[found.group(1)]] = job_seconds
         elif addresses & written.keys():  # a write of contacts whose last write's answer it needed
             after[i] = (max(written[a] for a in addresses & written.keys()), 0.0)
         written.update(dict.fromkeys(addresses, i))
@@ -112,4 +120,4 @@ def follow_ups(served: Sequence[Served], provider: str, job_seconds: float,
             faulted[key] = (i, RETRY_AFTER if e.status == 429 else 0.0)
         if e.made:  # (the first answer naming the id made it; polls of the job name it too)
             made.setdefault(e.made, i)
-    return after
+    return after, jobs

@@ -108,9 +108,9 @@ def main() -> None:
             served = sorted((e for e in log if e.fault or 0 < e.status < 400), key=lambda e: e.time)
             buckets = [h.provider.api.bucket_for(e.method, e.path.split("/", 2)[-1], e.body) for e in served]
             faulted_writes = sum(1 for e in writes if e.fault and not e.fault.startswith("latency"))
-            after = follow_ups(served, args.provider, options.get("batch_seconds", 0.0), args.latency)
+            after, jobs = follow_ups(served, args.provider, options.get("batch_seconds", 0.0))
             bound = schedule_seconds(buckets, provider_cls.limits.rate, latency=args.latency,
-                                     connections=sim.max_concurrent, after=after,
+                                     connections=sim.max_concurrent, after=after, jobs=jobs,
                                      owners=[e.account for e in served]) / args.time_scale
             sim.fault_rate(0)
             h.apply()
