@@ -183,18 +183,13 @@ class WorkSlots:
     def sleep(clock: Clock, seconds: float) -> None:
         """`clock.sleep(seconds)`, giving the calling unit's slot (if it holds one) to another unit."""
         if seconds > 0:
-            WorkSlots._give_mine()
+            WorkSlots.give_away()
         clock.sleep(seconds)
 
     @staticmethod
-    def wait(event: threading.Event) -> None:
-        """`event.wait()` (for another unit's doing), giving the calling unit's slot to another unit."""
-        if not event.is_set():
-            WorkSlots._give_mine()
-        event.wait()
-
-    @staticmethod
-    def _give_mine() -> None:
+    def give_away() -> None:
+        """Give the calling unit's slot (if it holds one) to another unit: it is about to wait (for another unit's
+        doing, say)."""
         slots: WorkSlots | None = getattr(WorkSlots._held, "slots", None)
         if slots is not None:
             slots._give()

@@ -4,6 +4,7 @@ handed over while a job runs go together in the next, and each unit gets its own
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -17,12 +18,10 @@ class Vendor:
     def __init__(self) -> None:
         self.jobs: list[list[str]] = []
         self.release = threading.Event()
-        self.started = threading.Event()
         self.fail = False
 
     def run(self, operations: list[dict[str, Any]], repeatable: bool) -> dict[str, tuple[int, str]]:
         self.jobs.append([op["path"] for op in operations])
-        self.started.set()
         assert self.release.wait(10)
         if self.fail:
             raise RuntimeError("batch abc did not finish in time")
@@ -37,19 +36,23 @@ def unit(jobs: BatchJobs, name: str, n: int, out: dict[str, Any]) -> None:
         out[name] = exc
 
 
-def test_writes_handed_over_while_a_job_runs_go_together_in_the_next() -> None:
+def test_writes_handed_over_while_a_job_is_under_way_go_together_in_the_next() -> None:
     vendor, out = Vendor(), {}
     jobs = BatchJobs(vendor.run)
-    first = threading.Thread(target=unit, args=(jobs, "a", 2, out))
-    first.start()
-    assert vendor.started.wait(10)
-    others = [threading.Thread(target=unit, args=(jobs, name, 3, out)) for name in "bcd"]
-    for t in others:
+    units = [threading.Thread(target=unit, args=(jobs, name, 2 if name == "a" else 3, out)) for name in "abcd"]
+
+    def until(done: Any) -> None:
+        deadline = time.monotonic() + 10
+        while not done() and time.monotonic() < deadline:
+            threading.Event().wait(0.01)
+
+    units[0].start()
+    until(lambda: len(vendor.jobs) == 1)  # a's job under way
+    for t in units[1:]:
         t.start()
-    while len(jobs._waiting) < 3:  # (all three queued behind the running job)
-        threading.Event().wait(0.01)
+    until(lambda: len(jobs._waiting) == 3)  # b, c and d queued behind it
     vendor.release.set()
-    for t in [first, *others]:
+    for t in units:
         t.join(10)
     assert vendor.jobs[0] == ["/a/0", "/a/1"]
     assert len(vendor.jobs) == 2 and sorted(vendor.jobs[1]) == sorted(f"/{n}/{i}" for n in "bcd" for i in range(3))
