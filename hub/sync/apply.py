@@ -25,7 +25,7 @@ from .accounts import Account
 from .plan import MAX_PARALLEL_ACCOUNTS, Change, Plan, build_refs
 
 UNITS_AHEAD_PER = 4  # connections per extra unit in progress (10 connections: 12 units)
-THREADS_PER_SLOT = 3  # units begun per unit in progress, the others waiting on the clock
+THREADS_PER_SLOT = 3  # units begun per unit in progress, the others waiting (on the clock, or on another unit)
 
 CREATE_ATTEMPTS = 3  # creates whose answers were lost and that the vendor shows did not happen
 
@@ -190,7 +190,7 @@ class Applier:
         units += [partial(self._one, acc, res, c, refs) for c in singles]
         # a few more units than connections: while some wait on the vendor, others journal, build and settle theirs
         # (the account's gate keeps the requests in flight within the vendor's connection limit); and more threads
-        # than that, for units that give their slot away while they wait on the clock (a retry, a vendor's batch job)
+        # than that, for units that give their slot away while they wait (a retry, a vendor's batch job)
         connections = acc.provider.api.limits.max_concurrency
         running = connections + max(1, connections // UNITS_AHEAD_PER)
         WorkSlots(running, running * THREADS_PER_SLOT).run_all(partial(self._guarded, u) for u in units)

@@ -195,8 +195,9 @@ class HttpClient:
         return self._with_retries(once)
 
     def _with_retries(self, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(*args)`, retried as `_retrying` says. The first attempt is made without tenacity, whose machinery
-        cost a tenth of hub's CPU for a text: only a failure worth retrying starts it, as that failed attempt."""
+        """`fn(*args)`, retried as `_retrying` says. The first attempt is made without tenacity (its machinery, for
+        calls that nearly all succeed at once, showed in hub's CPU per text): only a failure worth retrying starts
+        it, as that failed attempt."""
         try:
             return fn(*args)
         except Exception as exc:
