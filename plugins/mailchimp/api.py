@@ -126,6 +126,7 @@ BATCH_WAIT_MAX = 20 * 60.0  # vendor seconds a /batches job may take before hub 
 # Polls of a job come a quarter of its age apart: a job seen late by at most a quarter of its time, and few polls
 # for a job that takes minutes
 BATCH_POLL_SHARE, BATCH_POLL_MIN, BATCH_POLL_MAX = 0.25, 1.0, 30.0
+AT_WORK = ("started", "finalizing", "finished")  # a job's statuses once the vendor runs its operations
 
 
 class JourneyBinding(BaseModel):
@@ -362,14 +363,21 @@ class MailchimpApi(VendorApi[MailchimpSettings]):
                 results.setdefault(owner, ItemResult(owner, True, path.split("/")[4]))
         return results
 
-    def _batch_job(self, operations: list[dict[str, Any]], repeatable: bool) -> dict[str, tuple[int, str]]:
-        """Start a /batches job and wait for its results. With `repeatable` (every operation may be sent twice), a
-        start whose answer is lost is made again: a second job does what the first may have done."""
+    def _batch_job(self, operations: list[dict[str, Any]], repeatable: bool,
+                   running: Callable[[], None]) -> dict[str, tuple[int, str]]:
+        """Start a /batches job and wait for its results, calling `running()` once the vendor is seen at work on it.
+        With `repeatable` (every operation may be sent twice), a start whose answer is lost is made again: a second
+        job does what the first may have done."""
         body = {"operations": operations}
         job = self("POST", "batches", lambda c: c.batches.start(body), body=body, idempotent=repeatable)
         job_id, clock = job["id"], self.ctx.clock
-        started = clock.now()
-        while job.get("status") != "finished":
+        started, seen_at_work = clock.now(), False
+        while True:
+            if not seen_at_work and job.get("status") in AT_WORK:
+                seen_at_work = True
+                running()
+            if job.get("status") == "finished":
+                break
             age = clock.now() - started
             if age >= BATCH_WAIT_MAX:
                 raise Unavailable(f"batch {job_id} did not finish in time", provider=self.name)

@@ -2,10 +2,12 @@
 
 Mailchimp runs an account's batch jobs one at a time ("only one batch request is run at a time", its reference for
 `DELETE /batches/{id}`): jobs that an account's units start side by side wait for each other at the vendor. So
-writes handed over while a job is under way wait here instead, and go together in the next job
-(`JOBS_UNDER_WAY`). A unit that starts a job waits for it (polls it, fetches its results) and goes on starting
-jobs for the writes waiting until its own are done, then hands that role to the next unit waiting; the others wait
-for their results, giving their work slot away meanwhile.
+writes handed over while a job is under way wait here instead, and go together in a later job. The next job is
+started once the running one is seen at work (`started`), with every write that came until then: it waits at the
+vendor behind the running one, so the vendor goes from one to the next without waiting for hub to see the first
+end, and writes that come meanwhile still go together. A unit that starts a job waits for it (polls it, fetches its
+results) and goes on starting jobs for the writes waiting until its own are done, then hands that role to the next
+unit waiting; the others wait for their results, giving their work slot away meanwhile.
 """
 
 from __future__ import annotations
@@ -18,11 +20,7 @@ from typing import Any
 from hub.plugin import WorkSlots
 
 OPERATIONS_MAX = 5000  # operations in one job: hub's choice (the vendor states no maximum; unverified)
-# Jobs under way at once. 1: a job is started when the one before has ended, with every write that came meanwhile.
-# 2 would keep one queued at the vendor behind the running one (the vendor never waiting for hub between them) but
-# make more, smaller jobs: quicker only if a job's time is mostly per operation, slower if mostly per job, and
-# which it is is unverified (the simulator takes the same time for any job).
-JOBS_UNDER_WAY = 1
+JOBS_UNDER_WAY = 2  # the running one, and the next waiting at the vendor behind it
 
 Operation = dict[str, Any]
 Results = dict[str, tuple[int, str]]  # operation_id -> (HTTP status, the answer's start)
@@ -44,13 +42,17 @@ class _Share:
 
 
 class BatchJobs:
-    """An account's queue of operations for `run_job(operations, repeatable)`, which runs one /batches job."""
+    """An account's queue of operations for `run_job(operations, repeatable, running)`, which runs one /batches job
+    and calls `running()` once it sees the vendor at work on it."""
 
-    def __init__(self, run_job: Callable[[list[Operation], bool], Results]) -> None:
+    def __init__(self, run_job: Callable[[list[Operation], bool, Callable[[], None]], Results]) -> None:
         self._run_job = run_job
         self._changed = threading.Condition()
         self._waiting: list[_Share] = []
-        self._starters = 0  # units starting jobs (each has one under way at most)
+        self._starters = 0  # units that start jobs (each has one under way at most)
+        self._under_way = 0
+        self._started = 0  # jobs started so far
+        self._last_running = False  # the job started last is seen at work: the next may wait behind it
 
     def run(self, operations: list[Operation], *, repeatable: bool) -> Results:
         """The results of `operations` by their operation_id, from the job that takes them. With `repeatable`
@@ -75,17 +77,29 @@ class BatchJobs:
         with self._changed:
             self._changed.wait_for(until)
 
+    def _may_start(self) -> bool:
+        return self._under_way == 0 or (self._under_way < JOBS_UNDER_WAY and self._last_running)
+
     def _start_jobs(self, mine: _Share) -> None:
         while not mine.finished:
+            if not self._may_start():
+                self._wait(lambda: mine.finished or self._may_start())
             with self._changed:
+                if mine.finished:
+                    break
                 taken: list[_Share] = []
                 while self._waiting and (not taken or sum(len(s.operations) for s in taken)
                                          + len(self._waiting[0].operations) <= OPERATIONS_MAX):
                     taken.append(self._waiting.pop(0))
-            if not taken:  # its writes are in the other job under way
+                if taken:
+                    self._under_way += 1
+                    self._started += 1
+                    self._last_running = False
+                number = self._started
+            if not taken:  # its writes are in a job under way
                 self._wait(lambda: mine.finished)
                 break
-            self._job(taken)
+            self._job(taken, number)
         with self._changed:  # the role goes to the next unit waiting
             self._starters -= 1
             for share in self._waiting:
@@ -96,13 +110,20 @@ class BatchJobs:
                     share.lead = True
             self._changed.notify_all()
 
-    def _job(self, shares: list[_Share]) -> None:
+    def _job(self, shares: list[_Share], number: int) -> None:
         operations = [{**op, "operation_id": f"{k}.{op['operation_id']}"}
                       for k, share in enumerate(shares) for op in share.operations]
+        def running() -> None:
+            with self._changed:
+                if number == self._started:  # (not an older job: the last one started is still to run)
+                    self._last_running = True
+                    self._changed.notify_all()
+
         try:
-            results = self._run_job(operations, all(share.repeatable for share in shares))
+            results = self._run_job(operations, all(share.repeatable for share in shares), running)
         except BaseException as exc:  # (each unit raises it)
             with self._changed:
+                self._under_way -= 1
                 for share in shares:
                     share.error = exc
                 self._changed.notify_all()
@@ -113,6 +134,7 @@ class BatchJobs:
             if k.isdigit() and int(k) < len(shares):
                 by_share[int(k)][own] = result
         with self._changed:
+            self._under_way -= 1
             for share, found in zip(shares, by_share, strict=True):
                 share.results = found
             self._changed.notify_all()

@@ -13,19 +13,27 @@ from hub_mailchimp.batch_jobs import BatchJobs
 
 
 class Vendor:
-    """Runs jobs one at a time; the first waits until `release` is set."""
+    """Runs jobs: each is seen at work once `work` is set, and ends once `release` is."""
 
     def __init__(self) -> None:
         self.jobs: list[list[str]] = []
-        self.release = threading.Event()
+        self.work, self.release = threading.Event(), threading.Event()
         self.fail = False
 
-    def run(self, operations: list[dict[str, Any]], repeatable: bool) -> dict[str, tuple[int, str]]:
+    def run(self, operations: list[dict[str, Any]], repeatable: bool,
+            running: Any) -> dict[str, tuple[int, str]]:
         self.jobs.append([op["path"] for op in operations])
+        assert self.work.wait(10)
+        running()
         assert self.release.wait(10)
         if self.fail:
             raise RuntimeError("batch abc did not finish in time")
         return {op["operation_id"]: (200, op["path"]) for op in operations}
+
+    def free(self) -> Vendor:
+        self.work.set()
+        self.release.set()
+        return self
 
 
 def unit(jobs: BatchJobs, name: str, n: int, out: dict[str, Any]) -> None:
@@ -36,21 +44,26 @@ def unit(jobs: BatchJobs, name: str, n: int, out: dict[str, Any]) -> None:
         out[name] = exc
 
 
-def test_writes_handed_over_while_a_job_is_under_way_go_together_in_the_next() -> None:
+def until(done: Any) -> None:
+    deadline = time.monotonic() + 10
+    while not done() and time.monotonic() < deadline:
+        threading.Event().wait(0.01)
+
+
+def test_the_next_job_waits_behind_the_running_one_with_everything_handed_over_until_then() -> None:
+    """Started once the running job is seen at work, the next job waits at the vendor behind it (no gap between
+    them), and holds every write handed over until then, each unit getting its own results."""
     vendor, out = Vendor(), {}
     jobs = BatchJobs(vendor.run)
     units = [threading.Thread(target=unit, args=(jobs, name, 2 if name == "a" else 3, out)) for name in "abcd"]
-
-    def until(done: Any) -> None:
-        deadline = time.monotonic() + 10
-        while not done() and time.monotonic() < deadline:
-            threading.Event().wait(0.01)
-
     units[0].start()
-    until(lambda: len(vendor.jobs) == 1)  # a's job under way
+    until(lambda: len(vendor.jobs) == 1)  # a's job started, not yet at work
     for t in units[1:]:
         t.start()
-    until(lambda: len(jobs._waiting) == 3)  # b, c and d queued behind it
+    until(lambda: len(jobs._waiting) == 3)
+    assert len(vendor.jobs) == 1  # nothing started behind a job the vendor is not seen working on
+    vendor.work.set()
+    until(lambda: len(vendor.jobs) == 2)
     vendor.release.set()
     for t in units:
         t.join(10)
@@ -61,16 +74,14 @@ def test_writes_handed_over_while_a_job_is_under_way_go_together_in_the_next() -
 
 
 def test_a_job_that_fails_fails_every_unit_in_it() -> None:
-    vendor, out = Vendor(), {}
+    vendor, out = Vendor().free(), {}
     vendor.fail = True
-    vendor.release.set()
     unit(BatchJobs(vendor.run), "a", 2, out)
     assert isinstance(out["a"], RuntimeError) and "did not finish" in str(out["a"])
 
 
 def test_a_unit_alone_runs_its_own_job() -> None:
-    vendor, out = Vendor(), {}
-    vendor.release.set()
+    vendor, out = Vendor().free(), {}
     jobs = BatchJobs(vendor.run)
     unit(jobs, "a", 1, out)
     unit(jobs, "b", 1, out)
@@ -79,7 +90,6 @@ def test_a_unit_alone_runs_its_own_job() -> None:
 
 @pytest.mark.parametrize("n", [5000, 6000])
 def test_a_job_holds_at_most_five_thousand_operations_but_never_splits_a_units(n: int) -> None:
-    vendor, out = Vendor(), {}
-    vendor.release.set()
+    vendor, out = Vendor().free(), {}
     unit(BatchJobs(vendor.run), "a", n, out)
     assert len(vendor.jobs) == 1 and len(out["a"]) == n
