@@ -123,9 +123,9 @@ def _body(text: Any) -> Any:
 DIRECT_WRITES_MAX = 4  # more member writes than this go through one /batches job
 
 BATCH_WAIT_MAX = 20 * 60.0  # vendor seconds a /batches job may take before hub gives up on it
-# Polls of a job come a quarter of its age apart: a job seen late by at most a quarter of its time, and few polls
-# for a job that takes minutes
-BATCH_POLL_SHARE, BATCH_POLL_MIN, BATCH_POLL_MAX = 0.25, 1.0, 30.0
+# Polls of a job come a quarter of its age apart (at least half a second): a job seen late by at most a quarter of
+# its time, and few polls for a job that takes minutes
+BATCH_POLL_SHARE, BATCH_POLL_MIN, BATCH_POLL_MAX = 0.25, 0.5, 30.0
 AT_WORK = ("started", "finalizing", "finished")  # a job's statuses once the vendor runs its operations
 
 
