@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from pydantic import SecretStr, model_validator
 
@@ -87,13 +87,18 @@ def _http_client_class() -> type:
             self.wire = Wire(pool_size=pool_size, timeout=timeout)
             self._basic: dict[tuple[str, str], str] = {}  # the header of each credential pair, made once
 
+        def _redirected(self, url: str) -> str:
+            """`url` at `base_url` when it is meant for *.twilio.com (the SDK's own hosts), else `url`."""
+            origin, slash, rest = url.partition("://")[2].partition("/")
+            host = origin.rpartition("@")[2].partition(":")[0].lower()
+            return f"{self.base_url}{slash}{rest}" if host.endswith("twilio.com") else url
+
         def request(self, method: str, url: str, params: Mapping[str, Any] | None = None,
                     data: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
                     auth: tuple[str, str] | None = None, timeout: float | None = None,
                     allow_redirects: bool = False) -> Response:
-            parts = urlsplit(url)
-            if self.base_url and parts.hostname and parts.hostname.endswith("twilio.com"):
-                url = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
+            if self.base_url:
+                url = self._redirected(url)
             sent = dict(headers or {})
             if auth is not None:
                 basic = self._basic.get(auth)
