@@ -63,8 +63,7 @@ class BatchJobs:
             if self._starters < JOBS_UNDER_WAY:
                 self._starters += 1
                 share.lead = True
-        if not share.lead:
-            self._wait(lambda: share.finished or share.lead)
+            self._wait_for(lambda: share.finished or share.lead)
         if share.lead:
             self._start_jobs(share)
         if share.error is not None:
@@ -72,33 +71,32 @@ class BatchJobs:
         assert share.results is not None
         return share.results
 
-    def _wait(self, until: Callable[[], bool]) -> None:
-        WorkSlots.give_away()
-        with self._changed:
+    def _wait_for(self, until: Callable[[], bool]) -> None:
+        """(Holding `_changed`.) Wait until `until()`, giving the unit's work slot away if it has to wait."""
+        if not until():
+            WorkSlots.give_away()
             self._changed.wait_for(until)
 
     def _may_start(self) -> bool:
         return self._under_way == 0 or (self._under_way < JOBS_UNDER_WAY and self._last_running)
 
     def _start_jobs(self, mine: _Share) -> None:
-        while not mine.finished:
-            if not self._may_start():
-                self._wait(lambda: mine.finished or self._may_start())
+        while True:
             with self._changed:
+                self._wait_for(lambda: mine.finished or self._may_start())
                 if mine.finished:
                     break
                 taken: list[_Share] = []
                 while self._waiting and (not taken or sum(len(s.operations) for s in taken)
                                          + len(self._waiting[0].operations) <= OPERATIONS_MAX):
                     taken.append(self._waiting.pop(0))
-                if taken:
-                    self._under_way += 1
-                    self._started += 1
-                    self._last_running = False
+                if not taken:  # its writes are in a job under way
+                    self._wait_for(lambda: mine.finished)
+                    break
+                self._under_way += 1
+                self._started += 1
+                self._last_running = False
                 number = self._started
-            if not taken:  # its writes are in a job under way
-                self._wait(lambda: mine.finished)
-                break
             self._job(taken, number)
         with self._changed:  # the role goes to the next unit waiting
             self._starters -= 1
@@ -113,6 +111,7 @@ class BatchJobs:
     def _job(self, shares: list[_Share], number: int) -> None:
         operations = [{**op, "operation_id": f"{k}.{op['operation_id']}"}
                       for k, share in enumerate(shares) for op in share.operations]
+
         def running() -> None:
             with self._changed:
                 if number == self._started:  # (not an older job: the last one started is still to run)
