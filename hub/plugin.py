@@ -19,7 +19,7 @@ from .exports import on_first_use
 
 if TYPE_CHECKING:  # for type checkers: the names of __all__ and _EXPORTS (a test holds the three equal)
     from .channel import Channel
-    from .clock import Clock, WorkSlots
+    from .clock import Clock
     from .content import automation_emails, email_html, email_text
     from .errors import (
         AmbiguousWrite,
@@ -99,10 +99,11 @@ if TYPE_CHECKING:  # for type checkers: the names of __all__ and _EXPORTS (a tes
     )
     from .transport.sdk import SdkAdapter, SdkCall
     from .transport.wire import Wire, form_pairs
+    from .work_slots import WorkSlots
 
 _EXPORTS: dict[str, tuple[str, ...]] = {  # module: the names it gives the plugin API
     ".channel": ("Channel",),
-    ".clock": ("Clock", "WorkSlots"),
+    ".clock": ("Clock",),
     ".content": ("automation_emails", "email_html", "email_text"),
     ".errors": ("AmbiguousWrite", "AuthError", "ConfigError", "HubError", "NotFound", "NotSupported", "OutcomeUnknown",
                 "Problem", "ProviderError", "RateLimited", "Unavailable", "VendorValidationError"),
@@ -131,6 +132,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {  # module: the names it gives the plugi
                           "under"),
     ".transport.sdk": ("SdkAdapter", "SdkCall"),
     ".transport.wire": ("Wire", "form_pairs"),
+    ".work_slots": ("WorkSlots",),
 }
 
 __all__ = [

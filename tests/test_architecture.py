@@ -13,7 +13,8 @@ from hub.plugins import make_plugins
 PLUGINS = ("hub_mailerlite", "hub_mailchimp", "hub_activecampaign", "hub_sms", "hub_bluesky", "hub_mastodon")
 # each layer may import the ones below it, never those above
 LAYERS = ("hub.cli", "hub.sync", "hub.workspace", "hub.model")
-BELOW_PROVIDERS = ("hub.model", "hub.transport", "hub.state", "hub.clock", "hub.errors", "hub.redact")
+BELOW_PROVIDERS = ("hub.model", "hub.transport", "hub.state", "hub.clock", "hub.work_slots", "hub.errors",
+                   "hub.redact")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from hub.clock import FakeClock, WorkSlots
+from hub.clock import FakeClock
+from hub.work_slots import WorkSlots
 
 
 class WaitingClock(FakeClock):

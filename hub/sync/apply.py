@@ -16,11 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
-from ..clock import WorkSlots
 from ..errors import AmbiguousWrite, HubError, Interrupted, OutcomeUnknown, without_source
 from ..provider import Desired, ItemResult, References, Resource
 from ..state import StateStore
 from ..state.store import JournalEntry, Settlement
+from ..work_slots import WorkSlots
 from .accounts import Account
 from .plan import MAX_PARALLEL_ACCOUNTS, Change, Plan, build_refs
 

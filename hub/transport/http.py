@@ -32,9 +32,10 @@ from urllib.parse import urlencode, urlsplit
 
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from ..clock import Clock, WorkSlots
+from ..clock import Clock
 from ..errors import AmbiguousWrite, NotFound, ProviderError, RateLimited, VendorValidationError
 from ..redact import guard_library_loggers
+from ..work_slots import WorkSlots
 from .errors import DNS, DNS_TEMPORARY, connection_error, seconds
 from .ratelimit import AccountGate
 from .wire import Answer, Wire, WireFailure, form_pairs

@@ -6,13 +6,12 @@ at a time", the vendor's reference for ``DELETE /batches/{id}``): a batch stays 
 Once running it moves ``pending → preprocessing → started → finalizing → finished``: each phase lasts
 ``batch_seconds / 4`` vendor seconds on the simulator clock, and (with ``batch_poll_advance``, the default) every
 ``GET /batches/{id}`` of a running batch also moves it on by at least one phase, so a poller that never sleeps still
-finishes. The
-operations run when the batch reaches ``started`` — through the simulator's own routing (``self.call``), so they obey
-every rule the direct calls do; they may not create or read batches — and the batch advances on any request of the
-account, as the vendor's work goes on in the background. A finished batch has ``response_body_url`` pointing at this
-simulator (``/mailchimp-api-batch/<id>-response.tar.gz``, served without auth like the vendor's pre-signed S3 link): a
-gzipped tar of JSON files, each an array of ``{status_code, operation_id, response}`` with ``response`` the JSON text
-of the answer. ``DELETE /batches/{id}`` stops and removes a batch.
+finishes. The operations run when the batch reaches ``started`` — through the simulator's own routing (``self.call``),
+so they obey every rule the direct calls do; they may not create or read batches — and the batch advances on any
+request of the account, as the vendor's work goes on in the background. A finished batch has ``response_body_url``
+pointing at this simulator (``/mailchimp-api-batch/<id>-response.tar.gz``, served without auth like the vendor's
+pre-signed S3 link): a gzipped tar of JSON files, each an array of ``{status_code, operation_id, response}`` with
+``response`` the JSON text of the answer. ``DELETE /batches/{id}`` stops and removes a batch.
 """
 
 from __future__ import annotations
