@@ -20,8 +20,10 @@ from typing import Any
 
 from remote_sim import RETRY_AFTER, Served
 
-# A vendor's asynchronous jobs: the path that fetches a job's results (the job's id in group 1), found in requests
-# that follow the one that made the job; the job takes the simulator's processing time before they exist.
+# A vendor's asynchronous jobs: the request that starts one (answered with its id), and the path that fetches a job's
+# results (the job's id in group 1). Every job started takes the simulator's processing time, in the account's
+# queue, whether or not its results are fetched (a job whose start's answer was lost still runs).
+JOB_STARTS = {"mailchimp": ("POST", "/3.0/batches")}
 JOB_RESULTS = {"mailchimp": re.compile(r"/mailchimp-api-batch/(\w+)-response")}
 ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
@@ -103,7 +105,7 @@ def follow_ups(served: Sequence[Served], provider: str,
     made: dict[str, int] = {}  # an id the vendor gave -> the request it answered
     jobs: dict[int, float] = {}
     written: dict[str, int] = {}  # address -> the last write naming it
-    results = JOB_RESULTS.get(provider)
+    results, starts = JOB_RESULTS.get(provider), JOB_STARTS.get(provider)
     for i, e in enumerate(served):
         body = json.dumps(e.body, sort_keys=True, default=str)
         key = (e.method, e.path, body)
@@ -112,7 +114,6 @@ def follow_ups(served: Sequence[Served], provider: str,
             after[i] = faulted.pop(key)
         elif results and (found := results.search(e.path)) and found.group(1) in made:
             after[i] = (made[found.group(1)], 0.0)
-            jobs[made[found.group(1)]] = job_seconds
         elif addresses & written.keys():  # a write of contacts whose last write's answer it needed
             after[i] = (max(written[a] for a in addresses & written.keys()), 0.0)
         written.update(dict.fromkeys(addresses, i))
@@ -120,4 +121,6 @@ def follow_ups(served: Sequence[Served], provider: str,
             faulted[key] = (i, RETRY_AFTER if e.status == 429 else 0.0)
         if e.made:  # (the first answer naming the id made it; polls of the job name it too)
             made.setdefault(e.made, i)
+            if (e.method, e.path) == starts:
+                jobs[i] = job_seconds
     return after, jobs
