@@ -124,7 +124,8 @@ DIRECT_WRITES_MAX = 4  # more member writes than this go through one /batches jo
 
 BATCH_WAIT_MAX = 20 * 60.0  # vendor seconds a /batches job may take before hub gives up on it
 # Polls of a job come a quarter of its age apart (at least half a second): a job seen late by at most a quarter of
-# its time, and few polls for a job that takes minutes
+# its time, and few polls for a job that takes minutes. Its age counts from when it was first seen begun: a job that
+# waited behind another (`pending`) has not aged meanwhile
 BATCH_POLL_SHARE, BATCH_POLL_MIN, BATCH_POLL_MAX = 0.25, 0.5, 30.0
 AT_WORK = ("started", "finalizing", "finished")  # a job's statuses once the vendor runs its operations
 
@@ -371,16 +372,21 @@ class MailchimpApi(VendorApi[MailchimpSettings]):
         body = {"operations": operations}
         job = self("POST", "batches", lambda c: c.batches.start(body), body=body, idempotent=repeatable)
         job_id, clock = job["id"], self.ctx.clock
-        started, seen_at_work = clock.now(), False
+        posted = clock.now()
+        begun: float | None = None
+        seen_at_work = False
         while True:
+            now = clock.now()
+            if begun is None and job.get("status") != "pending":
+                begun = now
             if not seen_at_work and job.get("status") in AT_WORK:
                 seen_at_work = True
                 running()
             if job.get("status") == "finished":
                 break
-            age = clock.now() - started
-            if age >= BATCH_WAIT_MAX:
+            if now - posted >= BATCH_WAIT_MAX:
                 raise Unavailable(f"batch {job_id} did not finish in time", provider=self.name)
+            age = now - (posted if begun is None else begun)
             WorkSlots.sleep(clock, min(max(BATCH_POLL_MIN, age * BATCH_POLL_SHARE), BATCH_POLL_MAX))
             job = self("GET", f"batches/{job_id}", lambda c: c.batches.status(job_id))
         return _batch_results(self.http.download(job["response_body_url"]))

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import mailchimp_marketing
 import pytest
 
 from hub.clock import FakeClock
@@ -258,13 +259,20 @@ def test_a_batch_job_of_upserts_whose_start_is_lost_is_started_again(mc: Any, tm
         h.close()
 
 
-def _renamed_through_a_batch_job(mc: Any, tmp_path: Path, sim: MailchimpSimulator, clock: FakeClock) -> Any:
-    """Push 8 members, rename them all (8 upserts: one /batches job) and return the second apply's report."""
+def _renamed_through_a_batch_job(mc: Any, tmp_path: Path, sim: MailchimpSimulator, clock: FakeClock,
+                                 jobs_before: int = 0) -> Any:
+    """Push 8 members, rename them all (8 upserts: one /batches job, queued behind `jobs_before` others started
+    just before) and return the second apply's report."""
     contacts = [{"email": f"k{i}@example.com", "first_name": "Kim", "lists": ["news"]} for i in range(8)]
     client = make_client("mailchimp", audience={"lists": [{"id": "news", "name": "News"}], "contacts": contacts})
     h = Harness(mc, client, tmp_path, clock, simulator=sim)
     try:
         assert not h.apply().failed
+        sdk = mailchimp_marketing.Client()
+        sdk.set_config({"api_key": sim.SANDBOX_KEY, "server": "us1"})
+        sdk.api_client.host, sdk.api_client.server = sim.base_url, ""
+        for _ in range(jobs_before):
+            sdk.batches.start({"operations": [{"method": "GET", "path": "/ping"}]})
         h.account.client = make_client("mailchimp", audience={"lists": [{"id": "news", "name": "News"}], "contacts": [
             {**c, "first_name": "Kit"} for c in contacts]})
         return h.apply()
@@ -283,6 +291,19 @@ def test_a_slow_batch_job_is_seen_done_soon_after_it_ends_without_polling_it_to_
         [start] = [e.time for e in sim.log if e.method == "POST" and e.path == "/3.0/batches"]
         polls = [e.time - start for e in sim.log if e.method == "GET" and e.path.startswith("/3.0/batches/")]
         assert 80 <= polls[-1] <= 80 * 1.25 and len(polls) < 25
+
+
+def test_a_job_that_waited_behind_another_is_polled_by_its_own_time_not_its_wait(mc: Any, tmp_path: Path) -> None:
+    """Mailchimp runs an account's jobs one at a time: hub's job waits 400 vendor seconds (`pending`) behind ten
+    others, then takes 40 itself. It is seen done within a quarter of its own time, not of the 440 since it was
+    started."""
+    clock = FakeClock()
+    with MailchimpSimulator(clock, batch_poll_advance=False, batch_seconds=40) as sim:
+        report = _renamed_through_a_batch_job(mc, tmp_path, sim, clock, jobs_before=10)
+        assert not report.failed
+        *_, start = [e.time for e in sim.log if e.method == "POST" and e.path == "/3.0/batches"]  # (hub's is last)
+        polls = [e.time - start for e in sim.log if e.method == "GET" and e.path.startswith("/3.0/batches/")]
+        assert 440 <= polls[-1] <= 440 + 40 * 0.25
 
 
 def test_a_batch_job_that_never_ends_fails_its_contacts_after_twenty_vendor_minutes(

@@ -721,7 +721,7 @@ def test_batches_advance_with_vendor_time(clock: FakeClock) -> None:
         body = json.dumps({"email_address": "t@shop.test", "status": "subscribed"})
         ops = [{"method": "POST", "path": f"/lists/{LIST}/members", "body": body}]
         bid = mc.batches.start({"operations": ops})["id"]
-        assert mc.batches.status(bid)["status"] == "pending"
+        assert mc.batches.status(bid)["status"] == "preprocessing"  # (no other batch before it: begun at once)
         clock.advance(4)
         assert mc.ping.get()  # any request of the account lets background work catch up
         assert sim.member("t@shop.test")["status"] == "subscribed"
@@ -732,7 +732,7 @@ def test_batches_advance_with_vendor_time(clock: FakeClock) -> None:
 
 def test_an_accounts_batches_run_one_at_a_time(clock: FakeClock) -> None:
     """"Only one batch request is run at a time" (the vendor's reference for DELETE /batches/{id}): a second
-    batch waits, pending, until the first has finished, then takes its own time."""
+    batch waits, pending, until the first has finished, then takes its own time from there."""
     with MailchimpSimulator(clock, batch_poll_advance=False, batch_seconds=8) as sim:
         mc = sdk(sim)
         ops = [{"method": "GET", "path": f"/lists/{LIST}"}]
@@ -740,7 +740,7 @@ def test_an_accounts_batches_run_one_at_a_time(clock: FakeClock) -> None:
         clock.advance(4)
         assert [mc.batches.status(b)["status"] for b in (first, second)] == ["started", "pending"]
         clock.advance(4)
-        assert [mc.batches.status(b)["status"] for b in (first, second)] == ["finished", "pending"]
+        assert [mc.batches.status(b)["status"] for b in (first, second)] == ["finished", "preprocessing"]
         clock.advance(4)
         assert mc.batches.status(second)["status"] == "started"
         clock.advance(4)

@@ -3,15 +3,15 @@
 ``POST /batches {operations: [{method, path, params, body (a JSON string), operation_id}]}`` answers
 ``status: "pending"``. An account's batches run one at a time, in the order they came ("only one batch request is run
 at a time", the vendor's reference for ``DELETE /batches/{id}``): a batch stays ``pending`` while one before it runs.
-Once running it moves ``pending → preprocessing → started → finalizing → finished``: each phase lasts
-``batch_seconds / 4`` vendor seconds on the simulator clock, and (with ``batch_poll_advance``, the default) every
-``GET /batches/{id}`` of a running batch also moves it on by at least one phase, so a poller that never sleeps still
-finishes. The operations run when the batch reaches ``started`` — through the simulator's own routing (``self.call``),
-so they obey every rule the direct calls do; they may not create or read batches — and the batch advances on any
-request of the account, as the vendor's work goes on in the background. A finished batch has ``response_body_url``
-pointing at this simulator (``/mailchimp-api-batch/<id>-response.tar.gz``, served without auth like the vendor's
-pre-signed S3 link): a gzipped tar of JSON files, each an array of ``{status_code, operation_id, response}`` with
-``response`` the JSON text of the answer. ``DELETE /batches/{id}`` stops and removes a batch.
+Once its turn comes it moves ``preprocessing → started → finalizing → finished``: each of the first three phases
+lasts ``batch_seconds / 3`` vendor seconds on the simulator clock, and (with ``batch_poll_advance``, the default)
+every ``GET /batches/{id}`` of a running batch also moves it on by at least one phase, so a poller that never sleeps
+still finishes. The operations run when the batch reaches ``started`` — through the simulator's own routing
+(``self.call``), so they obey every rule the direct calls do; they may not create or read batches — and the batch
+advances on any request of the account, as the vendor's work goes on in the background. A finished batch has
+``response_body_url`` pointing at this simulator (``/mailchimp-api-batch/<id>-response.tar.gz``, served without auth
+like the vendor's pre-signed S3 link): a gzipped tar of JSON files, each an array of ``{status_code, operation_id,
+response}`` with ``response`` the JSON text of the answer. ``DELETE /batches/{id}`` stops and removes a batch.
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ class Batches(Automations):
             batch["polls"] += 1
         last = len(PHASES) - 1
         now = self.clock.now()
-        by_time = last if self.batch_seconds <= 0 else int((now - batch["t0"]) // (self.batch_seconds / 4))
+        # (a batch whose turn has come is no longer pending: the vendor has begun it)
+        by_time = last if self.batch_seconds <= 0 else 1 + int((now - batch["t0"]) // (self.batch_seconds / 3))
         phase = max(min(by_time, last), min(batch["polls"], last), PHASES.index(batch["status"]))
         if phase >= PHASES.index("started") and batch["results"] is None:
             self._run_operations(account, batch)
