@@ -126,6 +126,21 @@ def test_a_stop_that_comes_after_the_last_text_leaves_nothing_to_do(hub: Hub) ->
     assert hub.texts() == Counter(PHONES)
 
 
+def test_an_apply_records_what_became_of_the_texts_before_it_not_of_its_own(hub: Hub) -> None:
+    """Texts just sent are on their way: reading a campaign's 50,000 texts back right after sending them took a sixth
+    of its apply. The apply that finishes a campaign records what became of the earlier apply's texts."""
+    def status_reads() -> int:
+        return sum(1 for e in hub.simulator.log if e.method == "GET" and "DateSent>" in e.query)
+
+    hub.interrupted_apply(after=3)
+    assert status_reads() == 0
+    hub.clock.advance(120)  # the vendor delivers
+    assert not hub.apply().failed
+    assert status_reads() == 1
+    statuses = {d.recipient: d.status for d in hub.state.deliveries("acme", "main", "spring").values()}
+    assert [statuses[p] for p in PHONES] == ["delivered"] * 3 + ["sent"] * 7
+
+
 def test_texts_whose_answer_was_never_heard_are_counted_as_unsettled(hub: Hub) -> None:
     hub.interrupted_apply(after=3)
     change = hub.change()
