@@ -110,4 +110,3 @@ class SandboxClock:
             self._offset += max(seconds, 0.0)
             self.offset_file.parent.mkdir(parents=True, exist_ok=True)
             self.offset_file.write_text(json.dumps({"offset_s": self._offset}))
-
